@@ -1,0 +1,47 @@
+//! Generates `include/orc-rt.h` from the Rust sources with cbindgen and sets
+//! the shared library's SONAME.
+//!
+//! The header is written to `OUT_DIR` and copied to `include/` only when its
+//! contents changed, so an unchanged header keeps its timestamp. CI checks the
+//! committed copy with `git diff --exit-code include/orc-rt.h`.
+
+use std::env;
+use std::fs;
+use std::path::PathBuf;
+
+fn main() {
+    let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+
+    // liborc_rt.so carries a versioned SONAME so hosts link against the ABI
+    // major version, not the development symlink.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liborc_rt.so.0");
+
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+        .expect("cbindgen.toml must parse");
+    let generated = out_dir.join("orc-rt.h");
+    match cbindgen::Builder::new()
+        .with_crate(&crate_dir)
+        .with_config(config)
+        .generate()
+    {
+        Ok(bindings) => {
+            bindings.write_to_file(&generated);
+        }
+        Err(e) => {
+            // A parse error in a half-written file must not hide the real
+            // compiler error, so report it and keep the committed header.
+            println!("cargo:warning=cbindgen failed, include/orc-rt.h not updated: {e}");
+            return;
+        }
+    }
+    let new = fs::read(&generated).expect("read generated header");
+    let target = crate_dir.join("include").join("orc-rt.h");
+    if fs::read(&target).ok().as_deref() != Some(&new[..]) {
+        fs::create_dir_all(target.parent().unwrap()).expect("create include/");
+        fs::write(&target, &new).expect("write include/orc-rt.h");
+    }
+}

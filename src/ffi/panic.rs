@@ -1,0 +1,69 @@
+//! The panic boundary: no Rust panic ever unwinds into C.
+//!
+//! Every exported function body runs inside [`ffi_boundary!`], which catches
+//! an unwind and turns it into the function's documented failure value
+//! ([`FfiDefault`]): an error handle, an out-of-band error buffer, NULL, 0.
+
+use std::os::raw::{c_char, c_void};
+
+use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+
+/// What an exported function returns when its body panicked.
+pub trait FfiDefault {
+    /// The failure value, given the panic message.
+    fn on_panic(fn_name: &str, message: String) -> Self;
+}
+
+impl FfiDefault for () {
+    fn on_panic(fn_name: &str, message: String) -> Self {
+        eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+    }
+}
+
+/// Implements [`FfiDefault`] as NULL for the given pointer types.
+macro_rules! null_default {
+    ($($t:ty),*) => {$(
+        impl FfiDefault for $t {
+            fn on_panic(fn_name: &str, message: String) -> Self {
+                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                std::ptr::null_mut::<u8>() as $t
+            }
+        }
+    )*};
+}
+#[allow(unused_imports)]
+pub(crate) use null_default;
+null_default!(*mut c_char, *const c_char, *const c_void);
+
+macro_rules! zero_default {
+    ($($t:ty),*) => {$(
+        impl FfiDefault for $t {
+            fn on_panic(fn_name: &str, message: String) -> Self {
+                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                0 as $t
+            }
+        }
+    )*};
+}
+zero_default!(usize, u64, i64, u32, i32, u8, i8);
+
+impl FfiDefault for orc_rt_WrapperFunctionBuffer {
+    fn on_panic(fn_name: &str, message: String) -> Self {
+        WrapperFunctionBuffer::out_of_band_error(&format!("panic in {fn_name}: {message}"))
+            .into_raw()
+    }
+}
+
+/// Runs `$body` catching any panic; on panic returns
+/// `FfiDefault::on_panic` for the function's return type.
+macro_rules! ffi_boundary {
+    ($name:literal, $body:block) => {{
+        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+            Ok(v) => v,
+            Err(p) => {
+                $crate::ffi::panic::FfiDefault::on_panic($name, $crate::error::panic_message(&p))
+            }
+        }
+    }};
+}
+pub(crate) use ffi_boundary;

@@ -1,0 +1,269 @@
+//! C API for `orc_rt_WrapperFunctionBuffer`, and the native (asynchronous)
+//! wrapper-function ABI types.
+//!
+//! Names and meanings follow upstream orc-rt's
+//! `orc-rt-c/support/WrapperFunction.h`; here they are real exported functions
+//! rather than static inlines, so hosts that `dlopen` liborc_rt.so can use
+//! them too.
+
+use std::ffi::CStr;
+use std::os::raw::c_char;
+
+use super::panic::ffi_boundary;
+use crate::wrapper_function::{
+    dispose_raw, orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer, INLINE_CAPACITY,
+};
+
+/// Opaque Session object (see `orc_rt_SessionRef`).
+#[allow(non_camel_case_types)]
+pub struct orc_rt_OpaqueSession {
+    _private: [u8; 0],
+}
+
+/// Handle to an orc-rt Session, the root object of a JIT'd program.
+#[allow(non_camel_case_types)]
+pub type orc_rt_SessionRef = *mut orc_rt_OpaqueSession;
+
+/// Asynchronous return function for a native orc-rt wrapper function.
+///
+/// Called exactly once per call with the call's `CallId` and the result
+/// buffer, whose ownership passes to the callee. May be called from any
+/// thread, before or after the wrapper function itself returns.
+#[allow(non_camel_case_types)]
+pub type orc_rt_WrapperFunctionReturn = Option<
+    unsafe extern "C" fn(
+        S: orc_rt_SessionRef,
+        CallId: u64,
+        ResultBytes: orc_rt_WrapperFunctionBuffer,
+    ),
+>;
+
+/// Native (asynchronous) orc-rt wrapper function.
+///
+/// Argument order is the seed design's: session, call id, return function,
+/// argument bytes (upstream HEAD has since moved the call id last). The
+/// function owns `ArgBytes` and must dispose of it; it must call `Return`
+/// exactly once with `CallId`, now or later, from any thread.
+#[allow(non_camel_case_types)]
+pub type orc_rt_WrapperFunction = Option<
+    unsafe extern "C" fn(
+        S: orc_rt_SessionRef,
+        CallId: u64,
+        Return: orc_rt_WrapperFunctionReturn,
+        ArgBytes: orc_rt_WrapperFunctionBuffer,
+    ),
+>;
+
+/// Resets `*B` to the empty state without freeing anything. NULL is ignored.
+///
+/// # Safety
+/// `B` is NULL or points at writable memory for one buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferInit(B: *mut orc_rt_WrapperFunctionBuffer) {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferInit", {
+        if !B.is_null() {
+            // SAFETY: caller promise: B points at writable memory.
+            unsafe { B.write(orc_rt_WrapperFunctionBuffer::empty()) };
+        }
+    })
+}
+
+/// Creates a buffer of `Size` zeroed bytes (inline if `Size <= 8`, else
+/// `malloc`ed). If the memory cannot be allocated the result is an
+/// out-of-band error buffer. The caller owns the result.
+#[no_mangle]
+pub extern "C" fn orc_rt_WrapperFunctionBufferAllocate(
+    Size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferAllocate", {
+        WrapperFunctionBuffer::allocate(Size).into_raw()
+    })
+}
+
+/// Creates a buffer holding a copy of `Size` bytes at `Data`. `Data` may be
+/// NULL only when `Size` is 0 (otherwise the result is an out-of-band error).
+/// The caller owns the result; `Data` stays the caller's.
+///
+/// # Safety
+/// `Data` must point at `Size` readable bytes when `Size > 0`.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_CreateWrapperFunctionBufferFromRange(
+    Data: *const c_char,
+    Size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    ffi_boundary!("orc_rt_CreateWrapperFunctionBufferFromRange", {
+        if Size == 0 {
+            return WrapperFunctionBuffer::new().into_raw();
+        }
+        if Data.is_null() {
+            return WrapperFunctionBuffer::out_of_band_error(&format!(
+                "orc_rt_CreateWrapperFunctionBufferFromRange: NULL data with size {Size}"
+            ))
+            .into_raw();
+        }
+        // SAFETY: caller promise: Data points at Size readable bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(Data as *const u8, Size) };
+        WrapperFunctionBuffer::from_slice(bytes).into_raw()
+    })
+}
+
+/// Creates a buffer holding a copy of the NUL-terminated string `Source`,
+/// terminator included. NULL gives an out-of-band error buffer. The caller
+/// owns the result; `Source` stays the caller's.
+///
+/// # Safety
+/// `Source` is NULL or a valid NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_CreateWrapperFunctionBufferFromString(
+    Source: *const c_char,
+) -> orc_rt_WrapperFunctionBuffer {
+    ffi_boundary!("orc_rt_CreateWrapperFunctionBufferFromString", {
+        if Source.is_null() {
+            return WrapperFunctionBuffer::out_of_band_error(
+                "orc_rt_CreateWrapperFunctionBufferFromString: NULL string",
+            )
+            .into_raw();
+        }
+        // SAFETY: caller promise: Source is NUL-terminated.
+        let s = unsafe { CStr::from_ptr(Source) };
+        WrapperFunctionBuffer::from_slice(s.to_bytes_with_nul()).into_raw()
+    })
+}
+
+/// Creates a buffer in the out-of-band error state carrying a copy of
+/// `ErrMsg` (NULL is treated as "unknown error"). The caller owns the result;
+/// `ErrMsg` stays the caller's.
+///
+/// # Safety
+/// `ErrMsg` is NULL or a valid NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_CreateWrapperFunctionBufferFromOutOfBandError(
+    ErrMsg: *const c_char,
+) -> orc_rt_WrapperFunctionBuffer {
+    ffi_boundary!("orc_rt_CreateWrapperFunctionBufferFromOutOfBandError", {
+        let msg = if ErrMsg.is_null() {
+            "unknown error".into()
+        } else {
+            // SAFETY: caller promise: ErrMsg is NUL-terminated.
+            unsafe { CStr::from_ptr(ErrMsg) }.to_string_lossy()
+        };
+        WrapperFunctionBuffer::out_of_band_error(&msg).into_raw()
+    })
+}
+
+/// Frees whatever `*B` owns, in any state, and resets it to empty (so a
+/// second dispose of the same buffer is a no-op). NULL is ignored.
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer owned by the caller.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_DisposeWrapperFunctionBuffer(B: *mut orc_rt_WrapperFunctionBuffer) {
+    ffi_boundary!("orc_rt_DisposeWrapperFunctionBuffer", {
+        if !B.is_null() {
+            // SAFETY: caller promise: *B is valid and owned by the caller.
+            unsafe { dispose_raw(&mut *B) };
+        }
+    })
+}
+
+/// Returns a pointer to the content bytes of `*B` (inline or heap), or NULL
+/// if `B` is NULL or holds an out-of-band error. The pointer is valid while
+/// `*B` is neither moved nor disposed.
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferData(
+    B: *mut orc_rt_WrapperFunctionBuffer,
+) -> *mut c_char {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferData", {
+        // SAFETY: caller promise: B is NULL or valid.
+        match unsafe { B.as_mut() } {
+            Some(b) => data_ptr(b) as *mut c_char,
+            None => std::ptr::null_mut(),
+        }
+    })
+}
+
+/// Const version of `orc_rt_WrapperFunctionBufferData`.
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferConstData(
+    B: *const orc_rt_WrapperFunctionBuffer,
+) -> *const c_char {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferConstData", {
+        // SAFETY: caller promise: B is NULL or valid.
+        match unsafe { B.as_ref() } {
+            Some(b) => data_ptr(b),
+            None => std::ptr::null(),
+        }
+    })
+}
+
+fn data_ptr(b: &orc_rt_WrapperFunctionBuffer) -> *const c_char {
+    // SAFETY: reading the pointer field of a Copy union is defined.
+    let p = unsafe { b.Data.ValuePtr };
+    if b.Size == 0 && !p.is_null() {
+        std::ptr::null()
+    } else if b.Size > INLINE_CAPACITY {
+        p
+    } else {
+        // SAFETY: small state: the inline array is the active field.
+        unsafe { b.Data.Value.as_ptr() }
+    }
+}
+
+/// Returns the number of content bytes in `*B` (0 for NULL, empty and
+/// out-of-band error buffers).
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferSize(
+    B: *const orc_rt_WrapperFunctionBuffer,
+) -> usize {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferSize", {
+        // SAFETY: caller promise: B is NULL or valid.
+        unsafe { B.as_ref() }.map_or(0, |b| b.Size)
+    })
+}
+
+/// Returns 1 if `*B` is empty (as after `orc_rt_WrapperFunctionBufferInit`),
+/// 0 otherwise. NULL counts as empty.
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferEmpty(
+    B: *const orc_rt_WrapperFunctionBuffer,
+) -> usize {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferEmpty", {
+        // SAFETY: caller promise: B is NULL or valid; the union read is of a
+        // Copy pointer field.
+        match unsafe { B.as_ref() } {
+            Some(b) => (b.Size == 0 && unsafe { b.Data.ValuePtr }.is_null()) as usize,
+            None => 1,
+        }
+    })
+}
+
+/// Returns the out-of-band error message of `*B`, or NULL if it holds none.
+/// The buffer keeps ownership of the string: copy it before disposing of the
+/// buffer.
+///
+/// # Safety
+/// `B` is NULL or points at a valid buffer.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferGetOutOfBandError(
+    B: *const orc_rt_WrapperFunctionBuffer,
+) -> *const c_char {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferGetOutOfBandError", {
+        // SAFETY: caller promise: B is NULL or valid; Copy union field read.
+        match unsafe { B.as_ref() } {
+            Some(b) if b.Size == 0 => unsafe { b.Data.ValuePtr as *const c_char },
+            _ => std::ptr::null(),
+        }
+    })
+}
