@@ -16,3 +16,7 @@ pub mod wrapper_function;
 pub use error::{Error, Result};
 pub use executor_addr::{ExecutorAddr, ExecutorAddrRange};
 pub use wrapper_function::WrapperFunctionBuffer;
+pub mod controller_access;
+pub mod service;
+pub mod session;
+pub mod task_dispatcher;

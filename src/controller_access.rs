@@ -1,0 +1,75 @@
+//! ControllerAccess: bidirectional RPC with the controller.
+//!
+//! The controller calls executor wrapper functions *by address*; the executor
+//! calls the controller only through *tags* (addresses the controller
+//! associated with handlers). A ControllerAccess may disconnect, or be
+//! disconnected, before the Session ends.
+
+use std::os::raw::c_char;
+use std::sync::Weak;
+
+use crate::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
+use crate::session::Session;
+use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+use crate::ExecutorAddr;
+
+/// A tag identifying a handler in the controller.
+pub type HandlerTag = ExecutorAddr;
+
+/// Completion of a call to the controller: the result bytes, or an
+/// out-of-band error buffer (e.g. "controller is detached").
+pub type OnCallControllerCompleteFn = Box<dyn FnOnce(WrapperFunctionBuffer) + Send + 'static>;
+
+/// LLVM 22's synchronous wrapper ABI: `CWrapperFunctionBuffer fn(const char
+/// *ArgData, size_t ArgSize)`. The arguments are lent for the call only.
+pub type SyncWrapperFunction =
+    unsafe extern "C" fn(ArgData: *const c_char, ArgSize: usize) -> orc_rt_WrapperFunctionBuffer;
+
+/// orc-rt's native asynchronous wrapper ABI (see `orc_rt_WrapperFunction`).
+pub type NativeWrapperFunction = unsafe extern "C" fn(
+    S: orc_rt_SessionRef,
+    CallId: u64,
+    Return: orc_rt_WrapperFunctionReturn,
+    ArgBytes: orc_rt_WrapperFunctionBuffer,
+);
+
+/// The function an incoming controller call targets, by calling convention.
+#[derive(Clone, Copy, Debug)]
+pub enum IncomingCall {
+    /// A native orc-rt wrapper function (asynchronous ABI).
+    Native(NativeWrapperFunction),
+    /// An LLVM 22 synchronous-ABI wrapper function.
+    Sync(SyncWrapperFunction),
+}
+
+/// Connection to a controller, attached to one Session.
+///
+/// The Session calls `connect` once when it is ready for incoming calls and
+/// `disconnect` at most once. Whoever initiates disconnection, the
+/// implementation calls [`Session::notify_disconnected`] exactly once, and
+/// tolerates `disconnect` after or concurrently with a controller-initiated
+/// disconnection.
+pub trait ControllerAccess: Send + Sync {
+    /// Starts serving the controller. Incoming calls are delivered with
+    /// [`Session::handle_wrapper_call`]. If the connection cannot be
+    /// established, the implementation calls `notify_disconnected` before
+    /// returning.
+    fn connect(&self, session: Weak<Session>);
+
+    /// Requests disconnection; `notify_disconnected` follows (now or later).
+    fn disconnect(&self);
+
+    /// Calls the controller handler behind `tag`. `on_complete` gets the
+    /// result, or an out-of-band error if the controller is or becomes
+    /// unreachable; it is called exactly once and never blocks the caller
+    /// of `call_controller` for the reply.
+    fn call_controller(
+        &self,
+        tag: HandlerTag,
+        args: WrapperFunctionBuffer,
+        on_complete: OnCallControllerCompleteFn,
+    );
+
+    /// Sends the result of the controller's call `call_id`.
+    fn send_wrapper_result(&self, call_id: u64, result: WrapperFunctionBuffer);
+}
