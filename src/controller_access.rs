@@ -23,14 +23,14 @@ pub type OnCallControllerCompleteFn = Box<dyn FnOnce(WrapperFunctionBuffer) + Se
 /// LLVM 22's synchronous wrapper ABI: `CWrapperFunctionBuffer fn(const char
 /// *ArgData, size_t ArgSize)`. The arguments are lent for the call only.
 pub type SyncWrapperFunction =
-    unsafe extern "C" fn(ArgData: *const c_char, ArgSize: usize) -> orc_rt_WrapperFunctionBuffer;
+    unsafe extern "C" fn(arg_data: *const c_char, arg_size: usize) -> orc_rt_WrapperFunctionBuffer;
 
 /// orc-rt's native asynchronous wrapper ABI (see `orc_rt_WrapperFunction`).
 pub type NativeWrapperFunction = unsafe extern "C" fn(
-    S: orc_rt_SessionRef,
-    CallId: u64,
-    Return: orc_rt_WrapperFunctionReturn,
-    ArgBytes: orc_rt_WrapperFunctionBuffer,
+    session: orc_rt_SessionRef,
+    call_id: u64,
+    return_fn: orc_rt_WrapperFunctionReturn,
+    arg_bytes: orc_rt_WrapperFunctionBuffer,
 );
 
 /// The function an incoming controller call targets, by calling convention.

@@ -4,6 +4,7 @@
 //! SPS-serialized result bytes in a [`WrapperFunctionBuffer`].
 
 mod buffer;
+pub mod sync_abi;
 
 pub use buffer::{
     dispose_raw, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionBufferDataUnion,
