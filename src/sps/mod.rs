@@ -1,5 +1,47 @@
 //! SimplePackedSerialization (SPS): ORC's wire format for wrapper-function
 //! arguments and results, byte-compatible with LLVM 22.
+//!
+//! SPS has no schema or tags on the wire: both sides agree on a signature.
+//! Here the Rust type *is* the signature, so a mismatch is a compile error.
+//! Encoding is exact (the size is computed first, then one allocation);
+//! decoding checks every count and length against the bytes left before it
+//! allocates anything.
+//!
+//! # Type mapping
+//!
+//! | SPS type | Rust type (encode / decode) |
+//! |---|---|
+//! | `bool` | `bool` (decode rejects bytes other than `00`/`01`) |
+//! | `char`, `uint8_t` | `u8` |
+//! | `int8_t` .. `int64_t`, `uint16_t` .. `uint64_t` | `i8` .. `i64`, `u16` .. `u64` (little-endian) |
+//! | `SPSEmpty` | `()` (zero bytes) |
+//! | `SPSString` | `String` (decode rejects invalid UTF-8); `&str`/`str` encode only |
+//! | `SPSSequence<char>` / `SPSSequence<uint8_t>` | `Vec<u8>` (bulk copy); `&[u8]` encode only; [`SpsBytes`] zero-copy decode |
+//! | `SPSSequence<T>` | `Vec<T>`; `&[T]`/`[T]` encode only |
+//! | `SPSTuple<T1..Tn>`, `SPSArgList<T1..Tn>` | `(T1, .., Tn)`, n = 1..12 |
+//! | `SPSOptional<T>` | `Option<T>` |
+//! | `SPSExpected<T>` | [`SpsExpected<T>`] (flag `01` = value) |
+//! | `SPSError` | [`SpsResult`] = `Result<(), String>` (flag `01` = error) |
+//! | `SPSSequence<SPSTuple<SPSString, V>>` | `HashMap<String, V>`, `BTreeMap<String, V>` (decode rejects duplicate keys), or `Vec<(String, V)>` (order kept, duplicates allowed) |
+//! | `SPSExecutorAddr` | [`crate::ExecutorAddr`] |
+//! | `SPSExecutorAddrRange` | [`crate::ExecutorAddrRange`] |
+//! | ORC structures (`SPSFinalizeRequest`, ...) | see [`orc_types`] |
+//!
+//! `SPSError` and `SPSExpected<SPSEmpty>` are encoded with *opposite* flag
+//! senses, which is why they are two distinct Rust types: `Ok(())` as an
+//! [`SpsResult`] is `00`, while `SpsExpected(Ok(()))` is `01`.
+//!
+//! References (`&T`) encode like `T`, so argument tuples can borrow:
+//! `serialize_to_vec(&(addr, &names[..]))`.
+
+/// cbindgen:ignore
+mod impls;
+/// cbindgen:ignore
+pub mod orc_types;
+#[cfg(test)]
+mod tests;
+
+pub use impls::{SpsBytes, SpsExpected, SpsResult, MAX_ZERO_SIZED_COUNT};
 
 /// An SPS decoding or encoding failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -12,4 +54,256 @@ pub enum SpsError {
         /// Bytes that were left.
         remaining: usize,
     },
+    /// A `bool` (or an optional/error/expected flag) was neither 0 nor 1.
+    #[error("invalid bool byte {0:#04x} (expected 0x00 or 0x01)")]
+    InvalidBool(u8),
+    /// A string was not valid UTF-8.
+    #[error("string is not valid UTF-8 (valid up to byte {valid_up_to})")]
+    InvalidUtf8 {
+        /// Length of the valid UTF-8 prefix.
+        valid_up_to: usize,
+    },
+    /// A sequence count or byte length cannot fit in the remaining input.
+    #[error("sequence count {count} is too large for the {remaining} bytes left")]
+    LengthTooLarge {
+        /// The count read from the input.
+        count: u64,
+        /// Bytes that were left after the count.
+        remaining: usize,
+    },
+    /// The value ended before the input did.
+    #[error("{0} trailing bytes after the value")]
+    TrailingBytes(usize),
+    /// A string-keyed map contained the same key twice.
+    #[error("duplicate map key {0:?}")]
+    DuplicateKey(String),
+    /// A `RemoteAllocGroup` byte had bits outside Read/Write/Exec/FinalizeLifetime.
+    #[error("invalid RemoteAllocGroup byte {0:#04x}")]
+    InvalidAllocGroup(u8),
+}
+
+/// A cursor over SPS-encoded input bytes.
+#[derive(Debug, Clone)]
+pub struct SpsInputBuffer<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> SpsInputBuffer<'a> {
+    /// A cursor at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        SpsInputBuffer { data }
+    }
+
+    /// Number of bytes not consumed yet.
+    pub fn remaining(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when every byte has been consumed.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The bytes not consumed yet.
+    pub fn as_slice(&self) -> &'a [u8] {
+        self.data
+    }
+
+    /// Consumes and returns the next `n` bytes.
+    pub fn read_bytes(&mut self, n: usize) -> Result<&'a [u8], SpsError> {
+        if n > self.data.len() {
+            return Err(SpsError::UnexpectedEnd {
+                needed: n,
+                remaining: self.data.len(),
+            });
+        }
+        let (head, tail) = self.data.split_at(n);
+        self.data = tail;
+        Ok(head)
+    }
+
+    /// Consumes the next `N` bytes as an array.
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], SpsError> {
+        let b = self.read_bytes(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(b);
+        Ok(a)
+    }
+
+    /// Reads a `u64` count and checks that `count` elements of at least
+    /// `min_elem_size` bytes each fit in the remaining input. Elements of
+    /// size 0 are limited to [`MAX_ZERO_SIZED_COUNT`].
+    pub fn read_count(&mut self, min_elem_size: usize) -> Result<usize, SpsError> {
+        let count = u64::from_le_bytes(self.read_array::<8>()?);
+        let remaining = self.remaining();
+        let limit = match remaining.checked_div(min_elem_size) {
+            Some(l) => l as u64,
+            None => MAX_ZERO_SIZED_COUNT as u64,
+        };
+        if count > limit {
+            return Err(SpsError::LengthTooLarge { count, remaining });
+        }
+        // count <= limit <= usize::MAX, so the conversion cannot fail.
+        usize::try_from(count).map_err(|_| SpsError::LengthTooLarge { count, remaining })
+    }
+}
+
+/// A writer into a preallocated byte slice of the exact encoded size.
+///
+/// Writing past the end never panics: the excess is dropped and
+/// [`SpsOutputBuffer::overflowed`] turns true (a size/serialize mismatch,
+/// i.e. a bug in an [`SpsSerialize`] impl).
+#[derive(Debug)]
+pub struct SpsOutputBuffer<'a> {
+    data: &'a mut [u8],
+    pos: usize,
+    overflowed: bool,
+}
+
+impl<'a> SpsOutputBuffer<'a> {
+    /// A writer at the start of `data`.
+    pub fn new(data: &'a mut [u8]) -> Self {
+        SpsOutputBuffer {
+            data,
+            pos: 0,
+            overflowed: false,
+        }
+    }
+
+    /// Appends `bytes`.
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        let room = self.data.len() - self.pos;
+        if bytes.len() > room {
+            self.overflowed = true;
+            self.data[self.pos..].copy_from_slice(&bytes[..room]);
+            self.pos = self.data.len();
+            return;
+        }
+        self.data[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
+    }
+
+    /// Appends one byte.
+    pub fn write_u8(&mut self, b: u8) {
+        self.write_bytes(&[b]);
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// True if a write did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+}
+
+/// A Rust value that encodes as some SPS type (see the module table).
+pub trait SpsSerialize {
+    /// Exact number of bytes [`SpsSerialize::serialize`] writes.
+    fn size(&self) -> usize;
+    /// Writes the encoding; must write exactly [`SpsSerialize::size`] bytes.
+    fn serialize(&self, out: &mut SpsOutputBuffer<'_>);
+
+    /// Encoded size of a sequence's elements (without the count). Byte
+    /// types override this and [`SpsSerialize::serialize_slice`] to copy in
+    /// bulk.
+    #[doc(hidden)]
+    fn slice_size(items: &[Self]) -> usize
+    where
+        Self: Sized,
+    {
+        items.iter().map(|i| i.size()).sum()
+    }
+
+    /// Writes a sequence's elements (without the count).
+    #[doc(hidden)]
+    fn serialize_slice(items: &[Self], out: &mut SpsOutputBuffer<'_>)
+    where
+        Self: Sized,
+    {
+        for i in items {
+            i.serialize(out);
+        }
+    }
+}
+
+/// A Rust value that decodes from some SPS type (see the module table).
+pub trait SpsDeserialize: Sized {
+    /// The smallest number of bytes any encoding of this type takes; used to
+    /// bound sequence counts before allocating.
+    const MIN_ENCODED_SIZE: usize;
+
+    /// Decodes one value, consuming its bytes.
+    fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError>;
+
+    /// Decodes `count` elements (already checked against the input by
+    /// [`SpsInputBuffer::read_count`]). Byte types override this to copy in
+    /// bulk.
+    #[doc(hidden)]
+    fn deserialize_seq(
+        count: usize,
+        input: &mut SpsInputBuffer<'_>,
+    ) -> Result<Vec<Self>, SpsError> {
+        let mut v = Vec::with_capacity(count.min(input.remaining()));
+        for _ in 0..count {
+            v.push(Self::deserialize(input)?);
+        }
+        Ok(v)
+    }
+}
+
+/// Encodes `v` into a new [`crate::WrapperFunctionBuffer`] with one
+/// allocation of exactly `v.size()` bytes. If the memory cannot be allocated
+/// the result is an out-of-band error buffer.
+pub fn serialize_to_buffer<T: SpsSerialize + ?Sized>(v: &T) -> crate::WrapperFunctionBuffer {
+    let size = v.size();
+    let mut buf = crate::WrapperFunctionBuffer::allocate(size);
+    let overflowed = match buf.as_mut_slice() {
+        Some(dst) => {
+            let mut out = SpsOutputBuffer::new(dst);
+            v.serialize(&mut out);
+            out.overflowed() || out.position() != size
+        }
+        None => return buf,
+    };
+    if overflowed {
+        return crate::WrapperFunctionBuffer::out_of_band_error(
+            "SPS: internal error: encoded size does not match the computed size",
+        );
+    }
+    buf
+}
+
+/// Encodes `v` into a new `Vec<u8>` of exactly `v.size()` bytes.
+pub fn serialize_to_vec<T: SpsSerialize + ?Sized>(v: &T) -> Vec<u8> {
+    let size = v.size();
+    let mut buf = vec![0u8; size];
+    let mut out = SpsOutputBuffer::new(&mut buf);
+    v.serialize(&mut out);
+    debug_assert!(
+        !out.overflowed() && out.position() == size,
+        "SpsSerialize::size does not match serialize"
+    );
+    buf
+}
+
+/// Decodes a value that must span all of `bytes`; trailing bytes are an
+/// error ([`SpsError::TrailingBytes`]).
+pub fn deserialize_all<T: SpsDeserialize>(bytes: &[u8]) -> Result<T, SpsError> {
+    let mut input = SpsInputBuffer::new(bytes);
+    let v = T::deserialize(&mut input)?;
+    if !input.is_empty() {
+        return Err(SpsError::TrailingBytes(input.remaining()));
+    }
+    Ok(v)
+}
+
+/// Decodes a value from the start of `bytes` and returns it with the number
+/// of bytes it used (trailing bytes are allowed, as in LLVM).
+pub fn deserialize_prefix<T: SpsDeserialize>(bytes: &[u8]) -> Result<(T, usize), SpsError> {
+    let mut input = SpsInputBuffer::new(bytes);
+    let v = T::deserialize(&mut input)?;
+    Ok((v, bytes.len() - input.remaining()))
 }
