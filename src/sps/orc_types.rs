@@ -25,7 +25,7 @@ macro_rules! sps_struct {
     ($t:ident $(<$g:ident>)? { $($f:ident : $ft:ty),+ $(,)? }) => {
         impl$(<$g: SpsSerialize>)? SpsSerialize for $t$(<$g>)? {
             fn size(&self) -> usize {
-                0 $(+ self.$f.size())+
+                0 $(+ SpsSerialize::size(&self.$f))+
             }
             fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
                 $(self.$f.serialize(out);)+
