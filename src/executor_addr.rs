@@ -290,7 +290,7 @@ mod tests {
             7
         }
         let fa = ExecutorAddr::from_fn_ptr(f as *const ());
-        assert_eq!(fa.0, f as usize as u64);
+        assert_eq!(fa.0, f as *const () as usize as u64);
         let s: &[u8] = b"abc";
         assert_eq!(
             ExecutorAddr::from_ptr(s as *const [u8]).0,
