@@ -1,0 +1,66 @@
+/*
+ * test_util.h: tiny check macros shared by the C and C++ tests in ctests/.
+ *
+ * CHECK(cond) prints the failing expression with file and line and counts a
+ * failure but keeps going, so one run reports every broken check.
+ * TEST_FINISH() prints "<name>: N checks, M failed" and returns the exit
+ * status from main. Usable from C99 and C++17.
+ */
+#ifndef ORC_RT_CTESTS_TEST_UTIL_H
+#define ORC_RT_CTESTS_TEST_UTIL_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int test_checks = 0;
+static int test_failures = 0;
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    ++test_checks;                                                             \
+    if (!(cond)) {                                                             \
+      ++test_failures;                                                         \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                          \
+  } while (0)
+
+/* Compares two NUL-terminated strings; NULL on either side fails. */
+#define CHECK_STREQ(a, b)                                                      \
+  do {                                                                         \
+    const char *check_a_ = (a);                                                \
+    const char *check_b_ = (b);                                                \
+    ++test_checks;                                                             \
+    if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {           \
+      ++test_failures;                                                         \
+      fprintf(stderr, "%s:%d: CHECK_STREQ failed: %s == %s (\"%s\" vs \"%s\")\n", \
+              __FILE__, __LINE__, #a, #b, check_a_ ? check_a_ : "(null)",      \
+              check_b_ ? check_b_ : "(null)");                                 \
+    }                                                                          \
+  } while (0)
+
+/* Stops the test at once (for checks later steps depend on). */
+#define REQUIRE(cond)                                                          \
+  do {                                                                         \
+    CHECK(cond);                                                               \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: required check failed, stopping\n", __FILE__,   \
+              __LINE__);                                                       \
+      return 1;                                                                \
+    }                                                                          \
+  } while (0)
+
+/* REQUIRE for functions returning void. */
+#define REQUIRE_VOID(cond)                                                     \
+  do {                                                                         \
+    CHECK(cond);                                                               \
+    if (!(cond))                                                               \
+      return;                                                                  \
+  } while (0)
+
+#define TEST_FINISH(name)                                                      \
+  do {                                                                         \
+    printf("%s: %d checks, %d failed\n", (name), test_checks, test_failures); \
+    return test_failures == 0 && test_checks > 0 ? 0 : 1;                      \
+  } while (0)
+
+#endif /* ORC_RT_CTESTS_TEST_UTIL_H */

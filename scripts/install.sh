@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Builds orc-rt and installs the C library, header, CMake package and
+# pkg-config file under PREFIX:
+#
+#   PREFIX/lib/liborc_rt.so.X.Y.Z   (+ liborc_rt.so.X and liborc_rt.so symlinks)
+#   PREFIX/lib/liborc_rt.a
+#   PREFIX/include/orc-rt.h
+#   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
+#   PREFIX/lib/pkgconfig/orc-rt.pc
+#
+# Usage: scripts/install.sh PREFIX
+# Environment:
+#   PROFILE=release|debug  cargo profile to build and install (default release)
+#   SKIP_BUILD=1           install what is already built, do not run cargo
+#   DESTDIR=/staging       prepend to every installed path (packaging); the
+#                          .pc file still names PREFIX
+#   CARGO_TARGET_DIR       honoured as by cargo (default: target)
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+  echo "usage: [PROFILE=release|debug] $0 PREFIX" >&2
+  exit 2
+fi
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+prefix="$1"
+case "$prefix" in
+  /*) ;;
+  *) prefix="$(pwd)/$prefix" ;;
+esac
+profile="${PROFILE:-release}"
+dest="${DESTDIR:-}${prefix}"
+
+cd "$repo"
+case "$profile" in
+  release) cargo_flags=(--release) ;;
+  debug|dev) profile=debug; cargo_flags=() ;;
+  *) echo "install.sh: unknown PROFILE '$profile' (release or debug)" >&2; exit 2 ;;
+esac
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  echo "install.sh: cargo build --lib ${cargo_flags[*]}"
+  cargo build --lib ${cargo_flags[@]+"${cargo_flags[@]}"}
+fi
+
+target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+out="$target_dir/$profile"
+for f in liborc_rt.so liborc_rt.a; do
+  [ -f "$out/$f" ] || { echo "install.sh: $out/$f not built" >&2; exit 1; }
+done
+
+# Version from the [package] section of Cargo.toml.
+version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -1)
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+  { echo "install.sh: cannot read the version from Cargo.toml" >&2; exit 1; }
+major="${version%%.*}"
+minor="${version#*.}"; minor="${minor%%.*}"
+
+install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig"
+install -m 0755 "$out/liborc_rt.so" "$dest/lib/liborc_rt.so.$version"
+ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"
+ln -sfn "liborc_rt.so.$major" "$dest/lib/liborc_rt.so"
+install -m 0644 "$out/liborc_rt.a" "$dest/lib/liborc_rt.a"
+install -m 0644 include/orc-rt.h "$dest/include/orc-rt.h"
+install -m 0644 cmake/OrcRTConfig.cmake "$dest/lib/cmake/OrcRT/OrcRTConfig.cmake"
+sed -e "s/@ORC_RT_VERSION@/$version/g" \
+    -e "s/@ORC_RT_VERSION_MAJOR@/$major/g" \
+    -e "s/@ORC_RT_VERSION_MINOR@/$minor/g" \
+    cmake/OrcRTConfigVersion.cmake.in > "$dest/lib/cmake/OrcRT/OrcRTConfigVersion.cmake"
+# '|' as the sed delimiter: PREFIX contains '/'.
+sed -e "s|@PREFIX@|$prefix|g" -e "s|@ORC_RT_VERSION@|$version|g" \
+    cmake/orc-rt.pc.in > "$dest/lib/pkgconfig/orc-rt.pc"
+chmod 0644 "$dest/lib/cmake/OrcRT/OrcRTConfigVersion.cmake" "$dest/lib/pkgconfig/orc-rt.pc"
+
+echo "install.sh: installed orc-rt $version ($profile) into $dest"
