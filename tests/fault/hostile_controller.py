@@ -38,7 +38,11 @@ import struct
 import subprocess
 import sys
 import tempfile
+import shutil
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import jit_cases  # noqa: E402
 
 HDR = struct.Struct("<QQQQ")
 SETUP, HANGUP, RESULT, CALL = 0, 1, 2, 3
@@ -739,6 +743,16 @@ def table(ref, ours):
     return "\n".join(rows) + "\n"
 
 
+def report(res, t0):
+    line = "%s %-30s %-4s %s" % ("PASS" if res["ok"] else "FAIL", res["case"],
+                                 res["transport"], describe(res))
+    if not res["ok"]:
+        line += "  -- " + "; ".join(res["problems"])
+        if res.get("stderr"):
+            line += "\n       stderr: " + res["stderr"].replace("\n", "\n       | ")[:600]
+    print(line + "  [%.1fs]" % (time.monotonic() - t0), flush=True)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--executor", help="executor binary (default: target/debug/orc-rt-executor)")
@@ -754,6 +768,7 @@ def main(argv):
     if args.list:
         for name, (_, expect, doc) in CASES.items():
             print("%-32s exit %d  %s" % (name, expect, doc))
+        print("%-32s exit 0  %s" % (jit_cases.NAME, " ".join(jit_cases.__doc__.split("\n\n")[1].split())))
         return 0
     if args.table:
         with open(args.table[0]) as f:
@@ -768,7 +783,7 @@ def main(argv):
     if exe is None:
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         exe = os.path.join(root, "target", "debug", "orc-rt-executor")
-    names = args.case or list(CASES)
+    names = [n for n in (args.case or list(CASES)) if n != jit_cases.NAME]
     for n in names:
         if n not in CASES:
             ap.error("unknown case %r (see --list)" % n)
@@ -790,17 +805,15 @@ def main(argv):
                        "time_to_exit": None, "maxrss_mb": 0.0, "stderr": "",
                        "problems": ["harness: %s" % e], "ok": False}
             results.append(res)
-            line = "%s %-30s %-4s %s" % ("PASS" if res["ok"] else "FAIL", name, tr,
-                                         describe(res) if "maxrss_mb" in res else "")
-            if not res["ok"]:
-                line += "  -- " + "; ".join(res["problems"])
-                if res.get("stderr"):
-                    line += "\n       stderr: " + res["stderr"].replace("\n", "\n       | ")[:600]
-            print(line + "  [%.1fs]" % (time.monotonic() - t0), flush=True)
-    try:
-        os.rmdir(workdir)
-    except OSError:
-        pass
+            report(res, t0)
+    if not args.case or jit_cases.NAME in args.case:
+        for tr in transports:
+            t0 = time.monotonic()
+            res = jit_cases.run_jit_case(exe, tr, workdir, EXIT_DEADLINE)
+            res["ok"] = not res["problems"]
+            results.append(res)
+            report(res, t0)
+    shutil.rmtree(workdir, ignore_errors=True)
     npass = sum(1 for r in results if r["ok"])
     nfail = len(results) - npass
     if args.json:
