@@ -20,3 +20,4 @@ pub mod controller_access;
 pub mod service;
 pub mod session;
 pub mod task_dispatcher;
+pub mod simple_remote_epc;

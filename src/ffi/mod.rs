@@ -9,3 +9,4 @@ pub mod panic;
 
 pub mod error;
 pub mod wrapper_function;
+pub mod simple_remote_epc;

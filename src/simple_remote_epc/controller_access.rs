@@ -1,0 +1,552 @@
+//! [`SimpleRemoteEpcControllerAccess`]: the executor side of a
+//! SimpleRemoteEPC connection.
+//!
+//! One reader thread reads whole frames and hands CallWrappers to the
+//! Session; writes are serialized by a mutex, one frame per write. The
+//! executor's own calls to the controller (JIT dispatch) are numbered from 0
+//! and completed when the matching Result arrives, or with the out-of-band
+//! error `disconnecting` when the connection ends first.
+
+use std::collections::HashMap;
+use std::io::{BufReader, ErrorKind};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, Weak};
+
+use once_cell::sync::Lazy;
+
+use super::frame::{read_frame, Frame, FrameError, FrameHeader, Opcode};
+use super::transport::{Transport, TransportReader, TransportWriter, Waker};
+use crate::controller_access::{
+    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn, SyncWrapperFunction,
+};
+use crate::session::Session;
+use crate::sps::orc_types::SimpleRemoteEpcExecutorInfo;
+use crate::{ExecutorAddr, WrapperFunctionBuffer};
+
+/// Bootstrap symbol naming the dispatch context (first argument of the
+/// dispatch function).
+pub const DISPATCH_CTX_SYMBOL: &str = "__llvm_orc_SimpleRemoteEPC_dispatch_ctx";
+/// Bootstrap symbol naming the dispatch function JIT'd code calls.
+pub const DISPATCH_FN_SYMBOL: &str = "__llvm_orc_SimpleRemoteEPC_dispatch_fn";
+
+/// The triple announced in Setup: LLVM's process triple for this build
+/// target (LLVM spells the x86_64 Linux vendor `pc`).
+pub const PROCESS_TRIPLE: &str = if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+    "x86_64-pc-linux-gnu"
+} else if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
+    "aarch64-unknown-linux-gnu"
+} else if cfg!(all(target_arch = "x86_64", target_os = "macos")) {
+    "x86_64-apple-darwin"
+} else if cfg!(all(target_arch = "aarch64", target_os = "macos")) {
+    "arm64-apple-darwin"
+} else {
+    "unknown-unknown-unknown"
+};
+
+/// Out-of-band error given to calls that cannot complete because the
+/// connection ended.
+const DISCONNECTING: &str = "disconnecting";
+/// Out-of-band error of a dispatch call made after the connection ended.
+const DISPATCH_UNAVAILABLE: &str = "jit_dispatch not available (EPC server shut down)";
+
+/// Errors of the SimpleRemoteEPC controller access. Messages match LLVM
+/// 22's executor where it has one.
+#[derive(Debug, thiserror::Error)]
+pub enum SimpleRemoteEpcError {
+    /// A frame could not be read.
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    /// The opcode is not one LLVM 22 defines.
+    #[error("Unexpected opcode")]
+    UnexpectedOpcode(u64),
+    /// The controller sent Setup (only executors do).
+    #[error("Unexpected Setup opcode")]
+    UnexpectedSetup,
+    /// A Result answers no pending executor call (or has a non-zero tag).
+    #[error("No call for sequence number {0}")]
+    NoCallForSeqNo(u64),
+    /// A frame could not be written.
+    #[error("write failed: {0}")]
+    Write(#[source] std::io::Error),
+    /// Two bootstrap symbols share a name.
+    #[error("duplicate bootstrap symbol {0:?}")]
+    DuplicateSymbol(String),
+}
+
+impl From<SimpleRemoteEpcError> for crate::Error {
+    fn from(e: SimpleRemoteEpcError) -> Self {
+        crate::Error::msg(e.to_string())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Created, `connect` not called yet.
+    Idle,
+    /// Setup sent, reader running.
+    Connected,
+    /// `disconnect` asked the reader to stop.
+    Disconnecting,
+    /// The connection has ended; `notify_disconnected` has been (or is
+    /// being) called.
+    Disconnected,
+}
+
+struct State {
+    phase: Phase,
+    next_seqno: u64,
+    pending: HashMap<u64, OnCallControllerCompleteFn>,
+    session: Weak<Session>,
+    error: Option<String>,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    finished: Condvar,
+    writer: Mutex<TransportWriter>,
+    reader: Mutex<Option<TransportReader>>,
+    waker: Waker,
+    bootstrap_symbols: Vec<(String, ExecutorAddr)>,
+    trace: bool,
+}
+
+/// Live dispatch contexts: the address handed out as
+/// `__llvm_orc_SimpleRemoteEPC_dispatch_ctx`, mapped to its connection.
+/// Dispatch calls look their context up here instead of dereferencing it.
+static DISPATCH_CONTEXTS: Lazy<Mutex<HashMap<u64, Weak<Inner>>>> =
+    Lazy::new(|| Mutex::new(HashMap::new()));
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves consistent data (all
+    // updates are single assignments), so poisoning is ignored.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as u64
+    } else {
+        4096
+    }
+}
+
+/// A SimpleRemoteEPC connection to an LLVM 22 controller.
+///
+/// Create it with [`SimpleRemoteEpcControllerAccess::new`] and hand it to
+/// [`Session::attach`]; the Session calls `connect`, which sends Setup and
+/// starts the reader thread.
+pub struct SimpleRemoteEpcControllerAccess {
+    inner: Arc<Inner>,
+}
+
+impl SimpleRemoteEpcControllerAccess {
+    /// A controller access over `transport` announcing `bootstrap_symbols`
+    /// (the two dispatch symbols are added). Fails if a name repeats.
+    ///
+    /// Setting the environment variable `ORC_RT_TRACE=1` logs every frame
+    /// to stderr.
+    pub fn new(
+        transport: Transport,
+        bootstrap_symbols: Vec<(String, ExecutorAddr)>,
+    ) -> Result<Arc<Self>, SimpleRemoteEpcError> {
+        let mut seen = std::collections::HashSet::new();
+        for (name, _) in &bootstrap_symbols {
+            if !seen.insert(name.as_str())
+                || name == DISPATCH_CTX_SYMBOL
+                || name == DISPATCH_FN_SYMBOL
+            {
+                return Err(SimpleRemoteEpcError::DuplicateSymbol(name.clone()));
+            }
+        }
+        let (reader, writer, waker) = transport.split();
+        let trace = std::env::var("ORC_RT_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State {
+                phase: Phase::Idle,
+                next_seqno: 0,
+                pending: HashMap::new(),
+                session: Weak::new(),
+                error: None,
+            }),
+            finished: Condvar::new(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(Some(reader)),
+            waker,
+            bootstrap_symbols,
+            trace,
+        });
+        lock(&DISPATCH_CONTEXTS).insert(inner.ctx_addr(), Arc::downgrade(&inner));
+        Ok(Arc::new(SimpleRemoteEpcControllerAccess { inner }))
+    }
+
+    /// The value of `__llvm_orc_SimpleRemoteEPC_dispatch_ctx`.
+    pub fn dispatch_context(&self) -> ExecutorAddr {
+        ExecutorAddr(self.inner.ctx_addr())
+    }
+
+    /// The Setup payload this connection sends (without encoding).
+    pub fn executor_info(&self) -> SimpleRemoteEpcExecutorInfo {
+        let mut syms = self.inner.bootstrap_symbols.clone();
+        syms.push((DISPATCH_CTX_SYMBOL.to_string(), self.dispatch_context()));
+        syms.push((
+            DISPATCH_FN_SYMBOL.to_string(),
+            ExecutorAddr(crate::ffi::simple_remote_epc::dispatch_fn_address()),
+        ));
+        SimpleRemoteEpcExecutorInfo {
+            triple: PROCESS_TRIPLE.to_string(),
+            page_size: page_size(),
+            bootstrap_map: Vec::new(),
+            bootstrap_symbols: syms,
+        }
+    }
+
+    /// The error that ended the connection, if it did not end cleanly (EOF
+    /// at a frame boundary, Hangup, or a local `disconnect`).
+    pub fn disconnect_error(&self) -> Option<String> {
+        lock(&self.inner.state).error.clone()
+    }
+
+    /// True once the connection has ended.
+    pub fn is_disconnected(&self) -> bool {
+        lock(&self.inner.state).phase == Phase::Disconnected
+    }
+
+    /// Blocks until the connection has ended and `notify_disconnected` has
+    /// returned.
+    pub fn wait_disconnected(&self) {
+        let mut st = lock(&self.inner.state);
+        while st.phase != Phase::Disconnected {
+            st = self
+                .inner
+                .finished
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let addr = self.ctx_addr();
+        let mut map = lock(&DISPATCH_CONTEXTS);
+        // Only remove our own entry (a new Inner may reuse the address after
+        // we are gone, but not before this drop finishes).
+        if map.get(&addr).is_some_and(|w| w.strong_count() == 0) {
+            map.remove(&addr);
+        }
+    }
+}
+
+impl Inner {
+    fn ctx_addr(&self) -> u64 {
+        self as *const Inner as usize as u64
+    }
+
+    fn trace_frame(&self, dir: &str, opcode: &str, seqno: u64, tag: u64, size: usize) {
+        if self.trace {
+            eprintln!("orc-rt: {dir} {opcode} seq={seqno} tag={tag:#x} size={size}");
+        }
+    }
+
+    /// Writes one frame. The writer lock is held for the write only.
+    fn send(&self, opcode: Opcode, seqno: u64, tag: u64, payload: &[u8]) -> std::io::Result<()> {
+        let header = FrameHeader::new(opcode, seqno, tag, payload.len());
+        self.trace_frame("E->C", opcode.name(), seqno, tag, payload.len() + 32);
+        lock(&self.writer).write_frame(&header.encode(), payload)
+    }
+
+    /// A write failed: unless the connection is already ending (a race with
+    /// the peer closing), that ends it with an error.
+    fn on_write_error(&self, e: std::io::Error) {
+        let mut st = lock(&self.state);
+        if st.phase == Phase::Connected {
+            st.error = Some(SimpleRemoteEpcError::Write(e).to_string());
+            st.phase = Phase::Disconnecting;
+            drop(st);
+            self.waker.wake();
+        } else if self.trace {
+            eprintln!("orc-rt: write after disconnect failed: {e}");
+        }
+    }
+
+    fn call_controller(
+        &self,
+        tag: HandlerTag,
+        args: WrapperFunctionBuffer,
+        on_complete: OnCallControllerCompleteFn,
+    ) {
+        let mut st = lock(&self.state);
+        if st.phase != Phase::Connected {
+            drop(st);
+            on_complete(WrapperFunctionBuffer::out_of_band_error(DISCONNECTING));
+            return;
+        }
+        let mut seqno = st.next_seqno;
+        while st.pending.contains_key(&seqno) {
+            seqno = seqno.wrapping_add(1);
+        }
+        st.next_seqno = seqno.wrapping_add(1);
+        st.pending.insert(seqno, on_complete);
+        drop(st);
+        let Some(bytes) = args.as_slice() else {
+            let msg = args
+                .out_of_band_error_message()
+                .map(|m| m.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if let Some(f) = lock(&self.state).pending.remove(&seqno) {
+                f(WrapperFunctionBuffer::out_of_band_error(&msg));
+            }
+            return;
+        };
+        if let Err(e) = self.send(Opcode::CallWrapper, seqno, tag.0, bytes) {
+            let f = lock(&self.state).pending.remove(&seqno);
+            self.on_write_error(e);
+            if let Some(f) = f {
+                f(WrapperFunctionBuffer::out_of_band_error(DISCONNECTING));
+            }
+        }
+    }
+
+    /// Handles one frame; `Ok(false)` ends the session cleanly.
+    fn handle_frame(
+        &self,
+        ca: &Arc<SimpleRemoteEpcControllerAccess>,
+        session: &Weak<Session>,
+        frame: Frame,
+    ) -> Result<bool, SimpleRemoteEpcError> {
+        let h = frame.header;
+        let Some(opcode) = Opcode::from_u64(h.opcode) else {
+            let name = format!("opcode{}", h.opcode);
+            self.trace_frame("C->E", &name, h.seqno, h.tag, frame.payload.len() + 32);
+            return Err(SimpleRemoteEpcError::UnexpectedOpcode(h.opcode));
+        };
+        self.trace_frame(
+            "C->E",
+            opcode.name(),
+            h.seqno,
+            h.tag,
+            frame.payload.len() + 32,
+        );
+        match opcode {
+            Opcode::Setup => Err(SimpleRemoteEpcError::UnexpectedSetup),
+            Opcode::Hangup => {
+                // LLVM 22 ends the session on any Hangup, whatever it says.
+                if self.trace && frame.payload.first() == Some(&1) {
+                    eprintln!("orc-rt: controller hung up with an error payload");
+                }
+                Ok(false)
+            }
+            Opcode::Result => {
+                let f = if h.tag == 0 {
+                    lock(&self.state).pending.remove(&h.seqno)
+                } else {
+                    None
+                };
+                match f {
+                    Some(f) => {
+                        f(WrapperFunctionBuffer::from_slice(&frame.payload));
+                        Ok(true)
+                    }
+                    None => Err(SimpleRemoteEpcError::NoCallForSeqNo(h.seqno)),
+                }
+            }
+            Opcode::CallWrapper => {
+                let Some(session) = session.upgrade() else {
+                    return Ok(false);
+                };
+                if h.tag == 0 {
+                    // Calling address 0 would crash; answer with an
+                    // out-of-band error (an empty Result on the wire).
+                    ca.send_wrapper_result(
+                        h.seqno,
+                        WrapperFunctionBuffer::out_of_band_error("CallWrapper to address 0"),
+                    );
+                    return Ok(true);
+                }
+                // SAFETY: the controller calls executor functions by address
+                // with LLVM 22's synchronous wrapper ABI; the address is
+                // non-null and, like LLVM's executor, we trust the controller
+                // that it names such a function (it only sends addresses we
+                // announced or code it linked into this process).
+                let f: SyncWrapperFunction =
+                    unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(h.tag as usize) };
+                let args = WrapperFunctionBuffer::from_slice(&frame.payload);
+                drop(frame);
+                session.handle_wrapper_call(h.seqno, IncomingCall::Sync(f), args);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Ends the connection: closes the write side, fails pending calls and
+    /// notifies the Session. Runs once, on the reader thread (or in
+    /// `connect` if the reader never started).
+    fn finish(&self, error: Option<String>) {
+        let (pending, session) = {
+            let mut st = lock(&self.state);
+            if st.error.is_none() {
+                st.error = error;
+            }
+            st.phase = Phase::Disconnected;
+            (std::mem::take(&mut st.pending), st.session.clone())
+        };
+        lock(&self.writer).close();
+        for (_, f) in pending {
+            f(WrapperFunctionBuffer::out_of_band_error(DISCONNECTING));
+        }
+        if let Some(s) = session.upgrade() {
+            s.notify_disconnected();
+        }
+        // Wake waiters only after the Session has been told.
+        let _st = lock(&self.state);
+        self.finished.notify_all();
+    }
+
+    fn reader_loop(
+        &self,
+        ca: Arc<SimpleRemoteEpcControllerAccess>,
+        reader: TransportReader,
+        session: Weak<Session>,
+    ) {
+        let mut reader = BufReader::with_capacity(64 * 1024, reader);
+        let error = loop {
+            match read_frame(&mut reader) {
+                Ok(None) => {
+                    if self.trace {
+                        eprintln!("orc-rt: C->E end-of-file");
+                    }
+                    break None;
+                }
+                Ok(Some(frame)) => match self.handle_frame(&ca, &session, frame) {
+                    Ok(true) => {}
+                    Ok(false) => break None,
+                    Err(e) => break Some(e.to_string()),
+                },
+                Err(FrameError::Io(e))
+                    if e.kind() == ErrorKind::ConnectionAborted
+                        && lock(&self.state).phase != Phase::Connected =>
+                {
+                    // Local disconnect (or a write error already recorded).
+                    break None;
+                }
+                Err(e) => break Some(e.to_string()),
+            }
+        };
+        drop(reader);
+        self.finish(error);
+    }
+}
+
+impl ControllerAccess for SimpleRemoteEpcControllerAccess {
+    fn connect(&self, session: Weak<Session>) {
+        let inner = &self.inner;
+        {
+            let mut st = lock(&inner.state);
+            st.session = session.clone();
+            match st.phase {
+                Phase::Idle => st.phase = Phase::Connected,
+                Phase::Disconnecting => {
+                    // disconnect() came first: never start.
+                    drop(st);
+                    inner.finish(None);
+                    return;
+                }
+                Phase::Connected | Phase::Disconnected => return,
+            }
+        }
+        let info = self.executor_info();
+        let payload = crate::sps::serialize_to_vec(&info);
+        if let Err(e) = inner.send(Opcode::Setup, 0, 0, &payload) {
+            inner.finish(Some(SimpleRemoteEpcError::Write(e).to_string()));
+            return;
+        }
+        let Some(reader) = lock(&inner.reader).take() else {
+            inner.finish(Some("the transport reader is gone".to_string()));
+            return;
+        };
+        let ca = Arc::new(SimpleRemoteEpcControllerAccess {
+            inner: inner.clone(),
+        });
+        let thread_inner = inner.clone();
+        let spawned = std::thread::Builder::new()
+            .name("orc-rt-epc-reader".to_string())
+            .spawn(move || thread_inner.reader_loop(ca, reader, session));
+        if let Err(e) = spawned {
+            inner.finish(Some(format!("could not start the reader thread: {e}")));
+        }
+    }
+
+    fn disconnect(&self) {
+        let mut st = lock(&self.inner.state);
+        match st.phase {
+            Phase::Idle => st.phase = Phase::Disconnecting,
+            Phase::Connected => {
+                st.phase = Phase::Disconnecting;
+                drop(st);
+                self.inner.waker.wake();
+            }
+            Phase::Disconnecting | Phase::Disconnected => {}
+        }
+    }
+
+    fn call_controller(
+        &self,
+        tag: HandlerTag,
+        args: WrapperFunctionBuffer,
+        on_complete: OnCallControllerCompleteFn,
+    ) {
+        self.inner.call_controller(tag, args, on_complete);
+    }
+
+    fn send_wrapper_result(&self, call_id: u64, result: WrapperFunctionBuffer) {
+        let payload: &[u8] = match result.as_slice() {
+            Some(b) => b,
+            None => {
+                // LLVM 22 sends an out-of-band error as an empty Result.
+                if self.inner.trace {
+                    if let Some(m) = result.out_of_band_error_message() {
+                        eprintln!("orc-rt: call seq={call_id} failed out-of-band: {m:?}");
+                    }
+                }
+                &[]
+            }
+        };
+        if lock(&self.inner.writer).is_closed() {
+            return; // the controller is gone; nobody waits for this result
+        }
+        if let Err(e) = self.inner.send(Opcode::Result, call_id, 0, payload) {
+            self.inner.on_write_error(e);
+        }
+    }
+}
+
+/// The body of `__llvm_orc_SimpleRemoteEPC_dispatch_fn`: sends
+/// `CallWrapper{tag, args}` to the controller of the connection whose
+/// dispatch context is `ctx` and blocks until its Result arrives.
+///
+/// Returns an out-of-band error if `ctx` is not a live dispatch context,
+/// if the connection has ended (`jit_dispatch not available (EPC server
+/// shut down)`) or ends before the Result comes (`disconnecting`).
+pub fn jit_dispatch(ctx: u64, tag: u64, args: &[u8]) -> WrapperFunctionBuffer {
+    let inner = lock(&DISPATCH_CONTEXTS).get(&ctx).and_then(Weak::upgrade);
+    let Some(inner) = inner else {
+        return WrapperFunctionBuffer::out_of_band_error(&format!(
+            "jit_dispatch: {ctx:#x} is not a SimpleRemoteEPC dispatch context"
+        ));
+    };
+    if lock(&inner.state).phase != Phase::Connected {
+        return WrapperFunctionBuffer::out_of_band_error(DISPATCH_UNAVAILABLE);
+    }
+    let (tx, rx) = mpsc::sync_channel(1);
+    inner.call_controller(
+        ExecutorAddr(tag),
+        WrapperFunctionBuffer::from_slice(args),
+        Box::new(move |r| {
+            let _ = tx.send(r);
+        }),
+    );
+    drop(inner);
+    rx.recv()
+        .unwrap_or_else(|_| WrapperFunctionBuffer::out_of_band_error(DISCONNECTING))
+}

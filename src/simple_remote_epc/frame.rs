@@ -1,0 +1,279 @@
+//! SimpleRemoteEPC frames: a 32-byte little-endian header `{size, opcode,
+//! seqno, tag}` (size counts the header too) followed by the payload.
+//!
+//! [`read_frame`] never trusts the size field for allocation: the payload is
+//! read in bounded chunks, so memory grows only as bytes actually arrive.
+
+use std::fmt;
+use std::io::{self, Read};
+
+/// Size of a frame header in bytes.
+pub const HEADER_SIZE: usize = 32;
+
+/// Largest payload accepted from the peer: 4 GiB. Large programs send
+/// multi-megabyte segment contents; anything above this is treated as a
+/// corrupt stream.
+pub const MAX_PAYLOAD_SIZE: u64 = 4 << 30;
+
+/// Payload bytes read (and allocated) per step while receiving a frame.
+const READ_CHUNK: usize = 1 << 20;
+
+/// A SimpleRemoteEPC message kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opcode {
+    /// Executor → controller, once, first: executor info.
+    Setup,
+    /// End of session.
+    Hangup,
+    /// The answer to a CallWrapper from the other side.
+    Result,
+    /// Call a wrapper function (by address or by tag).
+    CallWrapper,
+}
+
+impl Opcode {
+    /// The wire value.
+    pub fn to_u64(self) -> u64 {
+        match self {
+            Opcode::Setup => 0,
+            Opcode::Hangup => 1,
+            Opcode::Result => 2,
+            Opcode::CallWrapper => 3,
+        }
+    }
+
+    /// Decodes a wire value; `None` for values LLVM 22 does not define.
+    pub fn from_u64(v: u64) -> Option<Opcode> {
+        match v {
+            0 => Some(Opcode::Setup),
+            1 => Some(Opcode::Hangup),
+            2 => Some(Opcode::Result),
+            3 => Some(Opcode::CallWrapper),
+            _ => None,
+        }
+    }
+
+    /// The name used in traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            Opcode::Setup => "Setup",
+            Opcode::Hangup => "Hangup",
+            Opcode::Result => "Result",
+            Opcode::CallWrapper => "CallWrapper",
+        }
+    }
+}
+
+impl fmt::Display for Opcode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A decoded frame header. `opcode` stays raw so that an unknown value can
+/// be reported after its payload has been consumed, as LLVM does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Whole frame size, header included.
+    pub size: u64,
+    /// Raw opcode (see [`Opcode::from_u64`]).
+    pub opcode: u64,
+    /// Sequence number.
+    pub seqno: u64,
+    /// Tag address (0 for Setup, Hangup and Result).
+    pub tag: u64,
+}
+
+impl FrameHeader {
+    /// The header of a frame carrying `payload_len` bytes.
+    pub fn new(opcode: Opcode, seqno: u64, tag: u64, payload_len: usize) -> Self {
+        FrameHeader {
+            size: HEADER_SIZE as u64 + payload_len as u64,
+            opcode: opcode.to_u64(),
+            seqno,
+            tag,
+        }
+    }
+
+    /// Encodes the header (little-endian).
+    pub fn encode(&self) -> [u8; HEADER_SIZE] {
+        let mut b = [0u8; HEADER_SIZE];
+        b[0..8].copy_from_slice(&self.size.to_le_bytes());
+        b[8..16].copy_from_slice(&self.opcode.to_le_bytes());
+        b[16..24].copy_from_slice(&self.seqno.to_le_bytes());
+        b[24..32].copy_from_slice(&self.tag.to_le_bytes());
+        b
+    }
+
+    /// Decodes a header.
+    pub fn decode(b: &[u8; HEADER_SIZE]) -> Self {
+        let field = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[i * 8..i * 8 + 8]);
+            u64::from_le_bytes(w)
+        };
+        FrameHeader {
+            size: field(0),
+            opcode: field(1),
+            seqno: field(2),
+            tag: field(3),
+        }
+    }
+
+    /// Payload length, checked: at least a header, at most
+    /// [`MAX_PAYLOAD_SIZE`] of payload.
+    pub fn payload_len(&self) -> Result<usize, FrameError> {
+        if self.size < HEADER_SIZE as u64 {
+            return Err(FrameError::SizeTooSmall);
+        }
+        let n = self.size - HEADER_SIZE as u64;
+        if n > MAX_PAYLOAD_SIZE {
+            return Err(FrameError::TooLarge(self.size));
+        }
+        usize::try_from(n).map_err(|_| FrameError::TooLarge(self.size))
+    }
+}
+
+/// A whole received frame.
+#[derive(Debug)]
+pub struct Frame {
+    /// Its header (the size is consistent with `payload`).
+    pub header: FrameHeader,
+    /// Its payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Why a frame could not be read. The messages match LLVM 22's executor
+/// where it has one.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The size field is smaller than the header.
+    #[error("Message size too small")]
+    SizeTooSmall,
+    /// The size field exceeds [`MAX_PAYLOAD_SIZE`] + header.
+    #[error("Message size {0} exceeds the limit of {max} bytes", max = MAX_PAYLOAD_SIZE + HEADER_SIZE as u64)]
+    TooLarge(u64),
+    /// The stream ended inside a frame.
+    #[error("Unexpected end-of-file")]
+    UnexpectedEof,
+    /// Reading failed.
+    #[error("read failed: {0}")]
+    Io(#[source] io::Error),
+}
+
+/// Reads until `buf` is full. Returns the number of bytes read, which is
+/// less than `buf.len()` only at end of stream.
+fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, FrameError> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FrameError::Io(e)),
+        }
+    }
+    Ok(got)
+}
+
+/// Reads one whole frame. `Ok(None)` means a clean end of stream exactly at
+/// a frame boundary.
+///
+/// The payload buffer grows by at most 1 MiB per read step, so a header that
+/// announces an absurd size without sending the bytes costs no memory.
+pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameError> {
+    let mut hb = [0u8; HEADER_SIZE];
+    match read_full(r, &mut hb)? {
+        0 => return Ok(None),
+        HEADER_SIZE => {}
+        _ => return Err(FrameError::UnexpectedEof),
+    }
+    let header = FrameHeader::decode(&hb);
+    let len = header.payload_len()?;
+    let mut payload: Vec<u8> = Vec::new();
+    while payload.len() < len {
+        let start = payload.len();
+        let step = (len - start).min(READ_CHUNK);
+        payload.resize(start + step, 0);
+        let got = read_full(r, &mut payload[start..])?;
+        if got < step {
+            return Err(FrameError::UnexpectedEof);
+        }
+    }
+    Ok(Some(Frame { header, payload }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame_bytes(h: FrameHeader, payload: &[u8]) -> Vec<u8> {
+        let mut v = h.encode().to_vec();
+        v.extend_from_slice(payload);
+        v
+    }
+
+    #[test]
+    fn header_round_trip_matches_trace() {
+        // hello.txt: Result seq=5 carrying int64 42.
+        let h = FrameHeader::new(Opcode::Result, 5, 0, 8);
+        let mut bytes = h.encode().to_vec();
+        bytes.extend_from_slice(&42i64.to_le_bytes());
+        assert_eq!(&bytes[..8], &[0x28, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[8..16], &[2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[16..24], &[5, 0, 0, 0, 0, 0, 0, 0]);
+        let f = read_frame(&mut &bytes[..]).unwrap().unwrap();
+        assert_eq!(f.header, h);
+        assert_eq!(f.payload, 42i64.to_le_bytes());
+    }
+
+    #[test]
+    fn clean_eof_and_truncations() {
+        assert!(read_frame(&mut &[][..]).unwrap().is_none());
+        let h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 100);
+        let bytes = frame_bytes(h, &[7u8; 10]);
+        for cut in [1, 12, 31, 32, 40] {
+            let e = read_frame(&mut &bytes[..cut]).unwrap_err();
+            assert!(matches!(e, FrameError::UnexpectedEof), "{cut}: {e}");
+            assert_eq!(e.to_string(), "Unexpected end-of-file");
+        }
+    }
+
+    #[test]
+    fn size_too_small() {
+        let mut h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 0);
+        h.size = 16;
+        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
+        assert_eq!(e.to_string(), "Message size too small");
+    }
+
+    #[test]
+    fn absurd_size_does_not_allocate() {
+        // 2^62 passes no sane limit; 2 GiB passes the limit but no data
+        // follows: the reader must fail after reading, not allocate 2 GiB.
+        let mut h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 0);
+        h.size = 1 << 62;
+        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
+        assert!(matches!(e, FrameError::TooLarge(_)), "{e}");
+        h.size = 2 << 30;
+        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+    }
+
+    #[test]
+    fn multi_chunk_payload() {
+        let data: Vec<u8> = (0..(3 * READ_CHUNK + 17)).map(|i| i as u8).collect();
+        let h = FrameHeader::new(Opcode::CallWrapper, 9, 0x10, data.len());
+        let bytes = frame_bytes(h, &data);
+        let f = read_frame(&mut &bytes[..]).unwrap().unwrap();
+        assert_eq!(f.payload, data);
+    }
+
+    #[test]
+    fn opcodes() {
+        for v in 0..4 {
+            assert_eq!(Opcode::from_u64(v).unwrap().to_u64(), v);
+        }
+        assert!(Opcode::from_u64(4).is_none());
+    }
+}

@@ -1,0 +1,393 @@
+//! Byte-stream transports for SimpleRemoteEPC: an inherited pair of file
+//! descriptors (pipes or a socket) or one accepted TCP connection.
+//!
+//! A transport splits into a [`TransportReader`] (used by one reader
+//! thread), a [`TransportWriter`] (one whole frame per call) and a
+//! [`Waker`] that makes a blocked reader return so that the executor can
+//! disconnect on its own initiative, whatever kind of fd it reads from.
+
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Why a transport could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// A descriptor number does not name an open file descriptor.
+    #[error("{0} is not a valid file descriptor")]
+    BadFd(RawFd),
+    /// The listen address did not resolve.
+    #[error("could not resolve {addr}: {source}")]
+    Resolve {
+        /// `host:port` as given.
+        addr: String,
+        /// The resolver's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Binding or listening failed.
+    #[error("could not listen on {addr}: {source}")]
+    Listen {
+        /// `host:port` as given.
+        addr: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Accepting the controller's connection failed.
+    #[error("could not accept a connection on {addr}: {source}")]
+    Accept {
+        /// `host:port` as given.
+        addr: String,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// Another OS call failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being attempted.
+        context: &'static str,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A connected transport, before it is split.
+pub struct Transport {
+    reader: TransportReader,
+    writer: TransportWriter,
+    waker: Waker,
+}
+
+/// The read half: `read` waits for data on the input or for a wake-up.
+pub struct TransportReader {
+    input: File,
+    wake_r: OwnedFd,
+    woken: Arc<AtomicBool>,
+}
+
+/// The write half. [`TransportWriter::write_frame`] writes a header and a
+/// payload as one vectored write (looping only on short writes).
+pub struct TransportWriter {
+    output: Option<File>,
+    is_socket: bool,
+}
+
+/// Wakes a reader blocked in [`TransportReader`]'s `read`; it then returns
+/// an error of kind `ConnectionAborted`.
+pub struct Waker {
+    wake_w: OwnedFd,
+    woken: Arc<AtomicBool>,
+}
+
+fn is_valid_fd(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table; any integer is
+    // accepted and an invalid one yields -1/EBADF.
+    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
+}
+
+fn is_socket(fd: &OwnedFd) -> bool {
+    // SAFETY: `st` is a valid out-pointer for fstat and fd is open.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let rc = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
+    rc == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
+}
+
+fn make_wake_pipe() -> Result<(OwnedFd, OwnedFd), TransportError> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(TransportError::Io {
+            context: "could not create the wake-up pipe",
+            source: io::Error::last_os_error(),
+        });
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
+    let r = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    // SAFETY: as above.
+    let w = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    Ok((r, w))
+}
+
+impl Transport {
+    fn from_owned(input: OwnedFd, output: OwnedFd) -> Result<Transport, TransportError> {
+        let (wake_r, wake_w) = make_wake_pipe()?;
+        let woken = Arc::new(AtomicBool::new(false));
+        let is_socket = is_socket(&output);
+        Ok(Transport {
+            reader: TransportReader {
+                input: File::from(input),
+                wake_r,
+                woken: woken.clone(),
+            },
+            writer: TransportWriter {
+                output: Some(File::from(output)),
+                is_socket,
+            },
+            waker: Waker { wake_w, woken },
+        })
+    }
+
+    /// Uses inherited descriptors: reads from `in_fd`, writes to `out_fd`
+    /// (they may be equal, e.g. one socket). Both are validated first.
+    ///
+    /// # Safety
+    /// On success the transport owns `in_fd` and `out_fd` and closes them
+    /// when dropped: nothing else may use or close them afterwards. On
+    /// failure nothing was taken.
+    pub unsafe fn from_raw_fds(in_fd: RawFd, out_fd: RawFd) -> Result<Transport, TransportError> {
+        for fd in [in_fd, out_fd] {
+            if !is_valid_fd(fd) {
+                return Err(TransportError::BadFd(fd));
+            }
+        }
+        // SAFETY: in_fd is open and the caller hands us its ownership.
+        let input = unsafe { OwnedFd::from_raw_fd(in_fd) };
+        let output = if out_fd == in_fd {
+            match input.try_clone() {
+                Ok(fd) => fd,
+                Err(source) => {
+                    // Give the caller's descriptor back untouched.
+                    std::mem::forget(input);
+                    return Err(TransportError::Io {
+                        context: "could not duplicate the transport descriptor",
+                        source,
+                    });
+                }
+            }
+        } else {
+            // SAFETY: out_fd is open, distinct, and handed over by the caller.
+            unsafe { OwnedFd::from_raw_fd(out_fd) }
+        };
+        Self::from_owned(input, output)
+    }
+
+    /// Uses a connected stream socket for both directions.
+    pub fn from_tcp_stream(stream: TcpStream) -> Result<Transport, TransportError> {
+        // Frames are written whole, but the controller's replies are small:
+        // never let Nagle delay them.
+        stream
+            .set_nodelay(true)
+            .map_err(|source| TransportError::Io {
+                context: "could not set TCP_NODELAY",
+                source,
+            })?;
+        let input = OwnedFd::from(stream);
+        let output = input.try_clone().map_err(|source| TransportError::Io {
+            context: "could not duplicate the socket",
+            source,
+        })?;
+        Self::from_owned(input, output)
+    }
+
+    /// Binds exactly `host:port`, accepts one connection, stops listening
+    /// and uses that connection. `on_listening` is called with the bound
+    /// address once the socket listens (port 0 picks a free port).
+    pub fn listen_tcp(
+        host: &str,
+        port: u16,
+        on_listening: impl FnOnce(std::net::SocketAddr),
+    ) -> Result<Transport, TransportError> {
+        let addr = format!("{host}:{port}");
+        let addrs: Vec<_> = (host, port)
+            .to_socket_addrs()
+            .map_err(|source| TransportError::Resolve {
+                addr: addr.clone(),
+                source,
+            })?
+            .collect();
+        let listener = TcpListener::bind(&addrs[..]).map_err(|source| TransportError::Listen {
+            addr: addr.clone(),
+            source,
+        })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| TransportError::Listen {
+                addr: addr.clone(),
+                source,
+            })?;
+        on_listening(local);
+        let (stream, _) = loop {
+            match listener.accept() {
+                Ok(c) => break c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => return Err(TransportError::Accept { addr, source }),
+            }
+        };
+        drop(listener);
+        Self::from_tcp_stream(stream)
+    }
+
+    /// Splits into the three parts.
+    pub fn split(self) -> (TransportReader, TransportWriter, Waker) {
+        (self.reader, self.writer, self.waker)
+    }
+}
+
+impl Read for TransportReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.woken.load(Ordering::Acquire) {
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "disconnect requested",
+                ));
+            }
+            let mut fds = [
+                libc::pollfd {
+                    fd: self.input.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: self.wake_r.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            // SAFETY: `fds` is a valid array of two pollfd entries.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if fds[1].revents != 0 {
+                continue; // the flag check above returns
+            }
+            if fds[0].revents != 0 {
+                // Readable, hung up or in error: read() reports which.
+                return self.input.read(buf);
+            }
+        }
+    }
+}
+
+impl TransportWriter {
+    /// Writes `header` then `payload` with one vectored write, continuing
+    /// after short writes. Fails once the writer is closed.
+    pub fn write_frame(&mut self, header: &[u8], payload: &[u8]) -> io::Result<()> {
+        let out = self
+            .output
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "transport is closed"))?;
+        let total = header.len() + payload.len();
+        let mut done = 0;
+        while done < total {
+            let r = if done < header.len() {
+                out.write_vectored(&[IoSlice::new(&header[done..]), IoSlice::new(payload)])
+            } else {
+                out.write(&payload[done - header.len()..])
+            };
+            match r {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the write direction so that the peer sees end-of-file (for a
+    /// socket, `shutdown(SHUT_WR)`, since the reader holds a duplicate).
+    pub fn close(&mut self) {
+        if let Some(out) = self.output.take() {
+            if self.is_socket {
+                // SAFETY: the descriptor is open (we own it until the drop
+                // below); shutdown has no memory-safety preconditions.
+                unsafe { libc::shutdown(out.as_raw_fd(), libc::SHUT_WR) };
+            }
+        }
+    }
+
+    /// True once [`TransportWriter::close`] has run.
+    pub fn is_closed(&self) -> bool {
+        self.output.is_none()
+    }
+}
+
+impl Waker {
+    /// Makes the reader's current and future `read` calls fail with
+    /// `ConnectionAborted`. Idempotent.
+    pub fn wake(&self) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            let b = [1u8];
+            // SAFETY: writing one byte from a valid buffer to our own pipe.
+            // A failure (pipe full) is harmless: the flag is already set and
+            // a byte is already pending.
+            unsafe { libc::write(self.wake_w.as_raw_fd(), b.as_ptr().cast(), 1) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::IntoRawFd;
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn bad_fd_is_rejected() {
+        // SAFETY: the call fails before taking anything.
+        let e = unsafe { Transport::from_raw_fds(987_654, 1) }
+            .err()
+            .unwrap();
+        assert_eq!(e.to_string(), "987654 is not a valid file descriptor");
+    }
+
+    #[test]
+    fn socketpair_round_trip_and_wake() {
+        let (a, mut b) = UnixStream::pair().unwrap();
+        let fd = a.into_raw_fd();
+        // SAFETY: fd came from into_raw_fd and is handed over.
+        let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+        let (mut r, mut w, waker) = t.split();
+        w.write_frame(b"head", b"payload").unwrap();
+        let mut got = [0u8; 11];
+        b.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"headpayload");
+        b.write_all(b"xyz").unwrap();
+        let mut buf = [0u8; 3];
+        r.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"xyz");
+        let h = std::thread::spawn(move || {
+            let mut one = [0u8; 1];
+            r.read(&mut one)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        waker.wake();
+        let e = h.join().unwrap().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::ConnectionAborted);
+        w.close();
+        assert!(w.is_closed());
+        let mut rest = Vec::new();
+        b.read_to_end(&mut rest).unwrap(); // EOF thanks to shutdown(SHUT_WR)
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn tcp_listen_accepts_one_connection() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let h = std::thread::spawn(move || {
+            Transport::listen_tcp("127.0.0.1", 0, |a| tx.send(a).unwrap())
+        });
+        let addr = rx.recv().unwrap();
+        let mut c = TcpStream::connect(addr).unwrap();
+        let (_r, mut w, _k) = h.join().unwrap().unwrap().split();
+        w.write_frame(&[1, 2], &[3]).unwrap();
+        let mut got = [0u8; 3];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(got, [1, 2, 3]);
+        // The listener is gone: a second connection is refused.
+        assert!(TcpStream::connect(addr).is_err());
+    }
+}
