@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks: orc-rt-executor vs llvm-jitlink-executor-22.
+#
+#   scripts/bench.sh               full run (5 rounds, a few minutes on 2 cores)
+#   BENCH_QUICK=1 scripts/bench.sh tiny smoke run (1 round, small counts)
+#   scripts/bench.sh build-tools   only build the C/C++ bench tools (used by
+#                                  scripts/test-bench-smoke.sh)
+#
+# Environment:
+#   BENCH_ROUNDS=N          rounds (default 5; 1 with BENCH_QUICK)
+#   BENCH_REF_EXECUTOR=P    reference executor (default: llvm-jitlink-executor
+#                           from llvm-config-22 --bindir)
+#   BENCH_OUR_EXECUTOR=P    our executor (default target/release/orc-rt-executor,
+#                           built here with cargo build --release)
+#   BENCH_RESULTS=FILE      also write the table there
+#
+# Each round runs every benchmark against the reference and against ours,
+# alternating which goes first, plus the pipe floor. The table shows the
+# median over rounds, min-max spread, ratio ours/reference, the floor and
+# the issue-6 target. A run that fails (e.g. our executor cannot do
+# something yet) is listed under the table and leaves "n/a" in its cells.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH="$ROOT/benches"
+OUT="$ROOT/target/bench"
+mkdir -p "$OUT"
+
+log() { echo "bench: $*" >&2; }
+
+need_llvm() {
+  for t in clang-22 clang++-22 llvm-config-22 llvm-jitlink-22; do
+    if ! command -v "$t" >/dev/null 2>&1; then
+      log "SKIP: $t not found (LLVM 22 is needed for the benchmarks)"
+      exit 0
+    fi
+  done
+}
+
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+
+# Compile $2.. into $1 unless a binary for the same inputs+flags exists.
+# Binaries are cached in target/bench keyed by the source hash.
+cached_build() {
+  local name=$1 src=$2
+  shift 2
+  local key
+  key=$(printf '%s\n' "$*" | cat - "$src" | sha256sum | cut -c1-16)
+  local bin="$OUT/$name-$key"
+  if [[ ! -x $bin ]]; then
+    log "building $name"
+    "$@" -o "$bin.tmp"
+    mv "$bin.tmp" "$bin"
+  fi
+  ln -sf "$(basename "$bin")" "$OUT/$name"
+}
+
+build_tools() {
+  need_llvm
+  local llvm_cxx llvm_ld
+  llvm_cxx=$(llvm-config-22 --cxxflags)
+  llvm_ld=$(llvm-config-22 --ldflags --libs orcjit orcshared orctargetprocess support)
+  # shellcheck disable=SC2086
+  cached_build epc_bench "$BENCH/epc_bench.cpp" \
+    clang++-22 -O2 -g $llvm_cxx "$BENCH/epc_bench.cpp" $llvm_ld -lpthread
+  cached_build pipe_floor "$BENCH/pipe_floor.c" \
+    clang-22 -O2 -Wall "$BENCH/pipe_floor.c"
+  cached_build rusage_wrap "$BENCH/e2e/rusage_wrap.c" \
+    clang-22 -O2 -Wall "$BENCH/e2e/rusage_wrap.c"
+}
+
+# Objects for the end-to-end runs: hello and a generated large program.
+build_objects() {
+  local nfunc=$1
+  local key
+  key=$(hash_of "$BENCH/e2e/hello.c")
+  if [[ ! -f $OUT/hello-$key.o ]]; then
+    clang-22 -O1 -c "$BENCH/e2e/hello.c" -o "$OUT/hello-$key.o"
+  fi
+  HELLO_O="$OUT/hello-$key.o"
+  key=$( (cat "$BENCH/e2e/gen_large.py"; echo "$nfunc") | sha256sum | cut -c1-16)
+  if [[ ! -f $OUT/large-$key.o ]]; then
+    log "generating and compiling the large object ($nfunc functions, once)"
+    python3 "$BENCH/e2e/gen_large.py" "$OUT/large-$key.c" "$nfunc"
+    clang-22 -O1 -c "$OUT/large-$key.c" -o "$OUT/large-$key.o.tmp"
+    mv "$OUT/large-$key.o.tmp" "$OUT/large-$key.o"
+    rm -f "$OUT/large-$key.c"
+  fi
+  LARGE_O="$OUT/large-$key.o"
+}
+
+if [[ ${1:-} == build-tools ]]; then
+  build_tools
+  exit 0
+fi
+
+need_llvm
+QUICK=${BENCH_QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+  ROUNDS=${BENCH_ROUNDS:-1}
+  EPC_ARGS=(--quick)
+  FLOOR_ARGS=(--quick)
+  E2E_REPS=1
+  NFUNC=300
+  MODE=quick
+else
+  ROUNDS=${BENCH_ROUNDS:-5}
+  EPC_ARGS=()
+  FLOOR_ARGS=()
+  E2E_REPS=3
+  NFUNC=8000
+  MODE=full
+fi
+
+REF=${BENCH_REF_EXECUTOR:-$(llvm-config-22 --bindir)/llvm-jitlink-executor}
+OURS=${BENCH_OUR_EXECUTOR:-}
+if [[ -z $OURS ]]; then
+  OURS="$ROOT/target/release/orc-rt-executor"
+  log "cargo build --release --bin orc-rt-executor"
+  if ! (cd "$ROOT" && cargo build --release --quiet --bin orc-rt-executor); then
+    log "WARNING: our executor did not build; its column will be n/a"
+  fi
+fi
+JITLINK=$(command -v llvm-jitlink-22)
+
+build_tools
+build_objects "$NFUNC"
+
+RAW="$OUT/raw-$(date -u +%Y%m%dT%H%M%S)"
+mkdir -p "$RAW"
+{
+  echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+  echo "cores $(nproc)"
+  echo "rounds $ROUNDS"
+  echo "mode $MODE"
+  echo "ref $REF"
+  echo "ours $OURS"
+} >"$RAW/meta.txt"
+
+# Expected program output, from the reference executor (this also checks
+# that the e2e setup works at all).
+"$JITLINK" -oop-executor="$REF" "$HELLO_O" >"$OUT/hello.expected"
+"$JITLINK" -oop-executor="$REF" "$LARGE_O" >"$OUT/large.expected"
+
+# run <file> <cmd...>: stdout to file; on failure record FAILED + stderr tail.
+run() {
+  local file=$1
+  shift
+  local err="$file.stderr"
+  if ! timeout 300 "$@" >"$file" 2>"$err"; then
+    echo "FAILED $(tail -c 300 "$err" | tr '\n' ' ')" >>"$file"
+    log "a run failed: $(basename "$file") (see $err)"
+  fi
+}
+
+bench_one() { # <round> <who> <executor>
+  local r=$1 who=$2 exe=$3
+  if [[ ! -x $exe ]]; then
+    echo "FAILED executor $exe not found" >"$RAW/$r-$who-epc.txt"
+    return
+  fi
+  log "round $r: $who: epc_bench"
+  run "$RAW/$r-$who-epc.txt" "$OUT/epc_bench" --executor "$exe" "${EPC_ARGS[@]}"
+  log "round $r: $who: llvm-jitlink e2e"
+  run "$RAW/$r-$who-e2e.txt" python3 "$BENCH/e2e/run_e2e.py" \
+    --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
+    --reps "$E2E_REPS" \
+    "hello=$HELLO_O:$OUT/hello.expected" "large=$LARGE_O:$OUT/large.expected"
+}
+
+START=$(date +%s)
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then
+    bench_one "$r" ref "$REF"
+    bench_one "$r" ours "$OURS"
+  else
+    bench_one "$r" ours "$OURS"
+    bench_one "$r" ref "$REF"
+  fi
+  log "round $r: pipe floor"
+  run "$RAW/$r-floor-pipe.txt" "$OUT/pipe_floor" "${FLOOR_ARGS[@]}"
+done
+
+# SPS micro-benchmarks from benches/sps_bench* (owned by another helper):
+# any executable benches/sps_bench* script that prints "metric value" lines.
+for s in "$BENCH"/sps_bench*; do
+  if [[ -f $s && -x $s ]]; then
+    log "SPS benchmarks: $s"
+    run "$RAW/1-sps-$(basename "$s" | tr -c 'A-Za-z0-9_\n' '_').txt" env BENCH_QUICK="$QUICK" "$s"
+  fi
+done
+
+log "done in $(($(date +%s) - START)) s; raw results in $RAW"
+TABLE=$(python3 "$BENCH/bench_report.py" "$RAW")
+echo "$TABLE"
+echo "$TABLE" >"$RAW/table.md"
+if [[ -n ${BENCH_RESULTS:-} ]]; then
+  echo "$TABLE" >"$BENCH_RESULTS"
+fi

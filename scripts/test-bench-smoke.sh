@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Smoke test for the benchmark harness: builds the bench tools, then runs
+# epc_bench with tiny counts (--quick) against the reference executor and
+# against our executor (debug build). Fails if a run fails, takes more than
+# 60 s, or does not report every figure. Skips (exit 0) without LLVM 22.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/target/bench"
+
+for t in clang++-22 llvm-config-22; do
+  if ! command -v "$t" >/dev/null 2>&1; then
+    echo "test-bench-smoke: SKIP: $t not found (LLVM 22 missing)"
+    exit 0
+  fi
+done
+
+"$ROOT/scripts/bench.sh" build-tools
+(cd "$ROOT" && cargo build --quiet --bin orc-rt-executor)
+
+REF=$(llvm-config-22 --bindir)/llvm-jitlink-executor
+OURS=${BENCH_OUR_EXECUTOR:-$ROOT/target/debug/orc-rt-executor}
+METRICS="rtt_p50_us rtt_p99_us async1_calls_per_s async16_calls_per_s
+async256_calls_per_s memmgr_cycles_per_s bulk_write_MBps micro_executor_cpu_s
+setup_teardown_ms"
+
+status=0
+for exe in "$REF" "$OURS"; do
+  log=$(mktemp)
+  if ! timeout 60 "$OUT/epc_bench" --executor "$exe" --quick >"$log" 2>&1; then
+    echo "test-bench-smoke: FAIL: epc_bench --quick against $exe:"
+    sed 's/^/  /' "$log"
+    status=1
+  else
+    for m in $METRICS; do
+      if ! grep -Eq "^$m [0-9.e+]+$" "$log"; then
+        echo "test-bench-smoke: FAIL: $exe: no figure for $m"
+        status=1
+      fi
+    done
+    echo "test-bench-smoke: ok: $exe"
+  fi
+  rm -f "$log"
+done
+timeout 30 "$OUT/pipe_floor" --quick >/dev/null || { echo "test-bench-smoke: FAIL: pipe_floor"; status=1; }
+exit $status
