@@ -73,3 +73,6 @@ pub trait ControllerAccess: Send + Sync {
     /// Sends the result of the controller's call `call_id`.
     fn send_wrapper_result(&self, call_id: u64, result: WrapperFunctionBuffer);
 }
+
+pub mod in_process;
+pub use in_process::InProcessController;

@@ -18,6 +18,7 @@ pub use executor_addr::{ExecutorAddr, ExecutorAddrRange};
 pub use wrapper_function::WrapperFunctionBuffer;
 pub mod controller_access;
 pub mod service;
+pub mod notification;
 pub mod session;
 pub mod task_dispatcher;
 pub mod simple_remote_epc;

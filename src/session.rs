@@ -1,18 +1,45 @@
 //! Session: the root object of a JIT'd program.
 //!
-//! PLACEHOLDER: this file states the API contract other modules build on; the
-//! Session-core work replaces every body. Nothing here is done.
+//! A Session owns the TaskDispatcher, the Services and (once attached) the
+//! ControllerAccess. Its lifecycle is one state machine under one mutex:
+//! `Running → ShuttingDown → ShutDown` for the Session and
+//! `Unattached → Attached → Disconnecting → Detaching → Detached` for the
+//! controller connection. Nothing is called out (services, callbacks, the
+//! controller) while the mutex is held.
+//!
+//! Detach happens exactly once, whoever starts it (the user with
+//! [`Session::detach`], the controller through
+//! [`Session::notify_disconnected`], or shutdown). Services are told with
+//! `on_detach` in reverse order of addition, one after the other.
+//!
+//! Shutdown ([`Session::shutdown`]) runs on a dedicated thread, so it may be
+//! requested from anywhere (a task, a Service callback, a completion
+//! callback) without deadlock: it stops accepting incoming calls, detaches,
+//! waits until every in-flight incoming call has replied and every
+//! [`ManagedCodeToken`] is released, calls `on_shutdown` on the Services in
+//! reverse order of addition (waiting for each), shuts the TaskDispatcher
+//! down (queued tasks are dropped), then runs the completion callbacks.
+//! Errors go to the error reporter. Dropping the last `Arc<Session>` shuts
+//! down and waits (unless that happens inside one of the Session's own tasks
+//! or lifecycle callbacks, where waiting would deadlock).
+//!
+//! From C the Session is an `orc_rt_SessionRef`: the address of the
+//! Session's shared state, checked against a registry of live Sessions
+//! ([`Session::from_session_ref`]) so a stale or bogus reference is refused
+//! rather than dereferenced.
 
-#![allow(missing_docs, unused_variables)]
-
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, Weak};
+use std::thread::JoinHandle;
 
 use crate::controller_access::{
     ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
 };
 use crate::ffi::wrapper_function::orc_rt_SessionRef;
 use crate::service::Service;
-use crate::task_dispatcher::{Task, TaskDispatcher};
+use crate::task_dispatcher::{marked_depth, new_marker_id, run_marked, Task, TaskDispatcher};
+use crate::wrapper_function::handler::Responder;
 use crate::{Error, Result, WrapperFunctionBuffer};
 
 /// Receives errors nobody else can return.
@@ -21,62 +48,757 @@ pub type ErrorReporterFn = Box<dyn Fn(Error) + Send + Sync + 'static>;
 /// Called once when shutdown (or detach) completes.
 pub type OnCompleteFn = Box<dyn FnOnce() + Send + 'static>;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Running,
+    ShuttingDown,
+    ShutDown,
+}
+
+enum Conn {
+    /// No controller yet.
+    Unattached,
+    /// Serving a controller.
+    Attached(Arc<dyn ControllerAccess>),
+    /// `disconnect` requested; waiting for `notify_disconnected`.
+    Disconnecting,
+    /// Services are being told (`on_detach`).
+    Detaching,
+    /// Detach complete.
+    Detached,
+}
+
+impl Conn {
+    fn is_detached_or_detaching(&self) -> bool {
+        matches!(self, Conn::Detaching | Conn::Detached)
+    }
+}
+
+struct State {
+    phase: Phase,
+    conn: Conn,
+    /// The controller last attached, kept to reply to refused calls.
+    ca: Option<Arc<dyn ControllerAccess>>,
+    services: Vec<Arc<dyn Service>>,
+    /// Set when shutdown snapshots the services: no more may be added.
+    services_closed: bool,
+    /// `shutdown_requested` of the detach round, once it started.
+    detach_shutdown_requested: Option<bool>,
+    /// In-flight incoming calls plus live [`ManagedCodeToken`]s.
+    tokens: usize,
+    detach_cbs: Vec<OnCompleteFn>,
+    shutdown_cbs: Vec<OnCompleteFn>,
+    /// The last `Arc<Session>` is gone: the controller can no longer reach
+    /// `notify_disconnected`, so the Session completes the detach itself.
+    owner_gone: bool,
+}
+
+/// Shared state; kept alive by the Session, its lifecycle threads, and
+/// in-flight calls.
+pub(crate) struct Inner {
+    /// Marks tasks run for this Session ([`run_marked`]).
+    task_marker: usize,
+    /// Marks the Session's lifecycle threads (detach, shutdown).
+    lifecycle_marker: usize,
+    outer: Weak<Session>,
+    dispatcher: Arc<dyn TaskDispatcher>,
+    reporter: RwLock<Arc<dyn Fn(Error) + Send + Sync + 'static>>,
+    state: Mutex<State>,
+    cv: Condvar,
+    native_calls: Mutex<HashMap<u64, Responder>>,
+    next_native_id: AtomicU64,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
 /// The root object of a JIT'd program (shared as `Arc<Session>`).
 pub struct Session {
-    _private: (),
+    inner: Arc<Inner>,
+}
+
+/// Proof that managed code (JIT'd code, or code run for it) is executing:
+/// shutdown waits until every token is dropped before it shuts Services
+/// down. Get one from [`Session::managed_code_token`].
+pub struct ManagedCodeToken {
+    inner: Arc<Inner>,
+}
+
+impl Drop for ManagedCodeToken {
+    fn drop(&mut self) {
+        let mut st = self.inner.lock();
+        st.tokens -= 1;
+        if st.tokens == 0 {
+            self.inner.cv.notify_all();
+        }
+    }
+}
+
+fn registry() -> &'static Mutex<HashMap<usize, Weak<Inner>>> {
+    static R: OnceLock<Mutex<HashMap<usize, Weak<Inner>>>> = OnceLock::new();
+    R.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn lock_any<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn catch<R>(what: &str, f: impl FnOnce() -> R) -> std::result::Result<R, Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|p| Error::from_panic(what, p))
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let key = self as *const Inner as usize;
+        lock_any(registry()).remove(&key);
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        lock_any(&self.state)
+    }
+
+    fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.cv.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn session_ref(self: &Arc<Self>) -> orc_rt_SessionRef {
+        Arc::as_ptr(self) as orc_rt_SessionRef
+    }
+
+    pub(crate) fn report_error(&self, err: Error) {
+        let r = self
+            .reporter
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Err(p) = catch("error reporter", || r(err)) {
+            eprintln!("orc-rt: error: {p}");
+        }
+    }
+
+    fn run_callbacks(&self, what: &str, cbs: Vec<OnCompleteFn>) {
+        for cb in cbs {
+            if let Err(e) = catch(what, cb) {
+                self.report_error(e);
+            }
+        }
+    }
+
+    /// Calls one Service notification and blocks until it completes
+    /// (lifecycle threads only). A panic or a dropped completion becomes an
+    /// error.
+    fn call_service(
+        &self,
+        what: &str,
+        f: impl FnOnce(crate::service::OnCompleteFn),
+    ) -> std::result::Result<(), Error> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        catch(what, || {
+            f(Box::new(move |r| {
+                let _ = tx.send(r);
+            }))
+        })?;
+        rx.recv().unwrap_or_else(|_| {
+            Err(Error::msg(format!(
+                "{what}: the service dropped its completion callback without calling it"
+            )))
+        })
+    }
+
+    fn spawn_lifecycle(self: &Arc<Self>, name: &str, f: impl FnOnce(&Arc<Inner>) + Send + 'static) {
+        let me = self.clone();
+        let marker = self.lifecycle_marker;
+        let spawned = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || run_marked(marker, || f(&me)));
+        match spawned {
+            Ok(h) => lock_any(&self.threads).push(h),
+            Err(e) => {
+                // Never silently stall the lifecycle: report and fail loudly.
+                self.report_error(Error::io(format!("spawning session thread {name}"), e));
+                std::process::abort();
+            }
+        }
+    }
+
+    /// Runs the detach round: Services' `on_detach` in reverse order, then
+    /// the detach completion callbacks.
+    fn run_detach_round(&self, shutdown_requested: bool) {
+        let services = self.lock().services.clone();
+        for s in services.iter().rev() {
+            if let Err(e) = self.call_service("Service::on_detach", |done| {
+                s.on_detach(done, shutdown_requested)
+            }) {
+                self.report_error(e);
+            }
+        }
+        let cbs = {
+            let mut st = self.lock();
+            st.conn = Conn::Detached;
+            self.cv.notify_all();
+            std::mem::take(&mut st.detach_cbs)
+        };
+        self.run_callbacks("detach completion callback", cbs);
+    }
+
+    /// The controller is gone: start the detach round (once).
+    fn handle_disconnect(self: &Arc<Self>) {
+        let sr = {
+            let mut st = self.lock();
+            match st.conn {
+                Conn::Attached(_) | Conn::Disconnecting => {
+                    let sr = st.phase != Phase::Running;
+                    st.conn = Conn::Detaching;
+                    st.detach_shutdown_requested = Some(sr);
+                    sr
+                }
+                _ => return,
+            }
+        };
+        self.spawn_lifecycle("orc-rt-detach", move |me| me.run_detach_round(sr));
+    }
+
+    fn detach(self: &Arc<Self>, on_complete: Option<OnCompleteFn>) {
+        let mut st = self.lock();
+        match &st.conn {
+            Conn::Detached => {
+                drop(st);
+                if let Some(cb) = on_complete {
+                    self.run_callbacks("detach completion callback", vec![cb]);
+                }
+            }
+            Conn::Detaching | Conn::Disconnecting => {
+                st.detach_cbs.extend(on_complete);
+            }
+            Conn::Unattached => {
+                st.detach_cbs.extend(on_complete);
+                let sr = st.phase != Phase::Running;
+                st.conn = Conn::Detaching;
+                st.detach_shutdown_requested = Some(sr);
+                drop(st);
+                self.spawn_lifecycle("orc-rt-detach", move |me| me.run_detach_round(sr));
+            }
+            Conn::Attached(ca) => {
+                let ca = ca.clone();
+                st.detach_cbs.extend(on_complete);
+                st.conn = Conn::Disconnecting;
+                drop(st);
+                ca.disconnect();
+            }
+        }
+    }
+
+    fn shutdown(self: &Arc<Self>, on_complete: Option<OnCompleteFn>) {
+        let mut st = self.lock();
+        match st.phase {
+            Phase::ShutDown => {
+                drop(st);
+                if let Some(cb) = on_complete {
+                    self.run_callbacks("shutdown completion callback", vec![cb]);
+                }
+            }
+            Phase::ShuttingDown => st.shutdown_cbs.extend(on_complete),
+            Phase::Running => {
+                st.shutdown_cbs.extend(on_complete);
+                st.phase = Phase::ShuttingDown;
+                drop(st);
+                self.spawn_lifecycle("orc-rt-shutdown", |me| me.run_shutdown());
+            }
+        }
+    }
+
+    /// The shutdown sequence (on its own thread).
+    fn run_shutdown(&self) {
+        // 1. Detach.
+        let mut st = self.lock();
+        match &st.conn {
+            Conn::Unattached => {
+                st.conn = Conn::Detaching;
+                st.detach_shutdown_requested = Some(true);
+                drop(st);
+                self.run_detach_round(true);
+            }
+            Conn::Attached(ca) => {
+                let ca = ca.clone();
+                st.conn = Conn::Disconnecting;
+                drop(st);
+                if let Err(e) = catch("ControllerAccess::disconnect", || ca.disconnect()) {
+                    self.report_error(e);
+                }
+            }
+            _ => drop(st),
+        }
+        let mut st = self.lock();
+        loop {
+            match st.conn {
+                Conn::Detached => break,
+                Conn::Disconnecting if st.owner_gone => {
+                    // Nobody can call notify_disconnected any more.
+                    st.conn = Conn::Detaching;
+                    st.detach_shutdown_requested = Some(true);
+                    drop(st);
+                    self.run_detach_round(true);
+                    st = self.lock();
+                }
+                _ => st = self.wait(st),
+            }
+        }
+        // 2. Drain in-flight calls and managed code.
+        while st.tokens > 0 {
+            st = self.wait(st);
+        }
+        // 3. Services, in reverse order of addition.
+        st.services_closed = true;
+        let services = st.services.clone();
+        drop(st);
+        for s in services.iter().rev() {
+            if let Err(e) = self.call_service("Service::on_shutdown", |done| s.on_shutdown(done)) {
+                self.report_error(e);
+            }
+        }
+        // 4. The dispatcher: queued tasks are dropped.
+        if let Err(e) = catch("TaskDispatcher::shutdown", || self.dispatcher.shutdown()) {
+            self.report_error(e);
+        }
+        // 5. Other lifecycle threads have finished their work; join them.
+        let me = std::thread::current().id();
+        let others: Vec<_> = {
+            let mut t = lock_any(&self.threads);
+            let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut *t)
+                .into_iter()
+                .partition(|h| h.thread().id() == me);
+            *t = mine;
+            others
+        };
+        for h in others {
+            let _ = h.join();
+        }
+        // 6. Completion callbacks, then ShutDown.
+        loop {
+            let mut st = self.lock();
+            if st.shutdown_cbs.is_empty() {
+                st.phase = Phase::ShutDown;
+                let ca = st.ca.take();
+                self.cv.notify_all();
+                drop(st);
+                drop(ca);
+                return;
+            }
+            let cbs = std::mem::take(&mut st.shutdown_cbs);
+            drop(st);
+            self.run_callbacks("shutdown completion callback", cbs);
+        }
+    }
+
+    fn in_own_context(&self) -> bool {
+        marked_depth(self.task_marker) > 0 || marked_depth(self.lifecycle_marker) > 0
+    }
+
+    fn wait_for_shutdown(&self) -> Result<()> {
+        if self.in_own_context() {
+            return Err(Error::msg(
+                "wait_for_shutdown called from one of the session's own tasks or lifecycle \
+                 callbacks: not waiting, it would deadlock",
+            ));
+        }
+        let mut st = self.lock();
+        while st.phase != Phase::ShutDown {
+            st = self.wait(st);
+        }
+        drop(st);
+        let me = std::thread::current().id();
+        let threads = std::mem::take(&mut *lock_any(&self.threads));
+        for h in threads {
+            if h.thread().id() != me {
+                let _ = h.join();
+            }
+        }
+        Ok(())
+    }
+
+    fn dispatch(&self, task: Task) {
+        let marker = self.task_marker;
+        self.dispatcher
+            .dispatch(Box::new(move || run_marked(marker, task)));
+    }
+
+    /// Delivers the result of a native call started by `handle_wrapper_call`.
+    pub(crate) fn complete_native_call(&self, id: u64, result: WrapperFunctionBuffer) {
+        let r = lock_any(&self.native_calls).remove(&id);
+        match r {
+            Some(r) => r.respond(result),
+            None => self.report_error(Error::msg(format!(
+                "wrapper function return called for unknown call id {id} (returned twice?)"
+            ))),
+        }
+    }
 }
 
 impl Session {
+    /// Creates a Session whose tasks (incoming calls among them) run on
+    /// `dispatcher`. The Session owns the dispatcher's lifecycle: it shuts it
+    /// down at the end of its own shutdown.
     pub fn new(dispatcher: Arc<dyn TaskDispatcher>) -> Arc<Session> {
-        unimplemented!("Session::new")
+        let default_reporter: Arc<dyn Fn(Error) + Send + Sync> =
+            Arc::new(|e: Error| eprintln!("orc-rt: error: {e}"));
+        let s = Arc::new_cyclic(|outer| Session {
+            inner: Arc::new(Inner {
+                task_marker: new_marker_id(),
+                lifecycle_marker: new_marker_id(),
+                outer: outer.clone(),
+                dispatcher,
+                reporter: RwLock::new(default_reporter),
+                state: Mutex::new(State {
+                    phase: Phase::Running,
+                    conn: Conn::Unattached,
+                    ca: None,
+                    services: Vec::new(),
+                    services_closed: false,
+                    detach_shutdown_requested: None,
+                    tokens: 0,
+                    detach_cbs: Vec::new(),
+                    shutdown_cbs: Vec::new(),
+                    owner_gone: false,
+                }),
+                cv: Condvar::new(),
+                native_calls: Mutex::new(HashMap::new()),
+                next_native_id: AtomicU64::new(1),
+                threads: Mutex::new(Vec::new()),
+            }),
+        });
+        let key = Arc::as_ptr(&s.inner) as usize;
+        lock_any(registry()).insert(key, Arc::downgrade(&s.inner));
+        s
     }
+
+    /// Looks up a live Session by its C handle; `None` for NULL, an unknown
+    /// handle, or a Session that has been dropped.
+    pub fn from_session_ref(s: orc_rt_SessionRef) -> Option<Arc<Session>> {
+        Self::inner_from_ref(s)?.outer.upgrade()
+    }
+
+    pub(crate) fn inner_from_ref(s: orc_rt_SessionRef) -> Option<Arc<Inner>> {
+        if s.is_null() {
+            return None;
+        }
+        lock_any(registry()).get(&(s as usize))?.upgrade()
+    }
+
+    /// Replaces the error reporter (default: print `orc-rt: error: <msg>` to
+    /// stderr). The reporter may be called from any thread, concurrently.
     pub fn set_error_reporter(&self, reporter: ErrorReporterFn) {
-        unimplemented!()
+        *self
+            .inner
+            .reporter
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = Arc::from(reporter);
     }
+
+    /// Reports an error nobody else can return. A panicking reporter is
+    /// caught (and printed).
     pub fn report_error(&self, err: Error) {
-        unimplemented!()
+        self.inner.report_error(err)
     }
+
+    /// Adds a Service. Services are notified in reverse order of addition.
+    /// A Service added after detach gets `on_detach` immediately. Fails once
+    /// shutdown has started.
     pub fn add_service(&self, service: Arc<dyn Service>) -> Result<()> {
-        unimplemented!()
+        let sr = {
+            let mut st = self.inner.lock();
+            if st.phase != Phase::Running || st.services_closed {
+                return Err(Error::SessionShutDown);
+            }
+            if !st.conn.is_detached_or_detaching() {
+                st.services.push(service);
+                return Ok(());
+            }
+            // Already detached: tell it now. The token keeps shutdown from
+            // calling its on_shutdown before this on_detach completes.
+            st.services.push(service.clone());
+            st.tokens += 1;
+            st.detach_shutdown_requested.unwrap_or(false)
+        };
+        let token = ManagedCodeToken {
+            inner: self.inner.clone(),
+        };
+        let inner = self.inner.clone();
+        let r = catch("Service::on_detach", || {
+            service.on_detach(
+                Box::new(move |r| {
+                    if let Err(e) = r {
+                        inner.report_error(e);
+                    }
+                    drop(token);
+                }),
+                sr,
+            )
+        });
+        if let Err(e) = r {
+            self.report_error(e);
+        }
+        Ok(())
     }
+
+    /// Attaches a controller and calls `ca.connect`. Fails if shutdown has
+    /// started or a controller was already attached (or detached: detach is
+    /// permanent). Do not race `attach` with `shutdown`.
     pub fn attach(self: &Arc<Self>, ca: Arc<dyn ControllerAccess>) -> Result<()> {
-        unimplemented!()
+        {
+            let mut st = self.inner.lock();
+            if st.phase != Phase::Running {
+                return Err(Error::SessionShutDown);
+            }
+            match st.conn {
+                Conn::Unattached => {}
+                Conn::Attached(_) | Conn::Disconnecting => {
+                    return Err(Error::msg("attach: a controller is already attached"))
+                }
+                Conn::Detaching | Conn::Detached => {
+                    return Err(Error::Detached(
+                        "attach: the session has detached; detach is permanent".into(),
+                    ))
+                }
+            }
+            st.conn = Conn::Attached(ca.clone());
+            st.ca = Some(ca.clone());
+        }
+        ca.connect(Arc::downgrade(self));
+        Ok(())
     }
+
+    /// Runs an incoming controller call (called by the ControllerAccess).
+    ///
+    /// The call runs as a Task; its result goes to
+    /// `ca.send_wrapper_result(call_id, ..)` exactly once. If the Session is
+    /// not attached or is shutting down, the reply is an out-of-band error
+    /// and nothing runs.
     pub fn handle_wrapper_call(
         &self,
         call_id: u64,
         call: IncomingCall,
         args: WrapperFunctionBuffer,
     ) {
-        unimplemented!()
+        let inner = &self.inner;
+        let accepted = {
+            let mut st = inner.lock();
+            match (&st.conn, st.phase) {
+                (Conn::Attached(ca), Phase::Running) => {
+                    let ca = ca.clone();
+                    st.tokens += 1;
+                    Ok(ca)
+                }
+                (_, Phase::Running) => Err((
+                    st.ca.clone(),
+                    Error::Detached("incoming call refused, the controller is not attached".into()),
+                )),
+                _ => Err((st.ca.clone(), Error::SessionShutDown)),
+            }
+        };
+        let ca = match accepted {
+            Ok(ca) => ca,
+            Err((Some(ca), e)) => {
+                ca.send_wrapper_result(
+                    call_id,
+                    WrapperFunctionBuffer::out_of_band_error(&e.to_string()),
+                );
+                return;
+            }
+            Err((None, e)) => {
+                inner.report_error(Error::msg(format!(
+                    "incoming call {call_id} refused ({e}) and no controller to reply to"
+                )));
+                return;
+            }
+        };
+        let token = ManagedCodeToken {
+            inner: inner.clone(),
+        };
+        let responder = Responder::named("incoming wrapper function call", move |result| {
+            ca.send_wrapper_result(call_id, result);
+            drop(token);
+        });
+        match call {
+            IncomingCall::Sync(f) => {
+                inner.dispatch(Box::new(move || {
+                    let Some(bytes) = args.as_slice() else {
+                        responder.respond_error(
+                            "incoming call: the argument buffer is an out-of-band error",
+                        );
+                        return;
+                    };
+                    // SAFETY: the controller named this address as an LLVM 22
+                    // synchronous-ABI wrapper function; the ControllerAccess
+                    // vouches for it (see `IncomingCall`).
+                    let r = unsafe { crate::wrapper_function::sync_abi::call_sync(f, bytes) };
+                    responder.respond(r);
+                }));
+            }
+            IncomingCall::Native(f) => {
+                let weak = Arc::downgrade(inner);
+                inner.dispatch(Box::new(move || {
+                    let Some(inner) = weak.upgrade() else {
+                        return; // responder dropped: out-of-band error sent
+                    };
+                    let id = inner.next_native_id.fetch_add(1, Ordering::Relaxed);
+                    lock_any(&inner.native_calls).insert(id, responder);
+                    // SAFETY: as above, the ControllerAccess vouches that `f`
+                    // is a native orc-rt wrapper function; the return
+                    // trampoline resolves this Session through the registry.
+                    unsafe {
+                        crate::wrapper_function::handler::call_native(
+                            f,
+                            inner.session_ref(),
+                            id,
+                            args,
+                        )
+                    };
+                }));
+            }
+        }
     }
+
+    /// The controller is gone (called exactly once by the ControllerAccess):
+    /// starts the detach round unless one already ran.
     pub fn notify_disconnected(&self) {
-        unimplemented!()
+        self.inner.handle_disconnect()
     }
+
+    /// Calls the controller handler behind `tag`. `on_complete` gets the
+    /// result, or immediately an out-of-band error if the controller is not
+    /// attached ("controller is detached: ...") or the Session is shutting
+    /// down ("session is shut down").
     pub fn call_controller(
         &self,
         tag: HandlerTag,
         args: WrapperFunctionBuffer,
         on_complete: OnCallControllerCompleteFn,
     ) {
-        unimplemented!()
+        let ca = {
+            let st = self.inner.lock();
+            match (&st.conn, st.phase) {
+                (Conn::Attached(ca), Phase::Running) => Ok(ca.clone()),
+                (_, Phase::Running) => Err(Error::Detached(format!(
+                    "cannot call controller handler {:#x}",
+                    tag.0
+                ))),
+                _ => Err(Error::SessionShutDown),
+            }
+        };
+        match ca {
+            Ok(ca) => ca.call_controller(tag, args, on_complete),
+            Err(e) => on_complete(WrapperFunctionBuffer::out_of_band_error(&e.to_string())),
+        }
     }
+
+    /// Runs `task` on the dispatcher. Tasks still queued when the dispatcher
+    /// shuts down (the last step of Session shutdown) are dropped.
     pub fn dispatch(&self, task: Task) {
-        unimplemented!()
+        self.inner.dispatch(task)
     }
+
+    /// A token that delays shutdown (before Services' `on_shutdown`) while
+    /// held; `None` once shutdown has started.
+    pub fn managed_code_token(&self) -> Option<ManagedCodeToken> {
+        let mut st = self.inner.lock();
+        if st.phase != Phase::Running {
+            return None;
+        }
+        st.tokens += 1;
+        Some(ManagedCodeToken {
+            inner: self.inner.clone(),
+        })
+    }
+
+    /// Runs `f` holding a [`ManagedCodeToken`]; `None` (and `f` not run) if
+    /// shutdown has started.
+    pub fn call_managed_code<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
+        let _t = self.managed_code_token()?;
+        Some(f())
+    }
+
+    /// Starts detach (disconnecting the controller if attached); the
+    /// Services get `on_detach`, then `on_complete` runs. If already
+    /// detached, `on_complete` runs now. Never blocks.
     pub fn detach(&self, on_complete: Option<OnCompleteFn>) {
-        unimplemented!()
+        self.inner.detach(on_complete)
     }
+
+    /// Blocks until the detach round has completed (forever if nobody
+    /// detaches).
     pub fn wait_for_detach(&self) {
-        unimplemented!()
+        let mut st = self.inner.lock();
+        while !matches!(st.conn, Conn::Detached) {
+            st = self.inner.wait(st);
+        }
     }
+
+    /// True once the detach round has completed.
+    pub fn is_detached(&self) -> bool {
+        matches!(self.inner.lock().conn, Conn::Detached)
+    }
+
+    /// True once shutdown has completed.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.lock().phase == Phase::ShutDown
+    }
+
+    /// Starts shutdown (idempotent, any thread, never blocks); `on_complete`
+    /// runs when it has finished (now, if it already has).
     pub fn shutdown(&self, on_complete: Option<OnCompleteFn>) {
-        unimplemented!()
+        self.inner.shutdown(on_complete)
     }
+
+    /// Blocks until shutdown has completed. Called from one of the Session's
+    /// own tasks or lifecycle callbacks it would deadlock, so there it
+    /// reports an error and returns at once (see [`Session::try_wait_for_shutdown`]).
     pub fn wait_for_shutdown(&self) {
-        unimplemented!()
+        if let Err(e) = self.inner.wait_for_shutdown() {
+            self.report_error(e);
+        }
     }
+
+    /// Like [`Session::wait_for_shutdown`], returning the error instead of
+    /// reporting it.
+    pub fn try_wait_for_shutdown(&self) -> Result<()> {
+        self.inner.wait_for_shutdown()
+    }
+
+    /// The C handle of this Session. Valid while the Session's shared state
+    /// lives (at least as long as any `Arc<Session>`); C code gets it back
+    /// with [`Session::from_session_ref`].
     pub fn as_session_ref(self: &Arc<Self>) -> orc_rt_SessionRef {
-        unimplemented!()
+        self.inner.session_ref()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        {
+            let mut st = self.inner.lock();
+            st.owner_gone = true;
+            self.inner.cv.notify_all();
+        }
+        self.inner.shutdown(None);
+        if !self.inner.in_own_context() {
+            let _ = self.inner.wait_for_shutdown();
+        }
+    }
+}
+
+/// Delivers a native wrapper function's result to the Session behind `s`
+/// (the return trampoline's logic). An unknown Session or call id is
+/// reported and the result dropped.
+pub(crate) fn complete_native_call(
+    s: orc_rt_SessionRef,
+    call_id: u64,
+    result: WrapperFunctionBuffer,
+) {
+    match Session::inner_from_ref(s) {
+        Some(inner) => inner.complete_native_call(call_id, result),
+        None => eprintln!(
+            "orc-rt: error: wrapper function return for call {call_id} names an unknown or destroyed session"
+        ),
     }
 }

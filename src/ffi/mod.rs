@@ -9,4 +9,5 @@ pub mod panic;
 
 pub mod error;
 pub mod wrapper_function;
+pub mod session;
 pub mod simple_remote_epc;

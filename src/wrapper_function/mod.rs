@@ -4,6 +4,7 @@
 //! SPS-serialized result bytes in a [`WrapperFunctionBuffer`].
 
 mod buffer;
+pub mod handler;
 pub mod sync_abi;
 
 pub use buffer::{

@@ -1,0 +1,174 @@
+//! An in-process "controller": a [`ControllerAccess`] whose other end lives
+//! in the same process.
+//!
+//! It plays both roles of a controller: it registers handlers for tags
+//! (Rust closures, or C functions through the C API) that the executor side
+//! reaches with [`Session::call_controller`], and it calls executor wrapper
+//! functions by address, concurrently from any number of threads, getting
+//! each result through a callback or by blocking. Every call gets exactly one
+//! result: the wrapper function's, or an out-of-band error if the Session
+//! is detached or shut down.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+
+use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn};
+use crate::session::Session;
+use crate::wrapper_function::handler::{reply_channel, BytesHandler, Responder};
+use crate::WrapperFunctionBuffer;
+
+enum Link {
+    /// Not connected yet.
+    Idle,
+    /// Connected to a Session.
+    Connected(Weak<Session>),
+    /// Disconnected (permanently).
+    Closed,
+}
+
+/// A controller in the same process (see the module docs).
+pub struct InProcessController {
+    link: Mutex<Link>,
+    handlers: RwLock<HashMap<HandlerTag, BytesHandler>>,
+    pending: Mutex<HashMap<u64, OnCallControllerCompleteFn>>,
+    next_call_id: AtomicU64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl InProcessController {
+    /// Creates a controller, not yet connected (attach it to a Session with
+    /// [`Session::attach`]).
+    pub fn new() -> Arc<Self> {
+        Arc::new(InProcessController {
+            link: Mutex::new(Link::Idle),
+            handlers: RwLock::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
+            next_call_id: AtomicU64::new(0),
+        })
+    }
+
+    /// Registers (or replaces) the handler for `tag`. The handler runs on
+    /// the thread that called [`Session::call_controller`] and may reply
+    /// later from any thread.
+    pub fn add_handler(&self, tag: HandlerTag, handler: BytesHandler) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tag, handler);
+    }
+
+    /// True while connected to a Session.
+    pub fn is_connected(&self) -> bool {
+        matches!(*lock(&self.link), Link::Connected(_))
+    }
+
+    /// Number of executor calls still waiting for their result.
+    pub fn pending_calls(&self) -> usize {
+        lock(&self.pending).len()
+    }
+
+    /// Calls an executor wrapper function; `on_result` gets its result (or
+    /// an out-of-band error) exactly once, on the thread that produces it.
+    pub fn call(
+        &self,
+        target: IncomingCall,
+        args: WrapperFunctionBuffer,
+        on_result: impl FnOnce(WrapperFunctionBuffer) + Send + 'static,
+    ) {
+        let session = match &*lock(&self.link) {
+            Link::Connected(w) => w.upgrade(),
+            Link::Idle => {
+                return on_result(WrapperFunctionBuffer::out_of_band_error(
+                    "in-process controller: not connected to a session",
+                ))
+            }
+            Link::Closed => None,
+        };
+        let Some(session) = session else {
+            return on_result(WrapperFunctionBuffer::out_of_band_error(
+                "in-process controller: the session is detached or shut down",
+            ));
+        };
+        let id = self.next_call_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.pending).insert(id, Box::new(on_result));
+        session.handle_wrapper_call(id, target, args);
+    }
+
+    /// Calls an executor wrapper function and blocks for its result.
+    pub fn call_blocking(
+        &self,
+        target: IncomingCall,
+        args: WrapperFunctionBuffer,
+    ) -> WrapperFunctionBuffer {
+        let (cb, pending) = reply_channel();
+        self.call(target, args, cb);
+        pending.wait()
+    }
+
+    /// Disconnects as if the controller went away (same as
+    /// [`ControllerAccess::disconnect`]); idempotent.
+    pub fn close(&self) {
+        self.disconnect()
+    }
+}
+
+impl ControllerAccess for InProcessController {
+    fn connect(&self, session: Weak<Session>) {
+        let mut l = lock(&self.link);
+        if let Link::Idle = *l {
+            *l = Link::Connected(session);
+        }
+    }
+
+    fn disconnect(&self) {
+        let prev = std::mem::replace(&mut *lock(&self.link), Link::Closed);
+        if let Link::Connected(w) = prev {
+            if let Some(s) = w.upgrade() {
+                s.notify_disconnected();
+            }
+        }
+    }
+
+    fn call_controller(
+        &self,
+        tag: HandlerTag,
+        args: WrapperFunctionBuffer,
+        on_complete: OnCallControllerCompleteFn,
+    ) {
+        if !self.is_connected() {
+            return on_complete(WrapperFunctionBuffer::out_of_band_error(
+                "controller is detached: in-process controller disconnected",
+            ));
+        }
+        let h = self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tag)
+            .cloned();
+        match h {
+            Some(h) => h(
+                args,
+                Responder::named("controller handler call", on_complete),
+            ),
+            None => on_complete(WrapperFunctionBuffer::out_of_band_error(&format!(
+                "in-process controller: no handler registered for tag {:#x}",
+                tag.0
+            ))),
+        }
+    }
+
+    fn send_wrapper_result(&self, call_id: u64, result: WrapperFunctionBuffer) {
+        let cb = lock(&self.pending).remove(&call_id);
+        match cb {
+            Some(cb) => cb(result),
+            None => eprintln!(
+                "orc-rt: error: in-process controller: result for unknown call id {call_id}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! Handler-side helpers for wrapper functions: a [`Responder`] that replies
+//! exactly once, and plain-bytes handler/caller adapters.
+//!
+//! A handler receives its argument bytes and a [`Responder`]. Replying
+//! consumes the responder, so a second reply is impossible by construction;
+//! dropping it without replying sends an out-of-band error
+//! ("... dropped without a reply") so the caller never waits forever.
+
+use std::sync::mpsc;
+
+use crate::WrapperFunctionBuffer;
+
+/// The function a [`Responder`] delivers its single result to.
+pub type ReplyFn = Box<dyn FnOnce(WrapperFunctionBuffer) + Send + 'static>;
+
+/// Sends the result of one wrapper-function call, exactly once.
+///
+/// `respond*` consumes the responder. If it is dropped unanswered (a handler
+/// forgot, panicked, or its task was dropped at shutdown), the caller
+/// receives an out-of-band error naming `what`.
+pub struct Responder {
+    reply: Option<ReplyFn>,
+    what: &'static str,
+}
+
+impl Responder {
+    /// A responder that hands the result to `reply`.
+    pub fn new(reply: impl FnOnce(WrapperFunctionBuffer) + Send + 'static) -> Self {
+        Responder {
+            reply: Some(Box::new(reply)),
+            what: "wrapper function call",
+        }
+    }
+
+    /// Like [`Responder::new`], naming the call in the automatic
+    /// dropped-without-reply error.
+    pub fn named(
+        what: &'static str,
+        reply: impl FnOnce(WrapperFunctionBuffer) + Send + 'static,
+    ) -> Self {
+        Responder {
+            reply: Some(Box::new(reply)),
+            what,
+        }
+    }
+
+    /// Sends `result` (bytes or out-of-band error).
+    pub fn respond(mut self, result: WrapperFunctionBuffer) {
+        if let Some(f) = self.reply.take() {
+            f(result);
+        }
+    }
+
+    /// Sends a copy of `bytes`.
+    pub fn respond_bytes(self, bytes: &[u8]) {
+        self.respond(WrapperFunctionBuffer::from_slice(bytes))
+    }
+
+    /// Sends an out-of-band error carrying `msg`.
+    pub fn respond_error(self, msg: &str) {
+        self.respond(WrapperFunctionBuffer::out_of_band_error(msg))
+    }
+
+    /// Sends `Ok` bytes or `Err` as an out-of-band error.
+    pub fn respond_result(self, r: Result<Vec<u8>, crate::Error>) {
+        match r {
+            Ok(v) => self.respond_bytes(&v),
+            Err(e) => self.respond_error(&e.to_string()),
+        }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        if let Some(f) = self.reply.take() {
+            f(WrapperFunctionBuffer::out_of_band_error(&format!(
+                "{} dropped without a reply (handler did not respond, or the session shut down)",
+                self.what
+            )));
+        }
+    }
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Responder")
+            .field("answered", &self.reply.is_none())
+            .finish()
+    }
+}
+
+/// An asynchronous plain-bytes handler: argument bytes in, reply through the
+/// [`Responder`] now or later, from any thread.
+pub type BytesHandler =
+    std::sync::Arc<dyn Fn(WrapperFunctionBuffer, Responder) + Send + Sync + 'static>;
+
+/// Wraps a synchronous function of the argument bytes into a
+/// [`BytesHandler`]: `Ok(bytes)` is the reply, `Err` becomes an out-of-band
+/// error, an out-of-band argument buffer is forwarded as an error, and a
+/// panic in `f` becomes an out-of-band error.
+pub fn bytes_handler<F>(f: F) -> BytesHandler
+where
+    F: Fn(&[u8]) -> Result<Vec<u8>, crate::Error> + Send + Sync + 'static,
+{
+    std::sync::Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
+        let Some(bytes) = args.as_slice() else {
+            let msg = args
+                .out_of_band_error_message()
+                .map(|m| m.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            r.respond_error(&format!("argument buffer is an out-of-band error: {msg}"));
+            return;
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(bytes))) {
+            Ok(res) => r.respond_result(res),
+            Err(p) => r.respond_error(&crate::Error::from_panic("wrapper handler", p).to_string()),
+        }
+    })
+}
+
+/// A pending result that can be waited for: the blocking counterpart of a
+/// completion callback. Create with [`reply_channel`].
+pub struct PendingReply {
+    rx: mpsc::Receiver<WrapperFunctionBuffer>,
+}
+
+impl PendingReply {
+    /// Blocks until the reply arrives. If the sender vanished without
+    /// replying, returns an out-of-band error.
+    pub fn wait(self) -> WrapperFunctionBuffer {
+        self.rx.recv().unwrap_or_else(|_| {
+            WrapperFunctionBuffer::out_of_band_error("reply channel closed without a result")
+        })
+    }
+
+    /// Waits at most `timeout`; `None` on timeout.
+    pub fn wait_timeout(&self, timeout: std::time::Duration) -> Option<WrapperFunctionBuffer> {
+        match self.rx.recv_timeout(timeout) {
+            Ok(b) => Some(b),
+            Err(mpsc::RecvTimeoutError::Timeout) => None,
+            Err(mpsc::RecvTimeoutError::Disconnected) => Some(
+                WrapperFunctionBuffer::out_of_band_error("reply channel closed without a result"),
+            ),
+        }
+    }
+}
+
+/// A completion callback and the [`PendingReply`] that receives what it is
+/// given: pass the callback to an asynchronous call, then `wait`.
+pub fn reply_channel() -> (
+    Box<dyn FnOnce(WrapperFunctionBuffer) + Send + 'static>,
+    PendingReply,
+) {
+    let (tx, rx) = mpsc::sync_channel(1);
+    (
+        Box::new(move |b| {
+            let _ = tx.send(b);
+        }),
+        PendingReply { rx },
+    )
+}
+
+/// Calls a native (asynchronous ABI) wrapper function with the Session's
+/// return trampoline; the result arrives later through
+/// `Session`'s pending-call table under `call_id`.
+///
+/// # Safety
+/// `f` must be a function with orc-rt's native wrapper ABI (the caller
+/// vouches for the address) and `s` a live Session handle.
+pub(crate) unsafe fn call_native(
+    f: crate::controller_access::NativeWrapperFunction,
+    s: crate::ffi::wrapper_function::orc_rt_SessionRef,
+    call_id: u64,
+    args: WrapperFunctionBuffer,
+) {
+    // SAFETY: caller promise on `f`; the argument buffer's ownership passes
+    // to the callee as the ABI says; the trampoline is a valid return fn.
+    unsafe {
+        f(
+            s,
+            call_id,
+            Some(crate::ffi::session::native_return_trampoline),
+            args.into_raw(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    fn capture() -> (Arc<Mutex<Vec<WrapperFunctionBuffer>>>, Responder) {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        (got, Responder::new(move |b| g.lock().unwrap().push(b)))
+    }
+
+    #[test]
+    fn responds_once() {
+        let (got, r) = capture();
+        r.respond_bytes(b"hello");
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].as_slice().unwrap(), b"hello");
+    }
+
+    #[test]
+    fn dropping_unanswered_sends_an_error() {
+        let (got, r) = capture();
+        drop(r);
+        let got = got.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        let m = got[0]
+            .out_of_band_error_message()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(m.contains("dropped without a reply"), "{m}");
+    }
+
+    #[test]
+    fn bytes_handler_maps_ok_err_and_panic() {
+        let h = bytes_handler(|a| match a {
+            b"ok" => Ok(b"fine".to_vec()),
+            b"panic" => panic!("handler panic (expected in this test)"),
+            _ => Err(crate::Error::msg(format!("bad input {a:?}"))),
+        });
+        for (arg, want) in [
+            (&b"ok"[..], Ok(&b"fine"[..])),
+            (b"zz", Err("bad input [122, 122]")),
+            (b"panic", Err("panic in wrapper handler")),
+        ] {
+            let (got, r) = capture();
+            h(WrapperFunctionBuffer::from_slice(arg), r);
+            let got = got.lock().unwrap();
+            match want {
+                Ok(b) => assert_eq!(got[0].as_slice().unwrap(), b),
+                Err(m) => {
+                    let e = got[0]
+                        .out_of_band_error_message()
+                        .unwrap()
+                        .to_str()
+                        .unwrap();
+                    assert!(e.contains(m), "{e}");
+                }
+            }
+        }
+        let (got, r) = capture();
+        h(WrapperFunctionBuffer::out_of_band_error("upstream"), r);
+        let e = got.lock().unwrap()[0]
+            .out_of_band_error_message()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(e.contains("upstream"));
+    }
+
+    #[test]
+    fn reply_channel_waits() {
+        let (cb, pending) = reply_channel();
+        std::thread::spawn(move || cb(WrapperFunctionBuffer::from_slice(b"x")));
+        assert_eq!(pending.wait().as_slice().unwrap(), b"x");
+        let (cb, pending) = reply_channel();
+        drop(cb);
+        assert!(pending.wait().is_out_of_band_error());
+    }
+}
