@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# W^X check: run a large generated object with llvm-jitlink-22 on the executor
+# and poll /proc/<executor>/maps for mappings that are writable and executable.
+#
+#   scripts/test-wx.sh                  # build (cargo build) and test target/debug/orc-rt-executor
+#   scripts/test-wx.sh --reference      # the same against llvm-jitlink-executor-22
+#   WX_REFERENCE=1 scripts/test-wx.sh   # same as --reference
+#   WX_EXECUTOR=/path/to/exe scripts/test-wx.sh
+#   scripts/test-wx.sh --memmgr simple-remote --functions 1000   # see tests/wx/wx_scan.py --help
+#
+# Prints PASS/FAIL per memory manager, then "N passed, M failed"; exits
+# non-zero on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+args=()
+ref=${WX_REFERENCE:-0}
+for a in "$@"; do
+    case "$a" in
+        --reference) ref=1 ;;
+        *) args+=("$a") ;;
+    esac
+done
+
+if [[ "$ref" == 1 ]]; then
+    exec python3 tests/wx/wx_scan.py --reference ${args[@]+"${args[@]}"}
+fi
+
+exe="${WX_EXECUTOR:-target/debug/orc-rt-executor}"
+if [[ -z "${WX_EXECUTOR:-}" ]]; then
+    echo "== cargo build --bin orc-rt-executor"
+    log=$(mktemp)
+    if ! cargo build --quiet --bin orc-rt-executor 2>"$log"; then
+        cat "$log" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
+fi
+exec python3 tests/wx/wx_scan.py --executor "$exe" ${args[@]+"${args[@]}"}
