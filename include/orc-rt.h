@@ -20,12 +20,6 @@
 
 
 /**
- * Number of bytes stored inline: `sizeof(char *)`, 8 on the LP64 targets
- * orc-rt supports (checked at compile time below).
- */
-#define INLINE_CAPACITY 8
-
-/**
  * Opaque error object (see `orc_rt_ErrorRef`).
  */
 typedef struct orc_rt_OpaqueError orc_rt_OpaqueError;
