@@ -25,7 +25,7 @@ for a in "$@"; do
 done
 if [[ "${FAULT_REFERENCE:-0}" == 1 ]]; then mode=reference; fi
 
-ours="${FAULT_EXECUTOR:-target/debug/orc-rt-executor}"
+ours="${FAULT_EXECUTOR:-${CARGO_TARGET_DIR:-target}/debug/orc-rt-executor}"
 build_ours() {
     if [[ -z "${FAULT_EXECUTOR:-}" ]]; then
         echo "== cargo build --bin orc-rt-executor"

@@ -26,7 +26,7 @@ if [[ "$ref" == 1 ]]; then
     exec python3 tests/wx/wx_scan.py --reference ${args[@]+"${args[@]}"}
 fi
 
-exe="${WX_EXECUTOR:-target/debug/orc-rt-executor}"
+exe="${WX_EXECUTOR:-${CARGO_TARGET_DIR:-target}/debug/orc-rt-executor}"
 if [[ -z "${WX_EXECUTOR:-}" ]]; then
     echo "== cargo build --bin orc-rt-executor"
     log=$(mktemp)
