@@ -723,14 +723,16 @@ def table(ref, ours):
     def key(r):
         return (r["case"], r["transport"])
     refs = {key(r): r for r in ref}
+    mine = {key(r): r for r in ours}
+    order = [key(r) for r in ours] + [key(r) for r in ref if key(r) not in mine]
     rows = ["| case | transport | expected | reference | ours |",
             "|---|---|---|---|---|"]
-    for r in ours:
-        rr = refs.get(key(r))
+    for k in order:
+        rr, r = refs.get(k), mine.get(k)
 
         def cell(x):
             if x is None:
-                return "n/a"
+                return "not run"
             s = describe(x)
             if x["problems"]:
                 s += " **FAIL**: " + "; ".join(x["problems"])
@@ -738,8 +740,9 @@ def table(ref, ours):
             if msg:
                 s += " <br>`%s`" % msg.replace("|", "\\|")[:120]
             return s
-        rows.append("| %s | %s | %d | %s | %s |" % (r["case"], r["transport"], r["expect"],
-                                                     cell(rr), cell(r)))
+        any_r = r or rr
+        rows.append("| %s | %s | %d | %s | %s |" % (any_r["case"], any_r["transport"],
+                                                     any_r["expect"], cell(rr), cell(r)))
     return "\n".join(rows) + "\n"
 
 
@@ -773,8 +776,10 @@ def main(argv):
     if args.table:
         with open(args.table[0]) as f:
             ref = json.load(f)
-        with open(args.table[1]) as f:
-            ours = json.load(f)
+        ours = []
+        if args.table[1] != "-":
+            with open(args.table[1]) as f:
+                ours = json.load(f)
         sys.stdout.write(table(ref, ours))
         return 0
 
