@@ -89,6 +89,28 @@ template <typename T> T check(Expected<T> V, const char *What) {
   return std::move(*V);
 }
 
+/// CPU time (user + sys, all threads, 10 ms ticks) used so far by process
+/// Pid, from /proc/<pid>/stat; -1 if unreadable.
+double procCpuSeconds(pid_t Pid) {
+  char Path[64], Buf[1024];
+  snprintf(Path, sizeof(Path), "/proc/%d/stat", (int)Pid);
+  FILE *F = fopen(Path, "r");
+  if (!F)
+    return -1;
+  size_t N = fread(Buf, 1, sizeof(Buf) - 1, F);
+  fclose(F);
+  Buf[N] = 0;
+  const char *P = strrchr(Buf, ')'); // comm may contain spaces
+  if (!P)
+    return -1;
+  unsigned long long UTime = 0, STime = 0;
+  // Fields after comm: state(3) ... utime(14) stime(15).
+  if (sscanf(P + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+             &UTime, &STime) != 2)
+    return -1;
+  return (UTime + STime) / (double)sysconf(_SC_CLK_TCK);
+}
+
 double seconds(Clock::time_point A, Clock::time_point B) {
   return std::chrono::duration<double>(B - A).count();
 }
@@ -216,28 +238,35 @@ bool readResultOk(const shared::WrapperFunctionBuffer &R, uint64_t Expected) {
 
 constexpr uint64_t Magic = 0x0123456789abcdefULL;
 
-void benchRtt(ExecutorProcessControl &EPC, const Addrs &A, size_t Calls) {
+void benchRtt(ExecutorProcessControl &EPC, pid_t Pid, const Addrs &A,
+              size_t Calls) {
   ExecutorAddr Page = reserve(EPC, A, 4096);
   check(EPC.getMemoryAccess().writeUInt64s({{Page, Magic}}), "write magic");
   auto Args = readArgs(Page);
   std::vector<double> Us;
   Us.reserve(Calls);
+  double Cpu0 = procCpuSeconds(Pid);
   for (size_t I = 0; I < Calls + Calls / 10; ++I) {
     auto T0 = Clock::now();
     auto R = EPC.callWrapper(A.ReadU64s, Args);
     auto T1 = Clock::now();
     if (!readResultOk(R, Magic))
       fail("rtt: bad mem_read_uint64s result");
+    if (I + 1 == Calls / 10)
+      Cpu0 = procCpuSeconds(Pid);
     if (I >= Calls / 10) // first 10% is warm-up
       Us.push_back(seconds(T0, T1) * 1e6);
   }
+  double Cpu1 = procCpuSeconds(Pid);
   emit("rtt_p50_us", percentile(Us, 0.50));
   emit("rtt_p99_us", percentile(Us, 0.99));
+  if (Cpu0 >= 0 && Cpu1 >= 0)
+    emit("rtt_exec_cpu_us_per_call", (Cpu1 - Cpu0) * 1e6 / Us.size());
   release(EPC, A, Page);
 }
 
-void benchAsync(ExecutorProcessControl &EPC, const Addrs &A, size_t Calls,
-                size_t Window) {
+void benchAsync(ExecutorProcessControl &EPC, pid_t Pid, const Addrs &A,
+                size_t Calls, size_t Window) {
   ExecutorAddr Page = reserve(EPC, A, 4096);
   check(EPC.getMemoryAccess().writeUInt64s({{Page, Magic}}), "write magic");
   auto Args = readArgs(Page);
@@ -245,6 +274,7 @@ void benchAsync(ExecutorProcessControl &EPC, const Addrs &A, size_t Calls,
   std::condition_variable CV;
   size_t InFlight = 0, Done = 0;
   std::atomic<bool> Bad{false};
+  double Cpu0 = procCpuSeconds(Pid);
   auto T0 = Clock::now();
   for (size_t Sent = 0; Sent < Calls; ++Sent) {
     {
@@ -269,11 +299,14 @@ void benchAsync(ExecutorProcessControl &EPC, const Addrs &A, size_t Calls,
     CV.wait(L, [&] { return Done == Calls; });
   }
   auto T1 = Clock::now();
+  double Cpu1 = procCpuSeconds(Pid);
   if (Bad)
     fail("async: bad mem_read_uint64s result");
   char Name[64];
   snprintf(Name, sizeof(Name), "async%zu_calls_per_s", Window);
   emit(Name, Calls / seconds(T0, T1));
+  if (Window == 256 && Cpu0 >= 0 && Cpu1 >= 0)
+    emit("async256_exec_cpu_us_per_call", (Cpu1 - Cpu0) * 1e6 / Calls);
   release(EPC, A, Page);
 }
 
@@ -422,10 +455,10 @@ int main(int argc, char **argv) {
     Session S = launch(O.Executor);
     Addrs A = lookupAddrs(*S.EPC);
     if (On("rtt"))
-      benchRtt(*S.EPC, A, O.RttCalls);
+      benchRtt(*S.EPC, S.Pid, A, O.RttCalls);
     if (On("async"))
       for (size_t W : {1, 16, 256})
-        benchAsync(*S.EPC, A, O.AsyncCalls, W);
+        benchAsync(*S.EPC, S.Pid, A, O.AsyncCalls, W);
     if (On("memmgr"))
       benchMemMgr(*S.EPC, O.MemMgrCycles);
     if (On("bulk"))
