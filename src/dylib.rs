@@ -1,0 +1,185 @@
+//! The dylib manager (LLVM's `SimpleExecutorDylibManager`): opens shared
+//! libraries, or the executor process itself, and resolves symbols in them
+//! for the controller's linker.
+//!
+//! Handles given to the controller are opaque ids, valid process-wide (the
+//! `resolve` call carries no manager instance) and checked on every use.
+//!
+//! JIT'd C++ needs the C++ runtime (`__cxa_throw`, `__gxx_personality_v0`,
+//! `_Unwind_Resume`...) in the process's global scope, where
+//! `open("")` + `resolve` look. The reference executor is linked against
+//! libstdc++, libgcc_s and libm; a Rust executor is not, so the first
+//! manager created loads them with `RTLD_NOW | RTLD_GLOBAL`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use crate::service::{OnCompleteFn, Service};
+use crate::sps::orc_types::{jit_symbol_flags, ExecutorSymbolDef, RemoteSymbolLookupSetElement};
+use crate::sys::dl::{self, DlHandle};
+use crate::ExecutorAddr;
+
+/// Libraries made globally visible for JIT'd code (see the module docs).
+pub const GLOBAL_RUNTIME_LIBRARIES: [&str; 3] = ["libstdc++.so.6", "libgcc_s.so.1", "libm.so.6"];
+
+/// Errors of the dylib manager (the text reaches the controller).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DylibError {
+    /// `open` with mode bits (none are defined).
+    #[error("open: non-zero mode bits not yet supported")]
+    UnsupportedMode(u64),
+    /// The loader refused the library (its `dlerror` text).
+    #[error("{0}")]
+    Open(String),
+    /// `resolve` with a handle no live manager issued.
+    #[error("resolve: {0:#x} is not a valid dylib handle")]
+    BadHandle(u64),
+    /// A required symbol with an empty name.
+    #[error("Required address for empty symbol \"\"")]
+    EmptyRequired,
+    /// The manager was shut down.
+    #[error("{0}: the dylib manager is shut down")]
+    ShutDown(&'static str),
+}
+
+/// Every live handle, process-wide: id to loader handle.
+static HANDLES: Mutex<BTreeMap<u64, DlHandle>> = Mutex::new(BTreeMap::new());
+static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
+
+fn handles() -> std::sync::MutexGuard<'static, BTreeMap<u64, DlHandle>> {
+    HANDLES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
+/// loader's message for each one that failed (a missing libstdc++ only
+/// matters to C++ code, so it is not fatal).
+pub fn load_global_runtime_libraries() -> &'static [String] {
+    static RESULT: OnceLock<Vec<String>> = OnceLock::new();
+    RESULT.get_or_init(|| {
+        GLOBAL_RUNTIME_LIBRARIES
+            .iter()
+            .filter_map(|lib| {
+                dl::open(Some(lib.as_bytes()), libc::RTLD_NOW | libc::RTLD_GLOBAL).err()
+            })
+            .collect()
+    })
+}
+
+#[derive(Default)]
+struct State {
+    /// Ids this manager issued.
+    issued: Vec<u64>,
+    shut_down: bool,
+}
+
+/// The dylib manager service.
+pub struct DylibManager {
+    state: Mutex<State>,
+}
+
+impl DylibManager {
+    /// A manager; makes the C++ runtime libraries globally visible first.
+    pub fn new() -> Self {
+        load_global_runtime_libraries();
+        DylibManager {
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Opens `path` (empty: the executor process's global scope) and
+    /// returns a handle for [`resolve`]. Libraries stay loaded.
+    pub fn open(&self, path: &[u8], mode: u64) -> Result<ExecutorAddr, DylibError> {
+        if mode != 0 {
+            return Err(DylibError::UnsupportedMode(mode));
+        }
+        if self.lock().shut_down {
+            return Err(DylibError::ShutDown("open"));
+        }
+        let p = (!path.is_empty()).then_some(path);
+        let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
+        let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+        handles().insert(id, h);
+        self.lock().issued.push(id);
+        Ok(ExecutorAddr(id))
+    }
+
+    /// Forgets every handle this manager issued.
+    pub fn shutdown(&self) {
+        let issued = {
+            let mut st = self.lock();
+            st.shut_down = true;
+            std::mem::take(&mut st.issued)
+        };
+        let mut map = handles();
+        for id in issued {
+            map.remove(&id);
+        }
+    }
+}
+
+impl Default for DylibManager {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for DylibManager {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Looks up each symbol in the library behind `handle`, one result per
+/// input, in order:
+///
+/// - found: `Some{addr, Exported}`;
+/// - missing and not required (weak): `Some{addr 0, Exported}`;
+/// - missing and required: `None` (the controller reports it);
+/// - empty name: `None` if not required, an error if required.
+pub fn resolve(
+    handle: ExecutorAddr,
+    symbols: &[RemoteSymbolLookupSetElement],
+) -> Result<Vec<Option<ExecutorSymbolDef>>, DylibError> {
+    let h = *handles()
+        .get(&handle.0)
+        .ok_or(DylibError::BadHandle(handle.0))?;
+    let mut out = Vec::with_capacity(symbols.len());
+    for s in symbols {
+        if s.name.is_empty() {
+            if s.required {
+                return Err(DylibError::EmptyRequired);
+            }
+            out.push(None);
+            continue;
+        }
+        let def = |addr| ExecutorSymbolDef {
+            addr: ExecutorAddr(addr),
+            flags: jit_symbol_flags::EXPORTED,
+            target_flags: 0,
+        };
+        out.push(match dl::symbol(h, &s.name) {
+            Some(a) => Some(def(a)),
+            None if s.required => None,
+            None => Some(def(0)),
+        });
+    }
+    Ok(out)
+}
+
+impl Service for DylibManager {
+    fn on_detach(&self, on_complete: OnCompleteFn, _shutdown_requested: bool) {
+        on_complete(Ok(()))
+    }
+
+    /// Invalidates this manager's handles (libraries stay loaded: JIT'd
+    /// code may still reference them until the process exits).
+    fn on_shutdown(&self, on_complete: OnCompleteFn) {
+        self.shutdown();
+        on_complete(Ok(()))
+    }
+}

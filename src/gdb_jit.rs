@@ -1,0 +1,165 @@
+//! The GDB JIT interface: tells debuggers about in-memory debug objects of
+//! JIT'd code (allocation action `llvm_orc_registerJITLoaderGDBAllocAction`).
+//!
+//! Debuggers look for two symbols **in the executable**:
+//! `__jit_debug_descriptor` (a [`JitDescriptor`], version 1) and
+//! `__jit_debug_register_code` (a non-inlined function they break on).
+//! liborc_rt.so must not export them (it exports only `orc_rt_*`), so the
+//! executor binary defines both and hands them to [`set_interface`] at
+//! start-up. Without that call, the first registration looks both up with
+//! `dlsym(RTLD_DEFAULT)` (hosts such as LLVM's tools define them); if the
+//! process has none, a private descriptor is used, which keeps JIT'd code
+//! working but is invisible to debuggers.
+
+use std::sync::Mutex;
+
+use crate::ExecutorAddrRange;
+
+/// `jit_code_entry`: one debug object in the debugger's list.
+#[repr(C)]
+#[derive(Debug)]
+pub struct JitCodeEntry {
+    /// Next entry.
+    pub next_entry: *mut JitCodeEntry,
+    /// Previous entry.
+    pub prev_entry: *mut JitCodeEntry,
+    /// Start of the in-memory object file.
+    pub symfile_addr: *const u8,
+    /// Its size.
+    pub symfile_size: u64,
+}
+
+/// `jit_descriptor`: the list head debuggers read.
+#[repr(C)]
+#[derive(Debug)]
+pub struct JitDescriptor {
+    /// Interface version: 1.
+    pub version: u32,
+    /// [`JIT_NOACTION`], [`JIT_REGISTER_FN`] or [`JIT_UNREGISTER_FN`].
+    pub action_flag: u32,
+    /// The entry the last action concerned.
+    pub relevant_entry: *mut JitCodeEntry,
+    /// First entry of the list.
+    pub first_entry: *mut JitCodeEntry,
+}
+
+/// No action pending.
+pub const JIT_NOACTION: u32 = 0;
+/// `relevant_entry` was registered.
+pub const JIT_REGISTER_FN: u32 = 1;
+/// `relevant_entry` was unregistered.
+pub const JIT_UNREGISTER_FN: u32 = 2;
+
+/// The register-code hook type.
+pub type RegisterCodeFn = extern "C" fn();
+
+#[derive(Clone, Copy)]
+struct Interface {
+    descriptor: *mut JitDescriptor,
+    register: RegisterCodeFn,
+}
+
+// SAFETY: the descriptor is only accessed with INTERFACE's lock held.
+unsafe impl Send for Interface {}
+
+static INTERFACE: Mutex<Option<Interface>> = Mutex::new(None);
+
+/// Errors of the GDB JIT registration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GdbJitError {
+    /// Reversed range.
+    #[error("could not register debug object: invalid range {start:#x} -- {end:#x}")]
+    BadRange {
+        /// Start.
+        start: u64,
+        /// End.
+        end: u64,
+    },
+}
+
+/// Makes registrations use `descriptor` and `register` (the executor
+/// binary's `__jit_debug_descriptor` and `__jit_debug_register_code`).
+/// Call it once at start-up, before any registration.
+///
+/// # Safety
+/// `descriptor` must point at a valid, initialized [`JitDescriptor`] that
+/// lives for the rest of the process and is only modified through this
+/// module (and read by debuggers) from now on.
+pub unsafe fn set_interface(descriptor: *mut JitDescriptor, register: RegisterCodeFn) {
+    *INTERFACE.lock().unwrap_or_else(|p| p.into_inner()) = Some(Interface {
+        descriptor,
+        register,
+    });
+}
+
+/// The private fallback descriptor (see the module docs). Not exported.
+struct Fallback(std::cell::UnsafeCell<JitDescriptor>);
+// SAFETY: only accessed under INTERFACE's lock.
+unsafe impl Sync for Fallback {}
+static FALLBACK: Fallback = Fallback(std::cell::UnsafeCell::new(JitDescriptor {
+    version: 1,
+    action_flag: JIT_NOACTION,
+    relevant_entry: std::ptr::null_mut(),
+    first_entry: std::ptr::null_mut(),
+}));
+
+#[inline(never)]
+extern "C" fn fallback_register_code() {
+    // Keep the call from being optimized away.
+    std::hint::black_box(());
+}
+
+fn resolve_interface() -> Interface {
+    let desc = crate::sys::dl::default_symbol("__jit_debug_descriptor");
+    let reg = crate::sys::dl::default_symbol("__jit_debug_register_code");
+    match (desc, reg) {
+        (Some(d), Some(r)) => Interface {
+            descriptor: d as *mut JitDescriptor,
+            // SAFETY: a process symbol of that name is, by the GDB JIT
+            // interface's contract, a `void(void)` function.
+            register: unsafe { std::mem::transmute::<usize, RegisterCodeFn>(r as usize) },
+        },
+        _ => Interface {
+            descriptor: FALLBACK.0.get(),
+            register: fallback_register_code,
+        },
+    }
+}
+
+/// Adds the debug object in `range` at the head of the descriptor's list,
+/// marks it as the relevant entry with `JIT_REGISTER_FN`, and, if
+/// `auto_register`, calls the register-code hook so an attached debugger
+/// reads it. Entries are never removed (LLVM 22 has no deregistration).
+pub fn register(range: ExecutorAddrRange, auto_register: bool) -> Result<(), GdbJitError> {
+    let (start, end) = (range.start.0, range.end.0);
+    if end < start {
+        return Err(GdbJitError::BadRange { start, end });
+    }
+    let mut guard = INTERFACE.lock().unwrap_or_else(|p| p.into_inner());
+    let iface = *guard.get_or_insert_with(resolve_interface);
+    let entry = Box::into_raw(Box::new(JitCodeEntry {
+        next_entry: std::ptr::null_mut(),
+        prev_entry: std::ptr::null_mut(),
+        symfile_addr: start as *const u8,
+        symfile_size: end - start,
+    }));
+    // SAFETY: the descriptor is valid for the process lifetime
+    // (set_interface's contract, a process symbol, or our fallback) and we
+    // hold the lock that serializes every update; `entry` is a fresh,
+    // leaked allocation and the list's entries were all made here.
+    unsafe {
+        let d = &mut *iface.descriptor;
+        let first = d.first_entry;
+        (*entry).next_entry = first;
+        if !first.is_null() {
+            (*first).prev_entry = entry;
+        }
+        d.first_entry = entry;
+        d.relevant_entry = entry;
+        d.action_flag = JIT_REGISTER_FN;
+    }
+    if auto_register {
+        (iface.register)();
+    }
+    Ok(())
+}

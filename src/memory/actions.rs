@@ -1,0 +1,66 @@
+//! Allocation actions: wrapper-function calls run when memory is finalized
+//! (in list order) and when it is deallocated (in reverse).
+//!
+//! Each call uses LLVM 22's synchronous ABI and must return an `SPSError`;
+//! an out-of-band error counts as a failure. A call with address 0 is "no
+//! action".
+
+use crate::controller_access::SyncWrapperFunction;
+use crate::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
+use crate::wrapper_function::sync_abi;
+
+/// Runs one call; `Ok` for a null call.
+pub fn run_call(call: &WrapperFunctionCall) -> Result<(), String> {
+    if call.is_null() {
+        return Ok(());
+    }
+    let addr = call.fn_addr.0 as usize;
+    // SAFETY: an allocation action is, by contract with the controller, the
+    // address of a function with the synchronous wrapper ABI (JIT'd code or
+    // a bootstrap symbol); the controller is trusted to run code here.
+    let f: SyncWrapperFunction = unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(addr) };
+    // SAFETY: as above.
+    unsafe { sync_abi::call_sync_sps_error(f, &call.args) }
+}
+
+fn join(acc: &mut Vec<String>, r: Result<(), String>) {
+    if let Err(e) = r {
+        acc.push(e);
+    }
+}
+
+/// Runs the finalize half of each pair in order and returns the non-null
+/// dealloc halves to keep. If a finalize call fails, the deallocs collected
+/// so far run in reverse and the joined error (one message per line) is
+/// returned.
+pub fn run_finalize_actions(
+    pairs: Vec<AllocActionCallPair>,
+) -> Result<Vec<WrapperFunctionCall>, String> {
+    let mut deallocs = Vec::new();
+    for pair in pairs {
+        if let Err(e) = run_call(&pair.finalize) {
+            let mut errs = vec![e];
+            while let Some(d) = deallocs.pop() {
+                join(&mut errs, run_call(&d));
+            }
+            return Err(errs.join("\n"));
+        }
+        if !pair.dealloc.is_null() {
+            deallocs.push(pair.dealloc);
+        }
+    }
+    Ok(deallocs)
+}
+
+/// Runs dealloc calls last first, joining errors.
+pub fn run_dealloc_actions(mut deallocs: Vec<WrapperFunctionCall>) -> Result<(), String> {
+    let mut errs = Vec::new();
+    while let Some(d) = deallocs.pop() {
+        join(&mut errs, run_call(&d));
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
+}

@@ -1,0 +1,178 @@
+//! Executor memory for JIT'd code: the memory manager
+//! ([`SimpleNativeMemoryMap`], LLVM's `SimpleExecutorMemoryManager`), the
+//! shared-memory mapper ([`SharedMemoryMapper`]), allocation actions and raw
+//! memory access.
+//!
+//! Memory is never writable and executable at once: it is mapped
+//! read+write, filled, then switched to its final protection (code becomes
+//! read+execute). Every address and size from the wire is checked against
+//! the ranges this process reserved before any memory is touched.
+
+pub mod access;
+pub mod actions;
+pub mod shared_memory;
+pub mod simple_native_memory_map;
+
+use std::fmt;
+
+pub use shared_memory::SharedMemoryMapper;
+pub use simple_native_memory_map::SimpleNativeMemoryMap;
+
+use crate::sps::orc_types::RemoteAllocGroup;
+use crate::sys::mmap::Prot;
+
+/// Errors of the memory services. Messages follow LLVM 22's where it has
+/// one (they reach the controller as text).
+#[derive(Debug, thiserror::Error)]
+pub enum MemoryError {
+    /// `initialize` without segments or actions.
+    #[error("Finalization request is empty")]
+    EmptyRequest,
+    /// `initialize` with actions but no segments.
+    #[error("Finalization actions attached to empty finalization request")]
+    ActionsOnEmptyRequest,
+    /// A segment's content is longer than the segment.
+    #[error("Segment {addr:#x} content size ({content:#x} bytes) exceeds segment size ({size:#x} bytes)")]
+    ContentTooLarge {
+        /// Segment address.
+        addr: u64,
+        /// Content length.
+        content: u64,
+        /// Segment size.
+        size: u64,
+    },
+    /// A segment asked for write and execute permission together.
+    #[error("Segment {addr:#x} requests write and execute permission at once (W^X): refused")]
+    WriteAndExec {
+        /// Segment address.
+        addr: u64,
+    },
+    /// A segment does not start on a page boundary.
+    #[error("Segment {addr:#x} is not page aligned")]
+    Unaligned {
+        /// Segment address.
+        addr: u64,
+    },
+    /// An address is outside every reservation.
+    #[error("{context}, address {addr:#x} is not part of any reserved address range")]
+    AddrNotReserved {
+        /// Operation ("In deinitialize").
+        context: &'static str,
+        /// The address.
+        addr: u64,
+    },
+    /// A range is not inside one reservation.
+    #[error("{context}, range {start:#x} -- {end:#x} is not part of any reserved address range")]
+    RangeNotReserved {
+        /// Operation ("In initialize").
+        context: &'static str,
+        /// Range start.
+        start: u64,
+        /// Range end (exclusive).
+        end: u64,
+    },
+    /// `release` of a base that is not a reservation.
+    #[error("In release, {0:#x} is not part of any reserved address range")]
+    ReleaseUnknown(u64),
+    /// A new region overlaps an initialized one.
+    #[error("{context}, region {start:#x} -- {end:#x} overlaps {which} region {other_start:#x} -- {other_end:#x}")]
+    Overlap {
+        /// Operation.
+        context: &'static str,
+        /// New region start.
+        start: u64,
+        /// New region end.
+        end: u64,
+        /// "previous" or "following".
+        which: &'static str,
+        /// Existing region start.
+        other_start: u64,
+        /// Existing region end.
+        other_end: u64,
+    },
+    /// A key that is not the start of an initialized region.
+    #[error(
+        "{context}, address {addr:#x} does not correspond to the start of any initialized region"
+    )]
+    NoRegion {
+        /// Operation.
+        context: &'static str,
+        /// The address.
+        addr: u64,
+    },
+    /// The service was shut down.
+    #[error("{0}: the memory manager is shut down")]
+    ShutDown(&'static str),
+    /// A system call failed.
+    #[error("{context}: {source}")]
+    Os {
+        /// What was attempted, with values.
+        context: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An allocation action failed (its message).
+    #[error("{0}")]
+    Action(String),
+    /// Several errors, one message per line (LLVM's `joinErrors`).
+    #[error("{}", Lines(.0))]
+    Joined(Vec<MemoryError>),
+}
+
+struct Lines<'a>(&'a [MemoryError]);
+
+impl fmt::Display for Lines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects errors; `finish` gives `Ok` if there were none.
+#[derive(Default)]
+pub(crate) struct ErrorList(Vec<MemoryError>);
+
+impl ErrorList {
+    pub(crate) fn push(&mut self, e: MemoryError) {
+        match e {
+            MemoryError::Joined(v) => self.0.extend(v),
+            e => self.0.push(e),
+        }
+    }
+    pub(crate) fn push_result<T>(&mut self, r: Result<T, MemoryError>) {
+        if let Err(e) = r {
+            self.push(e);
+        }
+    }
+    pub(crate) fn finish(mut self) -> Result<(), MemoryError> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => Err(self.0.remove(0)),
+            _ => Err(MemoryError::Joined(self.0)),
+        }
+    }
+}
+
+/// The protection a segment of group `rag` ends up with; `Err` for
+/// write+execute.
+pub(crate) fn final_prot(rag: RemoteAllocGroup, addr: u64) -> Result<Prot, MemoryError> {
+    if rag.write() && rag.exec() {
+        return Err(MemoryError::WriteAndExec { addr });
+    }
+    Ok(Prot {
+        read: rag.read(),
+        write: rag.write(),
+        exec: rag.exec(),
+    })
+}
+
+/// Converts a service result for the Session's completion callbacks.
+pub(crate) fn to_crate_error(r: Result<(), MemoryError>) -> crate::Result<()> {
+    r.map_err(|e| crate::Error::msg(e.to_string()))
+}

@@ -1,0 +1,270 @@
+//! The shared-memory mapper (LLVM's `ExecutorSharedMemoryMapperService`,
+//! used by `llvm-jitlink -use-memmgr=shared`).
+//!
+//! `reserve` creates a POSIX shared memory object named
+//! `/jitlink_<pid>_<n>` and maps it with no access. The controller opens the
+//! same name and writes segment content through its own mapping; the
+//! executor only sets protections (`initialize`) and runs allocation
+//! actions. Both processes must therefore share `/dev/shm`. The executor
+//! never unlinks the name (the controller does, once it has mapped it).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use super::actions::{run_dealloc_actions, run_finalize_actions};
+use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use crate::service::{OnCompleteFn, Service};
+use crate::sps::orc_types::{SharedMemoryFinalizeRequest, WrapperFunctionCall};
+use crate::sys::{mmap, shm};
+use crate::ExecutorAddr;
+
+/// Counter for shared memory names, process-wide so that several Sessions
+/// in one process never pick the same name.
+static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
+
+struct Reservation {
+    size: u64,
+    /// Initialized allocations: key (lowest segment address) to dealloc
+    /// actions, in initialization order.
+    allocations: Vec<(u64, Vec<WrapperFunctionCall>)>,
+}
+
+#[derive(Default)]
+struct State {
+    reservations: BTreeMap<u64, Reservation>,
+    shut_down: bool,
+}
+
+/// The shared-memory mapper service.
+#[derive(Default)]
+pub struct SharedMemoryMapper {
+    state: Mutex<State>,
+}
+
+impl SharedMemoryMapper {
+    /// A mapper with no reservations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates and maps a shared memory object of `size` bytes; returns its
+    /// address here and its name.
+    pub fn reserve(&self, size: u64) -> Result<(ExecutorAddr, String), MemoryError> {
+        if self.lock().shut_down {
+            return Err(MemoryError::ShutDown("In reserve"));
+        }
+        let name = format!(
+            "/jitlink_{}_{}",
+            std::process::id(),
+            NEXT_NAME.fetch_add(1, Ordering::Relaxed)
+        );
+        let os = |source| MemoryError::Os {
+            context: format!(
+                "In reserve, could not create shared memory {name} of {size:#x} bytes"
+            ),
+            source,
+        };
+        if size == 0 {
+            return Err(os(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "size is 0",
+            )));
+        }
+        let rounded = mmap::round_up_to_page(size).ok_or_else(|| {
+            os(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "size overflows",
+            ))
+        })?;
+        let base = shm::create_and_map(&name, size).map_err(os)?;
+        self.lock().reservations.insert(
+            base,
+            Reservation {
+                size: rounded,
+                allocations: Vec::new(),
+            },
+        );
+        Ok((ExecutorAddr(base), name))
+    }
+
+    /// Applies each segment's protection inside `reservation` (the content
+    /// is already there), then runs the finalize actions. Returns the
+    /// lowest segment address as the allocation's key.
+    pub fn initialize(
+        &self,
+        reservation: ExecutorAddr,
+        req: SharedMemoryFinalizeRequest,
+    ) -> Result<ExecutorAddr, MemoryError> {
+        const CTX: &str = "In initialize";
+        let page = mmap::page_size();
+        if req.segments.is_empty() {
+            return Err(if req.actions.is_empty() {
+                MemoryError::EmptyRequest
+            } else {
+                MemoryError::ActionsOnEmptyRequest
+            });
+        }
+        let mut key = u64::MAX;
+        {
+            let st = self.lock();
+            if st.shut_down {
+                return Err(MemoryError::ShutDown(CTX));
+            }
+            let base = reservation.0;
+            let res = st
+                .reservations
+                .get(&base)
+                .ok_or(MemoryError::AddrNotReserved {
+                    context: CTX,
+                    addr: base,
+                })?;
+            let mut plan = Vec::with_capacity(req.segments.len());
+            for seg in &req.segments {
+                let addr = seg.addr.0;
+                let prot = final_prot(seg.rag, addr)?;
+                if addr % page != 0 {
+                    return Err(MemoryError::Unaligned { addr });
+                }
+                let end = addr.checked_add(seg.size).and_then(mmap::round_up_to_page);
+                match end {
+                    Some(end) if addr >= base && end <= base + res.size => {
+                        plan.push((addr, end - addr, prot))
+                    }
+                    _ => {
+                        return Err(MemoryError::RangeNotReserved {
+                            context: CTX,
+                            start: addr,
+                            end: addr.saturating_add(seg.size),
+                        })
+                    }
+                }
+                key = key.min(addr);
+            }
+            if res.allocations.iter().any(|(k, _)| *k == key) {
+                return Err(MemoryError::Overlap {
+                    context: CTX,
+                    start: key,
+                    end: key,
+                    which: "previous",
+                    other_start: key,
+                    other_end: key,
+                });
+            }
+            for (addr, len, prot) in plan {
+                if len == 0 {
+                    continue;
+                }
+                // SAFETY: inside a reservation this mapper mapped for JIT'd
+                // code (checked above); the lock keeps it mapped.
+                unsafe { mmap::protect(addr, len, prot) }.map_err(|source| MemoryError::Os {
+                    context: format!("{CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"),
+                    source,
+                })?;
+                if prot.exec {
+                    mmap::invalidate_instruction_cache(addr, len);
+                }
+            }
+        }
+        let deallocs = run_finalize_actions(req.actions).map_err(MemoryError::Action)?;
+        let mut st = self.lock();
+        match st.reservations.get_mut(&reservation.0) {
+            Some(res) => {
+                res.allocations.push((key, deallocs));
+                Ok(ExecutorAddr(key))
+            }
+            None => {
+                drop(st);
+                run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                Err(MemoryError::AddrNotReserved {
+                    context: CTX,
+                    addr: reservation.0,
+                })
+            }
+        }
+    }
+
+    /// For each key, last first: runs the allocation's dealloc actions (in
+    /// reverse) and forgets it.
+    pub fn deinitialize(&self, keys: &[ExecutorAddr]) -> Result<(), MemoryError> {
+        let mut errs = ErrorList::default();
+        for key in keys.iter().rev() {
+            let found = {
+                let mut st = self.lock();
+                st.reservations.values_mut().find_map(|r| {
+                    let i = r.allocations.iter().position(|(k, _)| *k == key.0)?;
+                    Some(r.allocations.remove(i).1)
+                })
+            };
+            match found {
+                Some(deallocs) => {
+                    errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action))
+                }
+                None => errs.push(MemoryError::NoRegion {
+                    context: "In deinitialize",
+                    addr: key.0,
+                }),
+            }
+        }
+        errs.finish()
+    }
+
+    /// For each reservation: deinitializes what is left (last first), then
+    /// unmaps it.
+    pub fn release(&self, bases: &[ExecutorAddr]) -> Result<(), MemoryError> {
+        let mut errs = ErrorList::default();
+        for base in bases {
+            let Some(res) = self.lock().reservations.remove(&base.0) else {
+                errs.push(MemoryError::ReleaseUnknown(base.0));
+                continue;
+            };
+            for (_, deallocs) in res.allocations.into_iter().rev() {
+                errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+            }
+            // SAFETY: our mapping, no longer known to the mapper.
+            if let Err(source) = unsafe { mmap::unmap(base.0, res.size) } {
+                errs.push(MemoryError::Os {
+                    context: format!("In release, could not unmap {:#x}", base.0),
+                    source,
+                });
+            }
+        }
+        errs.finish()
+    }
+
+    /// Releases every reservation and refuses new ones.
+    pub fn shutdown(&self) -> Result<(), MemoryError> {
+        let bases: Vec<ExecutorAddr> = {
+            let mut st = self.lock();
+            st.shut_down = true;
+            st.reservations.keys().map(|&b| ExecutorAddr(b)).collect()
+        };
+        self.release(&bases)
+    }
+}
+
+impl Service for SharedMemoryMapper {
+    /// Detach keeps the mappings: JIT'd code keeps running.
+    fn on_detach(&self, on_complete: OnCompleteFn, _shutdown_requested: bool) {
+        on_complete(Ok(()))
+    }
+
+    /// Shutdown releases every reservation, running dealloc actions.
+    fn on_shutdown(&self, on_complete: OnCompleteFn) {
+        on_complete(to_crate_error(self.shutdown()))
+    }
+}
+
+impl Drop for SharedMemoryMapper {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (&b, r) in &st.reservations {
+            // SAFETY: our own mappings, unreachable after drop.
+            let _ = unsafe { mmap::unmap(b, r.size) };
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The executor's memory manager (LLVM's `SimpleExecutorMemoryManager`):
+//! reserve address space, initialize (fill, protect, run finalize
+//! actions), deinitialize (run dealloc actions) and release (unmap).
+//!
+//! A *slab* is one reservation; a *region* is the range one `initialize`
+//! covered inside a slab, keyed by its lowest segment address. Regions
+//! keep their dealloc actions until `deinitialize`, `release` or Session
+//! shutdown, which is how JIT'd static destructors run.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use super::actions::{run_dealloc_actions, run_finalize_actions};
+use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use crate::service::{OnCompleteFn, Service};
+use crate::sps::orc_types::{FinalizeRequest, WrapperFunctionCall};
+use crate::sys::mmap;
+use crate::ExecutorAddr;
+
+struct Region {
+    /// Region size in bytes (page-rounded end minus start).
+    size: u64,
+    dealloc_actions: Vec<WrapperFunctionCall>,
+}
+
+struct Slab {
+    size: u64,
+    /// Initialized regions by start address.
+    regions: BTreeMap<u64, Region>,
+}
+
+#[derive(Default)]
+struct State {
+    slabs: BTreeMap<u64, Slab>,
+    shut_down: bool,
+}
+
+impl State {
+    /// The slab containing `[start, end)` entirely.
+    fn slab_for_range(&mut self, start: u64, end: u64) -> Option<(u64, &mut Slab)> {
+        let (&base, slab) = self.slabs.range_mut(..=start).next_back()?;
+        (end <= base + slab.size && start >= base).then_some((base, slab))
+    }
+}
+
+/// The memory manager service. All methods are thread-safe; none holds its
+/// lock while calling JIT'd code (allocation actions).
+#[derive(Default)]
+pub struct SimpleNativeMemoryMap {
+    state: Mutex<State>,
+}
+
+impl SimpleNativeMemoryMap {
+    /// A manager with no reservations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves consistent maps (every
+        // mutation is a single insert/remove), so poisoning is ignored.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reserves `size` bytes (rounded up to whole pages) of read+write
+    /// memory and returns the base.
+    pub fn reserve(&self, size: u64) -> Result<ExecutorAddr, MemoryError> {
+        let os = |source| MemoryError::Os {
+            context: format!("In reserve, could not map {size:#x} bytes"),
+            source,
+        };
+        let len = mmap::round_up_to_page(size).ok_or_else(|| {
+            os(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "size overflows",
+            ))
+        })?;
+        if self.lock().shut_down {
+            return Err(MemoryError::ShutDown("In reserve"));
+        }
+        let base = mmap::map_anonymous_rw(len).map_err(os)?;
+        let mut st = self.lock();
+        if st.shut_down {
+            drop(st);
+            // SAFETY: the mapping was just made and never handed out.
+            let _ = unsafe { mmap::unmap(base, len) };
+            return Err(MemoryError::ShutDown("In reserve"));
+        }
+        st.slabs.insert(
+            base,
+            Slab {
+                size: len,
+                regions: BTreeMap::new(),
+            },
+        );
+        Ok(ExecutorAddr(base))
+    }
+
+    /// Copies each segment's content in, zero-fills the rest, applies the
+    /// segment's final protection, then runs the finalize actions in order.
+    /// Returns the lowest segment address, the key for
+    /// [`SimpleNativeMemoryMap::deinitialize`].
+    pub fn initialize(&self, req: FinalizeRequest) -> Result<ExecutorAddr, MemoryError> {
+        const CTX: &str = "In initialize";
+        if req.segments.is_empty() {
+            return Err(if req.actions.is_empty() {
+                MemoryError::EmptyRequest
+            } else {
+                MemoryError::ActionsOnEmptyRequest
+            });
+        }
+        let page = mmap::page_size();
+        // Validate everything before touching memory.
+        let mut start = u64::MAX;
+        let mut end = 0u64;
+        let mut plan = Vec::with_capacity(req.segments.len());
+        for seg in &req.segments {
+            let addr = seg.addr.0;
+            let content = seg.content.len() as u64;
+            if content > seg.size {
+                return Err(MemoryError::ContentTooLarge {
+                    addr,
+                    content,
+                    size: seg.size,
+                });
+            }
+            let prot = final_prot(seg.rag, addr)?;
+            if addr % page != 0 {
+                return Err(MemoryError::Unaligned { addr });
+            }
+            let seg_end = addr
+                .checked_add(seg.size)
+                .and_then(mmap::round_up_to_page)
+                .ok_or(MemoryError::RangeNotReserved {
+                    context: CTX,
+                    start: addr,
+                    end: u64::MAX,
+                })?;
+            start = start.min(addr);
+            end = end.max(seg_end);
+            plan.push((addr, seg_end - addr, prot));
+        }
+        if end <= start {
+            // Only empty segments: a zero-sized region still needs a key.
+            end = start;
+        }
+
+        {
+            let mut st = self.lock();
+            if st.shut_down {
+                return Err(MemoryError::ShutDown(CTX));
+            }
+            let (_, slab) = st.slab_for_range(start, end.max(start + 1)).ok_or(
+                MemoryError::RangeNotReserved {
+                    context: CTX,
+                    start,
+                    end,
+                },
+            )?;
+            check_overlap(slab, start, end)?;
+            // Fill and protect under the lock so a concurrent release
+            // cannot unmap the slab under us.
+            let mut done: Vec<(u64, u64)> = Vec::new();
+            let mut failure = None;
+            for (seg, &(addr, len, prot)) in req.segments.iter().zip(&plan) {
+                if len == 0 {
+                    continue;
+                }
+                // SAFETY: [addr, addr+len) lies inside a slab this manager
+                // mapped for JIT'd code (checked above).
+                let r = unsafe { mmap::protect(addr, len, mmap::read_write()) }.and_then(|()| {
+                    // SAFETY: as above; the range is now writable and the
+                    // content (a Vec) cannot overlap our mapping.
+                    unsafe {
+                        mmap::copy_and_zero_fill(
+                            addr,
+                            &seg.content,
+                            (seg.size - seg.content.len() as u64) as usize,
+                        )
+                    };
+                    // SAFETY: as above.
+                    unsafe { mmap::protect(addr, len, prot) }
+                });
+                done.push((addr, len));
+                if let Err(source) = r {
+                    failure = Some(MemoryError::Os {
+                        context: format!(
+                            "{CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"
+                        ),
+                        source,
+                    });
+                    break;
+                }
+                if prot.exec {
+                    mmap::invalidate_instruction_cache(addr, len);
+                }
+            }
+            if let Some(e) = failure {
+                reset_to_rw(&done);
+                return Err(e);
+            }
+            slab.regions.insert(
+                start,
+                Region {
+                    size: end - start,
+                    dealloc_actions: Vec::new(),
+                },
+            );
+        }
+
+        match run_finalize_actions(req.actions) {
+            Ok(deallocs) => {
+                let mut st = self.lock();
+                match st
+                    .slab_for_range(start, end.max(start + 1))
+                    .and_then(|(_, s)| s.regions.get_mut(&start))
+                {
+                    Some(region) => {
+                        region.dealloc_actions = deallocs;
+                        Ok(ExecutorAddr(start))
+                    }
+                    None => {
+                        // Released while the actions ran: undo them now.
+                        drop(st);
+                        run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                        Err(MemoryError::RangeNotReserved {
+                            context: CTX,
+                            start,
+                            end,
+                        })
+                    }
+                }
+            }
+            Err(e) => {
+                let mut st = self.lock();
+                if let Some((_, slab)) = st.slab_for_range(start, end.max(start + 1)) {
+                    slab.regions.remove(&start);
+                    let ranges: Vec<_> = plan.iter().map(|&(a, l, _)| (a, l)).collect();
+                    reset_to_rw(&ranges);
+                }
+                Err(MemoryError::Action(e))
+            }
+        }
+    }
+
+    /// For each key, last first: forgets the region and runs its dealloc
+    /// actions in reverse. The memory stays reserved (and becomes read+write
+    /// again, ready for reuse). Errors are joined; every key is processed.
+    pub fn deinitialize(&self, keys: &[ExecutorAddr]) -> Result<(), MemoryError> {
+        const CTX: &str = "In deinitialize";
+        let mut errs = ErrorList::default();
+        for key in keys.iter().rev() {
+            let k = key.0;
+            let region = {
+                let mut st = self.lock();
+                let Some((_, slab)) = st.slab_for_range(k, k.saturating_add(1)) else {
+                    errs.push(MemoryError::AddrNotReserved {
+                        context: CTX,
+                        addr: k,
+                    });
+                    continue;
+                };
+                match slab.regions.remove(&k) {
+                    Some(r) => r,
+                    None => {
+                        errs.push(MemoryError::NoRegion {
+                            context: CTX,
+                            addr: k,
+                        });
+                        continue;
+                    }
+                }
+            };
+            errs.push_result(
+                run_dealloc_actions(region.dealloc_actions).map_err(MemoryError::Action),
+            );
+            let mut st = self.lock();
+            if region.size > 0 && st.slab_for_range(k, k + region.size).is_some() {
+                reset_to_rw(&[(k, region.size)]);
+            }
+        }
+        errs.finish()
+    }
+
+    /// For each base, last first: runs the dealloc actions of every region
+    /// of that reservation (in reverse), then unmaps it. Unknown bases give
+    /// an error; the others are still released.
+    pub fn release(&self, bases: &[ExecutorAddr]) -> Result<(), MemoryError> {
+        let mut errs = ErrorList::default();
+        for base in bases.iter().rev() {
+            let b = base.0;
+            let Some(slab) = self.lock().slabs.remove(&b) else {
+                errs.push(MemoryError::ReleaseUnknown(b));
+                continue;
+            };
+            let deallocs: Vec<_> = slab
+                .regions
+                .into_values()
+                .flat_map(|r| r.dealloc_actions)
+                .collect();
+            errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+            // SAFETY: the slab was mapped by reserve and is no longer known
+            // to the manager, so nothing here touches it again.
+            if let Err(source) = unsafe { mmap::unmap(b, slab.size) } {
+                errs.push(MemoryError::Os {
+                    context: format!(
+                        "In release, could not unmap {b:#x} ({:#x} bytes)",
+                        slab.size
+                    ),
+                    source,
+                });
+            }
+        }
+        errs.finish()
+    }
+
+    /// Releases every remaining reservation (running dealloc actions) and
+    /// refuses new reservations.
+    pub fn shutdown(&self) -> Result<(), MemoryError> {
+        let bases: Vec<ExecutorAddr> = {
+            let mut st = self.lock();
+            st.shut_down = true;
+            st.slabs.keys().map(|&b| ExecutorAddr(b)).collect()
+        };
+        self.release(&bases)
+    }
+
+    /// Reserved ranges `(base, size)` (for tests and diagnostics).
+    pub fn reservations(&self) -> Vec<(ExecutorAddr, u64)> {
+        self.lock()
+            .slabs
+            .iter()
+            .map(|(&b, s)| (ExecutorAddr(b), s.size))
+            .collect()
+    }
+}
+
+fn check_overlap(slab: &Slab, start: u64, end: u64) -> Result<(), MemoryError> {
+    let overlap = |which, (&s, r): (&u64, &Region)| MemoryError::Overlap {
+        context: "In initialize",
+        start,
+        end,
+        which,
+        other_start: s,
+        other_end: s + r.size,
+    };
+    if let Some((&s, r)) = slab.regions.range(..=start).next_back() {
+        if s == start || s + r.size > start {
+            return Err(overlap("previous", (&s, r)));
+        }
+    }
+    if let Some((&s, r)) = slab.regions.range(start.saturating_add(1)..).next() {
+        if s < end {
+            return Err(overlap("following", (&s, r)));
+        }
+    }
+    Ok(())
+}
+
+/// Makes ranges read+write (not executable) again after a failed or
+/// undone initialization.
+fn reset_to_rw(ranges: &[(u64, u64)]) {
+    for &(addr, len) in ranges {
+        if len > 0 {
+            // SAFETY: callers pass ranges inside a live slab of ours.
+            let _ = unsafe { mmap::protect(addr, len, mmap::read_write()) };
+        }
+    }
+}
+
+impl Service for SimpleNativeMemoryMap {
+    /// Detach keeps every mapping: JIT'd code keeps running without a
+    /// controller.
+    fn on_detach(&self, on_complete: OnCompleteFn, _shutdown_requested: bool) {
+        on_complete(Ok(()))
+    }
+
+    /// Shutdown releases every reservation, running dealloc actions (JIT'd
+    /// static destructors among them).
+    fn on_shutdown(&self, on_complete: OnCompleteFn) {
+        on_complete(to_crate_error(self.shutdown()))
+    }
+}
+
+impl Drop for SimpleNativeMemoryMap {
+    fn drop(&mut self) {
+        // Normally shutdown already released everything. A manager dropped
+        // without shutdown unmaps its slabs without running actions: code
+        // in them must not run again anyway.
+        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        for (&b, s) in &st.slabs {
+            // SAFETY: our own mappings, unreachable after drop.
+            let _ = unsafe { mmap::unmap(b, s.size) };
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Running JIT'd entry points for the controller: `main`-style, `void()`
+//! and `int(int)` functions (the `run_as_*` bootstrap wrappers).
+
+use std::ffi::CString;
+use std::os::raw::{c_char, c_int};
+
+use crate::ExecutorAddr;
+
+/// Refuses a null function address (the reference would jump to 0).
+fn non_null(f: ExecutorAddr) -> Result<usize, String> {
+    if f.0 == 0 {
+        Err("cannot run a function at address 0x0".to_string())
+    } else {
+        usize::try_from(f.0).map_err(|_| format!("invalid function address {:#x}", f.0))
+    }
+}
+
+/// Calls `int main(int argc, char **argv)` at `main` with `argv = args +
+/// [NULL]` and `argc = args.len()`: no program name is prepended. Each
+/// argument is cut at its first NUL byte (C strings cannot hold one). The
+/// result is sign-extended.
+pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, String> {
+    let f = non_null(main)?;
+    let argc =
+        c_int::try_from(args.len()).map_err(|_| format!("too many arguments: {}", args.len()))?;
+    let cstrs: Vec<CString> = args
+        .iter()
+        .map(|a| {
+            let end = a.iter().position(|&b| b == 0).unwrap_or(a.len());
+            // No NUL left in a[..end], so this cannot fail.
+            CString::new(&a[..end]).unwrap_or_default()
+        })
+        .collect();
+    let mut argv: Vec<*mut c_char> = cstrs.iter().map(|c| c.as_ptr() as *mut c_char).collect();
+    argv.push(std::ptr::null_mut());
+    // SAFETY: the controller asked to run its JIT'd code at this address
+    // with C `main`'s signature; that is the trust model of the protocol.
+    let main: extern "C" fn(c_int, *mut *mut c_char) -> c_int = unsafe { std::mem::transmute(f) };
+    let r = main(argc, argv.as_mut_ptr());
+    drop(cstrs);
+    Ok(i64::from(r))
+}
+
+/// Calls `void fn(void)` at `f`; returns 0.
+pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, String> {
+    let f = non_null(f)?;
+    // SAFETY: as in run_as_main, with signature `void(void)`.
+    let f: extern "C" fn() = unsafe { std::mem::transmute(f) };
+    f();
+    Ok(0)
+}
+
+/// Calls `int fn(int)` at `f` with `arg`.
+pub fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, String> {
+    let f = non_null(f)?;
+    // SAFETY: as in run_as_main, with signature `int(int)`.
+    let f: extern "C" fn(c_int) -> c_int = unsafe { std::mem::transmute(f) };
+    Ok(f(arg))
+}

@@ -1,0 +1,25 @@
+//! SPS bindings of [`crate::eh_frame`]: the allocation actions
+//! `llvm_orc_registerEHFrameAllocAction` and
+//! `llvm_orc_deregisterEHFrameAllocAction`, `SPSError (SPSExecutorAddrRange)`.
+
+use crate::eh_frame;
+use crate::sps::SpsResult;
+use crate::wrapper_function::sync_abi::sync_wrapper;
+use crate::ExecutorAddrRange;
+
+/// Bootstrap symbol of [`register_eh_frame_alloc_action`].
+pub const REGISTER_NAME: &str = "llvm_orc_registerEHFrameAllocAction";
+/// Bootstrap symbol of [`deregister_eh_frame_alloc_action`].
+pub const DEREGISTER_NAME: &str = "llvm_orc_deregisterEHFrameAllocAction";
+
+sync_wrapper! {
+    /// Registers the `.eh_frame` section in the range.
+    pub fn register_eh_frame_alloc_action((ExecutorAddrRange,)) -> SpsResult =
+        |(r,)| eh_frame::register(r).map_err(|e| e.to_string());
+}
+
+sync_wrapper! {
+    /// Deregisters the `.eh_frame` section in the range.
+    pub fn deregister_eh_frame_alloc_action((ExecutorAddrRange,)) -> SpsResult =
+        |(r,)| eh_frame::deregister(r).map_err(|e| e.to_string());
+}

@@ -1,0 +1,17 @@
+//! SPS binding of [`crate::gdb_jit`]: the allocation action
+//! `llvm_orc_registerJITLoaderGDBAllocAction`,
+//! `SPSError (SPSExecutorAddrRange, bool auto_register)`.
+
+use crate::gdb_jit;
+use crate::sps::SpsResult;
+use crate::wrapper_function::sync_abi::sync_wrapper;
+use crate::ExecutorAddrRange;
+
+/// Bootstrap symbol of [`register_jit_loader_gdb_alloc_action`].
+pub const REGISTER_NAME: &str = "llvm_orc_registerJITLoaderGDBAllocAction";
+
+sync_wrapper! {
+    /// Adds the debug object in the range to the GDB JIT list.
+    pub fn register_jit_loader_gdb_alloc_action((ExecutorAddrRange, bool)) -> SpsResult =
+        |(r, auto)| gdb_jit::register(r, auto).map_err(|e| e.to_string());
+}

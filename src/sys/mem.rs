@@ -1,0 +1,175 @@
+//! Checked copies to and from arbitrary addresses of this process.
+//!
+//! The controller may read and write any executor memory (LLVM's
+//! memory-access wrappers dereference raw addresses). We copy with
+//! `process_vm_readv`/`process_vm_writev` on our own pid instead, so an
+//! unmapped or protected address gives `EFAULT` rather than a crash. Where
+//! those calls are unavailable (`ENOSYS`, or `EPERM` under a restrictive
+//! seccomp policy) we fall back to plain copies, which is exactly what the
+//! reference executor does: the controller is trusted with this process's
+//! memory by design.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Largest chunk read at a time when the total size comes from the wire, so
+/// that memory is only allocated for bytes that were actually readable.
+const CHUNK: usize = 64 * 1024;
+
+static USE_RAW: AtomicBool = AtomicBool::new(false);
+
+fn fault(addr: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("address {addr:#x} is not accessible"),
+    )
+}
+
+fn unsupported(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EPERM))
+}
+
+/// One `process_vm_readv`/`writev` call on this process: returns the bytes
+/// transferred.
+fn vm_copy(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Result<usize> {
+    let liov = libc::iovec {
+        iov_base: local as *mut libc::c_void,
+        iov_len: len,
+    };
+    let riov = libc::iovec {
+        iov_base: remote as *mut libc::c_void,
+        iov_len: len,
+    };
+    // SAFETY: the kernel validates the remote range (EFAULT on a bad
+    // address) and the local iovec describes a live buffer of `len` bytes
+    // owned by the caller.
+    let n = unsafe {
+        let pid = libc::getpid();
+        if write {
+            libc::process_vm_writev(pid, &liov, 1, &riov, 1, 0)
+        } else {
+            libc::process_vm_readv(pid, &liov, 1, &riov, 1, 0)
+        }
+    };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+fn copy_checked(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Result<()> {
+    if len == 0 {
+        return Ok(());
+    }
+    if remote.checked_add(len as u64).is_none() {
+        return Err(fault(remote));
+    }
+    if !USE_RAW.load(Ordering::Relaxed) {
+        let mut done = 0usize;
+        while done < len {
+            // SAFETY (pointer arithmetic): done < len, inside the buffer.
+            let l = unsafe { local.add(done) };
+            match vm_copy(l, remote + done as u64, len - done, write) {
+                Ok(0) => return Err(fault(remote + done as u64)),
+                Ok(n) => done += n,
+                Err(e) if e.raw_os_error() == Some(libc::EFAULT) => {
+                    return Err(fault(remote + done as u64))
+                }
+                Err(e) if done == 0 && unsupported(&e) => {
+                    USE_RAW.store(true, Ordering::Relaxed);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if done == len {
+            return Ok(());
+        }
+    }
+    if remote == 0 {
+        return Err(fault(remote));
+    }
+    // SAFETY: fallback without kernel checks. The controller vouches for
+    // the address, exactly as with the reference executor (module docs).
+    unsafe {
+        if write {
+            std::ptr::copy(local as *const u8, remote as *mut u8, len);
+        } else {
+            std::ptr::copy(remote as *const u8, local, len);
+        }
+    }
+    Ok(())
+}
+
+/// Reads `buf.len()` bytes at `addr`.
+pub fn read(addr: u64, buf: &mut [u8]) -> io::Result<()> {
+    copy_checked(buf.as_mut_ptr(), addr, buf.len(), false)
+}
+
+/// Writes `data` at `addr`.
+pub fn write(addr: u64, data: &[u8]) -> io::Result<()> {
+    copy_checked(data.as_ptr() as *mut u8, addr, data.len(), true)
+}
+
+/// Reads `len` bytes at `addr` into a new vector. The vector grows chunk by
+/// chunk as reads succeed, so a huge bogus `len` fails at the first
+/// unreadable byte instead of allocating `len` bytes up front.
+pub fn read_vec(addr: u64, len: u64) -> io::Result<Vec<u8>> {
+    if addr.checked_add(len).is_none() {
+        return Err(fault(addr));
+    }
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    while pos < len {
+        let n = (len - pos).min(CHUNK as u64) as usize;
+        let start = out.len();
+        out.resize(start + n, 0);
+        read(addr + pos, &mut out[start..])?;
+        pos += n as u64;
+    }
+    Ok(out)
+}
+
+/// Reads the NUL-terminated string at `addr` (without the NUL).
+pub fn read_c_string(addr: u64) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut cur = addr;
+    loop {
+        // Never cross a page boundary in one read: the next page may be
+        // unmapped even though the string ends before it.
+        let ps = super::mmap::page_size();
+        let to_page_end = ps - (cur % ps);
+        let mut chunk = vec![0u8; to_page_end.min(256) as usize];
+        read(cur, &mut chunk)?;
+        if let Some(i) = chunk.iter().position(|&b| b == 0) {
+            out.extend_from_slice(&chunk[..i]);
+            return Ok(out);
+        }
+        out.extend_from_slice(&chunk);
+        cur = cur
+            .checked_add(chunk.len() as u64)
+            .ok_or_else(|| fault(cur))?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_faults() {
+        let mut v = vec![0u8; 16];
+        let addr = v.as_mut_ptr() as u64;
+        write(addr + 3, b"abc").unwrap();
+        let mut b = [0u8; 3];
+        read(addr + 3, &mut b).unwrap();
+        assert_eq!(&b, b"abc");
+        assert_eq!(read_vec(addr + 3, 3).unwrap(), b"abc");
+        assert_eq!(read_c_string(addr + 3).unwrap(), b"abc");
+        assert!(read(0, &mut b).is_err());
+        assert!(write(8, b"x").is_err());
+        assert!(read_vec(16, u64::MAX / 2).is_err());
+        drop(v);
+    }
+}

@@ -1,0 +1,170 @@
+//! Anonymous and shared memory mappings, protection changes and
+//! instruction-cache maintenance.
+
+use std::io;
+use std::ptr;
+
+/// Memory protection of a mapped range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prot {
+    /// Readable.
+    pub read: bool,
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub exec: bool,
+}
+
+/// Read + write, never executable: how memory is handed out before it is
+/// finalized.
+pub const fn read_write() -> Prot {
+    Prot {
+        read: true,
+        write: true,
+        exec: false,
+    }
+}
+
+impl Prot {
+    fn to_native(self) -> libc::c_int {
+        let mut p = libc::PROT_NONE;
+        if self.read {
+            p |= libc::PROT_READ;
+        }
+        if self.write {
+            p |= libc::PROT_WRITE;
+        }
+        if self.exec {
+            p |= libc::PROT_EXEC;
+        }
+        p
+    }
+}
+
+/// The system page size.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as u64
+    } else {
+        4096
+    }
+}
+
+/// Rounds `n` up to a multiple of the page size; `None` on overflow.
+pub fn round_up_to_page(n: u64) -> Option<u64> {
+    let ps = page_size();
+    n.checked_add(ps - 1).map(|v| v & !(ps - 1))
+}
+
+/// Maps `len` bytes of fresh anonymous, private, read+write memory and
+/// returns its base address. The caller owns the mapping and must
+/// [`unmap`] it.
+pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
+    if len == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot map 0 bytes",
+        ));
+    }
+    // SAFETY: a fresh anonymous mapping at a kernel-chosen address cannot
+    // alias any existing Rust object.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p as u64)
+}
+
+/// Maps `len` bytes of the file `fd` shared, with no access rights
+/// (`PROT_NONE`); [`protect`] grants access later.
+pub fn map_shared_none(fd: libc::c_int, len: u64) -> io::Result<u64> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
+    // SAFETY: a new mapping at a kernel-chosen address; no Rust object is
+    // affected. An invalid fd is reported by the kernel.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_SHARED,
+            fd,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p as u64)
+}
+
+/// Changes the protection of `[addr, addr + len)`.
+///
+/// # Safety
+/// The range must be memory this process mapped for JIT'd code (not memory
+/// backing live Rust objects), or removing access may make Rust code fault.
+pub unsafe fn protect(addr: u64, len: u64, prot: Prot) -> io::Result<()> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))?;
+    // SAFETY: caller promise: the range is JIT memory owned by the caller.
+    let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot.to_native()) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Unmaps `[addr, addr + len)`.
+///
+/// # Safety
+/// The range must be a mapping this process created for JIT'd code that
+/// nothing will access afterwards.
+pub unsafe fn unmap(addr: u64, len: u64) -> io::Result<()> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))?;
+    // SAFETY: caller promise.
+    let r = unsafe { libc::munmap(addr as *mut libc::c_void, len) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Copies `content` to `addr` and zero-fills the following `fill` bytes.
+///
+/// # Safety
+/// `[addr, addr + content.len() + fill)` must be writable memory this
+/// process mapped for JIT'd code, not overlapping `content`.
+pub unsafe fn copy_and_zero_fill(addr: u64, content: &[u8], fill: usize) {
+    let dst = addr as *mut u8;
+    // SAFETY: caller promise: the destination is writable and disjoint.
+    unsafe {
+        ptr::copy_nonoverlapping(content.as_ptr(), dst, content.len());
+        ptr::write_bytes(dst.add(content.len()), 0, fill);
+    }
+}
+
+/// Makes freshly written code in `[addr, addr + len)` visible to
+/// instruction fetch.
+///
+/// x86-64 keeps instruction and data caches coherent, and `mprotect` is a
+/// serializing system call, so nothing is needed there. Other
+/// architectures are not supported by this crate yet.
+pub fn invalidate_instruction_cache(addr: u64, len: u64) {
+    let _ = (addr, len);
+    #[cfg(not(target_arch = "x86_64"))]
+    compile_error!("orc-rt: instruction-cache invalidation is only implemented for x86-64");
+}

@@ -1,0 +1,11 @@
+//! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
+//! dynamic loader, checked memory copies and the unwinder's frame registry.
+//!
+//! Everything here is a thin, documented wrapper over one system facility;
+//! the services above it hold the logic. Errors are `std::io::Error`s.
+
+pub mod dl;
+pub mod mem;
+pub mod mmap;
+pub mod shm;
+pub mod unwind;

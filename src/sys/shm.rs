@@ -1,0 +1,53 @@
+//! POSIX shared memory objects (`shm_open`).
+
+use std::ffi::CString;
+use std::io;
+
+/// Creates the shared memory object `name` (`O_RDWR | O_CREAT | O_EXCL`,
+/// mode 0700), sizes it to `size` bytes, maps it shared with no access
+/// rights and closes the descriptor. Returns the mapping's base address.
+/// The name is not unlinked: the controller opens it by name.
+pub fn create_and_map(name: &str, size: u64) -> io::Result<u64> {
+    let cname = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in shm name"))?;
+    let len = libc::off_t::try_from(size)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "shm size too large"))?;
+    // SAFETY: cname is a valid NUL-terminated string.
+    let fd = unsafe {
+        libc::shm_open(
+            cname.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_EXCL,
+            0o700 as libc::mode_t,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let result = (|| {
+        // SAFETY: fd is the descriptor we just opened.
+        if unsafe { libc::ftruncate(fd, len) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        super::mmap::map_shared_none(fd, size)
+    })();
+    // SAFETY: fd is ours and not used after this point; the mapping (if
+    // any) keeps the object alive.
+    unsafe { libc::close(fd) };
+    if result.is_err() {
+        // Nobody can use a half-made object; do not leave it behind.
+        // SAFETY: cname is a valid NUL-terminated string.
+        unsafe { libc::shm_unlink(cname.as_ptr()) };
+    }
+    result
+}
+
+/// Removes the name `name` (used by tests to clean up).
+pub fn unlink(name: &str) -> io::Result<()> {
+    let cname = CString::new(name)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in shm name"))?;
+    // SAFETY: cname is a valid NUL-terminated string.
+    if unsafe { libc::shm_unlink(cname.as_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

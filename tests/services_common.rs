@@ -1,0 +1,133 @@
+//! Helpers shared by the services tests (included with `mod`).
+
+#![allow(dead_code)]
+
+use std::os::raw::c_char;
+use std::sync::Mutex;
+
+use orc_rt::controller_access::SyncWrapperFunction;
+use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsDeserialize, SpsSerialize};
+use orc_rt::wrapper_function::{orc_rt_WrapperFunctionBuffer, sync_abi};
+use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
+
+/// Calls a sync-ABI entry point with raw argument bytes.
+pub fn call_raw(f: SyncWrapperFunction, args: &[u8]) -> WrapperFunctionBuffer {
+    // SAFETY: f is one of the crate's entry points.
+    unsafe { sync_abi::call_sync(f, args) }
+}
+
+/// Calls with SPS-encoded `args` and decodes the result as `R`.
+pub fn call<A: SpsSerialize, R: SpsDeserialize>(f: SyncWrapperFunction, args: &A) -> R {
+    let r = call_raw(f, &serialize_to_vec(args));
+    let bytes = r
+        .as_slice()
+        .unwrap_or_else(|| panic!("out-of-band error: {:?}", r.out_of_band_error_message()));
+    deserialize_all(bytes).expect("result decodes")
+}
+
+/// Calls and expects an out-of-band error; returns its message.
+pub fn call_oob<A: SpsSerialize>(f: SyncWrapperFunction, args: &A) -> String {
+    let r = call_raw(f, &serialize_to_vec(args));
+    r.out_of_band_error_message()
+        .expect("an out-of-band error")
+        .to_string_lossy()
+        .into_owned()
+}
+
+pub fn fn_addr(f: SyncWrapperFunction) -> ExecutorAddr {
+    ExecutorAddr(f as usize as u64)
+}
+
+/// Log of allocation-action calls: the argument bytes of each call, with a
+/// marker for finalize ("F:") or dealloc ("D:") prefixed by the caller.
+pub static LOG: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+fn ok_result() -> orc_rt_WrapperFunctionBuffer {
+    WrapperFunctionBuffer::from_slice(&[0]).into_raw()
+}
+
+/// An allocation action that records its arguments and succeeds.
+pub unsafe extern "C" fn record_action(
+    data: *const c_char,
+    size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    // SAFETY: the caller lends `size` bytes.
+    let args = unsafe { std::slice::from_raw_parts(data as *const u8, size) }.to_vec();
+    LOG.lock().unwrap().push(args);
+    ok_result()
+}
+
+/// An allocation action that records its arguments and fails in-band.
+pub unsafe extern "C" fn failing_action(
+    data: *const c_char,
+    size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    // SAFETY: the caller lends `size` bytes.
+    let args = unsafe { std::slice::from_raw_parts(data as *const u8, size) }.to_vec();
+    LOG.lock().unwrap().push(args);
+    let r: Result<(), String> = Err("action failed on purpose".to_string());
+    WrapperFunctionBuffer::from_slice(&serialize_to_vec(&r)).into_raw()
+}
+
+/// An allocation action that returns an out-of-band error.
+pub unsafe extern "C" fn oob_action(
+    _data: *const c_char,
+    _size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    WrapperFunctionBuffer::out_of_band_error("oob action error").into_raw()
+}
+
+/// Entries of LOG that start with `tag`, with the tag removed.
+pub fn log_with_tag(tag: &str) -> Vec<String> {
+    LOG.lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            e.strip_prefix(tag.as_bytes())
+                .map(|r| String::from_utf8_lossy(r).into_owned())
+        })
+        .collect()
+}
+
+/// The permission string ("r-xp") of the /proc/self/maps line containing
+/// `addr`, or None if unmapped.
+pub fn perms_at(addr: u64) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let mut parts = line.split_whitespace();
+        let range = parts.next()?;
+        let perms = parts.next()?;
+        let (a, b) = range.split_once('-')?;
+        let a = u64::from_str_radix(a, 16).ok()?;
+        let b = u64::from_str_radix(b, 16).ok()?;
+        if (a..b).contains(&addr) {
+            return Some(perms.to_string());
+        }
+    }
+    None
+}
+
+/// Checks that no mapping in [start, end) is both writable and executable.
+pub fn assert_no_wx(start: u64, end: u64) {
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    for line in maps.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(range), Some(perms)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
+        let a = u64::from_str_radix(a, 16).unwrap();
+        let b = u64::from_str_radix(b, 16).unwrap();
+        if a < end && b > start {
+            let p = perms.as_bytes();
+            assert!(!(p[1] == b'w' && p[2] == b'x'), "W+X mapping: {line}");
+        }
+    }
+}
+
+/// x86-64: `mov eax, 42; ret`.
+pub const RET42: [u8; 6] = [0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3];
+/// x86-64: `lea eax, [rdi + 1]; ret` (int f(int x) { return x + 1; }).
+pub const INC: [u8; 4] = [0x8d, 0x47, 0x01, 0xc3];
