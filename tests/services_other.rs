@@ -498,7 +498,6 @@ fn shared_memory_mapper_round_trip() {
     assert_eq!(log_with_tag("shm:"), ["F", "D"]);
     let r: SpsResult = call(shared_memory::release_wrapper, &(inst, vec![base]));
     assert_eq!(r, Ok(()));
-    assert_eq!(perms_at(base.0), None);
     let r: SpsResult = call(shared_memory::release_wrapper, &(inst, vec![base]));
     assert_eq!(
         r,
@@ -588,7 +587,8 @@ fn bootstrap_symbols_with_a_session() {
     session.shutdown(None);
     session.wait_for_shutdown();
     assert_eq!(log_with_tag("sess:"), ["dtor"]);
-    assert_eq!(perms_at(base.0), None);
+    // (Not checking /proc/self/maps here: a parallel test may map the
+    // freed range again at once.)
     drop(session);
     let r: SpsExpected<ExecutorAddr> =
         call(orc_rt::sps_ci::memory::reserve_wrapper, &(mm, 4096u64));
