@@ -20,14 +20,44 @@
 
 
 /**
+ * Opaque responder (see `orc_rt_ControllerResponderRef`).
+ */
+typedef struct orc_rt_OpaqueControllerResponder orc_rt_OpaqueControllerResponder;
+
+/**
  * Opaque error object (see `orc_rt_ErrorRef`).
  */
 typedef struct orc_rt_OpaqueError orc_rt_OpaqueError;
 
 /**
+ * Opaque in-process controller (see `orc_rt_InProcessControllerRef`).
+ */
+typedef struct orc_rt_OpaqueInProcessController orc_rt_OpaqueInProcessController;
+
+/**
+ * Opaque notification service (see `orc_rt_NotificationServiceRef`).
+ */
+typedef struct orc_rt_OpaqueNotificationService orc_rt_OpaqueNotificationService;
+
+/**
+ * Opaque completion object (see `orc_rt_ServiceCompletionRef`).
+ */
+typedef struct orc_rt_OpaqueServiceCompletion orc_rt_OpaqueServiceCompletion;
+
+/**
  * Opaque Session object (see `orc_rt_SessionRef`).
  */
 typedef struct orc_rt_OpaqueSession orc_rt_OpaqueSession;
+
+/**
+ * Opaque task object (see `orc_rt_TaskRef`).
+ */
+typedef struct orc_rt_OpaqueTask orc_rt_OpaqueTask;
+
+/**
+ * Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
+ */
+typedef struct orc_rt_OpaqueTaskDispatcher orc_rt_OpaqueTaskDispatcher;
 
 /**
  * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
@@ -87,6 +117,110 @@ typedef struct {
 typedef orc_rt_OpaqueSession *orc_rt_SessionRef;
 
 /**
+ * Handle to a TaskDispatcher. Owned by the caller until consumed by
+ * `orc_rt_Session_create` (or released with `orc_rt_TaskDispatcher_dispose`).
+ */
+typedef orc_rt_OpaqueTaskDispatcher *orc_rt_TaskDispatcherRef;
+
+/**
+ * An error reporter: gets its context and the error message (valid for the
+ * duration of the call only). May be called from any thread, concurrently.
+ */
+typedef void (*orc_rt_Session_ErrorReporterFn)(void *Ctx, const char *Msg);
+
+/**
+ * Completion of one Service notification. The Service owns it and must
+ * pass it to `orc_rt_ServiceCompletion_complete` exactly once (from any
+ * thread, before or after returning). The Session waits for it.
+ */
+typedef orc_rt_OpaqueServiceCompletion *orc_rt_ServiceCompletionRef;
+
+/**
+ * A Service implemented in C.
+ *
+ * `OnDetach(Ctx, ShutdownRequested, Done)` is called once when the
+ * controller detaches (`ShutdownRequested` is 1 if the detach is part of
+ * shutdown); `OnShutdown(Ctx, Done)` once when the Session shuts down,
+ * after `OnDetach`. Services are notified in reverse order of addition, on
+ * a Session lifecycle thread; each must complete `Done` exactly once. A
+ * NULL `OnDetach` / `OnShutdown` completes at once. `Destroy` (may be NULL)
+ * is called once when the Session releases the service (when it is
+ * destroyed). `Ctx` must be usable from any thread.
+ */
+typedef struct {
+  /**
+   * Context passed to every function.
+   */
+  void *Ctx;
+  /**
+   * Detach notification (optional).
+   */
+  void (*OnDetach)(void *Ctx, int ShutdownRequested, orc_rt_ServiceCompletionRef Done);
+  /**
+   * Shutdown notification (optional).
+   */
+  void (*OnShutdown)(void *Ctx, orc_rt_ServiceCompletionRef Done);
+  /**
+   * Releases `Ctx` (optional).
+   */
+  void (*Destroy)(void *Ctx);
+} orc_rt_ServiceFunctions;
+
+/**
+ * Handle to a NotificationService: a reference the caller owns and
+ * releases with `orc_rt_NotificationService_dispose`. Adding it to a
+ * Session gives the Session its own reference.
+ */
+typedef orc_rt_OpaqueNotificationService *orc_rt_NotificationServiceRef;
+
+/**
+ * Handle to an in-process controller: a reference owned by the caller,
+ * released with `orc_rt_InProcessController_dispose`. Attaching it to a
+ * Session gives the Session its own reference.
+ */
+typedef orc_rt_OpaqueInProcessController *orc_rt_InProcessControllerRef;
+
+/**
+ * Identifies a handler in the controller that the executor can call.
+ */
+typedef void *orc_rt_ControllerHandlerTag;
+
+/**
+ * Receives the result of `orc_rt_Session_callController`: the Session,
+ * the result bytes (owned by the callee; an out-of-band error if the
+ * controller is detached or the Session shut down) and the context.
+ */
+typedef void (*orc_rt_Session_CallControllerReturn)(orc_rt_SessionRef S,
+                                                    orc_rt_WrapperFunctionBuffer ResultBytes,
+                                                    void *Ctx);
+
+/**
+ * A task body for `orc_rt_Session_dispatch`.
+ */
+typedef void (*orc_rt_Session_TaskFn)(void *Ctx);
+
+/**
+ * A completion callback (detach, shutdown) with its context.
+ */
+typedef void (*orc_rt_Session_OnCompleteFn)(void *Ctx);
+
+/**
+ * The reply channel of one controller-handler call. The handler owns it and
+ * passes it to `orc_rt_ControllerResponder_respond` exactly once, from any
+ * thread, now or later.
+ */
+typedef orc_rt_OpaqueControllerResponder *orc_rt_ControllerResponderRef;
+
+/**
+ * A controller handler: `F(Ctx, ArgBytes, R)`. Owns `ArgBytes` (dispose of
+ * it) and `R` (respond exactly once). Runs on the thread that called
+ * `orc_rt_Session_callController`.
+ */
+typedef void (*orc_rt_InProcessController_HandlerFn)(void *Ctx,
+                                                     orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                     orc_rt_ControllerResponderRef R);
+
+/**
  * Asynchronous return function for a native orc-rt wrapper function.
  *
  * Called exactly once per call with the call's `CallId` and the result
@@ -109,6 +243,62 @@ typedef void (*orc_rt_WrapperFunction)(orc_rt_SessionRef S,
                                        uint64_t CallId,
                                        orc_rt_WrapperFunctionReturn Return,
                                        orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Receives the result of a call to an executor wrapper function; owns
+ * `ResultBytes` (a value, or an out-of-band error such as "session is shut
+ * down"). Called exactly once per call, on the thread that produced the
+ * result (a dispatcher worker, or the caller's thread for refused calls).
+ */
+typedef void (*orc_rt_InProcessController_ResultFn)(void *Ctx,
+                                                    orc_rt_WrapperFunctionBuffer ResultBytes);
+
+/**
+ * A detach callback: gets its context and whether the detach is part of
+ * shutdown (1) or not (0).
+ */
+typedef void (*orc_rt_NotificationService_OnDetachFn)(void *Ctx, int ShutdownRequested);
+
+/**
+ * A shutdown callback: gets its context.
+ */
+typedef void (*orc_rt_NotificationService_OnShutdownFn)(void *Ctx);
+
+/**
+ * Handle to one task handed to a C dispatcher. The dispatcher owns it and
+ * must pass it to exactly one of `orc_rt_Task_run` or `orc_rt_Task_dispose`.
+ */
+typedef orc_rt_OpaqueTask *orc_rt_TaskRef;
+
+/**
+ * A TaskDispatcher implemented in C.
+ *
+ * `Dispatch(Ctx, T)` takes ownership of `T` and must eventually run it
+ * (`orc_rt_Task_run`) or drop it (`orc_rt_Task_dispose`), on any thread.
+ * `Shutdown(Ctx)` must stop accepting tasks (dispose those dispatched
+ * later), run or dispose every queued task and wait for running ones; it is
+ * called once by the Session, on the Session's shutdown thread. `Destroy`
+ * (may be NULL) is called once when the dispatcher is released. All three
+ * may be called from any thread; `Ctx` must allow that.
+ */
+typedef struct {
+  /**
+   * Context passed to every function.
+   */
+  void *Ctx;
+  /**
+   * Runs or queues a task (required).
+   */
+  void (*Dispatch)(void *Ctx, orc_rt_TaskRef T);
+  /**
+   * Shuts the dispatcher down (required).
+   */
+  void (*Shutdown)(void *Ctx);
+  /**
+   * Releases `Ctx` (optional).
+   */
+  void (*Destroy)(void *Ctx);
+} orc_rt_TaskDispatcherFunctions;
 
 #ifdef __cplusplus
 extern "C" {
@@ -274,6 +464,341 @@ size_t orc_rt_WrapperFunctionBufferEmpty(const orc_rt_WrapperFunctionBuffer *B);
  * `B` is NULL or points at a valid buffer.
  */
 const char *orc_rt_WrapperFunctionBufferGetOutOfBandError(const orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Creates a Session running its tasks on dispatcher `D`, which it consumes
+ * (NULL: a thread pool with one worker per CPU). The caller owns the
+ * result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
+ * a message on stderr) if the default thread pool cannot be started.
+ *
+ * # Safety
+ * `D` is NULL or a live dispatcher handle, not used afterwards.
+ */
+orc_rt_SessionRef orc_rt_Session_create(orc_rt_TaskDispatcherRef D);
+
+/**
+ * Destroys a Session made by `orc_rt_Session_create`: shuts it down if
+ * needed and blocks until shutdown completes (unless called from one of
+ * the Session's own tasks or callbacks, where it returns without waiting
+ * and shutdown finishes in the background). NULL is a no-op; an unknown
+ * handle is reported on stderr. `S` is invalid afterwards.
+ */
+void orc_rt_Session_destroy(orc_rt_SessionRef S);
+
+/**
+ * Sets the error reporter: `F(Ctx, Msg)` for every error the Session
+ * cannot return (service failures, panics in callbacks...). NULL `F`
+ * restores the default (print "orc-rt: error: <msg>" to stderr). Any
+ * thread; `Ctx` must stay valid until the Session is destroyed or the
+ * reporter replaced.
+ */
+void orc_rt_Session_setErrorReporter(orc_rt_SessionRef S,
+                                     orc_rt_Session_ErrorReporterFn F,
+                                     void *Ctx);
+
+/**
+ * Reports `E` through the Session's error reporter (consumes `E`; NULL
+ * is a no-op). Any thread.
+ *
+ * # Safety
+ * `E` is NULL or a live error handle.
+ */
+void orc_rt_Session_reportError(orc_rt_SessionRef S, orc_rt_ErrorRef E);
+
+/**
+ * Adds a Service implemented in C (see `orc_rt_ServiceFunctions`).
+ * Services are notified in reverse order of addition. Returns an error if
+ * `S` is invalid or shutdown has started; `Fns.Destroy` then runs at once.
+ * Any thread; does not block (a Service added after detach gets its
+ * OnDetach call on this thread).
+ */
+orc_rt_ErrorRef orc_rt_Session_addService(orc_rt_SessionRef S, orc_rt_ServiceFunctions Fns);
+
+/**
+ * Adds notification service `N` at this position of the service order
+ * (the Session takes its own reference; the caller keeps `N`). Errors as
+ * `orc_rt_Session_addService`, and for NULL `N`.
+ *
+ * # Safety
+ * `N` is NULL or a live handle.
+ */
+orc_rt_ErrorRef orc_rt_Session_addNotificationService(orc_rt_SessionRef S,
+                                                      orc_rt_NotificationServiceRef N);
+
+/**
+ * Attaches in-process controller `C` (the Session takes its own
+ * reference). Fails if `S` or `C` is invalid, a controller was already
+ * attached, the Session has detached, or shutdown has started. Any thread;
+ * do not race it with `orc_rt_Session_shutdown`.
+ *
+ * # Safety
+ * `C` is NULL or a live handle.
+ */
+orc_rt_ErrorRef orc_rt_Session_attachInProcessController(orc_rt_SessionRef S,
+                                                         orc_rt_InProcessControllerRef C);
+
+/**
+ * Calls the controller handler identified by `T` with `ArgBytes`
+ * (consumed). `Return(S, ResultBytes, ReturnCtx)` is called exactly once:
+ * with the handler's result, or with an out-of-band error ("controller is
+ * detached: ...", "session is shut down", invalid `S`) immediately on this
+ * thread. Any thread; never blocks for the reply. NULL `Return` discards
+ * the result.
+ *
+ * # Safety
+ * `ArgBytes` is a valid buffer owned by the caller; `Return`/`ReturnCtx`
+ * may be called from any thread.
+ */
+void orc_rt_Session_callController(orc_rt_SessionRef S,
+                                   orc_rt_ControllerHandlerTag T,
+                                   orc_rt_WrapperFunctionBuffer ArgBytes,
+                                   orc_rt_Session_CallControllerReturn Return,
+                                   void *ReturnCtx);
+
+/**
+ * Runs `Run(Ctx)` as a task on the Session's dispatcher. Exactly one of
+ * `Run(Ctx)` or `Dispose(Ctx)` (if not NULL) is called: `Dispose` when the
+ * task is dropped unrun (queued at shutdown, or dispatched after it).
+ * Returns an error only for an invalid `S` or NULL `Run`. Any thread.
+ */
+orc_rt_ErrorRef orc_rt_Session_dispatch(orc_rt_SessionRef S,
+                                        orc_rt_Session_TaskFn Run,
+                                        orc_rt_Session_TaskFn Dispose,
+                                        void *Ctx);
+
+/**
+ * Starts detaching from the controller (disconnecting it if attached);
+ * Services get OnDetach, then `OnDetach(Ctx)` runs (at once, on this
+ * thread, if already detached; NULL for none). Any thread; never blocks.
+ */
+void orc_rt_Session_detach(orc_rt_SessionRef S, orc_rt_Session_OnCompleteFn OnDetach, void *Ctx);
+
+/**
+ * Blocks until the Session has detached (forever if nobody detaches or
+ * shuts down). Returns at once for an invalid `S`.
+ */
+void orc_rt_Session_waitForDetach(orc_rt_SessionRef S);
+
+/**
+ * Starts shutdown (idempotent): detach, wait for in-flight calls, Services'
+ * OnShutdown in reverse order of addition, dispatcher shutdown, then
+ * `OnShutdown(Ctx)` (at once if already shut down; NULL for none). Any
+ * thread, including the Session's own tasks and callbacks; never blocks.
+ */
+void orc_rt_Session_shutdown(orc_rt_SessionRef S,
+                             orc_rt_Session_OnCompleteFn OnShutdown,
+                             void *Ctx);
+
+/**
+ * Blocks until shutdown has completed (start it with
+ * `orc_rt_Session_shutdown`). Returns an error without waiting for an
+ * invalid `S` or when called from one of the Session's own tasks or
+ * lifecycle callbacks (it would deadlock).
+ */
+orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
+
+/**
+ * Creates an in-process controller, not yet attached (see
+ * `orc_rt_Session_attachInProcessController`). Never fails.
+ */
+orc_rt_InProcessControllerRef orc_rt_InProcessController_create(void);
+
+/**
+ * Releases the caller's reference. NULL is a no-op. Does not disconnect.
+ *
+ * # Safety
+ * `C` is NULL or a live handle, not used afterwards.
+ */
+void orc_rt_InProcessController_dispose(orc_rt_InProcessControllerRef C);
+
+/**
+ * Registers (or replaces) the handler for tag `T`. NULL `C` or `F` is
+ * ignored. Any thread; `Ctx` must be usable from any thread and outlive the
+ * controller.
+ *
+ * # Safety
+ * `C` is NULL or a live handle.
+ */
+void orc_rt_InProcessController_addHandler(orc_rt_InProcessControllerRef C,
+                                           orc_rt_ControllerHandlerTag T,
+                                           orc_rt_InProcessController_HandlerFn F,
+                                           void *Ctx);
+
+/**
+ * Sends a handler's reply (consumes `R` and `Result`). NULL `R` only
+ * disposes of `Result`. Any thread; does not block.
+ *
+ * # Safety
+ * `R` is NULL or a live responder, not used afterwards; `Result` is a valid
+ * buffer owned by the caller.
+ */
+void orc_rt_ControllerResponder_respond(orc_rt_ControllerResponderRef R,
+                                        orc_rt_WrapperFunctionBuffer Result);
+
+/**
+ * Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
+ * (consumed). `OnResult(Ctx, Result)` is called exactly once with the
+ * result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, or the
+ * Session is detached or shut down. Any thread, concurrently; does not
+ * block (with an in-place dispatcher the call runs before this returns).
+ *
+ * # Safety
+ * `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
+ * `ArgBytes` is a valid buffer owned by the caller.
+ */
+void orc_rt_InProcessController_callWrapper(orc_rt_InProcessControllerRef C,
+                                            orc_rt_WrapperFunction Fn,
+                                            orc_rt_WrapperFunctionBuffer ArgBytes,
+                                            orc_rt_InProcessController_ResultFn OnResult,
+                                            void *Ctx);
+
+/**
+ * Like `orc_rt_InProcessController_callWrapper`, naming the function by its
+ * executor address `FnAddr` and calling convention: `SyncAbi` 0 for the
+ * native orc-rt ABI, 1 for LLVM 22's synchronous ABI
+ * (`CWrapperFunctionBuffer fn(const char *, size_t)`). Address 0 gives an
+ * out-of-band error result.
+ *
+ * # Safety
+ * As `orc_rt_InProcessController_callWrapper`; a nonzero `FnAddr` must be
+ * the address of a function with the named ABI.
+ */
+void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerRef C,
+                                                     uint64_t FnAddr,
+                                                     int32_t SyncAbi,
+                                                     orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                     orc_rt_InProcessController_ResultFn OnResult,
+                                                     void *Ctx);
+
+/**
+ * Calls native wrapper function `Fn` and blocks until its result arrives;
+ * the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
+ * is NULL or the Session is detached or shut down). Any thread except the
+ * Session's own thread-pool workers when every worker might block the same
+ * way (the call would wait for a worker that never frees up); with an
+ * in-place dispatcher the call runs inline.
+ *
+ * # Safety
+ * As `orc_rt_InProcessController_callWrapper`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
+                                                                        orc_rt_WrapperFunction Fn,
+                                                                        orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Disconnects the controller as if it went away: the Session detaches
+ * (Services' on_detach with ShutdownRequested 0). Idempotent; NULL is a
+ * no-op. Does not block for the detach to complete.
+ *
+ * # Safety
+ * `C` is NULL or a live handle.
+ */
+void orc_rt_InProcessController_disconnect(orc_rt_InProcessControllerRef C);
+
+/**
+ * Creates a notification service (no callbacks yet). The caller owns the
+ * returned reference. Never fails.
+ */
+orc_rt_NotificationServiceRef orc_rt_NotificationService_create(void);
+
+/**
+ * Releases the caller's reference (a Session it was added to keeps its
+ * own). NULL is a no-op.
+ *
+ * # Safety
+ * `N` is NULL or a live handle, not used afterwards.
+ */
+void orc_rt_NotificationService_dispose(orc_rt_NotificationServiceRef N);
+
+/**
+ * Registers a detach callback `F(Ctx, ShutdownRequested)`. Callbacks run
+ * in reverse order of registration on the Session's lifecycle thread; one
+ * registered after the detach runs at once on the calling thread. NULL `N`
+ * or `F` is ignored. Any thread; `Ctx` must be usable from any thread.
+ *
+ * # Safety
+ * `N` is NULL or a live handle.
+ */
+void orc_rt_NotificationService_addOnDetach(orc_rt_NotificationServiceRef N,
+                                            orc_rt_NotificationService_OnDetachFn F,
+                                            void *Ctx);
+
+/**
+ * Registers a shutdown callback `F(Ctx)`; same rules as
+ * `orc_rt_NotificationService_addOnDetach`.
+ *
+ * # Safety
+ * `N` is NULL or a live handle.
+ */
+void orc_rt_NotificationService_addOnShutdown(orc_rt_NotificationServiceRef N,
+                                              orc_rt_NotificationService_OnShutdownFn F,
+                                              void *Ctx);
+
+/**
+ * Completes a Service notification (consumes `Done` and `E`). `E` NULL
+ * means success; a failure is passed to the Session's error reporter.
+ * NULL `Done` only disposes of `E`. Any thread; does not block.
+ *
+ * # Safety
+ * `Done` is NULL or a live completion handle, not used afterwards; `E`
+ * is NULL or a live error handle.
+ */
+void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_ErrorRef E);
+
+/**
+ * Creates a dispatcher that runs each task at once on the dispatching
+ * thread. The caller owns the result. Never fails.
+ */
+orc_rt_TaskDispatcherRef orc_rt_InPlaceTaskDispatcher_create(void);
+
+/**
+ * Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
+ * per available CPU) and stores it in `*Result` (owned by the caller).
+ * Returns an error (and stores NULL) if `Result` is NULL or a worker thread
+ * cannot be started.
+ *
+ * # Safety
+ * `Result` is NULL or writable.
+ */
+orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_create(size_t NumThreads,
+                                                       orc_rt_TaskDispatcherRef *Result);
+
+/**
+ * Creates a dispatcher from C functions (see
+ * `orc_rt_TaskDispatcherFunctions`). Returns NULL if `Dispatch` or
+ * `Shutdown` is NULL. The caller owns the result; `Destroy(Ctx)` runs when
+ * the dispatcher is released.
+ */
+orc_rt_TaskDispatcherRef orc_rt_TaskDispatcher_createCustom(orc_rt_TaskDispatcherFunctions Fns);
+
+/**
+ * Releases a dispatcher that was not passed to `orc_rt_Session_create`
+ * (shutting it down if it is a thread pool). NULL is a no-op. Blocks
+ * until a thread pool's workers have exited.
+ *
+ * # Safety
+ * `D` is NULL or a live dispatcher handle, not used afterwards.
+ */
+void orc_rt_TaskDispatcher_dispose(orc_rt_TaskDispatcherRef D);
+
+/**
+ * Runs task `T` and releases it (consumes `T`). NULL is a no-op. Call from
+ * any thread; a panic inside the task is caught and printed.
+ *
+ * # Safety
+ * `T` is NULL or a live task handle, not used afterwards.
+ */
+void orc_rt_Task_run(orc_rt_TaskRef T);
+
+/**
+ * Releases task `T` without running it (consumes `T`): whatever it
+ * captured is released; an incoming call it carried is answered with an
+ * out-of-band error. NULL is a no-op. Any thread.
+ *
+ * # Safety
+ * `T` is NULL or a live task handle, not used afterwards.
+ */
+void orc_rt_Task_dispose(orc_rt_TaskRef T);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,3 +11,7 @@ pub mod error;
 pub mod wrapper_function;
 pub mod session;
 pub mod simple_remote_epc;
+pub mod controller_access;
+pub mod notification;
+pub mod service;
+pub mod task_dispatcher;

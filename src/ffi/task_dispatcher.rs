@@ -1,0 +1,229 @@
+//! C API for TaskDispatchers: `orc_rt_TaskDispatcherRef` (in-place, thread
+//! pool, or a C implementation given as function pointers) and
+//! `orc_rt_TaskRef`.
+//!
+//! A dispatcher handle is owned by the caller until it is passed to
+//! `orc_rt_Session_create`, which consumes it.
+
+use std::os::raw::c_void;
+use std::sync::Arc;
+
+use super::error::{error_to_ref, orc_rt_ErrorRef};
+use super::panic::{ffi_boundary, null_default, FfiDefault};
+use crate::task_dispatcher::{
+    InPlaceTaskDispatcher, Task, TaskDispatcher, ThreadPoolTaskDispatcher,
+};
+use crate::Error;
+
+/// Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
+#[allow(non_camel_case_types)]
+pub struct orc_rt_OpaqueTaskDispatcher {
+    _private: [u8; 0],
+}
+
+/// Handle to a TaskDispatcher. Owned by the caller until consumed by
+/// `orc_rt_Session_create` (or released with `orc_rt_TaskDispatcher_dispose`).
+#[allow(non_camel_case_types)]
+pub type orc_rt_TaskDispatcherRef = *mut orc_rt_OpaqueTaskDispatcher;
+
+/// Opaque task object (see `orc_rt_TaskRef`).
+#[allow(non_camel_case_types)]
+pub struct orc_rt_OpaqueTask {
+    _private: [u8; 0],
+}
+
+/// Handle to one task handed to a C dispatcher. The dispatcher owns it and
+/// must pass it to exactly one of `orc_rt_Task_run` or `orc_rt_Task_dispose`.
+#[allow(non_camel_case_types)]
+pub type orc_rt_TaskRef = *mut orc_rt_OpaqueTask;
+
+/// A TaskDispatcher implemented in C.
+///
+/// `Dispatch(Ctx, T)` takes ownership of `T` and must eventually run it
+/// (`orc_rt_Task_run`) or drop it (`orc_rt_Task_dispose`), on any thread.
+/// `Shutdown(Ctx)` must stop accepting tasks (dispose those dispatched
+/// later), run or dispose every queued task and wait for running ones; it is
+/// called once by the Session, on the Session's shutdown thread. `Destroy`
+/// (may be NULL) is called once when the dispatcher is released. All three
+/// may be called from any thread; `Ctx` must allow that.
+#[repr(C)]
+#[allow(non_camel_case_types, non_snake_case)]
+pub struct orc_rt_TaskDispatcherFunctions {
+    /// Context passed to every function.
+    pub Ctx: *mut c_void,
+    /// Runs or queues a task (required).
+    pub Dispatch: Option<unsafe extern "C" fn(Ctx: *mut c_void, T: orc_rt_TaskRef)>,
+    /// Shuts the dispatcher down (required).
+    pub Shutdown: Option<unsafe extern "C" fn(Ctx: *mut c_void)>,
+    /// Releases `Ctx` (optional).
+    pub Destroy: Option<unsafe extern "C" fn(Ctx: *mut c_void)>,
+}
+
+struct CDispatcher {
+    ctx: *mut c_void,
+    dispatch: unsafe extern "C" fn(*mut c_void, orc_rt_TaskRef),
+    shutdown: unsafe extern "C" fn(*mut c_void),
+    destroy: Option<unsafe extern "C" fn(*mut c_void)>,
+}
+
+// SAFETY: the C implementer promises (documented on
+// orc_rt_TaskDispatcherFunctions) that Ctx and the functions may be used from
+// any thread.
+unsafe impl Send for CDispatcher {}
+// SAFETY: as above.
+unsafe impl Sync for CDispatcher {}
+
+impl TaskDispatcher for CDispatcher {
+    fn dispatch(&self, task: Task) {
+        let t = Box::into_raw(Box::new(task)) as orc_rt_TaskRef;
+        // SAFETY: C implementer promise; `t` is a fresh owned task handle.
+        unsafe { (self.dispatch)(self.ctx, t) }
+    }
+    fn shutdown(&self) {
+        // SAFETY: C implementer promise.
+        unsafe { (self.shutdown)(self.ctx) }
+    }
+}
+
+impl Drop for CDispatcher {
+    fn drop(&mut self) {
+        if let Some(d) = self.destroy {
+            // SAFETY: C implementer promise; called exactly once.
+            unsafe { d(self.ctx) }
+        }
+    }
+}
+
+null_default!(orc_rt_TaskDispatcherRef);
+
+fn to_ref(d: Arc<dyn TaskDispatcher>) -> orc_rt_TaskDispatcherRef {
+    Box::into_raw(Box::new(d)) as orc_rt_TaskDispatcherRef
+}
+
+/// Takes back a dispatcher handle; `None` for NULL.
+///
+/// # Safety
+/// `d` is NULL or a live handle from this module, not used afterwards.
+pub(crate) unsafe fn take_dispatcher(
+    d: orc_rt_TaskDispatcherRef,
+) -> Option<Arc<dyn TaskDispatcher>> {
+    if d.is_null() {
+        None
+    } else {
+        // SAFETY: caller promise: d came from to_ref.
+        Some(*unsafe { Box::from_raw(d as *mut Arc<dyn TaskDispatcher>) })
+    }
+}
+
+/// Creates a dispatcher that runs each task at once on the dispatching
+/// thread. The caller owns the result. Never fails.
+#[no_mangle]
+pub extern "C" fn orc_rt_InPlaceTaskDispatcher_create() -> orc_rt_TaskDispatcherRef {
+    ffi_boundary!("orc_rt_InPlaceTaskDispatcher_create", {
+        to_ref(Arc::new(InPlaceTaskDispatcher::new()))
+    })
+}
+
+/// Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
+/// per available CPU) and stores it in `*Result` (owned by the caller).
+/// Returns an error (and stores NULL) if `Result` is NULL or a worker thread
+/// cannot be started.
+///
+/// # Safety
+/// `Result` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_create(
+    NumThreads: usize,
+    Result: *mut orc_rt_TaskDispatcherRef,
+) -> orc_rt_ErrorRef {
+    ffi_boundary!("orc_rt_ThreadPoolTaskDispatcher_create", {
+        if Result.is_null() {
+            return error_to_ref(Error::msg(
+                "orc_rt_ThreadPoolTaskDispatcher_create: Result is NULL",
+            ));
+        }
+        // SAFETY: caller promise: Result is writable.
+        unsafe { Result.write(std::ptr::null_mut()) };
+        let pool = if NumThreads == 0 {
+            ThreadPoolTaskDispatcher::with_default_threads()
+        } else {
+            ThreadPoolTaskDispatcher::new(NumThreads)
+        };
+        match pool {
+            Ok(p) => {
+                // SAFETY: as above.
+                unsafe { Result.write(to_ref(Arc::new(p))) };
+                std::ptr::null_mut()
+            }
+            Err(e) => error_to_ref(e),
+        }
+    })
+}
+
+/// Creates a dispatcher from C functions (see
+/// `orc_rt_TaskDispatcherFunctions`). Returns NULL if `Dispatch` or
+/// `Shutdown` is NULL. The caller owns the result; `Destroy(Ctx)` runs when
+/// the dispatcher is released.
+#[no_mangle]
+pub extern "C" fn orc_rt_TaskDispatcher_createCustom(
+    Fns: orc_rt_TaskDispatcherFunctions,
+) -> orc_rt_TaskDispatcherRef {
+    ffi_boundary!("orc_rt_TaskDispatcher_createCustom", {
+        let (Some(dispatch), Some(shutdown)) = (Fns.Dispatch, Fns.Shutdown) else {
+            eprintln!("orc-rt: error: orc_rt_TaskDispatcher_createCustom: Dispatch and Shutdown are required");
+            return std::ptr::null_mut();
+        };
+        to_ref(Arc::new(CDispatcher {
+            ctx: Fns.Ctx,
+            dispatch,
+            shutdown,
+            destroy: Fns.Destroy,
+        }))
+    })
+}
+
+/// Releases a dispatcher that was not passed to `orc_rt_Session_create`
+/// (shutting it down if it is a thread pool). NULL is a no-op. Blocks
+/// until a thread pool's workers have exited.
+///
+/// # Safety
+/// `D` is NULL or a live dispatcher handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_TaskDispatcher_dispose(D: orc_rt_TaskDispatcherRef) {
+    ffi_boundary!("orc_rt_TaskDispatcher_dispose", {
+        // SAFETY: caller promise.
+        drop(unsafe { take_dispatcher(D) });
+    })
+}
+
+/// Runs task `T` and releases it (consumes `T`). NULL is a no-op. Call from
+/// any thread; a panic inside the task is caught and printed.
+///
+/// # Safety
+/// `T` is NULL or a live task handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_Task_run(T: orc_rt_TaskRef) {
+    ffi_boundary!("orc_rt_Task_run", {
+        if !T.is_null() {
+            // SAFETY: caller promise: T came from CDispatcher::dispatch.
+            let task = *unsafe { Box::from_raw(T as *mut Task) };
+            task();
+        }
+    })
+}
+
+/// Releases task `T` without running it (consumes `T`): whatever it
+/// captured is released; an incoming call it carried is answered with an
+/// out-of-band error. NULL is a no-op. Any thread.
+///
+/// # Safety
+/// `T` is NULL or a live task handle, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_Task_dispose(T: orc_rt_TaskRef) {
+    ffi_boundary!("orc_rt_Task_dispose", {
+        if !T.is_null() {
+            // SAFETY: caller promise: T came from CDispatcher::dispatch.
+            drop(unsafe { Box::from_raw(T as *mut Task) });
+        }
+    })
+}
