@@ -5,8 +5,17 @@
 //! consumes the responder, so a second reply is impossible by construction;
 //! dropping it without replying sends an out-of-band error
 //! ("... dropped without a reply") so the caller never waits forever.
+//!
+//! SPS-typed forms ([`sps_handler`], [`sps_async_handler`],
+//! [`call_controller_sps`]) take the Rust type as the SPS signature:
+//! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 
+use std::marker::PhantomData;
 use std::sync::mpsc;
+
+use crate::controller_access::HandlerTag;
+use crate::session::Session;
+use crate::sps::{deserialize_all, serialize_to_buffer, SpsDeserialize, SpsSerialize};
 
 use crate::WrapperFunctionBuffer;
 
@@ -158,6 +167,131 @@ pub fn reply_channel() -> (
         }),
         PendingReply { rx },
     )
+}
+
+/// Decodes a result buffer as SPS `R`: an out-of-band error becomes
+/// [`crate::Error::OutOfBand`], bad bytes an SPS error.
+pub fn decode_sps_result<R: SpsDeserialize>(
+    result: WrapperFunctionBuffer,
+) -> Result<R, crate::Error> {
+    let result = result.into_result()?;
+    let bytes = result.as_slice().unwrap_or(&[]);
+    Ok(deserialize_all::<R>(bytes)?)
+}
+
+/// A [`Responder`] for SPS-typed results: `respond` serializes `R`.
+pub struct SpsResponder<R> {
+    inner: Responder,
+    _r: PhantomData<fn(R)>,
+}
+
+impl<R: SpsSerialize> SpsResponder<R> {
+    /// Wraps a plain responder.
+    pub fn new(inner: Responder) -> Self {
+        SpsResponder {
+            inner,
+            _r: PhantomData,
+        }
+    }
+
+    /// Sends `value`, SPS-serialized.
+    pub fn respond(self, value: &R) {
+        self.inner.respond(serialize_to_buffer(value))
+    }
+
+    /// Sends an out-of-band error instead of a value.
+    pub fn respond_error(self, msg: &str) {
+        self.inner.respond_error(msg)
+    }
+}
+
+fn decode_args<A: SpsDeserialize>(args: &WrapperFunctionBuffer) -> Result<A, String> {
+    match args.as_slice() {
+        Some(b) => deserialize_all::<A>(b)
+            .map_err(|e| format!("could not deserialize wrapper function arguments: {e}")),
+        None => Err(format!(
+            "argument buffer is an out-of-band error: {}",
+            args.out_of_band_error_message()
+                .map(|m| m.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// An SPS-typed synchronous handler: decodes the arguments as `A` (an
+/// argument tuple such as `(u64, String)`), calls `f`, and replies with the
+/// SPS encoding of its `R`. Undecodable arguments and panics become
+/// out-of-band errors.
+pub fn sps_handler<A, R, F>(f: F) -> BytesHandler
+where
+    A: SpsDeserialize + 'static,
+    R: SpsSerialize + 'static,
+    F: Fn(A) -> R + Send + Sync + 'static,
+{
+    std::sync::Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
+        let a = match decode_args::<A>(&args) {
+            Ok(a) => a,
+            Err(m) => return r.respond_error(&m),
+        };
+        drop(args);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(a))) {
+            Ok(v) => r.respond(serialize_to_buffer(&v)),
+            Err(p) => {
+                r.respond_error(&crate::Error::from_panic("SPS wrapper handler", p).to_string())
+            }
+        }
+    })
+}
+
+/// An SPS-typed asynchronous handler: `f` gets the decoded arguments and an
+/// [`SpsResponder`] to reply with, now or later, from any thread.
+pub fn sps_async_handler<A, R, F>(f: F) -> BytesHandler
+where
+    A: SpsDeserialize + 'static,
+    R: SpsSerialize + 'static,
+    F: Fn(A, SpsResponder<R>) + Send + Sync + 'static,
+{
+    std::sync::Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
+        match decode_args::<A>(&args) {
+            Ok(a) => f(a, SpsResponder::new(r)),
+            Err(m) => r.respond_error(&m),
+        }
+    })
+}
+
+/// Calls the controller handler `tag` with SPS-encoded `args`;
+/// `on_complete` gets the decoded `R` or the error (detached, shut down,
+/// out-of-band, undecodable result). Never blocks.
+pub fn call_controller_sps<A, R>(
+    session: &Session,
+    tag: HandlerTag,
+    args: &A,
+    on_complete: impl FnOnce(Result<R, crate::Error>) + Send + 'static,
+) where
+    A: SpsSerialize + ?Sized,
+    R: SpsDeserialize + 'static,
+{
+    session.call_controller(
+        tag,
+        serialize_to_buffer(args),
+        Box::new(move |b| on_complete(decode_sps_result::<R>(b))),
+    )
+}
+
+/// Blocking form of [`call_controller_sps`]. Do not call it from a task of
+/// the Session's dispatcher if the handler needs that dispatcher to reply.
+pub fn call_controller_sps_blocking<A, R>(
+    session: &Session,
+    tag: HandlerTag,
+    args: &A,
+) -> Result<R, crate::Error>
+where
+    A: SpsSerialize + ?Sized,
+    R: SpsDeserialize + 'static,
+{
+    let (cb, pending) = reply_channel();
+    session.call_controller(tag, serialize_to_buffer(args), cb);
+    decode_sps_result::<R>(pending.wait())
 }
 
 /// Calls a native (asynchronous ABI) wrapper function with the Session's
