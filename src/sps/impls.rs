@@ -7,9 +7,10 @@ use std::fmt;
 use super::{SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsSerialize};
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
-/// Largest count accepted for a sequence of zero-sized elements (such as
-/// `Vec<()>`): their encoding takes no input bytes, so the input length
-/// cannot bound the count, and decoding 2^62 of them would never finish.
+/// Largest number of zero-sized elements (such as the items of a
+/// `Vec<()>`) one decode accepts, summed over all its sequences: their
+/// encoding takes no input bytes, so the input length cannot bound the
+/// count, and decoding 2^62 of them would never finish.
 pub const MAX_ZERO_SIZED_COUNT: usize = 1 << 20;
 
 fn read_flag(input: &mut SpsInputBuffer<'_>) -> Result<bool, SpsError> {

@@ -33,6 +33,26 @@
 //!
 //! References (`&T`) encode like `T`, so argument tuples can borrow:
 //! `serialize_to_vec(&(addr, &names[..]))`.
+//!
+//! # Where decoding is stricter than LLVM
+//!
+//! Every valid LLVM 22 encoding decodes to the same value and re-encodes to
+//! the same bytes (checked by `tests/sps_differential.rs` against LLVM's own
+//! C++ code). On invalid input orc-rt refuses more than LLVM does:
+//!
+//! * a `bool`/flag byte other than `00`/`01` ([`SpsError::InvalidBool`]);
+//!   LLVM copies the raw byte into a C++ `bool`;
+//! * a `RemoteAllocGroup` byte with bits above `0x0f`
+//!   ([`SpsError::InvalidAllocGroup`]); LLVM drops them;
+//! * bytes left after the value in [`deserialize_all`]
+//!   ([`SpsError::TrailingBytes`]); LLVM ignores them
+//!   ([`deserialize_prefix`] behaves like LLVM);
+//! * invalid UTF-8 decoded as `String` ([`SpsError::InvalidUtf8`]); decode
+//!   as `Vec<u8>` or [`SpsBytes`] to accept any bytes;
+//! * a count that cannot fit in the remaining input
+//!   ([`SpsError::LengthTooLarge`]), checked before any allocation; LLVM
+//!   reserves first. Sequences of zero-sized elements are capped at
+//!   [`MAX_ZERO_SIZED_COUNT`].
 
 /// cbindgen:ignore
 mod impls;
@@ -86,12 +106,16 @@ pub enum SpsError {
 #[derive(Debug, Clone)]
 pub struct SpsInputBuffer<'a> {
     data: &'a [u8],
+    zero_sized_budget: usize,
 }
 
 impl<'a> SpsInputBuffer<'a> {
     /// A cursor at the start of `data`.
     pub fn new(data: &'a [u8]) -> Self {
-        SpsInputBuffer { data }
+        SpsInputBuffer {
+            data,
+            zero_sized_budget: MAX_ZERO_SIZED_COUNT,
+        }
     }
 
     /// Number of bytes not consumed yet.
@@ -132,19 +156,21 @@ impl<'a> SpsInputBuffer<'a> {
 
     /// Reads a `u64` count and checks that `count` elements of at least
     /// `min_elem_size` bytes each fit in the remaining input. Elements of
-    /// size 0 are limited to [`MAX_ZERO_SIZED_COUNT`].
+    /// size 0 draw on a budget of [`MAX_ZERO_SIZED_COUNT`] per input.
     pub fn read_count(&mut self, min_elem_size: usize) -> Result<usize, SpsError> {
         let count = u64::from_le_bytes(self.read_array::<8>()?);
         let remaining = self.remaining();
-        let limit = match remaining.checked_div(min_elem_size) {
-            Some(l) => l as u64,
-            None => MAX_ZERO_SIZED_COUNT as u64,
-        };
-        if count > limit {
-            return Err(SpsError::LengthTooLarge { count, remaining });
+        let too_large = SpsError::LengthTooLarge { count, remaining };
+        let count = usize::try_from(count).map_err(|_| too_large.clone())?;
+        match remaining.checked_div(min_elem_size) {
+            Some(limit) if count > limit => Err(too_large),
+            Some(_) => Ok(count),
+            None if count > self.zero_sized_budget => Err(too_large),
+            None => {
+                self.zero_sized_budget -= count;
+                Ok(count)
+            }
         }
-        // count <= limit <= usize::MAX, so the conversion cannot fail.
-        usize::try_from(count).map_err(|_| SpsError::LengthTooLarge { count, remaining })
     }
 }
 

@@ -424,6 +424,25 @@ fn zero_sized_sequences_still_work() {
 }
 
 #[test]
+fn zero_sized_budget_is_per_input() {
+    let half = (MAX_ZERO_SIZED_COUNT / 2 + 1) as u64;
+    let mut b = count_bytes(2, &[]);
+    b.extend(count_bytes(half, &[]));
+    b.extend(count_bytes(half, &[]));
+    assert_eq!(
+        deserialize_all::<Vec<Vec<()>>>(&b),
+        Err(SpsError::LengthTooLarge {
+            count: half,
+            remaining: 0
+        })
+    );
+    let mut b = count_bytes(2, &[]);
+    b.extend(count_bytes(half - 1, &[]));
+    b.extend(count_bytes(half - 1, &[]));
+    assert_eq!(deserialize_all::<Vec<Vec<()>>>(&b).map(|v| v.len()), Ok(2));
+}
+
+#[test]
 fn nested_length_inside_sequence_is_checked() {
     // One string element claiming 2^62 bytes.
     let mut b = count_bytes(1, &[]);
@@ -457,4 +476,99 @@ fn large_values_go_to_the_heap_buffer() {
         deserialize_all::<Vec<u8>>(buf.as_slice().expect("bytes")),
         Ok(v)
     );
+}
+
+/// Deterministic xorshift for the robustness tests below.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Decodes `bytes` as `T`; if that succeeds, re-encoding must give the same
+/// bytes back (so decode accepts exactly the canonical encodings).
+fn decode_is_canonical<T: SpsSerialize + SpsDeserialize>(bytes: &[u8]) -> bool {
+    match deserialize_all::<T>(bytes) {
+        Ok(v) => {
+            assert_eq!(serialize_to_vec(&v), bytes, "non-canonical accept");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+type Mixed = (
+    SpsExpected<Vec<Option<ExecutorSymbolDef>>>,
+    SpsResult,
+    Vec<(String, bool)>,
+    Option<ExecutorAddrRange>,
+);
+
+#[test]
+fn random_and_mutated_input_never_panics() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let seeds: Vec<Vec<u8>> = vec![
+        serialize_to_vec(&(
+            SpsExpected::ok(vec![Some(ExecutorSymbolDef::default()), None]),
+            SpsResult::Err("e".into()),
+            vec![("a".to_string(), true)],
+            Some(ExecutorAddrRange::default()),
+        )),
+        serialize_to_vec(&(
+            ExecutorAddr(1),
+            FinalizeRequest {
+                segments: vec![SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, false, true, false),
+                    addr: ExecutorAddr(2),
+                    size: 3,
+                    content: vec![1, 2, 3],
+                }],
+                actions: vec![AllocActionCallPair::default()],
+            },
+        )),
+        serialize_to_vec(&SimpleRemoteEpcExecutorInfo {
+            triple: "t".into(),
+            page_size: 1,
+            bootstrap_map: vec![("m".into(), vec![0])],
+            bootstrap_symbols: vec![("s".into(), ExecutorAddr(9))],
+        }),
+    ];
+    let mut accepted = 0;
+    for i in 0..20_000 {
+        let mut b = seeds[i % seeds.len()].clone();
+        match rng.next() % 4 {
+            // Pure noise.
+            0 => {
+                let n = (rng.next() % 64) as usize;
+                b = (0..n).map(|_| rng.next() as u8).collect();
+            }
+            // Flip a byte.
+            1 => {
+                let k = (rng.next() as usize) % b.len();
+                b[k] ^= 1 << (rng.next() % 8);
+            }
+            // Overwrite 8 bytes with a huge count.
+            2 if b.len() >= 8 => {
+                let k = (rng.next() as usize) % (b.len() - 7);
+                b[k..k + 8].copy_from_slice(&(rng.next() | 1 << 62).to_le_bytes());
+            }
+            // Truncate.
+            _ => b.truncate((rng.next() as usize) % b.len()),
+        }
+        accepted += decode_is_canonical::<Mixed>(&b) as usize;
+        accepted += decode_is_canonical::<(ExecutorAddr, FinalizeRequest)>(&b) as usize;
+        accepted += decode_is_canonical::<SimpleRemoteEpcExecutorInfo>(&b) as usize;
+        accepted += decode_is_canonical::<Vec<Vec<()>>>(&b) as usize;
+        accepted += decode_is_canonical::<Vec<(String, Vec<u8>)>>(&b) as usize;
+        // Map order is not canonical; only require no panic.
+        let _ = deserialize_all::<HashMap<String, Vec<u8>>>(&b);
+        let _ = deserialize_all::<BTreeMap<String, SpsExpected<u64>>>(&b);
+    }
+    // Some mutations (e.g. flipped content bytes) stay valid.
+    assert!(accepted > 0);
 }
