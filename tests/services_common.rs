@@ -47,6 +47,9 @@ fn ok_result() -> orc_rt_WrapperFunctionBuffer {
 }
 
 /// An allocation action that records its arguments and succeeds.
+///
+/// # Safety
+/// `data` points at `size` readable bytes (LLVM 22 wrapper ABI).
 pub unsafe extern "C" fn record_action(
     data: *const c_char,
     size: usize,
@@ -58,6 +61,9 @@ pub unsafe extern "C" fn record_action(
 }
 
 /// An allocation action that records its arguments and fails in-band.
+///
+/// # Safety
+/// `data` points at `size` readable bytes (LLVM 22 wrapper ABI).
 pub unsafe extern "C" fn failing_action(
     data: *const c_char,
     size: usize,
@@ -70,6 +76,9 @@ pub unsafe extern "C" fn failing_action(
 }
 
 /// An allocation action that returns an out-of-band error.
+///
+/// # Safety
+/// `data` points at `size` readable bytes (LLVM 22 wrapper ABI).
 pub unsafe extern "C" fn oob_action(
     _data: *const c_char,
     _size: usize,

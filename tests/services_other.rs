@@ -594,3 +594,61 @@ fn bootstrap_symbols_with_a_session() {
         call(orc_rt::sps_ci::memory::reserve_wrapper, &(mm, 4096u64));
     assert!(r.0.is_err());
 }
+
+extern "C" {
+    fn _Unwind_Find_FDE(
+        pc: *mut std::ffi::c_void,
+        bases: *mut [usize; 3],
+    ) -> *const std::ffi::c_void;
+}
+
+/// A minimal `.eh_frame`: one CIE, one FDE covering `[pc, pc + 16)`, and
+/// the zero terminator.
+fn eh_frame_for(section_addr: u64, pc: u64) -> Vec<u8> {
+    let mut s = Vec::new();
+    // CIE: length 20, id 0, version 1, "zR", code align 1, data align -8,
+    // RA register 16, aug data length 1, FDE encoding pcrel|sdata4,
+    // def_cfa rsp+8, offset r16 at cfa-8, 2 nops.
+    s.extend_from_slice(&20u32.to_le_bytes());
+    s.extend_from_slice(&[0, 0, 0, 0, 1, b'z', b'R', 0, 1, 0x78, 0x10, 1, 0x1b]);
+    s.extend_from_slice(&[0x0c, 0x07, 0x08, 0x90, 0x01, 0, 0]);
+    assert_eq!(s.len(), 24);
+    // FDE: length 16, CIE pointer (offset back to the CIE), pc_begin
+    // (pc-relative), pc_range 16, aug data length 0, 3 nops.
+    s.extend_from_slice(&16u32.to_le_bytes());
+    s.extend_from_slice(&28u32.to_le_bytes());
+    let field = section_addr + s.len() as u64;
+    s.extend_from_slice(&((pc.wrapping_sub(field)) as u32).to_le_bytes());
+    s.extend_from_slice(&16u32.to_le_bytes());
+    s.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(s.len(), 44);
+    s.extend_from_slice(&[0, 0, 0, 0]);
+    s
+}
+
+#[test]
+fn eh_frame_registration_is_visible_to_the_unwinder() {
+    // The "code" covered by the FDE only needs an address, within 2 GiB of
+    // the section (pc-relative 32-bit): put it right after the section.
+    let mut sec = vec![0u8; 48 + 64];
+    let sec_addr = sec.as_ptr() as u64;
+    let pc = sec_addr + 64;
+    sec[..48].copy_from_slice(&eh_frame_for(sec_addr, pc));
+    let find = |p: u64| {
+        let mut bases = [0usize; 3];
+        // SAFETY: libgcc's lookup; pc is any address.
+        unsafe { _Unwind_Find_FDE((p + 4) as *mut std::ffi::c_void, &mut bases) as u64 }
+    };
+    assert_eq!(find(pc), 0, "nothing covers the buffer before registration");
+    let range = ExecutorAddrRange {
+        start: ExecutorAddr(sec_addr),
+        end: ExecutorAddr(sec_addr + 48),
+    };
+    let r: SpsResult = call(eh_frame::register_eh_frame_alloc_action, &(range,));
+    assert_eq!(r, Ok(()));
+    assert_eq!(find(pc), sec_addr + 24, "the unwinder finds our FDE");
+    let r: SpsResult = call(eh_frame::deregister_eh_frame_alloc_action, &(range,));
+    assert_eq!(r, Ok(()));
+    assert_eq!(find(pc), 0, "gone after deregistration");
+    drop(sec);
+}
