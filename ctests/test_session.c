@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- an event log shared by every callback ---- */
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -41,13 +40,6 @@ static int log_equals(const char *want) {
     fprintf(stderr, "log mismatch:\n  got:  %s\n  want: %s\n", event_log, want);
   pthread_mutex_unlock(&log_mutex);
   return eq;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts;
-  ts.tv_sec = ms / 1000;
-  ts.tv_nsec = (ms % 1000) * 1000000L;
-  nanosleep(&ts, NULL);
 }
 
 /* ---- a C Service ---- */
@@ -330,8 +322,7 @@ static void test_controller_and_detach(void) {
   /* The controller goes away: detach, not shutdown. */
   orc_rt_Session_detach(s, on_event_cb, (void *)"detached");
   orc_rt_InProcessController_disconnect(c);
-  orc_rt_Session_waitForDetach(s);
-  sleep_ms(20); /* the detach callback runs right after the state flips */
+  orc_rt_Session_waitForDetach(s); /* completion callbacks have run */
   CHECK(log_equals("A.detach(0);detached;"));
   slot_init(&slot);
   orc_rt_Session_callController(s, (orc_rt_ControllerHandlerTag)0x10,
@@ -550,6 +541,34 @@ static void test_c_dispatcher_and_several_sessions(void) {
   pthread_mutex_destroy(&cd.m);
 }
 
+/* ---- notification rule 3: registering from inside a callback ---- */
+static orc_rt_NotificationServiceRef nested_service;
+static void registers_more(void *ctx, int shutdown_requested) {
+  on_detach_cb(ctx, shutdown_requested);
+  orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb,
+                                         (void *)"nested");
+}
+
+static void test_nested_registration(void) {
+  orc_rt_SessionRef s = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+  REQUIRE_VOID(s != NULL);
+  nested_service = orc_rt_NotificationService_create();
+  log_reset();
+  CHECK(check_ok(orc_rt_Session_addNotificationService(s, nested_service)));
+  orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"first");
+  orc_rt_NotificationService_addOnDetach(nested_service, registers_more, (void *)"second");
+  orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"third");
+  orc_rt_Session_detach(s, on_event_cb, (void *)"detached");
+  orc_rt_Session_waitForDetach(s);
+  orc_rt_Session_shutdown(s, NULL, NULL);
+  CHECK(check_ok(orc_rt_Session_waitForShutdown(s)));
+  /* After the event: runs at once with the recorded flag. */
+  orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"late");
+  CHECK(log_equals("third(0);second(0);nested(0);first(0);detached;late(0);"));
+  orc_rt_Session_destroy(s);
+  orc_rt_NotificationService_dispose(nested_service);
+}
+
 int main(void) {
   test_shutdown_ordering();
   test_controller_and_detach();
@@ -557,5 +576,6 @@ int main(void) {
   test_shutdown_from_task();
   test_dropped_tasks();
   test_c_dispatcher_and_several_sessions();
+  test_nested_registration();
   TEST_FINISH("session");
 }

@@ -238,13 +238,20 @@ impl Inner {
                 self.report_error(e);
             }
         }
-        let cbs = {
-            let mut st = self.lock();
-            st.conn = Conn::Detached;
-            self.cv.notify_all();
-            std::mem::take(&mut st.detach_cbs)
-        };
-        self.run_callbacks("detach completion callback", cbs);
+        // Completion callbacks run before the state says Detached, so a
+        // waiter that wakes (or a later `detach`) sees them done.
+        loop {
+            let cbs = {
+                let mut st = self.lock();
+                if st.detach_cbs.is_empty() {
+                    st.conn = Conn::Detached;
+                    self.cv.notify_all();
+                    return;
+                }
+                std::mem::take(&mut st.detach_cbs)
+            };
+            self.run_callbacks("detach completion callback", cbs);
+        }
     }
 
     /// The controller is gone: start the detach round (once).
@@ -383,11 +390,10 @@ impl Inner {
         loop {
             let mut st = self.lock();
             if st.shutdown_cbs.is_empty() {
+                // The controller stays referenced (no cycle: it holds a
+                // Weak) so late incoming calls still get their refusal.
                 st.phase = Phase::ShutDown;
-                let ca = st.ca.take();
                 self.cv.notify_all();
-                drop(st);
-                drop(ca);
                 return;
             }
             let cbs = std::mem::take(&mut st.shutdown_cbs);
@@ -732,7 +738,17 @@ impl Session {
 
     /// Blocks until the detach round has completed (forever if nobody
     /// detaches).
+    ///
+    /// From a Service or lifecycle callback of this Session (where it would
+    /// deadlock) it reports an error and returns at once.
     pub fn wait_for_detach(&self) {
+        if marked_depth(self.inner.lifecycle_marker) > 0 {
+            self.report_error(Error::msg(
+                "wait_for_detach called from a session lifecycle callback: not waiting, \
+                 it would deadlock",
+            ));
+            return;
+        }
         let mut st = self.inner.lock();
         while !matches!(st.conn, Conn::Detached) {
             st = self.inner.wait(st);

@@ -513,3 +513,48 @@ fn managed_code_tokens_delay_service_shutdown() {
         ["A.detach(true)", "token released", "A.shutdown"]
     );
 }
+
+#[test]
+fn dropping_an_attached_session_detaches_and_shuts_down() {
+    let log: Log = Arc::default();
+    let s = Session::new(pool(2));
+    s.add_service(MockService::new("A", &log)).unwrap();
+    let ca = InProcessController::new();
+    s.attach(ca.clone()).unwrap();
+    let r = ca.call_blocking(
+        IncomingCall::Native(echo_native),
+        WrapperFunctionBuffer::from_slice(b"x"),
+    );
+    assert_eq!(r.as_slice().unwrap(), b"x");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        drop(s); // the controller cannot reach the Session any more
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("dropping the session hung");
+    assert_eq!(entries(&log), ["A.detach(true)", "A.shutdown"]);
+    assert!(!ca.is_connected());
+    let r = ca.call_blocking(
+        IncomingCall::Native(echo_native),
+        WrapperFunctionBuffer::from_slice(b"x"),
+    );
+    assert!(r.is_out_of_band_error());
+}
+
+#[test]
+fn wait_for_detach_inside_a_service_callback_is_refused() {
+    let s = Session::new(pool(1));
+    let errs = capture_errors(&s);
+    let n = NotificationService::new();
+    s.add_service(n.clone()).unwrap();
+    let weak = Arc::downgrade(&s);
+    n.add_on_detach(move |_| weak.upgrade().unwrap().wait_for_detach());
+    s.detach(None);
+    s.wait_for_detach();
+    s.shutdown(None);
+    s.wait_for_shutdown();
+    let e = entries(&errs);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].contains("would deadlock"));
+}
