@@ -5,8 +5,15 @@
 //! `__jit_debug_descriptor` (a [`JitDescriptor`], version 1) and
 //! `__jit_debug_register_code` (a non-inlined function they break on).
 //! liborc_rt.so must not export them (it exports only `orc_rt_*`), so the
-//! executor binary defines both and hands them to [`set_interface`] at
-//! start-up. Without that call, the first registration looks both up with
+//! executor binary defines both, with [`gdb_jit_interface!`], and hands
+//! them to [`set_interface`] at start-up. A Rust binary does not export its
+//! symbols dynamically by default; link it with
+//! `-Wl,--export-dynamic-symbol=__jit_debug_descriptor` and
+//! `-Wl,--export-dynamic-symbol=__jit_debug_register_code` (e.g.
+//! `cargo:rustc-link-arg-bins=...` in build.rs) so `nm -D` shows them as
+//! for the reference executor.
+//!
+//! Without [`set_interface`], the first registration looks both up with
 //! `dlsym(RTLD_DEFAULT)` (hosts such as LLVM's tools define them); if the
 //! process has none, a private descriptor is used, which keeps JIT'd code
 //! working but is invisible to debuggers.
@@ -92,16 +99,78 @@ pub unsafe fn set_interface(descriptor: *mut JitDescriptor, register: RegisterCo
     });
 }
 
+/// A [`JitDescriptor`] that can live in a `static` shared with debuggers
+/// (same layout as the descriptor itself).
+#[repr(transparent)]
+pub struct JitDescriptorCell(pub std::cell::UnsafeCell<JitDescriptor>);
+
+// SAFETY: the descriptor is only modified by this module under its lock
+// (and read by debuggers while the process is stopped).
+unsafe impl Sync for JitDescriptorCell {}
+
+impl JitDescriptorCell {
+    /// An empty version-1 descriptor.
+    pub const fn new() -> Self {
+        JitDescriptorCell(std::cell::UnsafeCell::new(JitDescriptor {
+            version: 1,
+            action_flag: JIT_NOACTION,
+            relevant_entry: std::ptr::null_mut(),
+            first_entry: std::ptr::null_mut(),
+        }))
+    }
+}
+
+impl Default for JitDescriptorCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Defines the GDB JIT interface symbols `__jit_debug_descriptor` and
+/// `__jit_debug_register_code` in the crate that invokes it (the executor
+/// binary, never the library), plus a function
+/// `install_gdb_jit_interface()` that calls [`set_interface`] with them.
+/// Call it once in `main` before serving the controller.
+///
+/// ```ignore
+/// orc_rt::gdb_jit_interface!();
+/// fn main() {
+///     install_gdb_jit_interface();
+///     // ...
+/// }
+/// ```
+#[macro_export]
+macro_rules! gdb_jit_interface {
+    () => {
+        /// The GDB JIT interface descriptor debuggers read (version 1).
+        #[no_mangle]
+        #[used]
+        pub static __jit_debug_descriptor: $crate::gdb_jit::JitDescriptorCell =
+            $crate::gdb_jit::JitDescriptorCell::new();
+
+        /// Debuggers break here to pick up new JIT'd debug objects.
+        #[no_mangle]
+        #[inline(never)]
+        pub extern "C" fn __jit_debug_register_code() {
+            ::std::hint::black_box(());
+        }
+
+        /// Makes orc-rt register debug objects with the two symbols above.
+        pub fn install_gdb_jit_interface() {
+            // SAFETY: the descriptor is a static, valid for the whole
+            // process, and from now on only modified by orc-rt.
+            unsafe {
+                $crate::gdb_jit::set_interface(
+                    __jit_debug_descriptor.0.get(),
+                    __jit_debug_register_code,
+                )
+            }
+        }
+    };
+}
+
 /// The private fallback descriptor (see the module docs). Not exported.
-struct Fallback(std::cell::UnsafeCell<JitDescriptor>);
-// SAFETY: only accessed under INTERFACE's lock.
-unsafe impl Sync for Fallback {}
-static FALLBACK: Fallback = Fallback(std::cell::UnsafeCell::new(JitDescriptor {
-    version: 1,
-    action_flag: JIT_NOACTION,
-    relevant_entry: std::ptr::null_mut(),
-    first_entry: std::ptr::null_mut(),
-}));
+static FALLBACK: JitDescriptorCell = JitDescriptorCell::new();
 
 #[inline(never)]
 extern "C" fn fallback_register_code() {
