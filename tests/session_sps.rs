@@ -40,11 +40,11 @@ fn typed_calls_round_trip_with_llvm_byte_layout() {
     ca.add_handler(
         ExecutorAddr(2),
         sps_handler(|(a, b): (u32, u32)| -> SpsExpected<u64> {
-            if b == 0 {
-                SpsExpected(Err(format!("{a} / 0")))
-            } else {
-                SpsExpected(Ok((a / b) as u64))
-            }
+            SpsExpected(
+                a.checked_div(b)
+                    .map(u64::from)
+                    .ok_or_else(|| format!("{a} / 0")),
+            )
         }),
     );
     let r: SpsExpected<u64> =
