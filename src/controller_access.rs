@@ -4,6 +4,9 @@
 //! calls the controller only through *tags* (addresses the controller
 //! associated with handlers). A ControllerAccess may disconnect, or be
 //! disconnected, before the Session ends.
+//!
+//! [`InProcessController`] is a ControllerAccess whose controller lives in
+//! the same process (tests, benchmarks, hosts that JIT in-process).
 
 use std::os::raw::c_char;
 use std::sync::Weak;

@@ -584,7 +584,9 @@ impl Session {
     /// The call runs as a Task; its result goes to
     /// `ca.send_wrapper_result(call_id, ..)` exactly once. If the Session is
     /// not attached or is shutting down, the reply is an out-of-band error
-    /// and nothing runs.
+    /// and nothing runs. A native wrapper function that never calls its
+    /// return function keeps the call in flight, and shutdown waits for it
+    /// (as upstream: every call must return exactly once).
     pub fn handle_wrapper_call(
         &self,
         call_id: u64,

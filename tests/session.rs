@@ -558,3 +558,89 @@ fn wait_for_detach_inside_a_service_callback_is_refused() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].contains("would deadlock"));
 }
+
+/// A controller whose disconnection is reported later from another thread,
+/// or (if `fail_connect`) whose connection fails inside `connect`.
+struct MockCa {
+    session: Mutex<std::sync::Weak<Session>>,
+    fail_connect: bool,
+    disconnects: AtomicUsize,
+}
+
+impl orc_rt::controller_access::ControllerAccess for MockCa {
+    fn connect(&self, session: std::sync::Weak<Session>) {
+        if self.fail_connect {
+            session.upgrade().unwrap().notify_disconnected();
+        }
+        *self.session.lock().unwrap() = session;
+    }
+    fn disconnect(&self) {
+        self.disconnects.fetch_add(1, Ordering::SeqCst);
+        let w = self.session.lock().unwrap().clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            if let Some(s) = w.upgrade() {
+                s.notify_disconnected();
+            }
+        });
+    }
+    fn call_controller(
+        &self,
+        _tag: ExecutorAddr,
+        args: WrapperFunctionBuffer,
+        on_complete: orc_rt::controller_access::OnCallControllerCompleteFn,
+    ) {
+        on_complete(args)
+    }
+    fn send_wrapper_result(&self, _call_id: u64, _result: WrapperFunctionBuffer) {}
+}
+
+fn mock_ca(fail_connect: bool) -> Arc<MockCa> {
+    Arc::new(MockCa {
+        session: Mutex::new(std::sync::Weak::new()),
+        fail_connect,
+        disconnects: AtomicUsize::new(0),
+    })
+}
+
+#[test]
+fn shutdown_waits_for_an_asynchronous_disconnect() {
+    let log: Log = Arc::default();
+    let s = Session::new(pool(1));
+    s.add_service(MockService::new("A", &log)).unwrap();
+    let ca = mock_ca(false);
+    s.attach(ca.clone()).unwrap();
+    let (cb, r) = reply_channel();
+    s.call_controller(
+        ExecutorAddr(5),
+        WrapperFunctionBuffer::from_slice(b"hi"),
+        cb,
+    );
+    assert_eq!(r.wait().as_slice().unwrap(), b"hi");
+    s.shutdown(None);
+    s.detach(None); // joins the shutdown's detach; no second disconnect
+    s.wait_for_shutdown();
+    assert_eq!(entries(&log), ["A.detach(true)", "A.shutdown"]);
+    assert_eq!(ca.disconnects.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_failed_connect_detaches_at_once() {
+    let log: Log = Arc::default();
+    let s = Session::new(pool(1));
+    s.add_service(MockService::new("A", &log)).unwrap();
+    let ca = mock_ca(true);
+    s.attach(ca.clone()).unwrap();
+    s.wait_for_detach();
+    assert_eq!(entries(&log), ["A.detach(false)"]);
+    let (cb, r) = reply_channel();
+    s.call_controller(
+        ExecutorAddr(5),
+        WrapperFunctionBuffer::from_slice(b"hi"),
+        cb,
+    );
+    assert!(r.wait().is_out_of_band_error());
+    drop(s);
+    assert_eq!(entries(&log), ["A.detach(false)", "A.shutdown"]);
+    assert_eq!(ca.disconnects.load(Ordering::SeqCst), 0);
+}
