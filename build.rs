@@ -17,6 +17,12 @@ fn main() {
     // major version, not the development symlink.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liborc_rt.so.0");
 
+    // The executor binary defines the GDB JIT interface symbols (see
+    // src/gdb_jit.rs); debuggers find them only in the dynamic symbol table.
+    for sym in ["__jit_debug_descriptor", "__jit_debug_register_code"] {
+        println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={sym}");
+    }
+
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
