@@ -63,6 +63,10 @@ def fmt(v):
     return "%.3g" % v
 
 
+def spread(v):
+    return "%s-%s" % (fmt(min(v)), fmt(max(v))) if v else "n/a"
+
+
 def load(raw):
     data = {}  # who -> metric -> [values per round]
     failures = []
@@ -129,20 +133,23 @@ def main():
             ok = om <= factor * base if better == "lo" else om >= factor * base
             verdicts.append("yes" if ok else "NO")
             met_count[0 if ok else 1] += 1
-        spread = lambda v: "%s-%s" % (fmt(min(v)), fmt(max(v))) if v else "n/a"
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, unit, fmt(rm), fmt(om),
             ("%.2f" % ratio) if ratio is not None else "n/a",
             fmt(fl), spread(r), spread(o),
             ", ".join(tdesc) if tdesc else "-",
             " ".join(verdicts) if verdicts else "-"))
-    sps = data.get("sps", {})
-    if sps:
-        for name in sorted(sps):
-            v = sps[name]
-            out.append("| SPS: %s | (see sps bench) | - | %s | - | - | - | %s-%s | - | - |" % (
-                name, fmt(statistics.median(v)), fmt(min(v)), fmt(max(v))))
-    else:
+    sps_names = sorted(n for n in set(ref) | set(ours) if n.startswith("sps_"))
+    for name in sps_names:
+        r, o = ref.get(name), ours.get(name)
+        rm = statistics.median(r) if r else None
+        om = statistics.median(o) if o else None
+        label = "SPS " + name[4:].replace("_encode_ns", " encode").replace("_decode_ns", " decode")
+        out.append("| %s (LLVM C++ vs Rust) | ns | %s | %s | %s | n/a | %s | %s | - | - |" % (
+            label, fmt(rm), fmt(om),
+            ("%.2f" % (om / rm)) if (om is not None and rm) else "n/a",
+            spread(r), spread(o)))
+    if not sps_names:
         out.append("| SPS micro-benchmarks (benches/sps_bench*) | - | n/a | n/a | n/a | n/a | n/a | n/a | - | - |")
     out.append("")
     out.append("Targets met: %d, missed: %d (a `?` means ours produced no figure)." % tuple(met_count))

@@ -49,8 +49,8 @@ cached_build() {
   local bin="$OUT/$name-$key"
   if [[ ! -x $bin ]]; then
     log "building $name"
-    "$@" -o "$bin.tmp"
-    mv "$bin.tmp" "$bin"
+    "$@" -o "$bin.tmp" || return 1
+    mv "$bin.tmp" "$bin" || return 1
   fi
   ln -sf "$(basename "$bin")" "$OUT/$name"
 }
@@ -182,14 +182,33 @@ for ((r = 1; r <= ROUNDS; r++)); do
   run "$RAW/$r-floor-pipe.txt" "$OUT/pipe_floor" "${FLOOR_ARGS[@]}"
 done
 
-# SPS micro-benchmarks from benches/sps_bench* (owned by another helper):
-# any executable benches/sps_bench* script that prints "metric value" lines.
-for s in "$BENCH"/sps_bench*; do
-  if [[ -f $s && -x $s ]]; then
-    log "SPS benchmarks: $s"
-    run "$RAW/1-sps-$(basename "$s" | tr -c 'A-Za-z0-9_\n' '_').txt" env BENCH_QUICK="$QUICK" "$s"
+# SPS micro-benchmarks (owned by the SPS helper): benches/sps_bench.rs is
+# ours (Rust), tests/sps_diff/sps_diff.cpp "bench" runs the same values
+# through LLVM 22's C++ SPS. Both print
+#   <name> bytes=N encode_ns=X decode_ns=Y encode_MBps=.. decode_MBps=..
+# which becomes sps_<name>_encode_ns / sps_<name>_decode_ns.
+sps_lines() { # stdin -> "metric value"
+  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "=");
+           if (kv[1] == "encode_ns" || kv[1] == "decode_ns")
+             print "sps_" $1 "_" kv[1], kv[2] } }'
+}
+SPS_ITERS=$([[ $QUICK == 1 ]] && echo 2000 || echo 50000)
+if [[ -f $BENCH/sps_bench.rs && -f $ROOT/tests/sps_diff/sps_diff.cpp ]]; then
+  # shellcheck disable=SC2046
+  if cached_build sps_diff "$ROOT/tests/sps_diff/sps_diff.cpp" \
+    clang++-22 -O2 $(llvm-config-22 --cxxflags) "$ROOT/tests/sps_diff/sps_diff.cpp" \
+    $(llvm-config-22 --ldflags --libs orcshared support) -lpthread 2>"$RAW/sps_diff.build.log"; then
+    log "SPS: LLVM 22 C++ (sps_diff bench)"
+    run "$RAW/1-ref-sps.raw" "$OUT/sps_diff" bench "$SPS_ITERS"
+    sps_lines <"$RAW/1-ref-sps.raw" >"$RAW/1-ref-sps.txt"
+  else
+    echo "FAILED sps_diff did not build" >"$RAW/1-ref-sps.txt"
   fi
-done
+  log "SPS: ours (cargo bench --bench sps_bench)"
+  run "$RAW/1-ours-sps.raw" bash -c "cd '$ROOT' && cargo bench --quiet --bench sps_bench -- $SPS_ITERS"
+  sps_lines <"$RAW/1-ours-sps.raw" >"$RAW/1-ours-sps.txt"
+  grep -h '^FAILED' "$RAW"/1-*-sps.raw >>"$RAW/1-ours-sps.txt" || true
+fi
 
 log "done in $(($(date +%s) - START)) s; raw results in $RAW"
 TABLE=$(python3 "$BENCH/bench_report.py" "$RAW")
