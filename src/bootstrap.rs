@@ -8,6 +8,10 @@
 //! and returns every bootstrap symbol except the two dispatch symbols
 //! (`__llvm_orc_SimpleRemoteEPC_dispatch_ctx` / `_dispatch_fn`), which
 //! belong to the transport.
+//!
+//! The perf JIT interface functions (`llvm_orc_registerJITLoaderPerf*`),
+//! which LLVM 22 looks up as process symbols rather than bootstrap
+//! symbols, are made resolvable through the dylib manager's process handle.
 
 use std::sync::Arc;
 
@@ -32,6 +36,9 @@ impl BootstrapServices {
     /// caller keeps them alive (normally by adding them to a Session);
     /// once dropped, their addresses are refused.
     pub fn create() -> Self {
+        for (name, f) in sps_ci::perf::symbols() {
+            crate::dylib::register_builtin_symbol(name, fn_addr(f));
+        }
         BootstrapServices {
             dylib: Arc::new(DylibManager::new()),
             memory: Arc::new(SimpleNativeMemoryMap::new()),

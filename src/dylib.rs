@@ -43,12 +43,42 @@ pub enum DylibError {
     ShutDown(&'static str),
 }
 
+/// A handle issued to the controller.
+#[derive(Clone, Copy)]
+struct Entry {
+    handle: DlHandle,
+    /// Opened with the empty path: the process's global scope.
+    is_process: bool,
+}
+
 /// Every live handle, process-wide: id to loader handle.
-static HANDLES: Mutex<BTreeMap<u64, DlHandle>> = Mutex::new(BTreeMap::new());
+static HANDLES: Mutex<BTreeMap<u64, Entry>> = Mutex::new(BTreeMap::new());
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
-fn handles() -> std::sync::MutexGuard<'static, BTreeMap<u64, DlHandle>> {
+fn handles() -> std::sync::MutexGuard<'static, BTreeMap<u64, Entry>> {
     HANDLES.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Symbols orc-rt itself provides in the process scope, by name.
+static BUILTINS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// Makes `name` resolve to `addr` through a process handle (`open("")`)
+/// when the loader does not know it. This is how orc-rt offers functions
+/// that LLVM 22 looks up as process symbols (e.g. the perf JIT interface)
+/// without exporting them from liborc_rt.so.
+pub fn register_builtin_symbol(name: &str, addr: ExecutorAddr) {
+    BUILTINS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(name.to_string(), addr.0);
+}
+
+fn builtin_symbol(name: &str) -> Option<u64> {
+    BUILTINS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(name)
+        .copied()
 }
 
 /// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
@@ -103,7 +133,13 @@ impl DylibManager {
         let p = (!path.is_empty()).then_some(path);
         let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        handles().insert(id, h);
+        handles().insert(
+            id,
+            Entry {
+                handle: h,
+                is_process: p.is_none(),
+            },
+        );
         self.lock().issued.push(id);
         Ok(ExecutorAddr(id))
     }
@@ -137,7 +173,8 @@ impl Drop for DylibManager {
 /// Looks up each symbol in the library behind `handle`, one result per
 /// input, in order:
 ///
-/// - found: `Some{addr, Exported}`;
+/// - found (by the loader, or for a process handle among the
+///   [`register_builtin_symbol`] symbols): `Some{addr, Exported}`;
 /// - missing and not required (weak): `Some{addr 0, Exported}`;
 /// - missing and required: `None` (the controller reports it);
 /// - empty name: `None` if not required, an error if required.
@@ -145,7 +182,7 @@ pub fn resolve(
     handle: ExecutorAddr,
     symbols: &[RemoteSymbolLookupSetElement],
 ) -> Result<Vec<Option<ExecutorSymbolDef>>, DylibError> {
-    let h = *handles()
+    let entry = *handles()
         .get(&handle.0)
         .ok_or(DylibError::BadHandle(handle.0))?;
     let mut out = Vec::with_capacity(symbols.len());
@@ -162,7 +199,9 @@ pub fn resolve(
             flags: jit_symbol_flags::EXPORTED,
             target_flags: 0,
         };
-        out.push(match dl::symbol(h, &s.name) {
+        let found = dl::symbol(entry.handle, &s.name)
+            .or_else(|| entry.is_process.then(|| builtin_symbol(&s.name)).flatten());
+        out.push(match found {
             Some(a) => Some(def(a)),
             None if s.required => None,
             None => Some(def(0)),

@@ -30,3 +30,4 @@ pub mod gdb_jit;
 pub mod run_as;
 pub mod sps_ci;
 pub mod bootstrap;
+pub mod perf;

@@ -14,6 +14,7 @@ pub mod dylib;
 pub mod eh_frame;
 pub mod gdb_jit;
 pub mod memory;
+pub mod perf;
 pub mod run_as;
 pub mod shared_memory;
 

@@ -168,3 +168,26 @@ pub fn invalidate_instruction_cache(addr: u64, len: u64) {
     #[cfg(not(target_arch = "x86_64"))]
     compile_error!("orc-rt: instruction-cache invalidation is only implemented for x86-64");
 }
+
+/// Maps the first `len` bytes of file `fd` private, read + execute (the
+/// perf jitdump marker; nothing is ever executed there).
+pub fn map_file_read_exec(fd: libc::c_int, len: u64) -> io::Result<u64> {
+    let len = usize::try_from(len)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
+    // SAFETY: a new mapping at a kernel-chosen address; no Rust object is
+    // affected.
+    let p = unsafe {
+        libc::mmap(
+            ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_EXEC,
+            libc::MAP_PRIVATE,
+            fd,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p as u64)
+}

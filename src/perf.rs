@@ -1,0 +1,389 @@
+//! Linux perf JIT support (`llvm-jitlink --perf-support`): writes a
+//! *jitdump* file describing JIT'd code so `perf inject --jit` can
+//! symbolize samples in it.
+//!
+//! The controller resolves `llvm_orc_registerJITLoaderPerfStart`, `...End`
+//! and `...Impl` through the dylib manager's process handle (the reference
+//! executor lacks them, so `--perf-support` fails with it). Start creates
+//! `$JITDUMPDIR/.debug/jit/llvm-IR-jit-<date>-<unique>/jit-<pid>.dump`
+//! (`$HOME` when `JITDUMPDIR` is unset), writes the header and maps one
+//! page of the file read+execute as the marker perf looks for; Impl appends
+//! the records of one linked object; End writes a close record.
+//!
+//! Record bytes follow the jitdump format (native byte order, packed). Code
+//! and unwind bytes are copied from executor memory with checked reads, so
+//! a bogus address or size gives an error, not a crash.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::sys::{mem, mmap};
+
+/// jitdump magic, "JiTD".
+pub const JITDUMP_MAGIC: u32 = 0x4a69_5444;
+/// jitdump version.
+pub const JITDUMP_VERSION: u32 = 1;
+/// Record id: code load.
+pub const JIT_CODE_LOAD: u32 = 0;
+/// Record id: debug info.
+pub const JIT_CODE_DEBUG_INFO: u32 = 2;
+/// Record id: close.
+pub const JIT_CODE_CLOSE: u32 = 3;
+/// Record id: unwinding info.
+pub const JIT_CODE_UNWINDING_INFO: u32 = 4;
+
+/// `PerfJITRecordPrefix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordPrefix {
+    /// Record type.
+    pub id: u32,
+    /// Total record size as computed by the controller.
+    pub total_size: u32,
+}
+
+/// `PerfJITCodeLoadRecord`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CodeLoadRecord {
+    /// Prefix.
+    pub prefix: RecordPrefix,
+    /// Ignored: the executor writes its own pid.
+    pub pid: u32,
+    /// Ignored: the executor writes the writing thread's id.
+    pub tid: u32,
+    /// Virtual address of the code.
+    pub vma: u64,
+    /// Address of the code bytes (copied into the dump).
+    pub code_addr: u64,
+    /// Code size.
+    pub code_size: u64,
+    /// Unique index of this code load.
+    pub code_index: u64,
+    /// Function name.
+    pub name: Vec<u8>,
+}
+
+/// `PerfJITDebugEntry`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DebugEntry {
+    /// Code address.
+    pub addr: u64,
+    /// Source line, from 1.
+    pub lineno: u32,
+    /// Column discriminator.
+    pub discrim: u32,
+    /// Source file name.
+    pub name: Vec<u8>,
+}
+
+/// `PerfJITDebugInfoRecord`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DebugInfoRecord {
+    /// Prefix.
+    pub prefix: RecordPrefix,
+    /// Code address the entries describe.
+    pub code_addr: u64,
+    /// Line table.
+    pub entries: Vec<DebugEntry>,
+}
+
+/// `PerfJITCodeUnwindingInfoRecord` (only written if its total size > 0).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnwindingInfoRecord {
+    /// Prefix.
+    pub prefix: RecordPrefix,
+    /// `.eh_frame_hdr` plus `.eh_frame` size.
+    pub unwind_data_size: u64,
+    /// `.eh_frame_hdr` size.
+    pub eh_frame_hdr_size: u64,
+    /// Mapped size.
+    pub mapped_size: u64,
+    /// Address of `.eh_frame_hdr` in executor memory, or 0 ...
+    pub eh_frame_hdr_addr: u64,
+    /// ... and then its bytes are here.
+    pub eh_frame_hdr: Vec<u8>,
+    /// Address of `.eh_frame`.
+    pub eh_frame_addr: u64,
+}
+
+/// `PerfJITRecordBatch`: everything for one linked object.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecordBatch {
+    /// Code loads.
+    pub code_load_records: Vec<CodeLoadRecord>,
+    /// Line tables.
+    pub debug_info_records: Vec<DebugInfoRecord>,
+    /// Unwind data.
+    pub unwinding_record: UnwindingInfoRecord,
+}
+
+/// Errors of perf support.
+#[derive(Debug, thiserror::Error)]
+pub enum PerfError {
+    /// Impl or End before Start.
+    #[error("PerfState not initialized")]
+    NotStarted,
+    /// A file or memory operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was attempted.
+        context: String,
+        /// Why it failed.
+        #[source]
+        source: io::Error,
+    },
+    /// Inconsistent sizes in a record.
+    #[error("invalid perf record: {0}")]
+    BadRecord(String),
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> PerfError {
+    let context = context.into();
+    move |source| PerfError::Io { context, source }
+}
+
+struct State {
+    file: File,
+    path: PathBuf,
+    marker: Option<(u64, u64)>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn state() -> std::sync::MutexGuard<'static, Option<State>> {
+    STATE.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn timestamp() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out-parameter.
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn thread_id() -> u32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::syscall(libc::SYS_gettid) as u32 }
+}
+
+fn elf_machine() -> Result<u16, PerfError> {
+    let mut hdr = [0u8; 20];
+    let mut f = File::open("/proc/self/exe").map_err(io_err("could not open /proc/self/exe"))?;
+    io::Read::read_exact(&mut f, &mut hdr).map_err(io_err("could not read /proc/self/exe"))?;
+    if &hdr[..4] != b"\x7fELF" {
+        return Err(PerfError::BadRecord("invalid ELF signature".into()));
+    }
+    Ok(u16::from_ne_bytes([hdr[18], hdr[19]]))
+}
+
+fn date_string() -> String {
+    // SAFETY: time/localtime_r/strftime with valid buffers.
+    unsafe {
+        let t = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&t, &mut tm);
+        let mut buf = [0u8; 16];
+        let n = libc::strftime(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            c"%Y%m%d".as_ptr(),
+            &tm,
+        );
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    }
+}
+
+fn unique_dir(base: &Path) -> Result<PathBuf, PerfError> {
+    std::fs::create_dir_all(base).map_err(io_err(format!(
+        "could not create jit cache directory {}",
+        base.display()
+    )))?;
+    let prefix = format!("llvm-IR-jit-{}", date_string());
+    let mut seed = timestamp() ^ (u64::from(std::process::id()) << 32);
+    for _ in 0..100 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let dir = base.join(format!("{prefix}-{:06x}", (seed >> 40) & 0xff_ffff));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(io_err(format!(
+                    "could not create unique jit cache directory {}",
+                    dir.display()
+                ))(e))
+            }
+        }
+    }
+    Err(PerfError::BadRecord(
+        "could not find a unique jit cache directory name".into(),
+    ))
+}
+
+/// Starts a jitdump: creates the file, writes its header and maps the
+/// marker page. Does nothing if already started. Returns the file's path.
+pub fn start() -> Result<PathBuf, PerfError> {
+    let mut st = state();
+    if let Some(s) = st.as_ref() {
+        return Ok(s.path.clone());
+    }
+    let base = match std::env::var_os("JITDUMPDIR") {
+        Some(d) => PathBuf::from(d),
+        None => std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    let dir = unique_dir(&base.join(".debug").join("jit"))?;
+    let pid = std::process::id();
+    let path = dir.join(format!("jit-{pid}.dump"));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o666)
+        .open(&path)
+        .map_err(io_err(format!(
+            "could not open JIT dump file {}",
+            path.display()
+        )))?;
+    let mut hdr = Vec::with_capacity(40);
+    hdr.extend_from_slice(&JITDUMP_MAGIC.to_ne_bytes());
+    hdr.extend_from_slice(&JITDUMP_VERSION.to_ne_bytes());
+    hdr.extend_from_slice(&40u32.to_ne_bytes());
+    hdr.extend_from_slice(&u32::from(elf_machine()?).to_ne_bytes());
+    hdr.extend_from_slice(&0u32.to_ne_bytes());
+    hdr.extend_from_slice(&pid.to_ne_bytes());
+    hdr.extend_from_slice(&timestamp().to_ne_bytes());
+    hdr.extend_from_slice(&0u64.to_ne_bytes());
+    file.write_all(&hdr)
+        .map_err(io_err("could not write JIT dump header"))?;
+    // perf recognises a jitdump by an executable mapping of the file.
+    let page = mmap::page_size();
+    let marker = mmap::map_file_read_exec(file.as_raw_fd(), page)
+        .map_err(io_err("could not mmap JIT marker"))?;
+    *st = Some(State {
+        file,
+        path: path.clone(),
+        marker: Some((marker, page)),
+    });
+    Ok(path)
+}
+
+fn record_header(out: &mut Vec<u8>, prefix: RecordPrefix) {
+    out.extend_from_slice(&prefix.id.to_ne_bytes());
+    out.extend_from_slice(&prefix.total_size.to_ne_bytes());
+    out.extend_from_slice(&timestamp().to_ne_bytes());
+}
+
+fn read_mem(what: &str, addr: u64, len: u64) -> Result<Vec<u8>, PerfError> {
+    mem::read_vec(addr, len).map_err(io_err(format!(
+        "could not read {what} ({len:#x} bytes at {addr:#x})"
+    )))
+}
+
+/// Encodes the records of `batch` (unwind record, debug records, code
+/// loads, in the reference's order).
+pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
+    let mut out = Vec::new();
+    let u = &batch.unwinding_record;
+    if u.prefix.total_size > 0 {
+        if u.eh_frame_hdr_size > u.unwind_data_size {
+            return Err(PerfError::BadRecord(format!(
+                "EH frame header size {:#x} exceeds unwind data size {:#x}",
+                u.eh_frame_hdr_size, u.unwind_data_size
+            )));
+        }
+        record_header(&mut out, u.prefix);
+        out.extend_from_slice(&u.unwind_data_size.to_ne_bytes());
+        out.extend_from_slice(&u.eh_frame_hdr_size.to_ne_bytes());
+        out.extend_from_slice(&u.mapped_size.to_ne_bytes());
+        if u.eh_frame_hdr_addr != 0 {
+            out.extend(read_mem(
+                "EH frame header",
+                u.eh_frame_hdr_addr,
+                u.eh_frame_hdr_size,
+            )?);
+        } else if u.eh_frame_hdr.len() as u64 == u.eh_frame_hdr_size {
+            out.extend_from_slice(&u.eh_frame_hdr);
+        } else {
+            return Err(PerfError::BadRecord(format!(
+                "EH frame header holds {:#x} bytes, size says {:#x}",
+                u.eh_frame_hdr.len(),
+                u.eh_frame_hdr_size
+            )));
+        }
+        out.extend(read_mem(
+            "EH frame",
+            u.eh_frame_addr,
+            u.unwind_data_size - u.eh_frame_hdr_size,
+        )?);
+    }
+    for d in &batch.debug_info_records {
+        record_header(&mut out, d.prefix);
+        out.extend_from_slice(&d.code_addr.to_ne_bytes());
+        out.extend_from_slice(&(d.entries.len() as u64).to_ne_bytes());
+        for e in &d.entries {
+            out.extend_from_slice(&e.addr.to_ne_bytes());
+            out.extend_from_slice(&e.lineno.to_ne_bytes());
+            out.extend_from_slice(&e.discrim.to_ne_bytes());
+            out.extend_from_slice(&e.name);
+            out.push(0);
+        }
+    }
+    let pid = std::process::id();
+    let tid = thread_id();
+    for c in &batch.code_load_records {
+        record_header(&mut out, c.prefix);
+        out.extend_from_slice(&pid.to_ne_bytes());
+        out.extend_from_slice(&tid.to_ne_bytes());
+        for v in [c.vma, c.code_addr, c.code_size, c.code_index] {
+            out.extend_from_slice(&v.to_ne_bytes());
+        }
+        out.extend_from_slice(&c.name);
+        out.push(0);
+        out.extend(read_mem("JIT'd code", c.code_addr, c.code_size)?);
+    }
+    Ok(out)
+}
+
+/// Appends the records of one linked object to the dump.
+pub fn register(batch: &RecordBatch) -> Result<(), PerfError> {
+    let mut st = state();
+    let s = st.as_mut().ok_or(PerfError::NotStarted)?;
+    let bytes = encode_batch(batch)?;
+    s.file
+        .write_all(&bytes)
+        .map_err(io_err("could not write JIT dump records"))
+}
+
+/// Writes the close record, unmaps the marker and closes the dump.
+pub fn end() -> Result<(), PerfError> {
+    let mut st = state();
+    let mut s = st.take().ok_or(PerfError::NotStarted)?;
+    let mut rec = Vec::with_capacity(16);
+    record_header(
+        &mut rec,
+        RecordPrefix {
+            id: JIT_CODE_CLOSE,
+            total_size: 16,
+        },
+    );
+    let r = s
+        .file
+        .write_all(&rec)
+        .map_err(io_err("could not write JIT dump close record"));
+    if let Some((addr, len)) = s.marker.take() {
+        // SAFETY: our own marker mapping of the dump file, used by nobody.
+        let _ = unsafe { mmap::unmap(addr, len) };
+    }
+    r
+}
