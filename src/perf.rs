@@ -21,7 +21,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::sys::{mem, mmap};
+use crate::sys::{clock, mem, mmap};
 
 /// jitdump magic, "JiTD".
 pub const JITDUMP_MAGIC: u32 = 0x4a69_5444;
@@ -158,20 +158,7 @@ fn state() -> std::sync::MutexGuard<'static, Option<State>> {
 }
 
 fn timestamp() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: ts is a valid out-parameter.
-    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
-        return 0;
-    }
-    (ts.tv_sec as u64) * 1_000_000_000 + ts.tv_nsec as u64
-}
-
-fn thread_id() -> u32 {
-    // SAFETY: gettid has no preconditions.
-    unsafe { libc::syscall(libc::SYS_gettid) as u32 }
+    clock::monotonic_ns()
 }
 
 fn elf_machine() -> Result<u16, PerfError> {
@@ -184,29 +171,12 @@ fn elf_machine() -> Result<u16, PerfError> {
     Ok(u16::from_ne_bytes([hdr[18], hdr[19]]))
 }
 
-fn date_string() -> String {
-    // SAFETY: time/localtime_r/strftime with valid buffers.
-    unsafe {
-        let t = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        libc::localtime_r(&t, &mut tm);
-        let mut buf = [0u8; 16];
-        let n = libc::strftime(
-            buf.as_mut_ptr() as *mut libc::c_char,
-            buf.len(),
-            c"%Y%m%d".as_ptr(),
-            &tm,
-        );
-        String::from_utf8_lossy(&buf[..n]).into_owned()
-    }
-}
-
 fn unique_dir(base: &Path) -> Result<PathBuf, PerfError> {
     std::fs::create_dir_all(base).map_err(io_err(format!(
         "could not create jit cache directory {}",
         base.display()
     )))?;
-    let prefix = format!("llvm-IR-jit-{}", date_string());
+    let prefix = format!("llvm-IR-jit-{}", clock::local_date());
     let mut seed = timestamp() ^ (u64::from(std::process::id()) << 32);
     for _ in 0..100 {
         seed = seed
@@ -340,7 +310,7 @@ pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
         }
     }
     let pid = std::process::id();
-    let tid = thread_id();
+    let tid = clock::thread_id();
     for c in &batch.code_load_records {
         record_header(&mut out, c.prefix);
         out.extend_from_slice(&pid.to_ne_bytes());

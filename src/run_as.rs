@@ -4,6 +4,7 @@
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};
 
+use crate::sys::jit_call;
 use crate::ExecutorAddr;
 
 /// Refuses a null function address (the reference would jump to 0).
@@ -34,9 +35,9 @@ pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, String> 
     let mut argv: Vec<*mut c_char> = cstrs.iter().map(|c| c.as_ptr() as *mut c_char).collect();
     argv.push(std::ptr::null_mut());
     // SAFETY: the controller asked to run its JIT'd code at this address
-    // with C `main`'s signature; that is the trust model of the protocol.
-    let main: extern "C" fn(c_int, *mut *mut c_char) -> c_int = unsafe { std::mem::transmute(f) };
-    let r = main(argc, argv.as_mut_ptr());
+    // with C `main`'s signature (the protocol's trust model); argv holds
+    // argc live C strings and a NULL.
+    let r = unsafe { jit_call::call_main(f, argc, argv.as_mut_ptr()) };
     drop(cstrs);
     Ok(i64::from(r))
 }
@@ -45,8 +46,7 @@ pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, String> 
 pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, String> {
     let f = non_null(f)?;
     // SAFETY: as in run_as_main, with signature `void(void)`.
-    let f: extern "C" fn() = unsafe { std::mem::transmute(f) };
-    f();
+    unsafe { jit_call::call_void(f) };
     Ok(0)
 }
 
@@ -54,6 +54,5 @@ pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, String> {
 pub fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, String> {
     let f = non_null(f)?;
     // SAFETY: as in run_as_main, with signature `int(int)`.
-    let f: extern "C" fn(c_int) -> c_int = unsafe { std::mem::transmute(f) };
-    Ok(f(arg))
+    Ok(unsafe { jit_call::call_int(f, arg) })
 }

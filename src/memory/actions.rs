@@ -5,8 +5,8 @@
 //! an out-of-band error counts as a failure. A call with address 0 is "no
 //! action".
 
-use crate::controller_access::SyncWrapperFunction;
 use crate::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
+use crate::sys::jit_call;
 use crate::wrapper_function::sync_abi;
 
 /// Runs one call; `Ok` for a null call.
@@ -18,7 +18,7 @@ pub fn run_call(call: &WrapperFunctionCall) -> Result<(), String> {
     // SAFETY: an allocation action is, by contract with the controller, the
     // address of a function with the synchronous wrapper ABI (JIT'd code or
     // a bootstrap symbol); the controller is trusted to run code here.
-    let f: SyncWrapperFunction = unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(addr) };
+    let f = unsafe { jit_call::sync_wrapper_at(addr) };
     // SAFETY: as above.
     unsafe { sync_abi::call_sync_sps_error(f, &call.args) }
 }

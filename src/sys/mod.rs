@@ -4,7 +4,9 @@
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s.
 
+pub mod clock;
 pub mod dl;
+pub mod jit_call;
 pub mod mem;
 pub mod mmap;
 pub mod shm;

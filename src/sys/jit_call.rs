@@ -1,0 +1,49 @@
+//! Calling JIT'd code at an address, with the C signatures the protocol
+//! defines. Each function is `unsafe`: the address must be code with that
+//! signature, which only the controller (trusted to run code in this
+//! process) can promise.
+
+use std::os::raw::{c_char, c_int};
+
+use crate::controller_access::SyncWrapperFunction;
+
+/// Calls `int main(int, char **)` at `addr`.
+///
+/// # Safety
+/// `addr` is a function with that signature; `argv` holds `argc` valid C
+/// strings followed by NULL, alive for the call.
+pub unsafe fn call_main(addr: usize, argc: c_int, argv: *mut *mut c_char) -> c_int {
+    // SAFETY: caller promise on the signature.
+    let f: extern "C" fn(c_int, *mut *mut c_char) -> c_int = unsafe { std::mem::transmute(addr) };
+    f(argc, argv)
+}
+
+/// Calls `void f(void)` at `addr`.
+///
+/// # Safety
+/// `addr` is a function with that signature.
+pub unsafe fn call_void(addr: usize) {
+    // SAFETY: caller promise on the signature.
+    let f: extern "C" fn() = unsafe { std::mem::transmute(addr) };
+    f()
+}
+
+/// Calls `int f(int)` at `addr`.
+///
+/// # Safety
+/// `addr` is a function with that signature.
+pub unsafe fn call_int(addr: usize, arg: c_int) -> c_int {
+    // SAFETY: caller promise on the signature.
+    let f: extern "C" fn(c_int) -> c_int = unsafe { std::mem::transmute(addr) };
+    f(arg)
+}
+
+/// The synchronous wrapper function at `addr`.
+///
+/// # Safety
+/// `addr` is a function with LLVM 22's synchronous wrapper ABI.
+pub unsafe fn sync_wrapper_at(addr: usize) -> SyncWrapperFunction {
+    // SAFETY: caller promise on the signature; fn pointers and usize have
+    // the same size on supported targets.
+    unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(addr) }
+}
