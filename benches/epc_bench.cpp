@@ -310,7 +310,7 @@ void benchAsync(ExecutorProcessControl &EPC, pid_t Pid, const Addrs &A,
   release(EPC, A, Page);
 }
 
-void benchMemMgr(ExecutorProcessControl &EPC, size_t Cycles) {
+void benchMemMgr(ExecutorProcessControl &EPC, pid_t Pid, size_t Cycles) {
   using namespace jitlink;
   auto &MemMgr = EPC.getMemMgr();
   auto OneCycle = [&](size_t I) {
@@ -337,14 +337,19 @@ void benchMemMgr(ExecutorProcessControl &EPC, size_t Cycles) {
   };
   for (size_t I = 0; I < Cycles / 10 + 1; ++I)
     OneCycle(I); // warm-up
+  double Cpu0 = procCpuSeconds(Pid);
   auto T0 = Clock::now();
   for (size_t I = 0; I < Cycles; ++I)
     OneCycle(I);
   auto T1 = Clock::now();
+  double Cpu1 = procCpuSeconds(Pid);
   emit("memmgr_cycles_per_s", Cycles / seconds(T0, T1));
+  if (Cpu0 >= 0 && Cpu1 >= 0)
+    emit("memmgr_exec_cpu_us_per_cycle", (Cpu1 - Cpu0) * 1e6 / Cycles);
 }
 
-void benchBulk(ExecutorProcessControl &EPC, const Addrs &A, size_t MiB) {
+void benchBulk(ExecutorProcessControl &EPC, pid_t Pid, const Addrs &A,
+               size_t MiB) {
   const size_t Chunk = 1 << 20;
   ExecutorAddr Base = reserve(EPC, A, MiB * Chunk);
   std::vector<std::vector<char>> Bufs(4, std::vector<char>(Chunk));
@@ -358,9 +363,11 @@ void benchBulk(ExecutorProcessControl &EPC, const Addrs &A, size_t MiB) {
     }
   };
   Pass(); // warm-up: faults the pages in
+  double Cpu0 = procCpuSeconds(Pid);
   auto T0 = Clock::now();
   Pass();
   auto T1 = Clock::now();
+  double Cpu1 = procCpuSeconds(Pid);
   // Check a word in every chunk.
   std::vector<ExecutorAddr> Rs;
   for (size_t I = 0; I < MiB; ++I)
@@ -373,6 +380,8 @@ void benchBulk(ExecutorProcessControl &EPC, const Addrs &A, size_t MiB) {
       fail("bulk: written memory does not match");
   }
   emit("bulk_write_MBps", MiB * Chunk / 1e6 / seconds(T0, T1));
+  if (Cpu0 >= 0 && Cpu1 >= 0)
+    emit("bulk_exec_cpu_ms_per_GB", (Cpu1 - Cpu0) * 1e3 / (MiB * Chunk / 1e9));
   release(EPC, A, Base);
 }
 
@@ -460,9 +469,9 @@ int main(int argc, char **argv) {
       for (size_t W : {1, 16, 256})
         benchAsync(*S.EPC, S.Pid, A, O.AsyncCalls, W);
     if (On("memmgr"))
-      benchMemMgr(*S.EPC, O.MemMgrCycles);
+      benchMemMgr(*S.EPC, S.Pid, O.MemMgrCycles);
     if (On("bulk"))
-      benchBulk(*S.EPC, A, O.BulkMiB);
+      benchBulk(*S.EPC, S.Pid, A, O.BulkMiB);
     emit("micro_executor_cpu_s", shutdown(S));
   }
   if (On("setup"))
