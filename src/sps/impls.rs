@@ -13,6 +13,7 @@ use crate::{ExecutorAddr, ExecutorAddrRange};
 /// count, and decoding 2^62 of them would never finish.
 pub const MAX_ZERO_SIZED_COUNT: usize = 1 << 20;
 
+#[inline]
 fn read_flag(input: &mut SpsInputBuffer<'_>) -> Result<bool, SpsError> {
     match input.read_array::<1>()?[0] {
         0 => Ok(false),
@@ -24,9 +25,11 @@ fn read_flag(input: &mut SpsInputBuffer<'_>) -> Result<bool, SpsError> {
 // ---------------------------------------------------------------- primitives
 
 impl SpsSerialize for bool {
+    #[inline]
     fn size(&self) -> usize {
         1
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         out.write_u8(*self as u8);
     }
@@ -34,21 +37,26 @@ impl SpsSerialize for bool {
 
 impl SpsDeserialize for bool {
     const MIN_ENCODED_SIZE: usize = 1;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         read_flag(input)
     }
 }
 
 impl SpsSerialize for u8 {
+    #[inline]
     fn size(&self) -> usize {
         1
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         out.write_u8(*self);
     }
+    #[inline]
     fn slice_size(items: &[Self]) -> usize {
         items.len()
     }
+    #[inline]
     fn serialize_slice(items: &[Self], out: &mut SpsOutputBuffer<'_>) {
         out.write_bytes(items);
     }
@@ -56,9 +64,11 @@ impl SpsSerialize for u8 {
 
 impl SpsDeserialize for u8 {
     const MIN_ENCODED_SIZE: usize = 1;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         Ok(input.read_array::<1>()?[0])
     }
+    #[inline]
     fn deserialize_seq(
         count: usize,
         input: &mut SpsInputBuffer<'_>,
@@ -70,12 +80,15 @@ impl SpsDeserialize for u8 {
 macro_rules! sps_int {
     ($($t:ty),*) => {$(
         impl SpsSerialize for $t {
+            #[inline]
             fn size(&self) -> usize {
                 std::mem::size_of::<$t>()
             }
+            #[inline]
             fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
-                out.write_bytes(&self.to_le_bytes());
+                out.write_array(self.to_le_bytes());
             }
+            #[inline]
             fn slice_size(items: &[Self]) -> usize {
                 items.len() * std::mem::size_of::<$t>()
             }
@@ -83,6 +96,7 @@ macro_rules! sps_int {
 
         impl SpsDeserialize for $t {
             const MIN_ENCODED_SIZE: usize = std::mem::size_of::<$t>();
+            #[inline]
             fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
                 Ok(<$t>::from_le_bytes(input.read_array()?))
             }
@@ -93,14 +107,17 @@ macro_rules! sps_int {
 sps_int!(i8, i16, u16, i32, u32, i64, u64);
 
 impl SpsSerialize for () {
+    #[inline]
     fn size(&self) -> usize {
         0
     }
+    #[inline]
     fn serialize(&self, _out: &mut SpsOutputBuffer<'_>) {}
 }
 
 impl SpsDeserialize for () {
     const MIN_ENCODED_SIZE: usize = 0;
+    #[inline]
     fn deserialize(_input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         Ok(())
     }
@@ -109,18 +126,22 @@ impl SpsDeserialize for () {
 // ----------------------------------------------------------- references, box
 
 impl<T: SpsSerialize + ?Sized> SpsSerialize for &T {
+    #[inline]
     fn size(&self) -> usize {
         (**self).size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         (**self).serialize(out)
     }
 }
 
 impl<T: SpsSerialize + ?Sized> SpsSerialize for Box<T> {
+    #[inline]
     fn size(&self) -> usize {
         (**self).size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         (**self).serialize(out)
     }
@@ -128,6 +149,7 @@ impl<T: SpsSerialize + ?Sized> SpsSerialize for Box<T> {
 
 impl<T: SpsDeserialize> SpsDeserialize for Box<T> {
     const MIN_ENCODED_SIZE: usize = T::MIN_ENCODED_SIZE;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         T::deserialize(input).map(Box::new)
     }
@@ -136,19 +158,23 @@ impl<T: SpsDeserialize> SpsDeserialize for Box<T> {
 // ----------------------------------------------------------------- sequences
 
 impl<T: SpsSerialize> SpsSerialize for [T] {
+    #[inline]
     fn size(&self) -> usize {
         8 + T::slice_size(self)
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
-        out.write_bytes(&(self.len() as u64).to_le_bytes());
+        out.write_array((self.len() as u64).to_le_bytes());
         T::serialize_slice(self, out);
     }
 }
 
 impl<T: SpsSerialize> SpsSerialize for Vec<T> {
+    #[inline]
     fn size(&self) -> usize {
         self.as_slice().size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.as_slice().serialize(out)
     }
@@ -156,6 +182,7 @@ impl<T: SpsSerialize> SpsSerialize for Vec<T> {
 
 impl<T: SpsDeserialize> SpsDeserialize for Vec<T> {
     const MIN_ENCODED_SIZE: usize = 8;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let count = input.read_count(T::MIN_ENCODED_SIZE)?;
         T::deserialize_seq(count, input)
@@ -163,18 +190,22 @@ impl<T: SpsDeserialize> SpsDeserialize for Vec<T> {
 }
 
 impl SpsSerialize for str {
+    #[inline]
     fn size(&self) -> usize {
         8 + self.len()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.as_bytes().serialize(out)
     }
 }
 
 impl SpsSerialize for String {
+    #[inline]
     fn size(&self) -> usize {
         self.as_str().size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.as_str().serialize(out)
     }
@@ -182,6 +213,7 @@ impl SpsSerialize for String {
 
 impl SpsDeserialize for String {
     const MIN_ENCODED_SIZE: usize = 8;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let bytes = SpsBytes::deserialize_borrowed(input)?.0;
         match std::str::from_utf8(bytes) {
@@ -200,6 +232,7 @@ pub struct SpsBytes<'a>(pub &'a [u8]);
 
 impl<'a> SpsBytes<'a> {
     /// Decodes a byte sequence that borrows from `input`'s bytes.
+    #[inline]
     pub fn deserialize_borrowed(input: &mut SpsInputBuffer<'a>) -> Result<SpsBytes<'a>, SpsError> {
         let n = input.read_count(1)?;
         input.read_bytes(n).map(SpsBytes)
@@ -207,9 +240,11 @@ impl<'a> SpsBytes<'a> {
 }
 
 impl SpsSerialize for SpsBytes<'_> {
+    #[inline]
     fn size(&self) -> usize {
         self.0.size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.0.serialize(out)
     }
@@ -218,9 +253,11 @@ impl SpsSerialize for SpsBytes<'_> {
 // ------------------------------------------------------------------ optional
 
 impl<T: SpsSerialize> SpsSerialize for Option<T> {
+    #[inline]
     fn size(&self) -> usize {
         1 + self.as_ref().map_or(0, |v| v.size())
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         match self {
             None => out.write_u8(0),
@@ -234,6 +271,7 @@ impl<T: SpsSerialize> SpsSerialize for Option<T> {
 
 impl<T: SpsDeserialize> SpsDeserialize for Option<T> {
     const MIN_ENCODED_SIZE: usize = 1;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         if read_flag(input)? {
             T::deserialize(input).map(Some)
@@ -248,9 +286,11 @@ impl<T: SpsDeserialize> SpsDeserialize for Option<T> {
 macro_rules! sps_tuple {
     ($($n:ident . $i:tt),+) => {
         impl<$($n: SpsSerialize),+> SpsSerialize for ($($n,)+) {
+            #[inline]
             fn size(&self) -> usize {
                 0 $(+ self.$i.size())+
             }
+            #[inline]
             fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
                 $(self.$i.serialize(out);)+
             }
@@ -258,6 +298,7 @@ macro_rules! sps_tuple {
 
         impl<$($n: SpsDeserialize),+> SpsDeserialize for ($($n,)+) {
             const MIN_ENCODED_SIZE: usize = 0 $(+ $n::MIN_ENCODED_SIZE)+;
+            #[inline]
             fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
                 Ok(($($n::deserialize(input)?,)+))
             }
@@ -286,9 +327,11 @@ sps_tuple!(A.0, B.1, C.2, D.3, E.4, F.5, G.6, H.7, I.8, J.9, K.10, L.11);
 pub type SpsResult = Result<(), String>;
 
 impl SpsSerialize for Result<(), String> {
+    #[inline]
     fn size(&self) -> usize {
         1 + self.as_ref().err().map_or(0, |m| m.size())
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         match self {
             Ok(()) => out.write_u8(0),
@@ -302,6 +345,7 @@ impl SpsSerialize for Result<(), String> {
 
 impl SpsDeserialize for Result<(), String> {
     const MIN_ENCODED_SIZE: usize = 1;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         if read_flag(input)? {
             Ok(Err(String::deserialize(input)?))
@@ -349,12 +393,14 @@ impl<T> From<Result<T, String>> for SpsExpected<T> {
 }
 
 impl<T: SpsSerialize> SpsSerialize for SpsExpected<T> {
+    #[inline]
     fn size(&self) -> usize {
         1 + match &self.0 {
             Ok(v) => v.size(),
             Err(m) => m.size(),
         }
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         match &self.0 {
             Ok(v) => {
@@ -375,6 +421,7 @@ impl<T: SpsDeserialize> SpsDeserialize for SpsExpected<T> {
     } else {
         8
     };
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         if read_flag(input)? {
             Ok(SpsExpected(Ok(T::deserialize(input)?)))
@@ -395,7 +442,7 @@ fn map_serialize<'a, V: SpsSerialize + 'a>(
     it: impl Iterator<Item = (&'a String, &'a V)>,
     out: &mut SpsOutputBuffer<'_>,
 ) {
-    out.write_bytes(&(len as u64).to_le_bytes());
+    out.write_array((len as u64).to_le_bytes());
     for (k, v) in it {
         k.serialize(out);
         v.serialize(out);
@@ -420,9 +467,11 @@ pub(crate) fn map_deserialize<V: SpsDeserialize>(
 }
 
 impl<V: SpsSerialize, S> SpsSerialize for HashMap<String, V, S> {
+    #[inline]
     fn size(&self) -> usize {
         map_size(self.iter())
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         map_serialize(self.len(), self.iter(), out)
     }
@@ -430,6 +479,7 @@ impl<V: SpsSerialize, S> SpsSerialize for HashMap<String, V, S> {
 
 impl<V: SpsDeserialize> SpsDeserialize for HashMap<String, V> {
     const MIN_ENCODED_SIZE: usize = 8;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let mut m = HashMap::new();
         map_deserialize::<V>(input, |k, v| {
@@ -447,9 +497,11 @@ impl<V: SpsDeserialize> SpsDeserialize for HashMap<String, V> {
 }
 
 impl<V: SpsSerialize> SpsSerialize for BTreeMap<String, V> {
+    #[inline]
     fn size(&self) -> usize {
         map_size(self.iter())
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         map_serialize(self.len(), self.iter(), out)
     }
@@ -457,6 +509,7 @@ impl<V: SpsSerialize> SpsSerialize for BTreeMap<String, V> {
 
 impl<V: SpsDeserialize> SpsDeserialize for BTreeMap<String, V> {
     const MIN_ENCODED_SIZE: usize = 8;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let mut m = BTreeMap::new();
         map_deserialize::<V>(input, |k, v| {
@@ -476,12 +529,15 @@ impl<V: SpsDeserialize> SpsDeserialize for BTreeMap<String, V> {
 // ---------------------------------------------------------- executor address
 
 impl SpsSerialize for ExecutorAddr {
+    #[inline]
     fn size(&self) -> usize {
         8
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.0.serialize(out)
     }
+    #[inline]
     fn slice_size(items: &[Self]) -> usize {
         items.len() * 8
     }
@@ -489,19 +545,23 @@ impl SpsSerialize for ExecutorAddr {
 
 impl SpsDeserialize for ExecutorAddr {
     const MIN_ENCODED_SIZE: usize = 8;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         u64::deserialize(input).map(ExecutorAddr)
     }
 }
 
 impl SpsSerialize for ExecutorAddrRange {
+    #[inline]
     fn size(&self) -> usize {
         16
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.start.serialize(out);
         self.end.serialize(out);
     }
+    #[inline]
     fn slice_size(items: &[Self]) -> usize {
         items.len() * 16
     }
@@ -509,6 +569,7 @@ impl SpsSerialize for ExecutorAddrRange {
 
 impl SpsDeserialize for ExecutorAddrRange {
     const MIN_ENCODED_SIZE: usize = 16;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let start = ExecutorAddr::deserialize(input)?;
         let end = ExecutorAddr::deserialize(input)?;

@@ -111,6 +111,7 @@ pub struct SpsInputBuffer<'a> {
 
 impl<'a> SpsInputBuffer<'a> {
     /// A cursor at the start of `data`.
+    #[inline]
     pub fn new(data: &'a [u8]) -> Self {
         SpsInputBuffer {
             data,
@@ -119,11 +120,13 @@ impl<'a> SpsInputBuffer<'a> {
     }
 
     /// Number of bytes not consumed yet.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.data.len()
     }
 
     /// True when every byte has been consumed.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
@@ -134,12 +137,10 @@ impl<'a> SpsInputBuffer<'a> {
     }
 
     /// Consumes and returns the next `n` bytes.
+    #[inline]
     pub fn read_bytes(&mut self, n: usize) -> Result<&'a [u8], SpsError> {
         if n > self.data.len() {
-            return Err(SpsError::UnexpectedEnd {
-                needed: n,
-                remaining: self.data.len(),
-            });
+            return Err(self.end_error(n));
         }
         let (head, tail) = self.data.split_at(n);
         self.data = tail;
@@ -147,16 +148,29 @@ impl<'a> SpsInputBuffer<'a> {
     }
 
     /// Consumes the next `N` bytes as an array.
+    #[inline]
     pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], SpsError> {
-        let b = self.read_bytes(N)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(b);
-        Ok(a)
+        match self.data.split_first_chunk::<N>() {
+            Some((head, tail)) => {
+                self.data = tail;
+                Ok(*head)
+            }
+            None => Err(self.end_error(N)),
+        }
+    }
+
+    #[cold]
+    fn end_error(&self, needed: usize) -> SpsError {
+        SpsError::UnexpectedEnd {
+            needed,
+            remaining: self.data.len(),
+        }
     }
 
     /// Reads a `u64` count and checks that `count` elements of at least
     /// `min_elem_size` bytes each fit in the remaining input. Elements of
     /// size 0 draw on a budget of [`MAX_ZERO_SIZED_COUNT`] per input.
+    #[inline]
     pub fn read_count(&mut self, min_elem_size: usize) -> Result<usize, SpsError> {
         let count = u64::from_le_bytes(self.read_array::<8>()?);
         let remaining = self.remaining();
@@ -176,8 +190,8 @@ impl<'a> SpsInputBuffer<'a> {
 
 /// A writer into a preallocated byte slice of the exact encoded size.
 ///
-/// Writing past the end never panics: the excess is dropped and
-/// [`SpsOutputBuffer::overflowed`] turns true (a size/serialize mismatch,
+/// Writing past the end never panics: a write that does not fit is dropped
+/// and [`SpsOutputBuffer::overflowed`] turns true (a size/serialize mismatch,
 /// i.e. a bug in an [`SpsSerialize`] impl).
 #[derive(Debug)]
 pub struct SpsOutputBuffer<'a> {
@@ -197,21 +211,58 @@ impl<'a> SpsOutputBuffer<'a> {
     }
 
     /// Appends `bytes`.
+    #[inline]
     pub fn write_bytes(&mut self, bytes: &[u8]) {
-        let room = self.data.len() - self.pos;
-        if bytes.len() > room {
-            self.overflowed = true;
-            self.data[self.pos..].copy_from_slice(&bytes[..room]);
-            self.pos = self.data.len();
-            return;
+        let end = self.pos + bytes.len();
+        match self.data.get_mut(self.pos..end) {
+            Some(dst) => {
+                dst.copy_from_slice(bytes);
+                self.pos = end;
+            }
+            None => self.overflowed = true,
         }
-        self.data[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
-        self.pos += bytes.len();
+    }
+
+    /// Appends a fixed-size array (faster than [`SpsOutputBuffer::write_bytes`]
+    /// for small constant sizes).
+    #[inline]
+    pub fn write_array<const N: usize>(&mut self, bytes: [u8; N]) {
+        let pos = self.pos;
+        match self
+            .data
+            .get_mut(pos..)
+            .and_then(|d| d.first_chunk_mut::<N>())
+        {
+            Some(dst) => {
+                *dst = bytes;
+                self.pos = pos + N;
+            }
+            None => self.overflowed = true,
+        }
     }
 
     /// Appends one byte.
+    #[inline]
     pub fn write_u8(&mut self, b: u8) {
-        self.write_bytes(&[b]);
+        self.write_array([b]);
+    }
+
+    /// Moves the cursor out (leaving `self` empty) for a tight loop.
+    #[inline]
+    fn detach(&mut self) -> SpsOutputBuffer<'a> {
+        SpsOutputBuffer {
+            data: std::mem::take(&mut self.data),
+            pos: self.pos,
+            overflowed: self.overflowed,
+        }
+    }
+
+    /// Puts back a cursor taken by [`SpsOutputBuffer::detach`].
+    #[inline]
+    fn reattach(&mut self, other: SpsOutputBuffer<'a>) {
+        self.data = other.data;
+        self.pos = other.pos;
+        self.overflowed = other.overflowed;
     }
 
     /// Bytes written so far.
@@ -236,6 +287,7 @@ pub trait SpsSerialize {
     /// types override this and [`SpsSerialize::serialize_slice`] to copy in
     /// bulk.
     #[doc(hidden)]
+    #[inline]
     fn slice_size(items: &[Self]) -> usize
     where
         Self: Sized,
@@ -245,13 +297,18 @@ pub trait SpsSerialize {
 
     /// Writes a sequence's elements (without the count).
     #[doc(hidden)]
+    #[inline]
     fn serialize_slice(items: &[Self], out: &mut SpsOutputBuffer<'_>)
     where
         Self: Sized,
     {
+        // Work on a local copy of the cursor so that, once the element
+        // encoders are inlined, it can live in registers.
+        let mut local = out.detach();
         for i in items {
-            i.serialize(out);
+            i.serialize(&mut local);
         }
+        out.reattach(local);
     }
 }
 
@@ -268,6 +325,7 @@ pub trait SpsDeserialize: Sized {
     /// [`SpsInputBuffer::read_count`]). Byte types override this to copy in
     /// bulk.
     #[doc(hidden)]
+    #[inline]
     fn deserialize_seq(
         count: usize,
         input: &mut SpsInputBuffer<'_>,

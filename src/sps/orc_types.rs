@@ -24,9 +24,11 @@ use crate::{ExecutorAddr, ExecutorAddrRange};
 macro_rules! sps_struct {
     ($t:ident $(<$g:ident>)? { $($f:ident : $ft:ty),+ $(,)? }) => {
         impl$(<$g: SpsSerialize>)? SpsSerialize for $t$(<$g>)? {
+            #[inline]
             fn size(&self) -> usize {
                 0 $(+ SpsSerialize::size(&self.$f))+
             }
+            #[inline]
             fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
                 $(self.$f.serialize(out);)+
             }
@@ -34,6 +36,7 @@ macro_rules! sps_struct {
 
         impl$(<$g: SpsDeserialize>)? SpsDeserialize for $t$(<$g>)? {
             const MIN_ENCODED_SIZE: usize = 0 $(+ <$ft as SpsDeserialize>::MIN_ENCODED_SIZE)+;
+            #[inline]
             fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
                 $(let $f = <$ft as SpsDeserialize>::deserialize(input)?;)+
                 Ok($t { $($f),+ })
@@ -135,9 +138,11 @@ impl RemoteAllocGroup {
 }
 
 impl SpsSerialize for RemoteAllocGroup {
+    #[inline]
     fn size(&self) -> usize {
         1
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         out.write_u8(self.0)
     }
@@ -145,6 +150,7 @@ impl SpsSerialize for RemoteAllocGroup {
 
 impl SpsDeserialize for RemoteAllocGroup {
     const MIN_ENCODED_SIZE: usize = 1;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let b = u8::deserialize(input)?;
         RemoteAllocGroup::from_bits(b).ok_or(SpsError::InvalidAllocGroup(b))
@@ -325,12 +331,14 @@ pub struct SimpleRemoteEpcExecutorInfo {
 }
 
 impl SpsSerialize for SimpleRemoteEpcExecutorInfo {
+    #[inline]
     fn size(&self) -> usize {
         self.triple.size()
             + self.page_size.size()
             + self.bootstrap_map.size()
             + self.bootstrap_symbols.size()
     }
+    #[inline]
     fn serialize(&self, out: &mut SpsOutputBuffer<'_>) {
         self.triple.serialize(out);
         self.page_size.serialize(out);
@@ -356,6 +364,7 @@ fn ordered_map<V: SpsDeserialize>(
 
 impl SpsDeserialize for SimpleRemoteEpcExecutorInfo {
     const MIN_ENCODED_SIZE: usize = 32;
+    #[inline]
     fn deserialize(input: &mut SpsInputBuffer<'_>) -> Result<Self, SpsError> {
         let triple = String::deserialize(input)?;
         let page_size = u64::deserialize(input)?;

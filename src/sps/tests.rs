@@ -462,9 +462,10 @@ fn output_buffer_never_panics_on_overflow() {
     let mut out = SpsOutputBuffer::new(&mut small);
     out.write_bytes(&[1, 2]);
     out.write_bytes(&[3, 4]);
+    out.write_u8(5);
     assert!(out.overflowed());
     assert_eq!(out.position(), 3);
-    assert_eq!(small, [1, 2, 3]);
+    assert_eq!(small, [1, 2, 5]);
 }
 
 #[test]
