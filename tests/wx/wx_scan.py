@@ -11,8 +11,9 @@ milliseconds; any mapping that is both writable and executable fails the
 test.
 
 The scan is also checked for being meaningful: it must have taken samples
-while JIT'd code was mapped (a new executable mapping, absent from the first
-sample, at least as large as the generated code), and
+while JIT'd code was mapped (a new anonymous or shared-memory executable
+mapping, absent from the first sample, at least as large as the generated
+code), and
 llvm-jitlink must exit with the program's status (42).
 
 Usage:
@@ -152,7 +153,10 @@ def run_one(exe, obj, code_bytes, memmgr, interval, workdir):
         res["samples"] += 1
         execs = set()
         for lo, hi, perms, path in maps:
-            if "x" in perms:
+            # JIT'd code lives in anonymous mappings (default, simple-remote
+            # memory managers) or shared memory (shared); file-backed ones
+            # are the executor and its libraries.
+            if "x" in perms and (not path or path.startswith(("/dev/shm/", "/memfd:"))):
                 execs.add((lo, hi))
             if "w" in perms and "x" in perms:
                 key = (lo, hi, perms, path)
