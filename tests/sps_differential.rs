@@ -1059,14 +1059,25 @@ fn build_cpp(cfg: &str) -> PathBuf {
         }
     }
     let bindir = run_cfg(cfg, &["--bindir"]).join("");
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| {
-        let clang = Path::new(&bindir).join("clang++");
-        if clang.exists() {
-            clang.display().to_string()
-        } else {
-            "g++".into()
-        }
-    });
+    // $CXX, then LLVM 22's own clang++, then whatever C++ compiler exists.
+    let candidates = std::env::var("CXX").into_iter().chain([
+        Path::new(&bindir).join("clang++").display().to_string(),
+        "clang++-22".into(),
+        "clang++".into(),
+        "g++".into(),
+        "c++".into(),
+    ]);
+    let works = |c: &String| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let cxx = candidates
+        .into_iter()
+        .find(works)
+        .expect("no C++ compiler found (set CXX)");
     let libdir = run_cfg(cfg, &["--libdir"]).join("");
     let mut cmd = Command::new(&cxx);
     cmd.args(["-O1", "-g0", "-o"])
