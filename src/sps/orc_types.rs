@@ -169,6 +169,14 @@ pub struct WrapperFunctionCall {
 sps_struct!(WrapperFunctionCall { fn_addr: ExecutorAddr, args: Vec<u8> });
 
 impl WrapperFunctionCall {
+    /// A call of `fn_addr` whose argument buffer is `args`, SPS-encoded.
+    pub fn with_args<A: SpsSerialize + ?Sized>(fn_addr: ExecutorAddr, args: &A) -> Self {
+        WrapperFunctionCall {
+            fn_addr,
+            args: super::serialize_to_vec(args),
+        }
+    }
+
     /// True for the "no call" placeholder (address 0).
     pub fn is_null(&self) -> bool {
         self.fn_addr.0 == 0

@@ -209,6 +209,11 @@ fn initialize_example() {
     };
     let range_bytes = serialize_to_vec(&range);
     assert_eq!(
+        WrapperFunctionCall::with_args(ExecutorAddr(1), &range).args,
+        range_bytes
+    );
+    assert!(WrapperFunctionCall::default().is_null());
+    assert_eq!(
         range_bytes,
         hex("10 a0 8f 7a 10 7f 00 00 4c a0 8f 7a 10 7f 00 00")
     );
