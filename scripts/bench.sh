@@ -51,6 +51,8 @@ cached_build() {
     log "building $name"
     "$@" -o "$bin.tmp" || return 1
     mv "$bin.tmp" "$bin" || return 1
+    # Drop binaries built from older sources.
+    find "$OUT" -maxdepth 1 -name "$name-*" ! -name "$(basename "$bin")" -delete
   fi
   ln -sf "$(basename "$bin")" "$OUT/$name"
 }
@@ -80,6 +82,7 @@ build_objects() {
   HELLO_O="$OUT/hello-$key.o"
   key=$( (cat "$BENCH/e2e/gen_large.py"; echo "$nfunc") | sha256sum | cut -c1-16)
   if [[ ! -f $OUT/large-$key.o ]]; then
+    rm -f "$OUT"/large-*.o
     log "generating and compiling the large object ($nfunc functions, once)"
     python3 "$BENCH/e2e/gen_large.py" "$OUT/large-$key.c" "$nfunc"
     clang-22 -O1 -c "$OUT/large-$key.c" -o "$OUT/large-$key.o.tmp"
