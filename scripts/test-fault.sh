@@ -7,6 +7,7 @@
 #   FAULT_EXECUTOR=/path/to/exe scripts/test-fault.sh
 #   scripts/test-fault.sh --case stall_mid_frame --transport pipe   # subset
 #   scripts/test-fault.sh --compare       # run both, print a markdown table
+#                                         # (FAULT_TABLE=file also writes it there)
 #
 # Prints PASS/FAIL per case and transport with the time from the triggering
 # event to executor exit, then "N passed, M failed"; exits non-zero on failure.
@@ -57,6 +58,6 @@ case "$mode" in
         python3 "$harness" --reference --json "$tmp/ref.json" ${args[@]+"${args[@]}"} || true
         rc=0
         python3 "$harness" --executor "$ours" --json "$tmp/ours.json" ${args[@]+"${args[@]}"} || rc=$?
-        python3 "$harness" --table "$tmp/ref.json" "$tmp/ours.json"
+        python3 "$harness" --table "$tmp/ref.json" "$tmp/ours.json" | tee "${FAULT_TABLE:-/dev/null}"
         exit $rc ;;
 esac
