@@ -307,6 +307,17 @@ class Executor(object):
         except (OSError, IndexError, ValueError):
             return None
 
+    def sample_hwm(self):
+        """Track the executor's own peak RSS (VmHWM) while it is alive; a
+        sharper figure than ru_maxrss, which has the harness's RSS as floor."""
+        try:
+            with open("/proc/%d/status" % self.pid) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        self.hwm_kb = max(getattr(self, "hwm_kb", 0), int(line.split()[1]))
+        except OSError:
+            pass
+
     def rss_kb(self):
         try:
             with open("/proc/%d/status" % self.pid) as f:
@@ -334,6 +345,7 @@ class Executor(object):
                 self.status, self.rusage = status, ru
                 self.proc.returncode = -1  # reaped by us; stop Popen from trying
                 return True
+            self.sample_hwm()
             if time.monotonic() >= deadline:
                 os.kill(self.pid, signal.SIGKILL)
                 _, status, ru = os.wait4(self.pid, 0)
@@ -612,6 +624,7 @@ def stall_mid_frame(ex):
     cpu0, rss0 = ex.cpu_ticks(), ex.rss_kb()
     time.sleep(5.0)
     cpu1, rss1 = ex.cpu_ticks(), ex.rss_kb()
+    ex.sample_hwm()
     ex.stall = {"cpu_s": None, "rss_growth_kb": None}
     if None not in (cpu0, cpu1):
         ex.stall["cpu_s"] = (cpu1 - cpu0) / os.sysconf("SC_CLK_TCK")
@@ -638,6 +651,7 @@ def run_case(exe, name, transport, workdir):
     try:
         try:
             ex.setup()
+            ex.sample_hwm()
             t_event = fn(ex)
         except HarnessError as e:
             res["harness_error"] = str(e)
@@ -648,6 +662,7 @@ def run_case(exe, name, transport, workdir):
         while ex.conn.rfd is not None and ex.alive():
             if time.monotonic() >= deadline:
                 break
+            ex.sample_hwm()
             if ex.conn.drain(0.02) == "eof":
                 break
         exited = ex.wait(max(0.0, deadline - time.monotonic()))
@@ -668,6 +683,8 @@ def run_case(exe, name, transport, workdir):
         if res["exit"] != expect:
             problems.append("exit %d, expected %d" % (res["exit"], expect))
     res["maxrss_mb"] = round(ex.rusage.ru_maxrss / 1024.0, 1)
+    if getattr(ex, "hwm_kb", 0):
+        res["hwm_mb"] = round(ex.hwm_kb / 1024.0, 1)
     if res["maxrss_mb"] >= MAX_RSS_MB:
         problems.append("max RSS %.1f MB >= %d MB" % (res["maxrss_mb"], MAX_RSS_MB))
     err = ex.stderr_text()
@@ -711,7 +728,8 @@ def describe(res):
     else:
         how = "no exit"
     t = "%.3fs" % res["time_to_exit"] if res["time_to_exit"] is not None else ">%.0fs" % EXIT_DEADLINE
-    return "%s in %s, rss %.1fMB" % (how, t, res["maxrss_mb"])
+    hwm = " (VmHWM seen %.1fMB)" % res["hwm_mb"] if "hwm_mb" in res else ""
+    return "%s in %s, rss %.1fMB%s" % (how, t, res["maxrss_mb"], hwm)
 
 
 def first_line(s):
