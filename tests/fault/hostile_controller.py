@@ -41,6 +41,7 @@ import tempfile
 import shutil
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jit_cases  # noqa: E402
 
