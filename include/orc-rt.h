@@ -598,6 +598,29 @@ void orc_rt_Session_shutdown(orc_rt_SessionRef S,
 orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
 
 /**
+ * Attaches an LLVM 22 SimpleRemoteEPC controller reachable through file
+ * descriptors `InFD` (read) and `OutFD` (write) to Session `S`: adds the
+ * bootstrap services (dylib manager, memory managers, memory access,
+ * run-as-main...), sends the Setup message and starts serving the
+ * controller on a reader thread. This is what `llvm-jitlink-executor`
+ * does with `filedescs=<InFD>,<OutFD>`. `InFD` and `OutFD` may be equal
+ * (one socket).
+ *
+ * On success the Session owns both descriptors and closes them when the
+ * connection ends. The call returns at once; wait for the controller to
+ * go away with `orc_rt_Session_waitForDetach`, then destroy the Session.
+ * A protocol error that ends the connection is reported through the
+ * Session's error reporter.
+ *
+ * Returns an error if `S` is not a live Session or a descriptor is not
+ * open (the descriptors are then left alone), or if the Session cannot
+ * take more services or already has a controller (the descriptors,
+ * already taken over, are then closed). Any thread; do not race it with
+ * `orc_rt_Session_shutdown`.
+ */
+orc_rt_ErrorRef orc_rt_Session_attachSimpleRemoteEPC(orc_rt_SessionRef S, int InFD, int OutFD);
+
+/**
  * Creates an in-process controller, not yet attached (see
  * `orc_rt_Session_attachInProcessController`). Never fails.
  */

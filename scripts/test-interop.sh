@@ -271,6 +271,82 @@ if want tcp; then
   compare tcp-listen yes
 fi
 
+# ------------------------------------------------------- command line errors
+# cli_case <name> <args...>: the executor alone; exit status and stderr
+# (argv[0] normalized) must match.
+cli_case() {
+  local name=$1
+  shift
+  want "$name" || return 0
+  timeout 10 "$OURS" "$@" >"$W/ours.out" 2>"$W/ours.err" </dev/null
+  echo $? >"$W/ours.rc"
+  timeout 10 "$REF" "$@" >"$W/ref.out" 2>"$W/ref.err" </dev/null
+  echo $? >"$W/ref.rc"
+  echo "-" >"$W/ours.time"
+  echo "-" >"$W/ref.time"
+  compare "$name" yes
+}
+cli_case cli-no-arguments
+cli_case cli-bad-specifier foo=1
+cli_case cli-help --help
+cli_case cli-listen-no-port listen=127.0.0.1
+cli_case cli-listen-bad-port listen=a:b:c
+cli_case cli-filedescs-one filedescs=3
+cli_case cli-filedescs-three filedescs=3,4,5
+cli_case cli-filedescs-hex filedescs=0x3,4
+cli_case cli-filedescs-negative filedescs=-1,4
+cli_case cli-test-flag-only test-foo
+cli_case cli-test-jitloadergdb-bad test-jitloadergdb foo
+
+# ------------------------------------------------------------------ probes
+# The spec's fake controller (probe.py) against both executors: Hangup
+# variants, EOF, malformed frames, stray Results, seqno reuse, OOB errors,
+# memory access. Compared: exit status, stderr, and each Result's seqno,
+# tag and size (payloads hold addresses).
+PROBE=/work/shared/spec/traces/probe.py
+[ -f "$PROBE" ] || PROBE=$ROOT/tests/interop/probe.py
+if want probes; then
+  if [ -f "$PROBE" ]; then
+    EPC_PROBE_EXECUTOR=$OURS timeout 300 python3 "$PROBE" >"$W/probes-ours.txt" 2>&1
+    EPC_PROBE_EXECUTOR=$REF timeout 300 python3 "$PROBE" >"$W/probes-ref.txt" 2>&1
+    for t in ours ref; do
+      grep -E "^==|exit status|executor stderr|E->C Result" "$W/probes-$t.txt" |
+        sed -E -e 's/payload\[.*//' | normalize >"$W/probes-$t.n"
+    done
+    n=$(grep -c "^==" "$W/probes-ref.n")
+    if [ "$n" -gt 0 ] && cmp -s "$W/probes-ours.n" "$W/probes-ref.n"; then
+      pass probes "$n probes, same exit status, stderr and Result frames"
+    else
+      fail probes "probe transcripts differ"
+      diff "$W/probes-ours.n" "$W/probes-ref.n" | head -30 | sed 's/^/  /'
+    fi
+  else
+    skip probes "probe.py not found"
+  fi
+fi
+
+# ------------------------------------------------------------- C host
+# examples/executor_host.c through liborc_rt.so's C API, used as the
+# executor behind a wrapper script.
+if want c-host; then
+  mkdir -p "$W/lib"
+  ln -sfn "$ROOT/target/debug/liborc_rt.so" "$W/lib/liborc_rt.so.0"
+  if cc -std=c99 -Wall -Wextra -Werror -pedantic -I"$ROOT/include" \
+      "$ROOT/examples/executor_host.c" -L"$ROOT/target/debug" -lorc_rt \
+      -Wl,-rpath,"$W/lib" -o "$W/executor_host" 2>"$W/cc.err"; then
+    SAVED_OURS=$OURS
+    OURS=$W/executor_host
+    jitlink_case c-host-hello yes 60 hello.o
+    jitlink_case c-host-args no 60 args.o -args x y
+    jitlink_case c-host-cxx-orc-runtime yes 60 -orc-runtime="$RT" eh.o
+    jitlink_case c-host-memmgr-shared yes 60 -use-memmgr=shared hello.o
+    OURS=$SAVED_OURS
+  else
+    fail c-host "examples/executor_host.c does not compile"
+    cat "$W/cc.err"
+  fi
+fi
+
 # ------------------------------------------------------------------ summary
 echo "$PASS passed, $FAIL failed${SKIP:+, $SKIP skipped}"
 if [ $FAIL -ne 0 ]; then

@@ -249,16 +249,19 @@ fn open_transport(endpoint: &Endpoint) -> Result<Transport, String> {
     }
 }
 
-/// Serves one controller; returns the error that ended the session, if any.
-fn serve(transport: Transport) -> Result<Option<String>, String> {
+/// Serves one controller; returns whether it ended with an error (already
+/// reported as `<argv0>: <message>` by the Session's error reporter).
+fn serve(transport: Transport, argv0: &str) -> Result<bool, String> {
     let session = Session::new(Arc::new(GrowingPoolDispatcher::new()));
+    let name = argv0.to_string();
+    session.set_error_reporter(Box::new(move |e| eprintln!("{name}: {e}")));
     let symbols = add_bootstrap_services(&session).map_err(|e| e.to_string())?;
     let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols).map_err(|e| e.to_string())?;
     session.attach(ca.clone()).map_err(|e| e.to_string())?;
     session.wait_for_detach();
     session.shutdown(None);
     session.wait_for_shutdown();
-    Ok(ca.disconnect_error())
+    Ok(ca.disconnect_error().is_some())
 }
 
 fn main() {
@@ -281,13 +284,14 @@ fn main() {
         Err(msg) => usage_error(&msg),
     };
     install_gdb_jit_interface();
-    let result = open_transport(&config.endpoint).and_then(serve);
+    let result = open_transport(&config.endpoint).and_then(|t| serve(t, &argv0));
     if config.test_jitloadergdb {
         print_last_entry();
     }
     match result {
-        Ok(None) => exit(0),
-        Ok(Some(msg)) | Err(msg) => {
+        Ok(false) => exit(0),
+        Ok(true) => exit(1),
+        Err(msg) => {
             eprintln!("{argv0}: {msg}");
             exit(1)
         }

@@ -202,7 +202,9 @@ impl SimpleRemoteEpcControllerAccess {
     }
 
     /// The error that ended the connection, if it did not end cleanly (EOF
-    /// at a frame boundary, Hangup, or a local `disconnect`).
+    /// at a frame boundary, Hangup, or a local `disconnect`). It is also
+    /// reported through the Session's error reporter, once, before the
+    /// Session is notified of the disconnection.
     pub fn disconnect_error(&self) -> Option<String> {
         lock(&self.inner.state).error.clone()
     }
@@ -386,7 +388,7 @@ impl Inner {
         let (pending, session) = {
             let mut st = lock(&self.state);
             if st.error.is_none() {
-                st.error = error;
+                st.error = error.clone();
             }
             st.phase = Phase::Disconnected;
             (std::mem::take(&mut st.pending), st.session.clone())
@@ -396,6 +398,10 @@ impl Inner {
             f(WrapperFunctionBuffer::out_of_band_error(DISCONNECTING));
         }
         if let Some(s) = session.upgrade() {
+            if let Some(e) = error {
+                // The Session's owner learns why the controller went away.
+                s.report_error(crate::Error::msg(e));
+            }
             s.notify_disconnected();
         }
         // Wake waiters only after the Session has been told.
