@@ -2,7 +2,7 @@
 //! implementation (`llvm/ExecutionEngine/Orc/Shared/*.h`).
 //!
 //! The C++ side is `tests/sps_diff/sps_diff.cpp`, compiled here against
-//! `llvm-config-22`. Both sides share a catalogue of 30 SPS types (the type
+//! `llvm-config-22`. Both sides share a catalogue of 49 SPS types (the type
 //! id is the index) and a textual dump format for values.
 //!
 //! 1. Rust generates hand-picked edge cases and random values (fixed
@@ -675,6 +675,28 @@ fn catalogue() -> Vec<Box<dyn Case>> {
         case::<(i32,)>("Tuple<i32>"),
         case::<(ExecutorAddr, FinalizeRequest)>("finalize args"),
         case::<Vec<RemoteAllocGroup>>("Sequence<RemoteAllocGroup>"),
+        // The executor services' argument lists and results.
+        case::<(ExecutorAddr, u64)>("reserve args"),
+        case::<SpsExpected<(ExecutorAddr, String)>>("shared memory reserve result"),
+        case::<(ExecutorAddr, ExecutorAddr, SharedMemoryFinalizeRequest)>(
+            "shared memory initialize args",
+        ),
+        case::<(ExecutorAddr, Vec<ExecutorAddr>)>("deinitialize/release args"),
+        case::<(ExecutorAddr, Vec<Vec<u8>>)>("run_as_main args"),
+        case::<(ExecutorAddr, Vec<u8>, u64)>("dylib open args"),
+        case::<(Vec<PointerWrite>,)>("write pointers args"),
+        case::<(Vec<BufferWrite>,)>("write buffers args"),
+        case::<(Vec<ExecutorAddrRange>,)>("read buffers args"),
+        case::<Vec<Vec<u8>>>("read buffers result (Sequence<Sequence<uint8_t>>)"),
+        case::<Vec<String>>("read strings result"),
+        case::<(ExecutorAddr, i32)>("run_as_int args"),
+        case::<i64>("run_as_main result"),
+        case::<i32>("run_as_int result"),
+        case::<(Vec<UIntWrite<u8>>,)>("write uint8s args"),
+        case::<(Vec<UIntWrite<u16>>,)>("write uint16s args"),
+        case::<(Vec<UIntWrite<u64>>,)>("write uint64s args"),
+        case::<(Vec<ExecutorAddr>,)>("read pointers args"),
+        case::<Vec<ExecutorAddr>>("read pointers result"),
     ]
 }
 
@@ -979,6 +1001,29 @@ fn hand_picked() -> Vec<Record> {
                 .collect::<Vec<_>>(),
         ),
     ];
+
+    // Service calls from spec/sps.md and the traces.
+    v.push(rec(30, (ExecutorAddr(0x5615_2cc0_ec20), 4096u64)));
+    v.push(rec(33, (ExecutorAddr(0x5615_2cc0_ec20), vec![addr])));
+    v.push(rec(
+        34,
+        (
+            ExecutorAddr(0x7f8c_a1a4_e000),
+            vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()],
+        ),
+    ));
+    v.push(rec(
+        35,
+        (addr, b"/nonexistent/libnothing.so".to_vec(), 0u64),
+    ));
+    v.push(rec(41, (addr, -5i32)));
+    v.push(rec(42, 3i64));
+    v.push(rec(43, i32::MIN));
+    v.push(rec(
+        31,
+        SpsExpected::ok((addr, "/orc-shm-1234".to_string())),
+    ));
+    v.push(rec(39, vec![Vec::<u8>::new(), vec![0xff; 3]]));
 
     // Invalid for both: duplicate map keys.
     let dup_map = vec![("k".to_string(), 1u32), ("k".to_string(), 2u32)];

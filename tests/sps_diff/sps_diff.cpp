@@ -192,6 +192,19 @@ template <> struct Codec<Bytes> {
   static V gen(Rng &R) { return genBytes(R); }
 };
 
+struct Bytes8 {}; // SPSSequence<uint8_t> as std::vector<uint8_t>
+template <> struct Codec<Bytes8> {
+  using SPS = SPSSequence<uint8_t>;
+  using V = std::vector<uint8_t>;
+  static void dump(std::string &O, const V &X) {
+    dumpHex(O, reinterpret_cast<const char *>(X.data()), X.size());
+  }
+  static V gen(Rng &R) {
+    auto B = genBytes(R);
+    return V(B.begin(), B.end());
+  }
+};
+
 template <typename K> struct Seq {};
 template <typename K> struct Codec<Seq<K>> {
   using SPS = SPSSequence<typename Codec<K>::SPS>;
@@ -623,7 +636,28 @@ using Catalogue = std::tuple<
     /* 26 */ Seq<SPSError>,
     /* 27 */ Tup<int32_t>,
     /* 28 */ Tup<ExecutorAddr, tpctypes::FinalizeRequest>,
-    /* 29 */ Seq<tpctypes::RemoteAllocGroup>>;
+    /* 29 */ Seq<tpctypes::RemoteAllocGroup>,
+    // Argument lists and results of the executor services' signatures
+    // (OrcRTBridge.h, EPCGenericMemoryAccess.h).
+    /* 30 */ Tup<ExecutorAddr, uint64_t>,
+    /* 31 */ Exp<Tup<ExecutorAddr, SPSString>>,
+    /* 32 */ Tup<ExecutorAddr, ExecutorAddr, tpctypes::SharedMemoryFinalizeRequest>,
+    /* 33 */ Tup<ExecutorAddr, Seq<ExecutorAddr>>,
+    /* 34 */ Tup<ExecutorAddr, Seq<SPSString>>,
+    /* 35 */ Tup<ExecutorAddr, SPSString, uint64_t>,
+    /* 36 */ Tup<Seq<tpctypes::PointerWrite>>,
+    /* 37 */ Tup<Seq<tpctypes::BufferWrite>>,
+    /* 38 */ Tup<Seq<ExecutorAddrRange>>,
+    /* 39 */ Seq<Bytes8>,
+    /* 40 */ Seq<SPSString>,
+    /* 41 */ Tup<ExecutorAddr, int32_t>,
+    /* 42 */ int64_t,
+    /* 43 */ int32_t,
+    /* 44 */ Tup<Seq<tpctypes::UIntWrite<uint8_t>>>,
+    /* 45 */ Tup<Seq<tpctypes::UIntWrite<uint16_t>>>,
+    /* 46 */ Tup<Seq<tpctypes::UIntWrite<uint64_t>>>,
+    /* 47 */ Tup<Seq<ExecutorAddr>>,
+    /* 48 */ Seq<ExecutorAddr>>;
 
 constexpr size_t NumTypes = std::tuple_size_v<Catalogue>;
 
