@@ -1,0 +1,183 @@
+//! SimpleRemoteEPC attached to a real Session, driven by a fake controller
+//! on a socketpair: calls by address with LLVM 22's synchronous ABI,
+//! results out of order, executor→controller calls through the Session,
+//! and detach on EOF / Hangup.
+
+use std::io::{Read, Write};
+use std::os::fd::IntoRawFd;
+use std::os::raw::c_char;
+use std::os::unix::net::UnixStream;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use orc_rt::session::Session;
+use orc_rt::simple_remote_epc::{SimpleRemoteEpcControllerAccess, Transport};
+use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
+
+const RESULT: u64 = 2;
+const CALL: u64 = 3;
+const HANGUP: u64 = 1;
+
+fn frame(opc: u64, seq: u64, tag: u64, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    for x in [32 + payload.len() as u64, opc, seq, tag] {
+        v.extend_from_slice(&x.to_le_bytes());
+    }
+    v.extend_from_slice(payload);
+    v
+}
+
+fn read_frame(s: &mut UnixStream) -> Option<(u64, u64, u64, Vec<u8>)> {
+    let mut h = [0u8; 32];
+    if let Err(e) = s.read_exact(&mut h) {
+        assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
+        return None;
+    }
+    let f = |i: usize| u64::from_le_bytes(h[i * 8..i * 8 + 8].try_into().unwrap());
+    let mut p = vec![0u8; (f(0) - 32) as usize];
+    s.read_exact(&mut p).unwrap();
+    Some((f(1), f(2), f(3), p))
+}
+
+/// Reverses its argument bytes.
+unsafe extern "C" fn reverse_wrapper(
+    data: *const c_char,
+    size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    // SAFETY: the executor lends `size` bytes at `data` for the call.
+    let args = unsafe { std::slice::from_raw_parts(data as *const u8, size) };
+    let mut v = args.to_vec();
+    v.reverse();
+    WrapperFunctionBuffer::from_slice(&v).into_raw()
+}
+
+/// Blocks until the test lets it go, then returns "slow".
+static GATE: Mutex<Option<mpsc::Receiver<()>>> = Mutex::new(None);
+
+unsafe extern "C" fn gated_wrapper(_: *const c_char, _: usize) -> orc_rt_WrapperFunctionBuffer {
+    let rx = GATE.lock().unwrap().take().expect("gate armed");
+    rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    WrapperFunctionBuffer::from_slice(b"slow").into_raw()
+}
+
+/// Returns an out-of-band error (LLVM 22 sends it as an empty Result).
+unsafe extern "C" fn failing_wrapper(_: *const c_char, _: usize) -> orc_rt_WrapperFunctionBuffer {
+    WrapperFunctionBuffer::out_of_band_error("could not deserialize arguments").into_raw()
+}
+
+fn addr(f: unsafe extern "C" fn(*const c_char, usize) -> orc_rt_WrapperFunctionBuffer) -> u64 {
+    f as usize as u64
+}
+
+fn start() -> (
+    Arc<Session>,
+    Arc<SimpleRemoteEpcControllerAccess>,
+    UnixStream,
+) {
+    let (ours, mut theirs) = UnixStream::pair().unwrap();
+    theirs
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let fd = ours.into_raw_fd();
+    // SAFETY: a fresh descriptor handed over to the transport.
+    let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+    let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(4).unwrap()));
+    let ca = SimpleRemoteEpcControllerAccess::new(t, vec![("x".into(), ExecutorAddr(1))]).unwrap();
+    session.attach(ca.clone()).unwrap();
+    let (opc, _, _, _) = read_frame(&mut theirs).unwrap();
+    assert_eq!(opc, 0, "Setup comes first");
+    (session, ca, theirs)
+}
+
+#[test]
+fn calls_by_address_results_out_of_order_and_eof_detaches() {
+    let (session, ca, mut c) = start();
+    let (tx, rx) = mpsc::channel();
+    *GATE.lock().unwrap() = Some(rx);
+    // seqno 7: blocks; seqno 0 and 7-again style reuse: the executor echoes
+    // whatever seqno the controller used.
+    c.write_all(&frame(CALL, 7, addr(gated_wrapper), b""))
+        .unwrap();
+    c.write_all(&frame(CALL, 0, addr(reverse_wrapper), b"abcdefghijkl"))
+        .unwrap();
+    let (opc, seq, tag, p) = read_frame(&mut c).unwrap();
+    assert_eq!(
+        (opc, seq, tag, &p[..]),
+        (RESULT, 0, 0, &b"lkjihgfedcba"[..])
+    );
+    tx.send(()).unwrap();
+    let (opc, seq, _, p) = read_frame(&mut c).unwrap();
+    assert_eq!((opc, seq, &p[..]), (RESULT, 7, &b"slow"[..]));
+    // Out-of-band error: an empty Result.
+    c.write_all(&frame(CALL, 3, addr(failing_wrapper), b"\x01"))
+        .unwrap();
+    let (opc, seq, _, p) = read_frame(&mut c).unwrap();
+    assert_eq!((opc, seq, p.len()), (RESULT, 3, 0));
+    // Address 0 is refused the same way instead of crashing.
+    c.write_all(&frame(CALL, 4, 0, b"")).unwrap();
+    let (opc, seq, _, p) = read_frame(&mut c).unwrap();
+    assert_eq!((opc, seq, p.len()), (RESULT, 4, 0));
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    session.wait_for_detach();
+    assert_eq!(ca.disconnect_error(), None);
+    assert!(read_frame(&mut c).is_none());
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}
+
+#[test]
+fn executor_calls_controller_through_the_session() {
+    let (session, _ca, mut c) = start();
+    let (tx, rx) = mpsc::channel();
+    session.call_controller(
+        ExecutorAddr(0x5000),
+        WrapperFunctionBuffer::from_slice(b"ping"),
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
+    let (opc, seq, tag, p) = read_frame(&mut c).unwrap();
+    assert_eq!((opc, seq, tag, &p[..]), (CALL, 0, 0x5000, &b"ping"[..]));
+    c.write_all(&frame(RESULT, seq, 0, b"pong")).unwrap();
+    let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(r.as_slice().unwrap(), b"pong");
+    // A second call, then Hangup: it fails with "disconnecting".
+    let (tx, rx) = mpsc::channel();
+    session.call_controller(
+        ExecutorAddr(0x5000),
+        WrapperFunctionBuffer::new(),
+        Box::new(move |r| tx.send(r).unwrap()),
+    );
+    let (_, seq, _, _) = read_frame(&mut c).unwrap();
+    assert_eq!(seq, 1);
+    c.write_all(&frame(HANGUP, 0, 0, b"\x00")).unwrap();
+    let r = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        r.out_of_band_error_message().unwrap().to_str().unwrap(),
+        "disconnecting"
+    );
+    session.wait_for_detach();
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}
+
+#[test]
+fn protocol_error_is_reported_and_detaches() {
+    let (session, ca, mut c) = start();
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    session.set_error_reporter(Box::new(move |e| {
+        let _ = tx.lock().unwrap().send(e.to_string());
+    }));
+    c.write_all(&frame(RESULT, 42, 0, b"")).unwrap();
+    session.wait_for_detach();
+    assert_eq!(
+        ca.disconnect_error().as_deref(),
+        Some("No call for sequence number 42")
+    );
+    let reported = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(reported, "No call for sequence number 42");
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}
