@@ -347,6 +347,42 @@ if want c-host; then
   fi
 fi
 
+# -------------------------------------------------------------- clang-repl
+# repl_case <name> <clang-repl args...>: feeds tests/interop/repl-input.txt
+# (several inputs: declarations, printf, a function, a class with a
+# destructor, a thrown and caught exception, a global with a destructor).
+# clang-repl's own blank prompt line interleaves with the executor's output
+# at a varying place, so blank lines are dropped before comparing.
+repl_one() {
+  local tag=$1 exe=$2
+  shift 2
+  ( (timeout 120 clang-repl-22 --oop-executor="$exe" --orc-runtime="$RT" "$@" \
+      <"$SRC/repl-input.txt"
+     echo $? >"$W/$tag.rc") 2>&1 1>&3 | timeout 150 cat >"$W/$tag.err"
+  ) 3>&1 | timeout 150 cat | grep -v '^$' >"$W/$tag.out"
+  echo "-" >"$W/$tag.time"
+}
+repl_case() {
+  local name=$1
+  shift
+  want "$name" || return 0
+  if ! command -v clang-repl-22 >/dev/null 2>&1; then
+    skip "$name" "clang-repl-22 not installed"
+    return 0
+  fi
+  repl_one ours "$OURS" "$@"
+  repl_one ref "$REF" "$@"
+  if ! grep -q "dtor global" "$W/ours.out"; then
+    fail "$name" "the session did not run to the end"
+    sed 's/^/  | /' "$W/ours.out"
+    sed 's/^/  ! /' "$W/ours.err"
+    return
+  fi
+  compare "$name" yes
+}
+repl_case clang-repl
+repl_case clang-repl-shared-memory --use-shared-memory
+
 # ------------------------------------------------------------------ summary
 echo "$PASS passed, $FAIL failed${SKIP:+, $SKIP skipped}"
 if [ $FAIL -ne 0 ]; then
