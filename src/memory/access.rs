@@ -112,6 +112,14 @@ pub fn write_buffers(writes: &[BufferWrite]) -> Result<(), AccessError> {
     Ok(())
 }
 
+/// Copies each borrowed buffer in order.
+pub fn write_buffer_refs(writes: &[(ExecutorAddr, &[u8])]) -> Result<(), AccessError> {
+    for (addr, buf) in writes {
+        write_at(addr.0, buf)?;
+    }
+    Ok(())
+}
+
 /// Reads one `T` at each address.
 pub fn read_uints<T: AccessScalar>(addrs: &[ExecutorAddr]) -> Result<Vec<T>, AccessError> {
     let mut out = Vec::with_capacity(addrs.len());

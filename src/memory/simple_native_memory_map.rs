@@ -13,9 +13,29 @@ use std::sync::Mutex;
 use super::actions::{run_dealloc_actions, run_finalize_actions};
 use super::{final_prot, to_crate_error, ErrorList, MemoryError};
 use crate::service::{OnCompleteFn, Service};
-use crate::sps::orc_types::{FinalizeRequest, WrapperFunctionCall};
+use crate::sps::orc_types::{
+    AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, WrapperFunctionCall,
+};
 use crate::sys::mmap;
 use crate::ExecutorAddr;
+
+/// One segment of an `initialize` request, with borrowed content.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRef<'a> {
+    /// Final protections.
+    pub rag: RemoteAllocGroup,
+    /// Target address.
+    pub addr: ExecutorAddr,
+    /// Segment size (content plus zero fill).
+    pub size: u64,
+    /// Initial content.
+    pub content: &'a [u8],
+}
+
+struct BorrowedRequest<'s, 'a> {
+    segments: &'s [SegmentRef<'a>],
+    actions: Vec<AllocActionCallPair>,
+}
 
 struct Region {
     /// Region size in bytes (page-rounded end minus start).
@@ -25,6 +45,9 @@ struct Region {
 
 struct Slab {
     size: u64,
+    /// A reset to read+write failed somewhere in the slab: initialize must
+    /// make segments writable explicitly before copying.
+    needs_rw_reset: bool,
     /// Initialized regions by start address.
     regions: BTreeMap<u64, Region>,
 }
@@ -90,6 +113,7 @@ impl SimpleNativeMemoryMap {
             base,
             Slab {
                 size: len,
+                needs_rw_reset: false,
                 regions: BTreeMap::new(),
             },
         );
@@ -101,7 +125,28 @@ impl SimpleNativeMemoryMap {
     /// Returns the lowest segment address, the key for
     /// [`SimpleNativeMemoryMap::deinitialize`].
     pub fn initialize(&self, req: FinalizeRequest) -> Result<ExecutorAddr, MemoryError> {
+        let segments: Vec<SegmentRef<'_>> = req
+            .segments
+            .iter()
+            .map(|s| SegmentRef {
+                rag: s.rag,
+                addr: s.addr,
+                size: s.size,
+                content: &s.content,
+            })
+            .collect();
+        self.initialize_segments(&segments, req.actions)
+    }
+
+    /// [`SimpleNativeMemoryMap::initialize`] with borrowed segment content
+    /// (decoded in place from the argument bytes, without a copy).
+    pub fn initialize_segments(
+        &self,
+        segments: &[SegmentRef<'_>],
+        actions: Vec<AllocActionCallPair>,
+    ) -> Result<ExecutorAddr, MemoryError> {
         const CTX: &str = "In initialize";
+        let req = BorrowedRequest { segments, actions };
         if req.segments.is_empty() {
             return Err(if req.actions.is_empty() {
                 MemoryError::EmptyRequest
@@ -114,7 +159,7 @@ impl SimpleNativeMemoryMap {
         let mut start = u64::MAX;
         let mut end = 0u64;
         let mut plan = Vec::with_capacity(req.segments.len());
-        for seg in &req.segments {
+        for seg in req.segments {
             let addr = seg.addr.0;
             let content = seg.content.len() as u64;
             if content > seg.size {
@@ -162,22 +207,35 @@ impl SimpleNativeMemoryMap {
             // cannot unmap the slab under us.
             let mut done: Vec<(u64, u64)> = Vec::new();
             let mut failure = None;
+            // Memory outside initialized regions is read+write (reserve maps
+            // it so, and every path that ends a region resets it), so the
+            // extra mprotect to RW is only needed after a failed reset.
+            let needs_rw = slab.needs_rw_reset;
             for (seg, &(addr, len, prot)) in req.segments.iter().zip(&plan) {
                 if len == 0 {
                     continue;
                 }
-                // SAFETY: [addr, addr+len) lies inside a slab this manager
-                // mapped for JIT'd code (checked above).
-                let r = unsafe { mmap::protect(addr, len, mmap::read_write()) }.and_then(|()| {
-                    // SAFETY: as above; the range is now writable and the
-                    // content (a Vec) cannot overlap our mapping.
+                let make_rw = || {
+                    if needs_rw {
+                        // SAFETY: [addr, addr+len) lies inside a slab this
+                        // manager mapped for JIT'd code (checked above).
+                        unsafe { mmap::protect(addr, len, mmap::read_write()) }
+                    } else {
+                        Ok(())
+                    }
+                };
+                let r = make_rw().and_then(|()| {
+                    // SAFETY: as above; the range is writable.
                     unsafe {
                         mmap::copy_and_zero_fill(
                             addr,
-                            &seg.content,
+                            seg.content,
                             (seg.size - seg.content.len() as u64) as usize,
                         )
                     };
+                    if prot == mmap::read_write() {
+                        return Ok(());
+                    }
                     // SAFETY: as above.
                     unsafe { mmap::protect(addr, len, prot) }
                 });
@@ -196,7 +254,9 @@ impl SimpleNativeMemoryMap {
                 }
             }
             if let Some(e) = failure {
-                reset_to_rw(&done);
+                if !reset_to_rw(&done) {
+                    slab.needs_rw_reset = true;
+                }
                 return Err(e);
             }
             slab.regions.insert(
@@ -236,7 +296,9 @@ impl SimpleNativeMemoryMap {
                 if let Some((_, slab)) = st.slab_for_range(start, end.max(start + 1)) {
                     slab.regions.remove(&start);
                     let ranges: Vec<_> = plan.iter().map(|&(a, l, _)| (a, l)).collect();
-                    reset_to_rw(&ranges);
+                    if !reset_to_rw(&ranges) {
+                        slab.needs_rw_reset = true;
+                    }
                 }
                 Err(MemoryError::Action(e))
             }
@@ -275,8 +337,12 @@ impl SimpleNativeMemoryMap {
                 run_dealloc_actions(region.dealloc_actions).map_err(MemoryError::Action),
             );
             let mut st = self.lock();
-            if region.size > 0 && st.slab_for_range(k, k + region.size).is_some() {
-                reset_to_rw(&[(k, region.size)]);
+            if region.size > 0 {
+                if let Some((_, slab)) = st.slab_for_range(k, k + region.size) {
+                    if !reset_to_rw(&[(k, region.size)]) {
+                        slab.needs_rw_reset = true;
+                    }
+                }
             }
         }
         errs.finish()
@@ -358,14 +424,16 @@ fn check_overlap(slab: &Slab, start: u64, end: u64) -> Result<(), MemoryError> {
 }
 
 /// Makes ranges read+write (not executable) again after a failed or
-/// undone initialization.
-fn reset_to_rw(ranges: &[(u64, u64)]) {
+/// undone initialization; false if an `mprotect` failed.
+fn reset_to_rw(ranges: &[(u64, u64)]) -> bool {
+    let mut ok = true;
     for &(addr, len) in ranges {
         if len > 0 {
             // SAFETY: callers pass ranges inside a live slab of ours.
-            let _ = unsafe { mmap::protect(addr, len, mmap::read_write()) };
+            ok &= unsafe { mmap::protect(addr, len, mmap::read_write()) }.is_ok();
         }
     }
+    ok
 }
 
 impl Service for SimpleNativeMemoryMap {

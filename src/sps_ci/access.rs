@@ -3,7 +3,8 @@
 //! return `SPSEmpty`; a failed access gives an out-of-band error.
 
 use crate::memory::access;
-use crate::sps::orc_types::{BufferWrite, PointerWrite, UIntWrite};
+use crate::sps::orc_types::{PointerWrite, UIntWrite};
+use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsInputBuffer};
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
@@ -93,10 +94,28 @@ sync_wrapper! {
         |(ws,)| access::write_pointers(&ws).map_err(|e| e.to_string());
 }
 
+/// Decodes `SPSSequence<SPSMemoryAccessBufferWrite>` borrowing each
+/// buffer from `bytes` (bulk writes are copied once, to their target).
+pub fn decode_buffer_writes(bytes: &[u8]) -> Result<Vec<(ExecutorAddr, &[u8])>, SpsError> {
+    let mut input = SpsInputBuffer::new(bytes);
+    // address + buffer length.
+    let n = input.read_count(8 + 8)?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let addr = ExecutorAddr::deserialize(&mut input)?;
+        let buf = SpsBytes::deserialize_borrowed(&mut input)?.0;
+        out.push((addr, buf));
+    }
+    if !input.is_empty() {
+        return Err(SpsError::TrailingBytes(input.remaining()));
+    }
+    Ok(out)
+}
+
 sync_wrapper! {
     /// `SPSEmpty (SPSSequence<SPSMemoryAccessBufferWrite>)`.
-    pub fn write_buffers_wrapper((Vec<BufferWrite>,)) -> () =?
-        |(ws,)| access::write_buffers(&ws).map_err(|e| e.to_string());
+    pub fn write_buffers_wrapper(decode decode_buffer_writes) -> () =?
+        |ws| access::write_buffer_refs(&ws).map_err(|e| e.to_string());
 }
 
 sync_wrapper! {

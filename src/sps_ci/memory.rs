@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use super::InstanceRegistry;
+use crate::memory::simple_native_memory_map::SegmentRef;
 use crate::memory::SimpleNativeMemoryMap;
-use crate::sps::orc_types::FinalizeRequest;
-use crate::sps::{SpsExpected, SpsResult};
+use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
+use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult};
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
 
@@ -40,9 +41,10 @@ sync_wrapper! {
 
 sync_wrapper! {
     /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSFinalizeRequest)`.
-    pub fn initialize_wrapper((ExecutorAddr, FinalizeRequest)) -> SpsExpected<ExecutorAddr> =
-        |(instance, req)| SpsExpected(get(instance, "initialize")
-            .and_then(|m| m.initialize(req).map_err(|e| e.to_string())));
+    /// Segment content is copied straight from the argument bytes.
+    pub fn initialize_wrapper(decode decode_initialize_args) -> SpsExpected<ExecutorAddr> =
+        |(instance, segments, actions)| SpsExpected(get(instance, "initialize")
+            .and_then(|m| m.initialize_segments(&segments, actions).map_err(|e| e.to_string())));
 }
 
 sync_wrapper! {
@@ -57,4 +59,33 @@ sync_wrapper! {
     pub fn release_wrapper((ExecutorAddr, Vec<ExecutorAddr>)) -> SpsResult =
         |(instance, bases)| get(instance, "release")
             .and_then(|m| m.release(&bases).map_err(|e| e.to_string()));
+}
+
+/// Decodes `(SPSExecutorAddr instance, SPSFinalizeRequest)` borrowing each
+/// segment's content from `bytes` (the bulk of an `initialize` call).
+pub fn decode_initialize_args(
+    bytes: &[u8],
+) -> Result<(ExecutorAddr, Vec<SegmentRef<'_>>, Vec<AllocActionCallPair>), SpsError> {
+    let mut input = SpsInputBuffer::new(bytes);
+    let instance = ExecutorAddr::deserialize(&mut input)?;
+    // rag + addr + size + content length.
+    let n = input.read_count(1 + 8 + 8 + 8)?;
+    let mut segments = Vec::with_capacity(n);
+    for _ in 0..n {
+        let rag = RemoteAllocGroup::deserialize(&mut input)?;
+        let addr = ExecutorAddr::deserialize(&mut input)?;
+        let size = u64::deserialize(&mut input)?;
+        let content = SpsBytes::deserialize_borrowed(&mut input)?.0;
+        segments.push(SegmentRef {
+            rag,
+            addr,
+            size,
+            content,
+        });
+    }
+    let actions = Vec::<AllocActionCallPair>::deserialize(&mut input)?;
+    if !input.is_empty() {
+        return Err(SpsError::TrailingBytes(input.remaining()));
+    }
+    Ok((instance, segments, actions))
 }

@@ -145,14 +145,17 @@ pub unsafe fn unmap(addr: u64, len: u64) -> io::Result<()> {
 
 /// Copies `content` to `addr` and zero-fills the following `fill` bytes.
 ///
+/// `content` may overlap the destination (it is moved, as by `memmove`).
+///
 /// # Safety
 /// `[addr, addr + content.len() + fill)` must be writable memory this
-/// process mapped for JIT'd code, not overlapping `content`.
+/// process mapped for JIT'd code.
 pub unsafe fn copy_and_zero_fill(addr: u64, content: &[u8], fill: usize) {
     let dst = addr as *mut u8;
-    // SAFETY: caller promise: the destination is writable and disjoint.
+    // SAFETY: caller promise: the destination is writable; `copy` allows
+    // overlap.
     unsafe {
-        ptr::copy_nonoverlapping(content.as_ptr(), dst, content.len());
+        ptr::copy(content.as_ptr(), dst, content.len());
         ptr::write_bytes(dst.add(content.len()), 0, fill);
     }
 }

@@ -70,6 +70,62 @@ where
     }
 }
 
+/// Like [`handle_sync`] with a custom decoder, for arguments decoded in
+/// place (borrowing bulk bytes from the argument buffer instead of copying
+/// them).
+pub fn handle_sync_with<'a, A, R, D, F>(
+    name: &str,
+    args: Option<&'a [u8]>,
+    decode: D,
+    handler: F,
+) -> WrapperFunctionBuffer
+where
+    R: SpsSerialize,
+    D: FnOnce(&'a [u8]) -> Result<A, crate::sps::SpsError>,
+    F: FnOnce(A) -> R,
+{
+    let Some(bytes) = args else {
+        return WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: NULL argument data with a non-zero size"
+        ));
+    };
+    match decode(bytes) {
+        Ok(a) => serialize_to_buffer(&handler(a)),
+        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: could not deserialize arguments: {e}"
+        )),
+    }
+}
+
+/// [`handle_sync_with`] for a handler returning `Result<R, String>`: `Err`
+/// becomes an out-of-band error.
+pub fn handle_sync_with_fallible<'a, A, R, D, F>(
+    name: &str,
+    args: Option<&'a [u8]>,
+    decode: D,
+    handler: F,
+) -> WrapperFunctionBuffer
+where
+    R: SpsSerialize,
+    D: FnOnce(&'a [u8]) -> Result<A, crate::sps::SpsError>,
+    F: FnOnce(A) -> Result<R, String>,
+{
+    let Some(bytes) = args else {
+        return WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: NULL argument data with a non-zero size"
+        ));
+    };
+    match decode(bytes) {
+        Ok(a) => match handler(a) {
+            Ok(r) => serialize_to_buffer(&r),
+            Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!("{name}: {e}")),
+        },
+        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: could not deserialize arguments: {e}"
+        )),
+    }
+}
+
 /// Like [`handle_sync`] for handlers whose result type has no error case
 /// (e.g. `SPSEmpty`, `int64`): `Err(msg)` becomes an out-of-band error.
 pub fn handle_sync_fallible<A, R, F>(
@@ -113,9 +169,44 @@ where
 /// }
 /// ```
 ///
+/// With `(decode path::to::fn)` instead of an argument type, arguments are
+/// decoded by that function ([`handle_sync_with`]).
+///
 /// With `=?` instead of `=`, the handler returns `Result<$ret, String>` and
 /// `Err` becomes an out-of-band error ([`handle_sync_fallible`]).
 macro_rules! sync_wrapper {
+    ($(#[$m:meta])* $vis:vis fn $name:ident(decode $dec:path) -> $ret:ty =? $handler:expr;) => {
+        $crate::wrapper_function::sync_abi::sync_wrapper!(@dec $(#[$m])* $vis fn $name, handle_sync_with_fallible, $dec, $ret, $handler);
+    };
+    ($(#[$m:meta])* $vis:vis fn $name:ident(decode $dec:path) -> $ret:ty = $handler:expr;) => {
+        $crate::wrapper_function::sync_abi::sync_wrapper!(@dec $(#[$m])* $vis fn $name, handle_sync_with, $dec, $ret, $handler);
+    };
+    (@dec $(#[$m:meta])* $vis:vis fn $name:ident, $how:ident, $dec:path, $ret:ty, $handler:expr) => {
+        $(#[$m])*
+        ///
+        /// LLVM 22 synchronous wrapper ABI: arguments lent for the call, the
+        /// caller owns the returned buffer. Undecodable arguments give an
+        /// out-of-band error.
+        ///
+        /// # Safety
+        /// `arg_data` is NULL or points at `arg_size` readable bytes.
+        $vis unsafe extern "C" fn $name(
+            arg_data: *const ::std::os::raw::c_char,
+            arg_size: usize,
+        ) -> $crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
+            $crate::ffi::panic::ffi_boundary!("sync_abi wrapper", {
+                // SAFETY: the caller's promise under LLVM 22's ABI.
+                let args = unsafe { $crate::wrapper_function::sync_abi::arg_bytes(arg_data, arg_size) };
+                $crate::wrapper_function::sync_abi::$how::<_, $ret, _, _>(
+                    stringify!($name),
+                    args,
+                    $dec,
+                    $handler,
+                )
+                .into_raw()
+            })
+        }
+    };
     ($(#[$m:meta])* $vis:vis fn $name:ident($args:ty) -> $ret:ty =? $handler:expr;) => {
         $crate::wrapper_function::sync_abi::sync_wrapper!(@def $(#[$m])* $vis fn $name, handle_sync_fallible, $args, $ret, $handler);
     };
