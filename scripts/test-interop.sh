@@ -383,6 +383,53 @@ repl_case() {
 repl_case clang-repl
 repl_case clang-repl-shared-memory --use-shared-memory
 
+# --------------------------------------------------------------------- gdb
+# Last: gdb runs the executor (a wrapper script is the -oop-executor), sets
+# a pending breakpoint on a JIT'd function, and must stop there by name
+# once --debugger-support has registered the debug object through the
+# executor's __jit_debug_descriptor / __jit_debug_register_code.
+gdb_one() {
+  local tag=$1 exe=$2
+  cat >"$W/gdb-$tag.sh" <<GDBEOF
+#!/bin/sh
+exec gdb -q -batch -nx -ex "set breakpoint pending on" -ex "break jit_target_function" \\
+  -ex run -ex bt -ex "print x" -ex continue --args "$exe" "\$@" >"$W/gdb-$tag.log" 2>&1
+GDBEOF
+  chmod +x "$W/gdb-$tag.sh"
+  run_one "$tag" "$W/gdb-$tag.sh" 120 --debugger-support gdb_target.o
+  # gdb's log is complete once gdb has exited.
+  local i
+  for i in $(seq 100); do
+    grep -q "exited normally\|exited with code\|Kill the program" "$W/gdb-$tag.log" 2>/dev/null && break
+    sleep 0.1
+  done
+}
+gdb_check() { # gdb_check <tag>: the breakpoint was hit by name, with args
+  grep -q "Breakpoint 1, jit_target_function (x=14) at .*gdb_target.c" "$W/gdb-$1.log" &&
+    grep -q "in main () at .*gdb_target.c" "$W/gdb-$1.log" &&
+    grep -q '^\$1 = 14' "$W/gdb-$1.log"
+}
+if want gdb; then
+  if ! command -v gdb >/dev/null 2>&1; then
+    skip gdb "gdb is not installed"
+  elif ! gdb -q -batch -nx -ex run --args /bin/true >/dev/null 2>&1; then
+    skip gdb "gdb cannot run programs here (ptrace not permitted?)"
+  elif ! compile gdb_target.o "$SRC/gdb_target.c" -g -O0; then
+    fail gdb "could not compile gdb_target.c"
+  else
+    gdb_one ours "$OURS"
+    gdb_one ref "$REF"
+    if ! gdb_check ref; then
+      skip gdb "gdb does not see JIT'd code with the reference executor either"
+    elif gdb_check ours && cmp -s "$W/ours.out" "$W/ref.out"; then
+      pass gdb "breakpoint on JIT'd jit_target_function hit by name, backtrace into main"
+    else
+      fail gdb "gdb did not stop in jit_target_function"
+      grep -v '^\[New\|^\[Thread\|exited\]' "$W/gdb-ours.log" | head -20 | sed 's/^/  ! /'
+    fi
+  fi
+fi
+
 # ------------------------------------------------------------------ summary
 echo "$PASS passed, $FAIL failed${SKIP:+, $SKIP skipped}"
 if [ $FAIL -ne 0 ]; then
