@@ -228,7 +228,11 @@ pub fn register(range: ExecutorAddrRange, auto_register: bool) -> Result<(), Gdb
         d.action_flag = JIT_REGISTER_FN;
     }
     if auto_register {
+        // Still under the lock, on purpose: a debugger stopped in the hook
+        // reads `relevant_entry`, which another registration must not
+        // replace first. The hook is an empty function (a breakpoint site).
         (iface.register)();
     }
+    drop(guard);
     Ok(())
 }
