@@ -89,3 +89,66 @@ pub fn decode_initialize_args(
     }
     Ok((instance, segments, actions))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sps::orc_types::{FinalizeRequest, SegFinalizeRequest, WrapperFunctionCall};
+    use crate::sps::{deserialize_all, serialize_to_vec};
+
+    #[test]
+    fn borrowed_initialize_decoder_matches_the_owned_one() {
+        let req = FinalizeRequest {
+            segments: vec![
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, false, true, false),
+                    addr: ExecutorAddr(0x1000),
+                    size: 0x1000,
+                    content: vec![1, 2, 3],
+                },
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, true, false, false),
+                    addr: ExecutorAddr(0x2000),
+                    size: 0x10,
+                    content: vec![],
+                },
+            ],
+            actions: vec![AllocActionCallPair {
+                finalize: WrapperFunctionCall {
+                    fn_addr: ExecutorAddr(0x55),
+                    args: vec![9, 9],
+                },
+                dealloc: WrapperFunctionCall::default(),
+            }],
+        };
+        let bytes = serialize_to_vec(&(ExecutorAddr(7), &req));
+        let (inst, segs, actions) = decode_initialize_args(&bytes).unwrap();
+        let (inst2, owned): (ExecutorAddr, FinalizeRequest) = deserialize_all(&bytes).unwrap();
+        assert_eq!(inst, inst2);
+        assert_eq!(actions, owned.actions);
+        assert_eq!(segs.len(), owned.segments.len());
+        for (b, o) in segs.iter().zip(&owned.segments) {
+            assert_eq!(
+                (b.rag, b.addr, b.size, b.content),
+                (o.rag, o.addr, o.size, &o.content[..])
+            );
+        }
+        // Every truncation fails, and so does a trailing byte.
+        for n in 0..bytes.len() {
+            assert!(decode_initialize_args(&bytes[..n]).is_err());
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            decode_initialize_args(&longer).unwrap_err(),
+            SpsError::TrailingBytes(1)
+        );
+        // A huge segment count is refused before allocating.
+        let mut huge = ExecutorAddr(7).0.to_le_bytes().to_vec();
+        huge.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            decode_initialize_args(&huge),
+            Err(SpsError::LengthTooLarge { .. })
+        ));
+    }
+}
