@@ -194,3 +194,35 @@ fn hostile_arguments_never_crash() {
     let r: SpsResult = call(mm::release_wrapper, &(mem, vec![base]));
     assert_eq!(r, Ok(()));
 }
+
+#[test]
+fn release_during_a_large_initialize_waits_or_refuses() {
+    let s = BootstrapServices::create();
+    let inst = instance_of(&s, mm::INSTANCE_NAME);
+    const SIZE: u64 = 32 << 20;
+    for round in 0..4u64 {
+        let r: SpsExpected<ExecutorAddr> = call(mm::reserve_wrapper, &(inst, SIZE));
+        let base = r.0.unwrap();
+        let req = FinalizeRequest {
+            segments: vec![SegFinalizeRequest {
+                rag: RemoteAllocGroup::new(true, false, false, false),
+                addr: base,
+                size: SIZE,
+                content: vec![0xa5; SIZE as usize],
+            }],
+            actions: vec![],
+        };
+        let init = std::thread::spawn(move || {
+            let r: SpsExpected<ExecutorAddr> = call(mm::initialize_wrapper, &(inst, &req));
+            r.0
+        });
+        std::thread::sleep(std::time::Duration::from_micros(200 * round));
+        let rel: SpsResult = call(mm::release_wrapper, &(inst, vec![base]));
+        assert_eq!(rel, Ok(()));
+        match init.join().unwrap() {
+            Ok(key) => assert_eq!(key, base),
+            Err(e) => assert!(e.contains("not part of any reserved"), "{e}"),
+        }
+    }
+    assert!(s.memory.reservations().is_empty());
+}

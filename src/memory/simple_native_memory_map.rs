@@ -8,7 +8,7 @@
 //! shutdown, which is how JIT'd static destructors run.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
 use super::{final_prot, to_crate_error, ErrorList, MemoryError};
@@ -45,6 +45,8 @@ struct Region {
 
 struct Slab {
     size: u64,
+    /// Initializations copying into the slab right now (without the lock).
+    busy: usize,
     /// A reset to read+write failed somewhere in the slab: initialize must
     /// make segments writable explicitly before copying.
     needs_rw_reset: bool,
@@ -71,6 +73,8 @@ impl State {
 #[derive(Default)]
 pub struct SimpleNativeMemoryMap {
     state: Mutex<State>,
+    /// Signalled when a slab's `busy` count drops.
+    idle: Condvar,
 }
 
 impl SimpleNativeMemoryMap {
@@ -113,6 +117,7 @@ impl SimpleNativeMemoryMap {
             base,
             Slab {
                 size: len,
+                busy: 0,
                 needs_rw_reset: false,
                 regions: BTreeMap::new(),
             },
@@ -190,12 +195,15 @@ impl SimpleNativeMemoryMap {
             end = start;
         }
 
-        {
+        // Claim the region under the lock, then fill it without the lock
+        // (copies can be large); the slab's `busy` count keeps `release`
+        // from unmapping it meanwhile.
+        let (base, needs_rw) = {
             let mut st = self.lock();
             if st.shut_down {
                 return Err(MemoryError::ShutDown(CTX));
             }
-            let (_, slab) = st.slab_for_range(start, end.max(start + 1)).ok_or(
+            let (base, slab) = st.slab_for_range(start, end.max(start + 1)).ok_or(
                 MemoryError::RangeNotReserved {
                     context: CTX,
                     start,
@@ -203,62 +211,6 @@ impl SimpleNativeMemoryMap {
                 },
             )?;
             check_overlap(slab, start, end)?;
-            // Fill and protect under the lock so a concurrent release
-            // cannot unmap the slab under us.
-            let mut done: Vec<(u64, u64)> = Vec::new();
-            let mut failure = None;
-            // Memory outside initialized regions is read+write (reserve maps
-            // it so, and every path that ends a region resets it), so the
-            // extra mprotect to RW is only needed after a failed reset.
-            let needs_rw = slab.needs_rw_reset;
-            for (seg, &(addr, len, prot)) in req.segments.iter().zip(&plan) {
-                if len == 0 {
-                    continue;
-                }
-                let make_rw = || {
-                    if needs_rw {
-                        // SAFETY: [addr, addr+len) lies inside a slab this
-                        // manager mapped for JIT'd code (checked above).
-                        unsafe { mmap::protect(addr, len, mmap::read_write()) }
-                    } else {
-                        Ok(())
-                    }
-                };
-                let r = make_rw().and_then(|()| {
-                    // SAFETY: as above; the range is writable.
-                    unsafe {
-                        mmap::copy_and_zero_fill(
-                            addr,
-                            seg.content,
-                            (seg.size - seg.content.len() as u64) as usize,
-                        )
-                    };
-                    if prot == mmap::read_write() {
-                        return Ok(());
-                    }
-                    // SAFETY: as above.
-                    unsafe { mmap::protect(addr, len, prot) }
-                });
-                done.push((addr, len));
-                if let Err(source) = r {
-                    failure = Some(MemoryError::Os {
-                        context: format!(
-                            "{CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"
-                        ),
-                        source,
-                    });
-                    break;
-                }
-                if prot.exec {
-                    mmap::invalidate_instruction_cache(addr, len);
-                }
-            }
-            if let Some(e) = failure {
-                if !reset_to_rw(&done) {
-                    slab.needs_rw_reset = true;
-                }
-                return Err(e);
-            }
             slab.regions.insert(
                 start,
                 Region {
@@ -266,6 +218,71 @@ impl SimpleNativeMemoryMap {
                     dealloc_actions: Vec::new(),
                 },
             );
+            slab.busy += 1;
+            // Memory outside initialized regions is read+write (reserve maps
+            // it so, and every path that ends a region resets it), so the
+            // extra mprotect to RW is only needed after a failed reset.
+            (base, slab.needs_rw_reset)
+        };
+
+        let mut done: Vec<(u64, u64)> = Vec::new();
+        let mut failure = None;
+        for (seg, &(addr, len, prot)) in req.segments.iter().zip(&plan) {
+            if len == 0 {
+                continue;
+            }
+            let make_rw = || {
+                if needs_rw {
+                    // SAFETY: [addr, addr+len) lies inside a slab this
+                    // manager mapped for JIT'd code (checked above), kept
+                    // mapped by its busy count.
+                    unsafe { mmap::protect(addr, len, mmap::read_write()) }
+                } else {
+                    Ok(())
+                }
+            };
+            let r = make_rw().and_then(|()| {
+                // SAFETY: as above; the range is writable.
+                unsafe {
+                    mmap::copy_and_zero_fill(
+                        addr,
+                        seg.content,
+                        (seg.size - seg.content.len() as u64) as usize,
+                    )
+                };
+                if prot == mmap::read_write() {
+                    return Ok(());
+                }
+                // SAFETY: as above.
+                unsafe { mmap::protect(addr, len, prot) }
+            });
+            done.push((addr, len));
+            if let Err(source) = r {
+                failure = Some(MemoryError::Os {
+                    context: format!("{CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"),
+                    source,
+                });
+                break;
+            }
+            if prot.exec {
+                mmap::invalidate_instruction_cache(addr, len);
+            }
+        }
+        {
+            let mut st = self.lock();
+            if let Some(slab) = st.slabs.get_mut(&base) {
+                slab.busy -= 1;
+                if failure.is_some() {
+                    slab.regions.remove(&start);
+                    if !reset_to_rw(&done) {
+                        slab.needs_rw_reset = true;
+                    }
+                }
+            }
+        }
+        self.idle.notify_all();
+        if let Some(e) = failure {
+            return Err(e);
         }
 
         match run_finalize_actions(req.actions) {
@@ -355,7 +372,15 @@ impl SimpleNativeMemoryMap {
         let mut errs = ErrorList::default();
         for base in bases.iter().rev() {
             let b = base.0;
-            let Some(slab) = self.lock().slabs.remove(&b) else {
+            let removed = {
+                let mut st = self.lock();
+                // Wait for initializations still copying into this slab.
+                while st.slabs.get(&b).is_some_and(|s| s.busy > 0) {
+                    st = self.idle.wait(st).unwrap_or_else(|p| p.into_inner());
+                }
+                st.slabs.remove(&b)
+            };
+            let Some(slab) = removed else {
                 errs.push(MemoryError::ReleaseUnknown(b));
                 continue;
             };
