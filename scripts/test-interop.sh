@@ -13,6 +13,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 SRC=$ROOT/tests/interop
 FILTERS=("$@")
 
@@ -27,7 +28,7 @@ RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
 
 if [ -z "${ORC_RT_EXECUTOR:-}" ]; then
   (cd "$ROOT" && cargo build --quiet) || { echo "FAIL: cargo build"; exit 1; }
-  OURS=$ROOT/target/debug/orc-rt-executor
+  OURS=$TARGET_DIR/debug/orc-rt-executor
 else
   OURS=$ORC_RT_EXECUTOR
 fi
@@ -161,6 +162,7 @@ compile libc_libm.o "$SRC/libc_libm.c" || exit 1
 compile eh.o "$SRC/eh.cpp" || exit 1
 compile cxx_runtime.o "$SRC/cxx_runtime.cpp" -fPIC || exit 1
 compile pthreads.o "$SRC/pthreads.c" || exit 1
+compile thread_local.o "$SRC/thread_local.cpp" -fPIC || exit 1
 
 # ------------------------------------------------------------------ basics
 jitlink_case hello yes 60 hello.o
@@ -179,6 +181,7 @@ jitlink_case missing-symbol no 60 multi_main.o multi_a.o
 jitlink_case cxx-eh-no-runtime yes 60 eh.o
 jitlink_case cxx-eh-orc-runtime yes 60 -orc-runtime="$RT" eh.o
 jitlink_case cxx-runtime-features yes 60 -orc-runtime="$RT" cxx_runtime.o
+jitlink_case cxx-thread-local yes 60 -orc-runtime="$RT" thread_local.o
 
 # ------------------------------------------------------- memory managers
 for m in generic simple-remote shared; do
@@ -303,8 +306,7 @@ cli_case cli-test-jitloadergdb-bad test-jitloadergdb foo
 # variants, EOF, malformed frames, stray Results, seqno reuse, OOB errors,
 # memory access. Compared: exit status, stderr, and each Result's seqno,
 # tag and size (payloads hold addresses).
-PROBE=/work/shared/spec/traces/probe.py
-[ -f "$PROBE" ] || PROBE=$ROOT/tests/interop/probe.py
+PROBE=$ROOT/tests/interop/probe.py  # copy of the spec's traces/probe.py
 if want probes; then
   if [ -f "$PROBE" ]; then
     EPC_PROBE_EXECUTOR=$OURS timeout 300 python3 "$PROBE" >"$W/probes-ours.txt" 2>&1
@@ -330,9 +332,9 @@ fi
 # executor behind a wrapper script.
 if want c-host; then
   mkdir -p "$W/lib"
-  ln -sfn "$ROOT/target/debug/liborc_rt.so" "$W/lib/liborc_rt.so.0"
+  ln -sfn "$TARGET_DIR/debug/liborc_rt.so" "$W/lib/liborc_rt.so.0"
   if cc -std=c99 -Wall -Wextra -Werror -pedantic -I"$ROOT/include" \
-      "$ROOT/examples/executor_host.c" -L"$ROOT/target/debug" -lorc_rt \
+      "$ROOT/examples/executor_host.c" -L"$TARGET_DIR/debug" -lorc_rt \
       -Wl,-rpath,"$W/lib" -o "$W/executor_host" 2>"$W/cc.err"; then
     SAVED_OURS=$OURS
     OURS=$W/executor_host
