@@ -134,6 +134,21 @@ fn setup_announces_triple_page_size_and_symbols() {
 }
 
 #[test]
+fn setup_bytes_start_like_the_reference() {
+    // hello.txt: triple (length 19), page size 4096, empty bootstrap map,
+    // then the symbol count.
+    let mut f = Fake::start();
+    let (_, _, _, payload) = f.read_frame().unwrap();
+    let mut want = Vec::new();
+    want.extend_from_slice(&19u64.to_le_bytes());
+    want.extend_from_slice(b"x86_64-pc-linux-gnu");
+    want.extend_from_slice(&4096u64.to_le_bytes());
+    want.extend_from_slice(&0u64.to_le_bytes());
+    want.extend_from_slice(&4u64.to_le_bytes());
+    assert_eq!(&payload[..want.len()], &want[..]);
+}
+
+#[test]
 fn duplicate_bootstrap_names_are_rejected() {
     let (ours, _theirs) = UnixStream::pair().unwrap();
     let fd = ours.into_raw_fd();

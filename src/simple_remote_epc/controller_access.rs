@@ -385,13 +385,17 @@ impl Inner {
     /// notifies the Session. Runs once, on the reader thread (or in
     /// `connect` if the reader never started).
     fn finish(&self, error: Option<String>) {
-        let (pending, session) = {
+        let (pending, session, error) = {
             let mut st = lock(&self.state);
             if st.error.is_none() {
-                st.error = error.clone();
+                st.error = error;
             }
             st.phase = Phase::Disconnected;
-            (std::mem::take(&mut st.pending), st.session.clone())
+            (
+                std::mem::take(&mut st.pending),
+                st.session.clone(),
+                st.error.clone(),
+            )
         };
         lock(&self.writer).close();
         for (_, f) in pending {
