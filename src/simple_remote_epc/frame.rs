@@ -15,7 +15,7 @@ pub const HEADER_SIZE: usize = 32;
 /// corrupt stream.
 pub const MAX_PAYLOAD_SIZE: u64 = 4 << 30;
 
-/// Payload bytes read (and allocated) per step while receiving a frame.
+/// Payload capacity reserved before any payload byte has arrived.
 const READ_CHUNK: usize = 1 << 20;
 
 /// A SimpleRemoteEPC message kind.
@@ -179,8 +179,9 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
 /// Reads one whole frame. `Ok(None)` means a clean end of stream exactly at
 /// a frame boundary.
 ///
-/// The payload buffer grows by at most 1 MiB per read step, so a header that
-/// announces an absurd size without sending the bytes costs no memory.
+/// At most 1 MiB is reserved up front; beyond that the payload buffer grows
+/// with the bytes actually received, so a header that announces an absurd
+/// size without sending the bytes costs no memory.
 pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameError> {
     let mut hb = [0u8; HEADER_SIZE];
     match read_full(r, &mut hb)? {
@@ -190,15 +191,19 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameErr
     }
     let header = FrameHeader::decode(&hb);
     let len = header.payload_len()?;
-    let mut payload: Vec<u8> = Vec::new();
-    while payload.len() < len {
-        let start = payload.len();
-        let step = (len - start).min(READ_CHUNK);
-        payload.resize(start + step, 0);
-        let got = read_full(r, &mut payload[start..])?;
-        if got < step {
-            return Err(FrameError::UnexpectedEof);
+    // Start with at most one chunk; `read_to_end` then grows the buffer
+    // only as data arrives (and never zero-fills it).
+    let mut payload: Vec<u8> = Vec::with_capacity(len.min(READ_CHUNK));
+    let mut limited = r.take(len as u64);
+    loop {
+        match limited.read_to_end(&mut payload) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(FrameError::Io(e)),
         }
+    }
+    if payload.len() < len {
+        return Err(FrameError::UnexpectedEof);
     }
     Ok(Some(Frame { header, payload }))
 }
