@@ -16,6 +16,7 @@
  */
 #include "orc-rt.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s filedescs=<infd>,<outfd> [args...]\n", argv[0]);
     return 1;
   }
+
+  /* A result written after the controller closed its pipe must be an
+     error, not a fatal SIGPIPE (sockets are protected by liborc_rt). */
+  signal(SIGPIPE, SIG_IGN);
 
   /* Incoming calls nest (JIT'd code calling the controller, which calls
      back in), so give the pool more workers than the nesting depth. */

@@ -610,7 +610,8 @@ orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
  * connection ends. The call returns at once; wait for the controller to
  * go away with `orc_rt_Session_waitForDetach`, then destroy the Session.
  * A protocol error that ends the connection is reported through the
- * Session's error reporter.
+ * Session's error reporter. With pipes, the host should ignore SIGPIPE
+ * (writes to a socket never raise it).
  *
  * Returns an error if `S` is not a live Session or a descriptor is not
  * open (the descriptors are then left alone), or if the Session cannot

@@ -282,10 +282,18 @@ impl TransportWriter {
         let total = header.len() + payload.len();
         let mut done = 0;
         while done < total {
-            let r = if done < header.len() {
-                out.write_vectored(&[IoSlice::new(&header[done..]), IoSlice::new(payload)])
+            let slices = if done < header.len() {
+                [IoSlice::new(&header[done..]), IoSlice::new(payload)]
             } else {
-                out.write(&payload[done - header.len()..])
+                [
+                    IoSlice::new(&payload[done - header.len()..]),
+                    IoSlice::new(&[]),
+                ]
+            };
+            let r = if self.is_socket {
+                send_no_sigpipe(out.as_raw_fd(), &slices)
+            } else {
+                out.write_vectored(&slices)
             };
             match r {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -312,6 +320,26 @@ impl TransportWriter {
     /// True once [`TransportWriter::close`] has run.
     pub fn is_closed(&self) -> bool {
         self.output.is_none()
+    }
+}
+
+/// `sendmsg(MSG_NOSIGNAL)`: a vectored write to a socket whose peer has gone
+/// fails with `EPIPE` instead of raising SIGPIPE (which would kill a C host
+/// that does not ignore it). Pipes cannot do this; hosts using pipes should
+/// ignore SIGPIPE (Rust programs do by default).
+fn send_no_sigpipe(fd: RawFd, slices: &[IoSlice<'_>]) -> io::Result<usize> {
+    // SAFETY: an all-zero msghdr is a valid empty message.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    // IoSlice is guaranteed ABI-compatible with `struct iovec` on Unix;
+    // sendmsg only reads through the pointer.
+    msg.msg_iov = slices.as_ptr() as *mut libc::iovec;
+    msg.msg_iovlen = slices.len() as _;
+    // SAFETY: msg points at `slices`, valid for the call; fd is open.
+    let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
     }
 }
 
