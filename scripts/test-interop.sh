@@ -163,6 +163,7 @@ compile eh.o "$SRC/eh.cpp" || exit 1
 compile cxx_runtime.o "$SRC/cxx_runtime.cpp" -fPIC || exit 1
 compile pthreads.o "$SRC/pthreads.c" || exit 1
 compile thread_local.o "$SRC/thread_local.cpp" -fPIC || exit 1
+compile atexit.o "$SRC/atexit.c" || exit 1
 
 # ------------------------------------------------------------------ basics
 jitlink_case hello yes 60 hello.o
@@ -182,6 +183,8 @@ jitlink_case cxx-eh-no-runtime yes 60 eh.o
 jitlink_case cxx-eh-orc-runtime yes 60 -orc-runtime="$RT" eh.o
 jitlink_case cxx-runtime-features yes 60 -orc-runtime="$RT" cxx_runtime.o
 jitlink_case cxx-thread-local yes 60 -orc-runtime="$RT" thread_local.o
+jitlink_case atexit-no-runtime no 60 atexit.o
+jitlink_case atexit-orc-runtime yes 60 -orc-runtime="$RT" atexit.o
 
 # ------------------------------------------------------- memory managers
 for m in generic simple-remote shared; do
