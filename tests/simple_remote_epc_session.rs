@@ -181,3 +181,77 @@ fn protocol_error_is_reported_and_detaches() {
     session.shutdown(None);
     session.wait_for_shutdown();
 }
+
+#[test]
+fn concurrent_dispatches_and_incoming_calls_interleave() {
+    let (session, ca, mut c) = start();
+    let ctx = ca.dispatch_context().0;
+    const N: u64 = 40;
+    // N JIT'd-code threads call the controller at once...
+    let callers: Vec<_> = (0..N)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let r = orc_rt::simple_remote_epc::jit_dispatch(ctx, 0x9000 + i, &i.to_le_bytes());
+                (i, r.as_slice().unwrap().to_vec())
+            })
+        })
+        .collect();
+    // ...while the controller also calls the executor N times, and answers
+    // the executor's calls in reverse order of arrival.
+    let mut writer = c.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        for i in 0..N {
+            let payload = format!("call number {i}");
+            writer
+                .write_all(&frame(
+                    CALL,
+                    1000 + i,
+                    addr(reverse_wrapper),
+                    payload.as_bytes(),
+                ))
+                .unwrap();
+        }
+        writer
+    });
+    let mut calls = Vec::new();
+    let mut results = std::collections::HashMap::new();
+    while calls.len() < N as usize || results.len() < N as usize {
+        let (opc, seq, tag, p) = read_frame(&mut c).unwrap();
+        match opc {
+            CALL => calls.push((seq, tag, p)),
+            RESULT => {
+                results.insert(seq, p);
+            }
+            _ => panic!("unexpected opcode {opc}"),
+        }
+    }
+    let mut writer = sender.join().unwrap();
+    let mut seqnos: Vec<u64> = calls.iter().map(|c| c.0).collect();
+    seqnos.sort();
+    assert_eq!(
+        seqnos,
+        (0..N).collect::<Vec<_>>(),
+        "executor seqnos 0..N, each once"
+    );
+    for (seq, tag, args) in calls.iter().rev() {
+        let mut reply = args.clone();
+        reply.extend_from_slice(&tag.to_le_bytes());
+        writer.write_all(&frame(RESULT, *seq, 0, &reply)).unwrap();
+    }
+    for h in callers {
+        let (i, r) = h.join().unwrap();
+        let mut want = i.to_le_bytes().to_vec();
+        want.extend_from_slice(&(0x9000 + i).to_le_bytes());
+        assert_eq!(r, want, "caller {i} got someone else's result");
+    }
+    for i in 0..N {
+        let mut want = format!("call number {i}").into_bytes();
+        want.reverse();
+        assert_eq!(results[&(1000 + i)], want);
+    }
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    session.wait_for_detach();
+    assert_eq!(ca.disconnect_error(), None);
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}
