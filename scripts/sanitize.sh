@@ -4,6 +4,7 @@
 #   asan        Rust unit + integration tests (--lib --bins --tests) built
 #               with -Zsanitizer=address (LeakSanitizer on), in target/asan
 #   tsan        the same with -Zsanitizer=thread, in target/tsan
+#               (doctests are not run under the sanitizers)
 #   ctest-vg    the C/C++ tests of ctests/ under valgrind memcheck
 #               (ctest -R valgrind, in build/sanitize-ctests)
 #   executor-vg full sessions of target/debug/orc-rt-executor under valgrind
@@ -23,7 +24,9 @@
 #
 # Usage: scripts/sanitize.sh [STEP...]     (default: all steps, in order)
 #        SANITIZE_STEPS="asan executor-vg" scripts/sanitize.sh
-# Env:   JOBS (default nproc). Logs: target/sanitize-logs/
+# Env:   JOBS (default nproc); SANITIZE_TOOLCHAIN=stable forces the stable
+#        toolchain with RUSTC_BOOTSTRAP=1 (target/asan-stable, ...).
+# Logs:  target/sanitize-logs/
 # Ends with "N passed, M failed[, K skipped]"; exits non-zero on failure.
 set -uo pipefail
 
@@ -52,11 +55,14 @@ skip() { skipped=$((skipped + 1)); lines+=("SKIP  $1"); echo "SKIP: $1"; }
 # ---- toolchain for -Z flags ----
 tc=()
 tc_env=()
-if rustup run nightly rustc --version >/dev/null 2>&1; then
+tc_suffix=""
+want_tc="${SANITIZE_TOOLCHAIN:-auto}"
+if [ "$want_tc" != stable ] && rustup run nightly rustc --version >/dev/null 2>&1; then
   tc=(+nightly)
   tc_name=nightly
 elif command -v rustc >/dev/null 2>&1; then
   tc_env=(RUSTC_BOOTSTRAP=1)
+  tc_suffix=-stable
   tc_name="$(rustc --version | cut -d' ' -f2) with RUSTC_BOOTSTRAP=1"
 else
   tc_name=none
@@ -89,7 +95,7 @@ run_san() {
   # Crates not rebuilt with the sanitizer (std without build-std) trip
   # rustc's ABI-mismatch check for TSan; it is expected here.
   local rf="-Zsanitizer=$sanflag -Cunsafe-allow-abi-mismatch=sanitizer"
-  env "${tc_env[@]}" CARGO_TARGET_DIR="$repo/target/$san" RUSTFLAGS="$rf" \
+  env "${tc_env[@]}" CARGO_TARGET_DIR="$repo/target/$san$tc_suffix" RUSTFLAGS="$rf" \
     ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
     TSAN_OPTIONS="halt_on_error=0:exitcode=${TSAN_EXITCODE:-66}:history_size=4" \
     timeout 1800 cargo "${tc[@]}" test "${build_std[@]}" --target "$triple" \
