@@ -559,7 +559,8 @@ void orc_rt_Session_callController(orc_rt_SessionRef S,
  * Runs `Run(Ctx)` as a task on the Session's dispatcher. Exactly one of
  * `Run(Ctx)` or `Dispose(Ctx)` (if not NULL) is called: `Dispose` when the
  * task is dropped unrun (queued at shutdown, or dispatched after it).
- * Returns an error only for an invalid `S` or NULL `Run`. Any thread.
+ * Returns an error only for an invalid `S` or NULL `Run`; then neither is
+ * called and `Ctx` stays the caller's. Any thread.
  */
 orc_rt_ErrorRef orc_rt_Session_dispatch(orc_rt_SessionRef S,
                                         orc_rt_Session_TaskFn Run,
@@ -570,6 +571,7 @@ orc_rt_ErrorRef orc_rt_Session_dispatch(orc_rt_SessionRef S,
  * Starts detaching from the controller (disconnecting it if attached);
  * Services get OnDetach, then `OnDetach(Ctx)` runs (at once, on this
  * thread, if already detached; NULL for none). Any thread; never blocks.
+ * For an invalid `S` nothing is called (a message goes to stderr).
  */
 void orc_rt_Session_detach(orc_rt_SessionRef S, orc_rt_Session_OnCompleteFn OnDetach, void *Ctx);
 
@@ -584,6 +586,7 @@ void orc_rt_Session_waitForDetach(orc_rt_SessionRef S);
  * OnShutdown in reverse order of addition, dispatcher shutdown, then
  * `OnShutdown(Ctx)` (at once if already shut down; NULL for none). Any
  * thread, including the Session's own tasks and callbacks; never blocks.
+ * For an invalid `S` nothing is called (a message goes to stderr).
  */
 void orc_rt_Session_shutdown(orc_rt_SessionRef S,
                              orc_rt_Session_OnCompleteFn OnShutdown,
@@ -662,9 +665,10 @@ void orc_rt_ControllerResponder_respond(orc_rt_ControllerResponderRef R,
 /**
  * Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
  * (consumed). `OnResult(Ctx, Result)` is called exactly once with the
- * result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, or the
- * Session is detached or shut down. Any thread, concurrently; does not
- * block (with an in-place dispatcher the call runs before this returns).
+ * result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, `C` is
+ * not attached yet, or the Session is detached or shut down. Any thread,
+ * concurrently; does not block (with an in-place dispatcher the call runs
+ * before this returns).
  *
  * # Safety
  * `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
@@ -697,10 +701,10 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
 /**
  * Calls native wrapper function `Fn` and blocks until its result arrives;
  * the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
- * is NULL or the Session is detached or shut down). Any thread except the
- * Session's own thread-pool workers when every worker might block the same
- * way (the call would wait for a worker that never frees up); with an
- * in-place dispatcher the call runs inline.
+ * is NULL, `C` is not attached yet, or the Session is detached or shut
+ * down). Any thread except the Session's own thread-pool workers when every
+ * worker might block the same way (the call would wait for a worker that
+ * never frees up); with an in-place dispatcher the call runs inline.
  *
  * # Safety
  * As `orc_rt_InProcessController_callWrapper`.

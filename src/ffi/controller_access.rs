@@ -171,9 +171,10 @@ fn result_callback(
 
 /// Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
 /// (consumed). `OnResult(Ctx, Result)` is called exactly once with the
-/// result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, or the
-/// Session is detached or shut down. Any thread, concurrently; does not
-/// block (with an in-place dispatcher the call runs before this returns).
+/// result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, `C` is
+/// not attached yet, or the Session is detached or shut down. Any thread,
+/// concurrently; does not block (with an in-place dispatcher the call runs
+/// before this returns).
 ///
 /// # Safety
 /// `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
@@ -249,10 +250,10 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperAtAddress(
 
 /// Calls native wrapper function `Fn` and blocks until its result arrives;
 /// the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
-/// is NULL or the Session is detached or shut down). Any thread except the
-/// Session's own thread-pool workers when every worker might block the same
-/// way (the call would wait for a worker that never frees up); with an
-/// in-place dispatcher the call runs inline.
+/// is NULL, `C` is not attached yet, or the Session is detached or shut
+/// down). Any thread except the Session's own thread-pool workers when every
+/// worker might block the same way (the call would wait for a worker that
+/// never frees up); with an in-place dispatcher the call runs inline.
 ///
 /// # Safety
 /// As `orc_rt_InProcessController_callWrapper`.

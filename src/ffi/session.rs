@@ -314,7 +314,8 @@ pub unsafe extern "C" fn orc_rt_Session_callController(
 /// Runs `Run(Ctx)` as a task on the Session's dispatcher. Exactly one of
 /// `Run(Ctx)` or `Dispose(Ctx)` (if not NULL) is called: `Dispose` when the
 /// task is dropped unrun (queued at shutdown, or dispatched after it).
-/// Returns an error only for an invalid `S` or NULL `Run`. Any thread.
+/// Returns an error only for an invalid `S` or NULL `Run`; then neither is
+/// called and `Ctx` stays the caller's. Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_dispatch(
     S: orc_rt_SessionRef,
@@ -362,6 +363,7 @@ pub extern "C" fn orc_rt_Session_dispatch(
 /// Starts detaching from the controller (disconnecting it if attached);
 /// Services get OnDetach, then `OnDetach(Ctx)` runs (at once, on this
 /// thread, if already detached; NULL for none). Any thread; never blocks.
+/// For an invalid `S` nothing is called (a message goes to stderr).
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_detach(
     S: orc_rt_SessionRef,
@@ -392,6 +394,7 @@ pub extern "C" fn orc_rt_Session_waitForDetach(S: orc_rt_SessionRef) {
 /// OnShutdown in reverse order of addition, dispatcher shutdown, then
 /// `OnShutdown(Ctx)` (at once if already shut down; NULL for none). Any
 /// thread, including the Session's own tasks and callbacks; never blocks.
+/// For an invalid `S` nothing is called (a message goes to stderr).
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_shutdown(
     S: orc_rt_SessionRef,
