@@ -238,6 +238,17 @@ fn panicking_controller_handlers_answer_with_an_error() {
     let m = oob_message(&pending.wait()).expect("an error reply");
     assert!(m.contains("handler panic"), "{m}");
 
+    // Through the Rust API on the caller's own thread, the raw handler's
+    // panic reaches the caller (it is that caller's code path); the
+    // Responder still answers once, with an error.
+    let (cb, pending) = reply_channel();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        s.call_controller(ExecutorAddr(2), WrapperFunctionBuffer::from_slice(b"z"), cb)
+    }));
+    assert!(unwound.is_err());
+    let m = oob_message(&pending.wait()).expect("an error reply");
+    assert!(m.contains("dropped without a reply"), "{m}");
+
     // Through the C entry point the raw handler's panic stops at the
     // boundary; the caller still gets exactly one (error) result.
     struct Got(Mutex<Vec<String>>);
