@@ -259,11 +259,24 @@ impl Inner {
     }
 
     /// A write failed: unless the connection is already ending (a race with
-    /// the peer closing), that ends it with an error.
+    /// the peer closing), that ends it. A peer that has closed its end
+    /// (`EPIPE`, `ECONNRESET`) ends the session cleanly, like EOF at a frame
+    /// boundary: which of the two the executor notices first is a race and
+    /// must not decide the exit status. Any other write error is an error.
     fn on_write_error(&self, e: std::io::Error) {
+        let peer_closed = matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        );
         let mut st = lock(&self.state);
         if st.phase == Phase::Connected {
-            st.error = Some(SimpleRemoteEpcError::Write(e).to_string());
+            if peer_closed {
+                if self.trace {
+                    eprintln!("orc-rt: controller closed the connection: {e}");
+                }
+            } else {
+                st.error = Some(SimpleRemoteEpcError::Write(e).to_string());
+            }
             st.phase = Phase::Disconnecting;
             drop(st);
             self.waker.wake();
