@@ -12,11 +12,16 @@
 #include "orc-rt.h"
 #include "test_util.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Huge malloc requests must fail with NULL under ASan too (its default is
  * to abort), so the "cannot allocate" path of the API can be tested. */
@@ -660,7 +665,136 @@ static void test_late_completion(void) {
   rec_destroy(&W.Done);
 }
 
+
+/* ---- 7. attaching a SimpleRemoteEPC controller wrongly ---- */
+static int fd_open(int Fd) { return fcntl(Fd, F_GETFD) != -1 || errno != EBADF; }
+
+/* Waits for the Session to detach, on a helper thread, for at most 10 s
+ * (orc_rt_Session_waitForDetach itself has no timeout). */
+static void *wait_detach_thread(void *P) {
+  ShutdownWaiter *W = (ShutdownWaiter *)P;
+  orc_rt_Session_waitForDetach(W->S);
+  rec_hit(&W->Done, "detached");
+  return NULL;
+}
+
+static int detaches_within_10s(orc_rt_SessionRef S) {
+  ShutdownWaiter W;
+  pthread_t T;
+  int Ok;
+  W.S = S;
+  rec_init(&W.Done);
+  if (pthread_create(&T, NULL, wait_detach_thread, &W) != 0)
+    return 0;
+  Ok = rec_wait(&W.Done, 1) == 1;
+  if (Ok)
+    pthread_join(T, NULL);
+  else
+    pthread_detach(T); /* leaks the waiter; the test has failed anyway */
+  if (Ok)
+    rec_destroy(&W.Done);
+  return Ok;
+}
+
+static void test_attach_remote(void) {
+  int P[2], Sv[2];
+  Recorder Rep;
+  orc_rt_SessionRef S;
+
+  rec_init(&Rep);
+  /* Already has a controller: refused, the descriptors are closed. (This
+   * case first: its attach does the first dlopen, before any Session thread
+   * exists; see main.) */
+  S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+  REQUIRE_VOID(S != NULL);
+  {
+    orc_rt_InProcessControllerRef C = orc_rt_InProcessController_create();
+    CHECK(orc_rt_Session_attachInProcessController(S, C) == NULL);
+    orc_rt_InProcessController_dispose(C);
+  }
+  REQUIRE_VOID(socketpair(AF_UNIX, SOCK_STREAM, 0, Sv) == 0);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, Sv[0], Sv[0]), "already attached"));
+  CHECK(!fd_open(Sv[0]));
+  close(Sv[1]);
+  /* Shut down: refused too, descriptors closed. */
+  orc_rt_Session_shutdown(S, NULL, NULL);
+  CHECK(orc_rt_Session_waitForShutdown(S) == NULL);
+  REQUIRE_VOID(socketpair(AF_UNIX, SOCK_STREAM, 0, Sv) == 0);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, Sv[0], Sv[0]), "shut"));
+  CHECK(!fd_open(Sv[0]));
+  close(Sv[1]);
+  orc_rt_Session_destroy(S);
+
+  /* NULL / destroyed Session, negative and closed descriptors: an error,
+   * and the descriptors are left alone. */
+  REQUIRE_VOID(pipe(P) == 0);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(NULL, P[0], P[1]), "not a live"));
+  CHECK(fd_open(P[0]) && fd_open(P[1]));
+  S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+  REQUIRE_VOID(S != NULL);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, -1, P[1]), "invalid"));
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, P[0], -5), "invalid"));
+  close(P[1]);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, P[0], P[1]), ""));
+  CHECK(fd_open(P[0]));
+  close(P[0]);
+  orc_rt_Session_destroy(S);
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, 0, 1), "not a live"));
+
+  /* A controller that is already gone (socket peer closed; pipe whose read
+   * end is closed, SIGPIPE ignored as documented): the Session detaches by
+   * itself, the failure goes to the error reporter, nothing hangs. */
+  signal(SIGPIPE, SIG_IGN);
+  REQUIRE_VOID(socketpair(AF_UNIX, SOCK_STREAM, 0, Sv) == 0);
+  close(Sv[1]);
+  S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+  REQUIRE_VOID(S != NULL);
+  orc_rt_Session_setErrorReporter(S, rec_reporter, &Rep);
+  orc_rt_ErrorRef E = orc_rt_Session_attachSimpleRemoteEPC(S, Sv[0], Sv[0]);
+  orc_rt_Error_consume(E); /* an early error or a later detach: both fine */
+  CHECK(detaches_within_10s(S));
+  orc_rt_Session_destroy(S);
+
+  {
+    int In[2], Out[2];
+    REQUIRE_VOID(pipe(In) == 0 && pipe(Out) == 0);
+    close(Out[0]); /* nobody reads what the executor writes */
+    S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+    REQUIRE_VOID(S != NULL);
+    orc_rt_Session_setErrorReporter(S, rec_reporter, &Rep);
+    orc_rt_Error_consume(orc_rt_Session_attachSimpleRemoteEPC(S, In[0], Out[1]));
+    CHECK(detaches_within_10s(S));
+    close(In[1]);
+    orc_rt_Session_destroy(S);
+  }
+
+  /* Garbage instead of SimpleRemoteEPC frames: a protocol error, detach. */
+  REQUIRE_VOID(socketpair(AF_UNIX, SOCK_STREAM, 0, Sv) == 0);
+  S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+  REQUIRE_VOID(S != NULL);
+  orc_rt_Session_setErrorReporter(S, rec_reporter, &Rep);
+  CHECK(orc_rt_Session_attachSimpleRemoteEPC(S, Sv[0], Sv[0]) == NULL);
+  {
+    /* A header announcing a 2^62-byte frame, then junk. */
+    static const unsigned char Junk[] = {0, 0, 0, 0, 0, 0, 0, 0x40, 1, 2, 3, 4, 5, 6, 7, 8,
+                                         9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                         22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33};
+    CHECK(write(Sv[1], Junk, sizeof(Junk)) == (ssize_t)sizeof(Junk));
+  }
+  CHECK(detaches_within_10s(S));
+  CHECK(rec_calls(&Rep) >= 1);
+  close(Sv[1]);
+  orc_rt_Session_destroy(S);
+  rec_destroy(&Rep);
+}
+
 int main(void) {
+  /* First, before any thread exists: the first successful attach dlopens
+   * libstdc++ (RTLD_GLOBAL), and glibc 2.36's dlopen in a process that has
+   * ever had a second thread loses a small l_initfini block that valgrind
+   * reports as definitely lost (reproduced without orc-rt: pthread_create +
+   * join, then dlopen("libstdc++.so.6"); see tests/SANITIZERS.md). */
+  test_attach_remote();
   test_errors();
   test_buffers();
   test_null_handles();
