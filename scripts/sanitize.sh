@@ -5,6 +5,10 @@
 #               with -Zsanitizer=address (LeakSanitizer on), in target/asan
 #   tsan        the same with -Zsanitizer=thread, in target/tsan
 #               (doctests are not run under the sanitizers)
+#   c-asan-lib  the C/C++ tests of ctests/ that link liborc_rt.so, built with
+#               clang-22 -fsanitize=address -shared-libasan and run against a
+#               liborc_rt.so that is itself built with -Zsanitizer=address
+#               (ctests' own *_asan variants instrument only the test code)
 #   ctest-vg    the C/C++ tests of ctests/ under valgrind memcheck
 #               (ctest -R valgrind, in build/sanitize-ctests)
 #   executor-vg full sessions of target/debug/orc-rt-executor under valgrind
@@ -22,7 +26,8 @@
 # properly locked; the tsan step then runs for information only (its report
 # count is printed, it does not fail). See tests/SANITIZERS.md.
 #
-# Usage: scripts/sanitize.sh [STEP...]     (default: all steps, in order)
+# Usage: scripts/sanitize.sh [STEP...]     (default: all steps, in this order:
+#        asan c-asan-lib tsan ctest-vg executor-vg)
 #        SANITIZE_STEPS="asan executor-vg" scripts/sanitize.sh
 # Env:   JOBS (default nproc); SANITIZE_TOOLCHAIN=stable forces the stable
 #        toolchain with RUSTC_BOOTSTRAP=1 (target/asan-stable, ...).
@@ -39,7 +44,7 @@ mkdir -p "$logs"
 
 steps=("$@")
 if [ ${#steps[@]} -eq 0 ]; then
-  read -r -a steps <<<"${SANITIZE_STEPS:-asan tsan ctest-vg executor-vg}"
+  read -r -a steps <<<"${SANITIZE_STEPS:-asan c-asan-lib tsan ctest-vg executor-vg}"
 fi
 
 passed=0
@@ -149,6 +154,64 @@ step_tsan() {
   else
     grep -E -A20 'WARNING: ThreadSanitizer' "$logs/tsan.log" | head -60
     fail "tsan ($(($(date +%s) - t0))s, $n reports)"
+  fi
+}
+
+step_c_asan_lib() {
+  local t0=$(date +%s) rt lib src name rc ok=1 n
+  if [ "$tc_name" = none ]; then skip "c-asan-lib (no Rust toolchain)"; return; fi
+  for t in clang-22 clang++-22; do
+    command -v $t >/dev/null || { skip "c-asan-lib ($t not found)"; return; }
+  done
+  rt="$(clang-22 -print-resource-dir)/lib/linux"
+  [ -f "$rt/libclang_rt.asan-x86_64.so" ] || {
+    skip "c-asan-lib (no shared ASan runtime in $rt)"
+    return
+  }
+  lib="$repo/target/asan$tc_suffix/$triple/debug"
+  env "${tc_env[@]}" CARGO_TARGET_DIR="$repo/target/asan$tc_suffix" \
+    RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
+    cargo "${tc[@]}" build "${build_std[@]}" --lib --target "$triple" \
+    >"$logs/c-asan-lib.log" 2>&1 || {
+      tail -20 "$logs/c-asan-lib.log"
+      fail "c-asan-lib (building the ASan liborc_rt.so failed)"
+      return
+    }
+  # The library's SONAME is liborc_rt.so.0: stage both names.
+  mkdir -p "$work/asan-lib"
+  ln -sf "$lib/liborc_rt.so" "$work/asan-lib/liborc_rt.so"
+  ln -sf "$lib/liborc_rt.so" "$work/asan-lib/liborc_rt.so.0"
+  for src in ctests/test_*.c ctests/test_cxx.cpp; do
+    name=$(basename "$src")
+    case $name in
+      test_dlopen.c | test_header_c99.c) continue ;; # no link / header only
+    esac
+    local cc=(clang-22 -std=c99)
+    case $name in *.cpp) cc=(clang++-22 -std=c++17) ;; esac
+    if ! "${cc[@]}" -Wall -Wextra -Werror -pedantic -g -fno-omit-frame-pointer \
+         -fsanitize=address -shared-libasan -Iinclude -Ictests "$src" \
+         -o "$work/asan-lib/${name%.*}" -L"$work/asan-lib" -lorc_rt -lpthread -ldl \
+         -Wl,-rpath,"$work/asan-lib" -Wl,-rpath,"$rt" >>"$logs/c-asan-lib.log" 2>&1; then
+      echo "  $name: compile failed"
+      ok=0
+      continue
+    fi
+    ORC_RT_TEST_UNDER_TOOL=asan ASAN_OPTIONS=detect_leaks=1 \
+      timeout 300 "$work/asan-lib/${name%.*}" >"$work/asan-lib/$name.out" 2>&1
+    rc=$?
+    n=$(grep -cE '^==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)' "$work/asan-lib/$name.out")
+    cat "$work/asan-lib/$name.out" >>"$logs/c-asan-lib.log"
+    echo "  $name: exit $rc, $n ASan/LSan reports"
+    if [ $rc -ne 0 ] || [ "$n" -ne 0 ]; then
+      grep -E -A30 '^==[0-9]+==ERROR' "$work/asan-lib/$name.out" | head -60
+      grep -E 'CHECK' "$work/asan-lib/$name.out" | head -10
+      ok=0
+    fi
+  done
+  if [ $ok -eq 1 ]; then
+    pass "c-asan-lib ($(($(date +%s) - t0))s)"
+  else
+    fail "c-asan-lib ($(($(date +%s) - t0))s)"
   fi
 }
 
@@ -265,10 +328,11 @@ for s in "${steps[@]}"; do
   echo "==== $s ===="
   case $s in
     asan) step_asan ;;
+    c-asan-lib) step_c_asan_lib ;;
     tsan) step_tsan ;;
     ctest-vg) step_ctest_vg ;;
     executor-vg) step_executor_vg ;;
-    *) fail "unknown step $s (asan tsan ctest-vg executor-vg)" ;;
+    *) fail "unknown step $s (asan c-asan-lib tsan ctest-vg executor-vg)" ;;
   esac
 done
 
