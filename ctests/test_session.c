@@ -1,7 +1,8 @@
 /*
  * test_session.c: the Session C API: service and notification ordering on
  * detach and shutdown, C services and dispatchers, the in-process
- * controller, errors, shutdown from a task, dropped tasks, several Sessions.
+ * controller, errors, shutdown from a task, dropped tasks, several Sessions,
+ * nested blocking calls on the growing thread pool.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -569,6 +570,57 @@ static void test_nested_registration(void) {
   orc_rt_NotificationService_dispose(nested_service);
 }
 
+/* ---- growing pool: nested blocking calls deeper than any fixed pool ---- */
+static orc_rt_InProcessControllerRef nest_controller;
+
+static orc_rt_WrapperFunctionBuffer nest_sync(const char *data, size_t size);
+
+/* Calls nest_sync through the controller and blocks for its result. */
+static orc_rt_WrapperFunctionBuffer call_nest(char depth) {
+  Slot slot;
+  orc_rt_WrapperFunctionBuffer out;
+  slot_init(&slot);
+  orc_rt_InProcessController_callWrapperAtAddress(
+      nest_controller, (uint64_t)(uintptr_t)nest_sync, 1,
+      orc_rt_CreateWrapperFunctionBufferFromRange(&depth, 1), result_to_slot,
+      &slot);
+  slot_wait(&slot);
+  out = slot.result;
+  orc_rt_WrapperFunctionBufferInit(&slot.result);
+  slot_fini(&slot);
+  return out;
+}
+
+/* LLVM 22 synchronous ABI. The argument is one byte, the remaining depth;
+   above 0 it calls itself through the controller with one less and blocks
+   until that call returns, keeping a worker busy at every level. */
+static orc_rt_WrapperFunctionBuffer nest_sync(const char *data, size_t size) {
+  if (size != 1)
+    return orc_rt_CreateWrapperFunctionBufferFromOutOfBandError("nest: bad args");
+  if (data[0] == 0)
+    return str_buf("bottom");
+  return call_nest((char)(data[0] - 1));
+}
+
+static void test_growing_pool(void) {
+  orc_rt_WrapperFunctionBuffer r;
+  orc_rt_TaskDispatcherRef d = orc_rt_GrowingThreadPoolTaskDispatcher_create();
+  orc_rt_SessionRef s;
+  REQUIRE_VOID(d != NULL);
+  /* One never used is disposed cleanly. */
+  orc_rt_TaskDispatcher_dispose(orc_rt_GrowingThreadPoolTaskDispatcher_create());
+  s = orc_rt_Session_create(d);
+  REQUIRE_VOID(s != NULL);
+  nest_controller = orc_rt_InProcessController_create();
+  CHECK(check_ok(orc_rt_Session_attachInProcessController(s, nest_controller)));
+  r = call_nest(20);
+  CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 6 &&
+        memcmp(orc_rt_WrapperFunctionBufferConstData(&r), "bottom", 6) == 0);
+  orc_rt_DisposeWrapperFunctionBuffer(&r);
+  orc_rt_Session_destroy(s);
+  orc_rt_InProcessController_dispose(nest_controller);
+}
+
 int main(void) {
   test_shutdown_ordering();
   test_controller_and_detach();
@@ -577,5 +629,6 @@ int main(void) {
   test_dropped_tasks();
   test_c_dispatcher_and_several_sessions();
   test_nested_registration();
+  test_growing_pool();
   TEST_FINISH("session");
 }

@@ -49,22 +49,18 @@ int main(int argc, char **argv) {
      error, not a fatal SIGPIPE (sockets are protected by liborc_rt). */
   signal(SIGPIPE, SIG_IGN);
 
-  /* Incoming calls nest (JIT'd code calling the controller, which calls
-     back in), so give the pool more workers than the nesting depth. */
-  orc_rt_TaskDispatcherRef D = NULL;
-  orc_rt_ErrorRef Err = orc_rt_ThreadPoolTaskDispatcher_create(8, &D);
-  if (Err) {
-    char *Msg = orc_rt_Error_toString(Err);
-    fprintf(stderr, "executor_host: %s\n", Msg);
-    orc_rt_Error_freeErrorMessage(Msg);
+  /* Incoming calls nest without limit (JIT'd code calling the controller,
+     which calls back in), and threads that ran JIT'd code must not exit
+     before the process does: the growing pool handles both. */
+  orc_rt_TaskDispatcherRef D = orc_rt_GrowingThreadPoolTaskDispatcher_create();
+  if (!D)
     return 1;
-  }
   orc_rt_SessionRef S = orc_rt_Session_create(D);
   if (!S)
     return 1;
   orc_rt_Session_setErrorReporter(S, report, &Errors);
 
-  Err = orc_rt_Session_attachSimpleRemoteEPC(S, In, Out);
+  orc_rt_ErrorRef Err = orc_rt_Session_attachSimpleRemoteEPC(S, In, Out);
   if (Err) {
     char *Msg = orc_rt_Error_toString(Err);
     fprintf(stderr, "executor_host: cannot attach: %s\n", Msg);

@@ -609,6 +609,10 @@ orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
  * does with `filedescs=<InFD>,<OutFD>`. `InFD` and `OutFD` may be equal
  * (one socket).
  *
+ * Create the Session with `orc_rt_GrowingThreadPoolTaskDispatcher_create`:
+ * incoming calls nest without limit, so a fixed pool can deadlock, and
+ * threads that ran JIT'd code should not exit before the process does.
+ *
  * On success the Session owns both descriptors and closes them when the
  * connection ends. The call returns at once; wait for the controller to
  * go away with `orc_rt_Session_waitForDetach`, then destroy the Session.
@@ -785,11 +789,37 @@ orc_rt_TaskDispatcherRef orc_rt_InPlaceTaskDispatcher_create(void);
  * Returns an error (and stores NULL) if `Result` is NULL or a worker thread
  * cannot be started.
  *
+ * A fixed pool deadlocks when more tasks block on other tasks than it has
+ * workers, which is what nested controller calls do (JIT'd code calling
+ * the controller, which calls back in before answering). To serve a
+ * controller (`orc_rt_Session_attachSimpleRemoteEPC`), use
+ * `orc_rt_GrowingThreadPoolTaskDispatcher_create` instead.
+ *
  * # Safety
  * `Result` is NULL or writable.
  */
 orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_create(size_t NumThreads,
                                                        orc_rt_TaskDispatcherRef *Result);
+
+/**
+ * Creates a dispatcher whose worker threads are started on demand (one more
+ * whenever a task arrives and every worker is busy), reused, and never
+ * exit. The caller owns the result. Never fails (no thread starts until
+ * the first task; if one cannot be started later, the task waits for a
+ * busy worker and an error is printed to stderr).
+ *
+ * This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
+ * (it is what `orc-rt-executor` uses): controller calls nest without limit,
+ * so a bounded pool can deadlock; and a thread that ran JIT'd code may hold
+ * thread-local destructors of that code, which would crash if the thread
+ * exited after the code was released, so workers stay parked until the
+ * process exits, even after the dispatcher is shut down or disposed. Do
+ * not create one per short-lived Session in a long-running process.
+ *
+ * Shutdown (by the Session, or `orc_rt_TaskDispatcher_dispose`) drops the
+ * queued tasks and waits for the running ones. Any thread may call this.
+ */
+orc_rt_TaskDispatcherRef orc_rt_GrowingThreadPoolTaskDispatcher_create(void);
 
 /**
  * Creates a dispatcher from C functions (see
@@ -802,7 +832,8 @@ orc_rt_TaskDispatcherRef orc_rt_TaskDispatcher_createCustom(orc_rt_TaskDispatche
 /**
  * Releases a dispatcher that was not passed to `orc_rt_Session_create`
  * (shutting it down if it is a thread pool). NULL is a no-op. Blocks
- * until a thread pool's workers have exited.
+ * until a fixed thread pool's workers have exited, or a growing pool's
+ * running tasks have finished (its workers stay parked).
  *
  * # Safety
  * `D` is NULL or a live dispatcher handle, not used afterwards.

@@ -1,10 +1,12 @@
 //! TaskDispatcher: runs Tasks (incoming controller calls among them).
 //!
 //! After [`TaskDispatcher::shutdown`] returns, every Task ever dispatched has
-//! either run to completion or been dropped; none runs afterwards. Two
+//! either run to completion or been dropped; none runs afterwards. Three
 //! dispatchers are provided: [`InPlaceTaskDispatcher`] (runs each task on the
-//! dispatching thread) and [`ThreadPoolTaskDispatcher`] (a fixed pool of
-//! worker threads). Tasks still queued when shutdown starts are dropped, not
+//! dispatching thread), [`ThreadPoolTaskDispatcher`] (a fixed pool of worker
+//! threads) and [`GrowingThreadPoolTaskDispatcher`] (a pool that grows
+//! whenever every worker is busy, for executors serving a controller whose
+//! calls nest). Tasks still queued when shutdown starts are dropped, not
 //! run.
 
 use std::cell::RefCell;
@@ -76,6 +78,23 @@ fn run_task(task: Task) {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Locks `state` to queue `task`; if `shut_down(state)`, drops the task
+/// instead (after unlocking: its destructor may dispatch or reply) and
+/// returns `None`.
+fn lock_if_open<S>(
+    state: &Mutex<S>,
+    task: Task,
+    shut_down: fn(&S) -> bool,
+) -> Option<(MutexGuard<'_, S>, Task)> {
+    let st = lock(state);
+    if shut_down(&st) {
+        drop(st);
+        drop(task);
+        return None;
+    }
+    Some((st, task))
 }
 
 #[derive(Default)]
@@ -155,6 +174,14 @@ struct PoolShared {
 
 /// Runs tasks on a fixed number of worker threads, first in first out.
 ///
+/// A fixed size can deadlock when tasks block on other tasks of the same
+/// pool: with `n` workers, `n` tasks each waiting for a result that only a
+/// queued task would produce never finish. Calls from a controller nest
+/// that way (JIT'd code running in an incoming call calls the controller,
+/// which calls back into the executor before answering), so a pool serving
+/// a controller needs more workers than the deepest nesting; use
+/// [`GrowingThreadPoolTaskDispatcher`] when that depth is not bounded.
+///
 /// Shutdown drops the tasks still queued (outside any lock, so their
 /// destructors may dispatch or reply freely), waits for running tasks to
 /// finish and joins the workers (except the calling one, if shutdown is
@@ -227,12 +254,9 @@ fn worker_loop(shared: &PoolShared) {
 
 impl TaskDispatcher for ThreadPoolTaskDispatcher {
     fn dispatch(&self, task: Task) {
-        let mut st = lock(&self.shared.state);
-        if st.shut_down {
-            drop(st);
-            drop(task);
+        let Some((mut st, task)) = lock_if_open(&self.shared.state, task, |s| s.shut_down) else {
             return;
-        }
+        };
         st.queue.push_back(task);
         drop(st);
         self.shared.work.notify_one();
@@ -278,6 +302,152 @@ impl Drop for ThreadPoolTaskDispatcher {
     }
 }
 
+#[derive(Default)]
+struct GrowingState {
+    queue: VecDeque<Task>,
+    /// Workers blocked waiting for work.
+    waiting: usize,
+    /// Tasks queued or running.
+    unfinished: usize,
+    /// Worker threads started (they never exit).
+    workers: usize,
+    shut_down: bool,
+}
+
+struct GrowingShared {
+    id: usize,
+    state: Mutex<GrowingState>,
+    work: Condvar,
+    idle: Condvar,
+}
+
+/// Runs tasks on worker threads that are reused, started on demand (a new
+/// one whenever a task arrives and every worker is busy) and never exit.
+///
+/// This is the dispatcher for an executor serving a controller
+/// (`orc-rt-executor`, hosts of `orc_rt_Session_attachSimpleRemoteEPC`):
+///
+/// * Calls nest without limit (JIT'd code blocked in a call to the
+///   controller while the controller calls back in), so the pool cannot be
+///   bounded: a bounded pool deadlocks once the nesting is deeper than its
+///   size (see [`ThreadPoolTaskDispatcher`]).
+/// * Workers never exit, not even at shutdown or when the dispatcher is
+///   dropped: a thread that ran JIT'd code may carry thread-local
+///   destructors registered by that code (e.g. the ORC runtime's
+///   `thread_local` support). Run at thread exit, after the controller has
+///   released the code, they would jump into unmapped memory. (LLVM 22's
+///   `llvm-jitlink-executor`, which ends a thread after each call, has
+///   exactly that race.) An executor process exits right after its
+///   session, so the parked workers cost nothing; do not create one of
+///   these per short-lived Session in a long-running process.
+///
+/// No thread is started until the first task arrives. Shutdown drops the
+/// tasks still queued (outside the lock) and waits for the running ones
+/// (except the calling task, if shutdown is requested from inside one);
+/// afterwards every dispatched task is dropped.
+pub struct GrowingThreadPoolTaskDispatcher {
+    shared: Arc<GrowingShared>,
+}
+
+impl GrowingThreadPoolTaskDispatcher {
+    /// Creates a dispatcher with no worker yet. Never fails: threads are
+    /// started by [`TaskDispatcher::dispatch`].
+    pub fn new() -> Self {
+        GrowingThreadPoolTaskDispatcher {
+            shared: Arc::new(GrowingShared {
+                id: new_marker_id(),
+                state: Mutex::new(GrowingState::default()),
+                work: Condvar::new(),
+                idle: Condvar::new(),
+            }),
+        }
+    }
+
+    /// Number of worker threads started so far (for tests and
+    /// diagnostics).
+    pub fn workers(&self) -> usize {
+        lock(&self.shared.state).workers
+    }
+}
+
+impl Default for GrowingThreadPoolTaskDispatcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GrowingShared {
+    fn worker(&self) {
+        let mut st = lock(&self.state);
+        loop {
+            if let Some(task) = st.queue.pop_front() {
+                drop(st);
+                run_marked(self.id, || run_task(task));
+                st = lock(&self.state);
+                st.unfinished -= 1;
+                self.idle.notify_all();
+                continue;
+            }
+            st.waiting += 1;
+            st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.waiting -= 1;
+        }
+    }
+}
+
+impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
+    fn dispatch(&self, task: Task) {
+        let Some((mut st, task)) = lock_if_open(&self.shared.state, task, |s| s.shut_down) else {
+            return;
+        };
+        st.unfinished += 1;
+        st.queue.push_back(task);
+        if st.queue.len() <= st.waiting {
+            drop(st);
+            self.shared.work.notify_one();
+            return;
+        }
+        st.workers += 1;
+        let n = st.workers;
+        drop(st);
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("orc-rt-worker-{n}"))
+            .spawn(move || shared.worker());
+        if let Err(e) = spawned {
+            lock(&self.shared.state).workers -= 1;
+            // The task stays queued: a busy worker takes it when it is
+            // free, or shutdown drops it.
+            eprintln!("orc-rt: error: could not start a worker thread: {e}");
+        }
+    }
+
+    fn shutdown(&self) {
+        let mine = marked_depth(self.shared.id);
+        let dropped = {
+            let mut st = lock(&self.shared.state);
+            st.shut_down = true;
+            let q = std::mem::take(&mut st.queue);
+            st.unfinished -= q.len();
+            q
+        };
+        // Destructors of dropped tasks may dispatch (and get dropped) or
+        // reply; no lock is held here.
+        drop(dropped);
+        let mut st = lock(&self.shared.state);
+        while st.unfinished > mine {
+            st = self.shared.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+impl Drop for GrowingThreadPoolTaskDispatcher {
+    /// Shuts down (the workers stay parked; see the type's docs).
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +473,60 @@ mod tests {
         Box::new(move || {
             p.ran.fetch_add(1, Ordering::SeqCst);
         })
+    }
+
+    /// Dispatches `n` tasks that block until the returned sender is
+    /// dropped, and returns once all of them have started. The counter
+    /// counts those that have finished.
+    fn dispatch_blockers(d: &dyn TaskDispatcher, n: usize) -> (mpsc::Sender<()>, Arc<AtomicUsize>) {
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(Mutex::new(release_rx));
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        let finished = Arc::new(AtomicUsize::new(0));
+        for _ in 0..n {
+            let rx = release_rx.clone();
+            let started = started_tx.clone();
+            let finished = finished.clone();
+            d.dispatch(Box::new(move || {
+                started.send(()).unwrap();
+                let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
+                std::thread::sleep(Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::SeqCst);
+            }));
+        }
+        for _ in 0..n {
+            started_rx.recv().unwrap();
+        }
+        (release_tx, finished)
+    }
+
+    /// Drops `release` after a moment, on another thread.
+    fn release_later(release: mpsc::Sender<()>) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            drop(release);
+        })
+    }
+
+    /// A task that shuts its own dispatcher down returns, and so does a
+    /// second shutdown.
+    fn check_shutdown_from_inside_a_task(d: Arc<dyn TaskDispatcher>) {
+        let (tx, rx) = mpsc::channel();
+        let d2 = d.clone();
+        d.dispatch(Box::new(move || {
+            d2.shutdown();
+            tx.send(()).unwrap();
+        }));
+        rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        d.shutdown();
+    }
+
+    /// A panicking task does not stop the next one from running.
+    fn check_survives_a_panicking_task(d: &dyn TaskDispatcher) {
+        d.dispatch(Box::new(|| panic!("task panic (expected in this test)")));
+        let (tx, rx) = mpsc::channel();
+        d.dispatch(Box::new(move || tx.send(7).unwrap()));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), 7);
     }
 
     #[test]
@@ -336,26 +560,11 @@ mod tests {
             d.dispatch(probe_task(&ran, &dropped));
         }
         // Block both workers, then queue more: those must be dropped.
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let release_rx = Arc::new(Mutex::new(release_rx));
-        let (started_tx, started_rx) = mpsc::channel::<()>();
-        for _ in 0..2 {
-            let rx = release_rx.clone();
-            let started = started_tx.clone();
-            d.dispatch(Box::new(move || {
-                started.send(()).unwrap();
-                let _ = rx.lock().unwrap().recv_timeout(Duration::from_secs(10));
-            }));
-        }
-        started_rx.recv().unwrap();
-        started_rx.recv().unwrap();
+        let (release, _) = dispatch_blockers(&d, 2);
         for _ in 0..50 {
             d.dispatch(probe_task(&ran, &dropped));
         }
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            drop(release_tx);
-        });
+        let t = release_later(release);
         d.shutdown();
         t.join().unwrap();
         assert_eq!(ran.load(Ordering::SeqCst), 100);
@@ -367,23 +576,114 @@ mod tests {
 
     #[test]
     fn pool_shutdown_from_inside_a_task_does_not_deadlock() {
-        let d = Arc::new(ThreadPoolTaskDispatcher::new(3).unwrap());
-        let (tx, rx) = mpsc::channel();
-        let d2 = d.clone();
-        d.dispatch(Box::new(move || {
-            d2.shutdown();
-            tx.send(()).unwrap();
-        }));
-        rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        d.shutdown();
+        check_shutdown_from_inside_a_task(Arc::new(ThreadPoolTaskDispatcher::new(3).unwrap()));
     }
 
     #[test]
     fn pool_survives_a_panicking_task() {
-        let d = ThreadPoolTaskDispatcher::new(1).unwrap();
-        d.dispatch(Box::new(|| panic!("task panic (expected in this test)")));
+        check_survives_a_panicking_task(&ThreadPoolTaskDispatcher::new(1).unwrap());
+    }
+
+    #[test]
+    fn growing_pool_nested_blocking_tasks_do_not_deadlock() {
+        // Each task dispatches the next one and blocks until it has run, as
+        // nested controller calls do. A fixed pool of fewer than DEPTH
+        // workers would deadlock here.
+        const DEPTH: usize = 24;
+        fn nest(d: Arc<GrowingThreadPoolTaskDispatcher>, level: usize, done: mpsc::Sender<usize>) {
+            if level == DEPTH {
+                done.send(level).unwrap();
+                return;
+            }
+            let (tx, rx) = mpsc::channel();
+            let d2 = d.clone();
+            d.dispatch(Box::new(move || nest(d2, level + 1, tx)));
+            let deepest = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+            done.send(deepest).unwrap();
+        }
+        let d = Arc::new(GrowingThreadPoolTaskDispatcher::new());
+        assert_eq!(d.workers(), 0);
         let (tx, rx) = mpsc::channel();
-        d.dispatch(Box::new(move || tx.send(7).unwrap()));
-        assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), 7);
+        let d2 = d.clone();
+        d.dispatch(Box::new(move || nest(d2, 1, tx)));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), DEPTH);
+        assert!(d.workers() >= DEPTH, "{} workers", d.workers());
+        d.shutdown();
+    }
+
+    #[test]
+    fn growing_pool_reuses_idle_workers() {
+        let d = GrowingThreadPoolTaskDispatcher::new();
+        for _ in 0..20 {
+            let (tx, rx) = mpsc::channel();
+            d.dispatch(Box::new(move || tx.send(()).unwrap()));
+            rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            // Let the worker get back to waiting before the next task.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while lock(&d.shared.state).waiting == 0 {
+                assert!(std::time::Instant::now() < deadline);
+                std::thread::yield_now();
+            }
+        }
+        assert_eq!(d.workers(), 1);
+    }
+
+    #[test]
+    fn growing_pool_shutdown_runs_or_drops_every_task_and_none_after() {
+        let d = Arc::new(GrowingThreadPoolTaskDispatcher::new());
+        let (ran, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        for _ in 0..100 {
+            d.dispatch(probe_task(&ran, &dropped));
+        }
+        // Two blocked tasks still running when shutdown starts: shutdown
+        // waits for them.
+        let (release, finished) = dispatch_blockers(&*d, 2);
+        for _ in 0..50 {
+            d.dispatch(probe_task(&ran, &dropped));
+        }
+        let t = release_later(release);
+        d.shutdown();
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+        t.join().unwrap();
+        // Every probe task has run or been dropped (each is dropped once,
+        // after running or instead of it), and nothing runs afterwards.
+        let (r, x) = (ran.load(Ordering::SeqCst), dropped.load(Ordering::SeqCst));
+        assert_eq!(x, 150);
+        assert!(r >= 100 && r <= 150, "{r}");
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(ran.load(Ordering::SeqCst), r);
+        d.dispatch(probe_task(&ran, &dropped));
+        assert_eq!(dropped.load(Ordering::SeqCst), 151);
+        assert_eq!(ran.load(Ordering::SeqCst), r);
+        d.shutdown();
+    }
+
+    #[test]
+    fn growing_pool_drops_queued_tasks_at_shutdown() {
+        // Tasks queued behind a busy worker (no new one could start) are
+        // dropped by shutdown, not run.
+        let d = GrowingThreadPoolTaskDispatcher::new();
+        let (ran, dropped) = (Arc::default(), Arc::default());
+        {
+            let mut st = lock(&d.shared.state);
+            for _ in 0..5 {
+                st.unfinished += 1;
+                st.queue.push_back(probe_task(&ran, &dropped));
+            }
+        }
+        d.shutdown();
+        assert_eq!(ran.load(Ordering::SeqCst), 0);
+        assert_eq!(dropped.load(Ordering::SeqCst), 5);
+        assert_eq!(d.workers(), 0);
+    }
+
+    #[test]
+    fn growing_pool_shutdown_from_inside_a_task_does_not_deadlock() {
+        check_shutdown_from_inside_a_task(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
+    }
+
+    #[test]
+    fn growing_pool_survives_a_panicking_task() {
+        check_survives_a_panicking_task(&GrowingThreadPoolTaskDispatcher::new());
     }
 }

@@ -10,15 +10,13 @@
 //! transport error prints `<argv0>: <msg>` and exits 1; a clean end of the
 //! session (EOF at a frame boundary, or Hangup) exits 0.
 
-use std::cell::Cell;
-use std::collections::VecDeque;
 use std::process::exit;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use orc_rt::bootstrap::add_bootstrap_services;
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::{SimpleRemoteEpcControllerAccess, Transport};
-use orc_rt::task_dispatcher::{Task, TaskDispatcher};
+use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
 
 orc_rt::gdb_jit_interface!();
 
@@ -27,122 +25,6 @@ const USAGE: &str = "Usage:
   llvm-jitlink-executor [test-jitloadergdb] filedescs=<infd>,<outfd> [args...]
   llvm-jitlink-executor [test-jitloadergdb] listen=<host>:<port> [args...]
 ";
-
-/// Runs incoming calls on worker threads that are reused, grown on demand
-/// (a new one whenever every worker is busy) and never exit.
-///
-/// Calls nest without limit (JIT'd code blocked in a dispatch call while
-/// the controller calls back in), so the pool cannot be bounded. Workers
-/// never exit because a thread that ran JIT'd code may carry thread-local
-/// destructors of that code (e.g. the ORC runtime's `thread_local`
-/// support); run at thread exit, after the controller has released the
-/// code, they would crash. The reference executor, which ends a thread
-/// after each call, has exactly that race. The process exits right after
-/// the session, so the idle workers cost nothing.
-struct GrowingPoolDispatcher {
-    shared: Arc<PoolShared>,
-}
-
-struct PoolShared {
-    state: Mutex<PoolState>,
-    work: Condvar,
-    idle: Condvar,
-}
-
-#[derive(Default)]
-struct PoolState {
-    queue: VecDeque<Task>,
-    /// Workers waiting for work.
-    waiting: usize,
-    /// Tasks queued or running.
-    unfinished: usize,
-    shut_down: bool,
-}
-
-thread_local! {
-    static IN_WORKER: Cell<bool> = const { Cell::new(false) };
-}
-
-impl GrowingPoolDispatcher {
-    fn new() -> Self {
-        GrowingPoolDispatcher {
-            shared: Arc::new(PoolShared {
-                state: Mutex::new(PoolState::default()),
-                work: Condvar::new(),
-                idle: Condvar::new(),
-            }),
-        }
-    }
-}
-
-impl PoolShared {
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn worker(&self) {
-        IN_WORKER.with(|w| w.set(true));
-        let mut st = self.lock();
-        loop {
-            if let Some(task) = st.queue.pop_front() {
-                drop(st);
-                if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)) {
-                    eprintln!(
-                        "orc-rt: error: a task panicked: {}",
-                        orc_rt::error::panic_message(&p)
-                    );
-                }
-                st = self.lock();
-                st.unfinished -= 1;
-                self.idle.notify_all();
-                continue;
-            }
-            st.waiting += 1;
-            st = self.work.wait(st).unwrap_or_else(|p| p.into_inner());
-            st.waiting -= 1;
-        }
-    }
-}
-
-impl TaskDispatcher for GrowingPoolDispatcher {
-    fn dispatch(&self, task: Task) {
-        let mut st = self.shared.lock();
-        if st.shut_down {
-            drop(st);
-            drop(task);
-            return;
-        }
-        st.unfinished += 1;
-        st.queue.push_back(task);
-        if st.queue.len() <= st.waiting {
-            self.shared.work.notify_one();
-            return;
-        }
-        drop(st);
-        let shared = self.shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("orc-rt-worker".to_string())
-            .spawn(move || shared.worker());
-        if let Err(e) = spawned {
-            // Another worker picks the task up when it is free.
-            eprintln!("orc-rt: error: could not start a worker thread: {e}");
-        }
-    }
-
-    fn shutdown(&self) {
-        let mut st = self.shared.lock();
-        st.shut_down = true;
-        let dropped = std::mem::take(&mut st.queue);
-        st.unfinished -= dropped.len();
-        drop(st);
-        drop(dropped); // their calls get out-of-band errors
-        let me = usize::from(IN_WORKER.with(|w| w.get()));
-        let mut st = self.shared.lock();
-        while st.unfinished > me {
-            st = self.shared.idle.wait(st).unwrap_or_else(|p| p.into_inner());
-        }
-    }
-}
 
 /// Where the controller is.
 #[derive(Debug, PartialEq, Eq)]
@@ -252,7 +134,9 @@ fn open_transport(endpoint: &Endpoint) -> Result<Transport, String> {
 /// Serves one controller; returns whether it ended with an error (already
 /// reported as `<argv0>: <message>` by the Session's error reporter).
 fn serve(transport: Transport, argv0: &str) -> Result<bool, String> {
-    let session = Session::new(Arc::new(GrowingPoolDispatcher::new()));
+    // Calls nest without limit and workers must outlive JIT'd code: see
+    // GrowingThreadPoolTaskDispatcher.
+    let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
     let name = argv0.to_string();
     session.set_error_reporter(Box::new(move |e| eprintln!("{name}: {e}")));
     let symbols = add_bootstrap_services(&session).map_err(|e| e.to_string())?;

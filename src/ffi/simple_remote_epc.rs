@@ -58,6 +58,10 @@ pub fn dispatch_fn_address() -> u64 {
 /// does with `filedescs=<InFD>,<OutFD>`. `InFD` and `OutFD` may be equal
 /// (one socket).
 ///
+/// Create the Session with `orc_rt_GrowingThreadPoolTaskDispatcher_create`:
+/// incoming calls nest without limit, so a fixed pool can deadlock, and
+/// threads that ran JIT'd code should not exit before the process does.
+///
 /// On success the Session owns both descriptors and closes them when the
 /// connection ends. The call returns at once; wait for the controller to
 /// go away with `orc_rt_Session_waitForDetach`, then destroy the Session.

@@ -1,6 +1,6 @@
-//! C API for TaskDispatchers: `orc_rt_TaskDispatcherRef` (in-place, thread
-//! pool, or a C implementation given as function pointers) and
-//! `orc_rt_TaskRef`.
+//! C API for TaskDispatchers: `orc_rt_TaskDispatcherRef` (in-place, fixed
+//! thread pool, growing thread pool, or a C implementation given as function
+//! pointers) and `orc_rt_TaskRef`.
 //!
 //! A dispatcher handle is owned by the caller until it is passed to
 //! `orc_rt_Session_create`, which consumes it.
@@ -11,7 +11,8 @@ use std::sync::Arc;
 use super::error::{error_to_ref, orc_rt_ErrorRef};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use crate::task_dispatcher::{
-    InPlaceTaskDispatcher, Task, TaskDispatcher, ThreadPoolTaskDispatcher,
+    GrowingThreadPoolTaskDispatcher, InPlaceTaskDispatcher, Task, TaskDispatcher,
+    ThreadPoolTaskDispatcher,
 };
 use crate::Error;
 
@@ -129,6 +130,12 @@ pub extern "C" fn orc_rt_InPlaceTaskDispatcher_create() -> orc_rt_TaskDispatcher
 /// Returns an error (and stores NULL) if `Result` is NULL or a worker thread
 /// cannot be started.
 ///
+/// A fixed pool deadlocks when more tasks block on other tasks than it has
+/// workers, which is what nested controller calls do (JIT'd code calling
+/// the controller, which calls back in before answering). To serve a
+/// controller (`orc_rt_Session_attachSimpleRemoteEPC`), use
+/// `orc_rt_GrowingThreadPoolTaskDispatcher_create` instead.
+///
 /// # Safety
 /// `Result` is NULL or writable.
 #[no_mangle]
@@ -160,6 +167,29 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_create(
     })
 }
 
+/// Creates a dispatcher whose worker threads are started on demand (one more
+/// whenever a task arrives and every worker is busy), reused, and never
+/// exit. The caller owns the result. Never fails (no thread starts until
+/// the first task; if one cannot be started later, the task waits for a
+/// busy worker and an error is printed to stderr).
+///
+/// This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
+/// (it is what `orc-rt-executor` uses): controller calls nest without limit,
+/// so a bounded pool can deadlock; and a thread that ran JIT'd code may hold
+/// thread-local destructors of that code, which would crash if the thread
+/// exited after the code was released, so workers stay parked until the
+/// process exits, even after the dispatcher is shut down or disposed. Do
+/// not create one per short-lived Session in a long-running process.
+///
+/// Shutdown (by the Session, or `orc_rt_TaskDispatcher_dispose`) drops the
+/// queued tasks and waits for the running ones. Any thread may call this.
+#[no_mangle]
+pub extern "C" fn orc_rt_GrowingThreadPoolTaskDispatcher_create() -> orc_rt_TaskDispatcherRef {
+    ffi_boundary!("orc_rt_GrowingThreadPoolTaskDispatcher_create", {
+        to_ref(Arc::new(GrowingThreadPoolTaskDispatcher::new()))
+    })
+}
+
 /// Creates a dispatcher from C functions (see
 /// `orc_rt_TaskDispatcherFunctions`). Returns NULL if `Dispatch` or
 /// `Shutdown` is NULL. The caller owns the result; `Destroy(Ctx)` runs when
@@ -184,7 +214,8 @@ pub extern "C" fn orc_rt_TaskDispatcher_createCustom(
 
 /// Releases a dispatcher that was not passed to `orc_rt_Session_create`
 /// (shutting it down if it is a thread pool). NULL is a no-op. Blocks
-/// until a thread pool's workers have exited.
+/// until a fixed thread pool's workers have exited, or a growing pool's
+/// running tasks have finished (its workers stay parked).
 ///
 /// # Safety
 /// `D` is NULL or a live dispatcher handle, not used afterwards.
