@@ -119,3 +119,89 @@ fn real_traffic_frame_seeds_parse_into_whole_frames() {
     }
     assert!(frames > 100, "only {frames} frames in the seeds");
 }
+
+mod overlapping_segments {
+    //! message_path, crash-3f7894661a54313f0ce8d17318ab5003b003d0e5:
+    //! SEGV in `copy_and_zero_fill`. An initialize request whose first
+    //! segment (read-only, size 0x102f, so it covers two pages) shares a
+    //! page with the next segment: the first segment's page was protected
+    //! read-only before the second segment's content was copied into it.
+    //! The request must be refused before any memory is touched.
+
+    use std::sync::Arc;
+
+    use orc_rt::memory::SimpleNativeMemoryMap;
+    use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+    use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsExpected};
+    use orc_rt::sps_ci::memory;
+    use orc_rt::wrapper_function::sync_abi::call_sync;
+    use orc_rt::ExecutorAddr;
+
+    fn seg(rag: u8, addr: u64, size: u64, content: &[u8]) -> SegFinalizeRequest {
+        SegFinalizeRequest {
+            rag: RemoteAllocGroup::from_bits(rag).unwrap(),
+            addr: ExecutorAddr(addr),
+            size,
+            content: content.to_vec(),
+        }
+    }
+
+    /// Sends the request through the SPS wrapper, as the controller does.
+    fn initialize(m: &Arc<SimpleNativeMemoryMap>, segments: Vec<SegFinalizeRequest>) -> String {
+        let inst = memory::INSTANCES.register(m);
+        let req = FinalizeRequest {
+            segments,
+            actions: vec![],
+        };
+        let args = serialize_to_vec(&(inst, req));
+        // SAFETY: initialize_wrapper has the synchronous wrapper ABI.
+        let out = unsafe { call_sync(memory::initialize_wrapper, &args) };
+        let bytes = out.as_slice().expect("in-band result");
+        match deserialize_all::<SpsExpected<ExecutorAddr>>(bytes).unwrap().0 {
+            Ok(a) => panic!("overlapping request accepted at {a:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn read_only_segment_then_writable_segment_on_its_last_page() {
+        let m = Arc::new(SimpleNativeMemoryMap::new());
+        let base = m.reserve(0x4000).unwrap().0;
+        let page = 0x1000;
+        let e = initialize(
+            &m,
+            vec![
+                seg(0x1, base, page + 0x2f, &[0xaa; 132]),
+                seg(0x3, base + page, page, &[0xbb; 72]),
+                seg(0x5, base + 2 * page, page, &[0xcc; 62]),
+            ],
+        );
+        assert!(e.contains("overlaps"), "{e}");
+        // Nothing was written or protected: the memory is still usable.
+        let again = FinalizeRequest {
+            segments: vec![seg(0x3, base, 2 * page, &[1; 16])],
+            actions: vec![],
+        };
+        assert_eq!(m.initialize(again).unwrap(), ExecutorAddr(base));
+    }
+
+    #[test]
+    fn same_page_twice_in_either_order() {
+        let m = Arc::new(SimpleNativeMemoryMap::new());
+        let base = m.reserve(0x4000).unwrap().0;
+        for (a, b) in [(0x3, 0x1), (0x1, 0x3)] {
+            let e = initialize(&m, vec![seg(a, base, 0x10, b"x"), seg(b, base, 0x10, b"y")]);
+            assert!(e.contains("overlaps"), "{e}");
+        }
+        // Disjoint pages and empty segments are fine.
+        let ok = FinalizeRequest {
+            segments: vec![
+                seg(0x1, base, 0x1000, b"r"),
+                seg(0x3, base + 0x1000, 0, b""),
+                seg(0x3, base + 0x1000, 0x1000, b"w"),
+            ],
+            actions: vec![],
+        };
+        assert_eq!(m.initialize(ok).unwrap(), ExecutorAddr(base));
+    }
+}

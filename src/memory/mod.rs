@@ -90,6 +90,18 @@ pub enum MemoryError {
         /// Existing region end.
         other_end: u64,
     },
+    /// Two segments of one initialize request share a page.
+    #[error("In initialize, segment {start:#x} -- {end:#x} overlaps segment {other_start:#x} -- {other_end:#x} of the same request")]
+    SegmentsOverlap {
+        /// Page-rounded range of one segment.
+        start: u64,
+        /// Its end (exclusive).
+        end: u64,
+        /// Page-rounded range of the segment it overlaps.
+        other_start: u64,
+        /// Its end (exclusive).
+        other_end: u64,
+    },
     /// A key that is not the start of an initialized region.
     #[error(
         "{context}, address {addr:#x} does not correspond to the start of any initialized region"

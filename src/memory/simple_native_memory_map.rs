@@ -190,6 +190,22 @@ impl SimpleNativeMemoryMap {
             end = end.max(seg_end);
             plan.push((addr, seg_end - addr, prot));
         }
+        // Segments must not share a page: copying a later segment's content
+        // would write into a page an earlier one already protected.
+        let mut spans: Vec<(u64, u64)> = plan
+            .iter()
+            .filter(|&&(_, len, _)| len > 0)
+            .map(|&(addr, len, _)| (addr, addr + len))
+            .collect();
+        spans.sort_unstable();
+        if let Some(w) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
+            return Err(MemoryError::SegmentsOverlap {
+                start: w[1].0,
+                end: w[1].1,
+                other_start: w[0].0,
+                other_end: w[0].1,
+            });
+        }
         if end <= start {
             // Only empty segments: a zero-sized region still needs a key.
             end = start;
