@@ -157,7 +157,10 @@ mod overlapping_segments {
         // SAFETY: initialize_wrapper has the synchronous wrapper ABI.
         let out = unsafe { call_sync(memory::initialize_wrapper, &args) };
         let bytes = out.as_slice().expect("in-band result");
-        match deserialize_all::<SpsExpected<ExecutorAddr>>(bytes).unwrap().0 {
+        match deserialize_all::<SpsExpected<ExecutorAddr>>(bytes)
+            .unwrap()
+            .0
+        {
             Ok(a) => panic!("overlapping request accepted at {a:?}"),
             Err(e) => e,
         }
