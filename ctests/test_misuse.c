@@ -450,6 +450,9 @@ static void test_null_handles(void) {
   orc_rt_TaskDispatcher_dispose(NULL);
   orc_rt_Task_run(NULL);
   orc_rt_Task_dispose(NULL);
+  D = orc_rt_GrowingThreadPoolTaskDispatcher_create();
+  CHECK(D != NULL);
+  orc_rt_TaskDispatcher_dispose(D); /* never used: no thread was started */
   memset(&DF, 0, sizeof(DF));
   CHECK(orc_rt_TaskDispatcher_createCustom(DF) == NULL);
   DF.Dispatch = noop_dispatch;
@@ -554,6 +557,28 @@ static void test_after_shutdown(void) {
   rec_destroy(&Svc.R);
   rec_destroy(&Rep);
   rec_destroy(&R);
+}
+
+/* A Session on the growing pool (the one for SimpleRemoteEPC hosts): a task
+ * runs on a worker; after shutdown a dispatched task is disposed, not run,
+ * although the pool's workers stay parked. */
+static void test_growing_pool_after_shutdown(void) {
+  Recorder Ran, Disposed;
+  orc_rt_SessionRef S = orc_rt_Session_create(orc_rt_GrowingThreadPoolTaskDispatcher_create());
+  rec_init(&Ran);
+  rec_init(&Disposed);
+  REQUIRE_VOID(S != NULL);
+  CHECK(orc_rt_Session_dispatch(S, rec_cb, rec_cb, &Ran) == NULL);
+  CHECK(rec_wait(&Ran, 1) == 1);
+  orc_rt_Session_shutdown(S, NULL, NULL);
+  CHECK(orc_rt_Session_waitForShutdown(S) == NULL);
+  CHECK(orc_rt_Session_dispatch(S, rec_cb, rec_cb, &Disposed) == NULL);
+  CHECK(rec_calls(&Disposed) == 1); /* Dispose, at once */
+  sleep_ms(50);
+  CHECK(rec_calls(&Ran) == 1 && rec_calls(&Disposed) == 1); /* Run never came */
+  orc_rt_Session_destroy(S);
+  rec_destroy(&Ran);
+  rec_destroy(&Disposed);
 }
 
 /* ---- 5. misbehaving wrapper functions ---- */
@@ -799,6 +824,7 @@ int main(void) {
   test_buffers();
   test_null_handles();
   test_after_shutdown();
+  test_growing_pool_after_shutdown();
   test_bad_returns();
   test_late_completion();
   TEST_FINISH("misuse");
