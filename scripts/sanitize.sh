@@ -31,7 +31,7 @@
 #        SANITIZE_STEPS="asan executor-vg" scripts/sanitize.sh
 # Env:   JOBS (default nproc); SANITIZE_TOOLCHAIN=stable forces the stable
 #        toolchain with RUSTC_BOOTSTRAP=1 (target/asan-stable, ...).
-# Logs:  target/sanitize-logs/
+# Logs:  target/sanitize-logs/ (all target dirs under $CARGO_TARGET_DIR if set)
 # Ends with "N passed, M failed[, K skipped]"; exits non-zero on failure.
 set -uo pipefail
 
@@ -39,7 +39,11 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 triple=x86_64-unknown-linux-gnu
-logs="$repo/target/sanitize-logs"
+# CARGO_TARGET_DIR is honoured: the sanitizer builds go to asan/, tsan/
+# below it, the normal debug build (ctest-vg, executor-vg) is its debug/.
+target_root="${CARGO_TARGET_DIR:-$repo/target}"
+debug_dir="$target_root/debug"
+logs="$target_root/sanitize-logs"
 mkdir -p "$logs"
 
 steps=("$@")
@@ -100,7 +104,7 @@ run_san() {
   # Crates not rebuilt with the sanitizer (std without build-std) trip
   # rustc's ABI-mismatch check for TSan; it is expected here.
   local rf="-Zsanitizer=$sanflag -Cunsafe-allow-abi-mismatch=sanitizer"
-  env "${tc_env[@]}" CARGO_TARGET_DIR="$repo/target/$san$tc_suffix" RUSTFLAGS="$rf" \
+  env "${tc_env[@]}" CARGO_TARGET_DIR="$target_root/$san$tc_suffix" RUSTFLAGS="$rf" \
     ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" \
     TSAN_OPTIONS="halt_on_error=0:exitcode=${TSAN_EXITCODE:-66}:history_size=4" \
     timeout 1800 cargo "${tc[@]}" test "${build_std[@]}" --target "$triple" \
@@ -168,8 +172,8 @@ step_c_asan_lib() {
     skip "c-asan-lib (no shared ASan runtime in $rt)"
     return
   }
-  lib="$repo/target/asan$tc_suffix/$triple/debug"
-  env "${tc_env[@]}" CARGO_TARGET_DIR="$repo/target/asan$tc_suffix" \
+  lib="$target_root/asan$tc_suffix/$triple/debug"
+  env "${tc_env[@]}" CARGO_TARGET_DIR="$target_root/asan$tc_suffix" \
     RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
     cargo "${tc[@]}" build "${build_std[@]}" --lib --target "$triple" \
     >"$logs/c-asan-lib.log" 2>&1 || {
@@ -222,7 +226,7 @@ step_ctest_vg() {
     return
   fi
   if ! cargo build --quiet >"$logs/ctest-vg.log" 2>&1 ||
-     ! cmake -S ctests -B "$bdir" -DORC_RT_LIB_DIR="$repo/target/debug" \
+     ! cmake -S ctests -B "$bdir" -DORC_RT_LIB_DIR="$debug_dir" \
          -DORC_RT_INCLUDE_DIR="$repo/include" -DORC_RT_CTESTS_ASAN=OFF \
          >>"$logs/ctest-vg.log" 2>&1 ||
      ! cmake --build "$bdir" -j "$jobs" >>"$logs/ctest-vg.log" 2>&1; then
@@ -250,7 +254,7 @@ vg_session() {
   cat >"$w/executor.sh" <<EOF
 #!/bin/sh
 exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
-  --log-file="$w/vg.%p.log" "$repo/target/debug/orc-rt-executor" "\$@"
+  --log-file="$w/vg.%p.log" "$debug_dir/orc-rt-executor" "\$@"
 EOF
   chmod +x "$w/executor.sh"
   timeout 600 llvm-jitlink-22 -oop-executor="$w/executor.sh" "$@" \
@@ -296,7 +300,7 @@ step_executor_vg() {
       return
     }
   # Without valgrind first: an executor that cannot run hello yet is a skip.
-  timeout 60 llvm-jitlink-22 -oop-executor="$repo/target/debug/orc-rt-executor" \
+  timeout 60 llvm-jitlink-22 -oop-executor="$debug_dir/orc-rt-executor" \
     "$work/hello.o" >"$work/plain.out" 2>&1 </dev/null
   local rc=$?
   sleep 1
