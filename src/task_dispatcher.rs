@@ -649,7 +649,7 @@ mod tests {
         // after running or instead of it), and nothing runs afterwards.
         let (r, x) = (ran.load(Ordering::SeqCst), dropped.load(Ordering::SeqCst));
         assert_eq!(x, 150);
-        assert!(r >= 100 && r <= 150, "{r}");
+        assert!((100..=150).contains(&r), "{r}");
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(ran.load(Ordering::SeqCst), r);
         d.dispatch(probe_task(&ran, &dropped));
