@@ -4,7 +4,8 @@
 
 use crate::memory::access;
 use crate::sps::orc_types::{PointerWrite, UIntWrite};
-use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsInputBuffer};
+use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsInputBuffer, SpsSerialize};
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
@@ -66,17 +67,29 @@ pub fn symbols() -> Vec<(&'static str, super::SyncWrapperFunction)> {
     ]
 }
 
+/// `SPSEmpty (SPSSequence<SPSMemoryAccessUIntWrite<T>>)`: writes the
+/// integers.
+pub fn write_uints<T: access::AccessScalar>((ws,): (Vec<UIntWrite<T>>,), r: SpsResponder<()>) {
+    r.respond_or_fail(access::write_uints(&ws))
+}
+
+/// `SPSSequence<T> (SPSSequence<SPSExecutorAddr>)`: reads the integers.
+pub fn read_uints<T: access::AccessScalar + SpsSerialize>(
+    (addrs,): (Vec<ExecutorAddr>,),
+    r: SpsResponder<Vec<T>>,
+) {
+    r.respond_or_fail(access::read_uints::<T>(&addrs))
+}
+
 macro_rules! uint_wrappers {
     ($($w:ident, $r:ident: $t:ty);*) => {$(
         sync_wrapper! {
-            #[doc = concat!("`SPSEmpty (SPSSequence<SPSMemoryAccessUIntWrite<", stringify!($t), ">>)`.")]
-            pub fn $w((Vec<UIntWrite<$t>>,)) -> () =?
-                |(ws,)| access::write_uints(&ws).map_err(|e| e.to_string());
+            #[doc = concat!("Entry point of [`write_uints`] for `", stringify!($t), "`.")]
+            pub fn $w = write_uints::<$t>;
         }
         sync_wrapper! {
-            #[doc = concat!("`SPSSequence<", stringify!($t), "> (SPSSequence<SPSExecutorAddr>)`.")]
-            pub fn $r((Vec<ExecutorAddr>,)) -> Vec<$t> =?
-                |(addrs,)| access::read_uints::<$t>(&addrs).map_err(|e| e.to_string());
+            #[doc = concat!("Entry point of [`read_uints`] for `", stringify!($t), "`.")]
+            pub fn $r = read_uints::<$t>;
         }
     )*};
 }
@@ -88,10 +101,9 @@ uint_wrappers! {
     write_uint64s_wrapper, read_uint64s_wrapper: u64
 }
 
-sync_wrapper! {
-    /// `SPSEmpty (SPSSequence<SPSMemoryAccessPointerWrite>)`.
-    pub fn write_pointers_wrapper((Vec<PointerWrite>,)) -> () =?
-        |(ws,)| access::write_pointers(&ws).map_err(|e| e.to_string());
+/// `SPSEmpty (SPSSequence<SPSMemoryAccessPointerWrite>)`.
+pub fn write_pointers((ws,): (Vec<PointerWrite>,), r: SpsResponder<()>) {
+    r.respond_or_fail(access::write_pointers(&ws))
 }
 
 /// Decodes `SPSSequence<SPSMemoryAccessBufferWrite>` borrowing each
@@ -112,27 +124,49 @@ pub fn decode_buffer_writes(bytes: &[u8]) -> Result<Vec<(ExecutorAddr, &[u8])>, 
     Ok(out)
 }
 
-sync_wrapper! {
-    /// `SPSEmpty (SPSSequence<SPSMemoryAccessBufferWrite>)`.
-    pub fn write_buffers_wrapper(decode decode_buffer_writes) -> () =?
-        |ws| access::write_buffer_refs(&ws).map_err(|e| e.to_string());
+/// `SPSEmpty (SPSSequence<SPSMemoryAccessBufferWrite>)`, with the buffers
+/// as [`decode_buffer_writes`] gives them.
+pub fn write_buffers(ws: Vec<(ExecutorAddr, &[u8])>, r: SpsResponder<()>) {
+    r.respond_or_fail(access::write_buffer_refs(&ws))
+}
+
+/// `SPSSequence<SPSExecutorAddr> (SPSSequence<SPSExecutorAddr>)`.
+pub fn read_pointers((addrs,): (Vec<ExecutorAddr>,), r: SpsResponder<Vec<ExecutorAddr>>) {
+    r.respond_or_fail(access::read_pointers(&addrs))
+}
+
+/// `SPSSequence<SPSSequence<char>> (SPSSequence<SPSExecutorAddrRange>)`.
+pub fn read_buffers((ranges,): (Vec<ExecutorAddrRange>,), r: SpsResponder<Vec<Vec<u8>>>) {
+    r.respond_or_fail(access::read_buffers(&ranges))
+}
+
+/// `SPSSequence<SPSString> (SPSSequence<SPSExecutorAddr>)`: NUL-terminated
+/// strings, as bytes.
+pub fn read_strings((addrs,): (Vec<ExecutorAddr>,), r: SpsResponder<Vec<Vec<u8>>>) {
+    r.respond_or_fail(access::read_strings(&addrs))
 }
 
 sync_wrapper! {
-    /// `SPSSequence<SPSExecutorAddr> (SPSSequence<SPSExecutorAddr>)`.
-    pub fn read_pointers_wrapper((Vec<ExecutorAddr>,)) -> Vec<ExecutorAddr> =?
-        |(addrs,)| access::read_pointers(&addrs).map_err(|e| e.to_string());
+    /// Entry point of [`write_pointers`].
+    pub fn write_pointers_wrapper = write_pointers;
 }
 
 sync_wrapper! {
-    /// `SPSSequence<SPSSequence<char>> (SPSSequence<SPSExecutorAddrRange>)`.
-    pub fn read_buffers_wrapper((Vec<ExecutorAddrRange>,)) -> Vec<Vec<u8>> =?
-        |(ranges,)| access::read_buffers(&ranges).map_err(|e| e.to_string());
+    /// Entry point of [`write_buffers`].
+    pub fn write_buffers_wrapper = write_buffers, decode decode_buffer_writes;
 }
 
 sync_wrapper! {
-    /// `SPSSequence<SPSString> (SPSSequence<SPSExecutorAddr>)`: NUL-terminated
-    /// strings, as bytes.
-    pub fn read_strings_wrapper((Vec<ExecutorAddr>,)) -> Vec<Vec<u8>> =?
-        |(addrs,)| access::read_strings(&addrs).map_err(|e| e.to_string());
+    /// Entry point of [`read_pointers`].
+    pub fn read_pointers_wrapper = read_pointers;
+}
+
+sync_wrapper! {
+    /// Entry point of [`read_buffers`].
+    pub fn read_buffers_wrapper = read_buffers;
+}
+
+sync_wrapper! {
+    /// Entry point of [`read_strings`].
+    pub fn read_strings_wrapper = read_strings;
 }

@@ -5,6 +5,7 @@ use super::InstanceRegistry;
 use crate::dylib::{self, DylibManager};
 use crate::sps::orc_types::{ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 use crate::sps::SpsExpected;
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
 
@@ -19,19 +20,33 @@ pub const RESOLVE_NAME: &str = "__llvm_orc_SimpleExecutorDylibManager_resolve_wr
 pub static INSTANCES: InstanceRegistry<DylibManager> =
     InstanceRegistry::new("SimpleExecutorDylibManager");
 
-sync_wrapper! {
-    /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSString path, uint64 mode)`.
-    /// The path is taken as bytes (it need not be UTF-8).
-    pub fn open_wrapper((ExecutorAddr, Vec<u8>, u64)) -> SpsExpected<ExecutorAddr> =
-        |(instance, path, mode)| SpsExpected(
-            INSTANCES.lookup(instance)
-                .map_err(|e| format!("In open, {e}"))
-                .and_then(|m| m.open(&path, mode).map_err(|e| e.to_string())));
+/// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSString path,
+/// uint64 mode)`: opens a library. The path is taken as bytes (it need not
+/// be UTF-8).
+pub fn open(
+    (instance, path, mode): (ExecutorAddr, Vec<u8>, u64),
+    r: SpsResponder<SpsExpected<ExecutorAddr>>,
+) {
+    r.respond(&SpsExpected(
+        INSTANCES.with(instance, "open", |m| m.open(&path, mode)),
+    ))
+}
+
+/// `SPSExpected<SPSSequence<SPSOptional<SPSExecutorSymbolDef>>>
+/// (SPSExecutorAddr handle, SPSRemoteSymbolLookupSet)`: looks symbols up.
+pub fn resolve(
+    (handle, symbols): (ExecutorAddr, Vec<RemoteSymbolLookupSetElement>),
+    r: SpsResponder<SpsExpected<Vec<Option<ExecutorSymbolDef>>>>,
+) {
+    r.respond(&SpsExpected::from_result(dylib::resolve(handle, &symbols)))
 }
 
 sync_wrapper! {
-    /// `SPSExpected<SPSSequence<SPSOptional<SPSExecutorSymbolDef>>> (SPSExecutorAddr handle, SPSRemoteSymbolLookupSet)`.
-    pub fn resolve_wrapper((ExecutorAddr, Vec<RemoteSymbolLookupSetElement>))
-        -> SpsExpected<Vec<Option<ExecutorSymbolDef>>> =
-        |(handle, symbols)| SpsExpected::from_result(dylib::resolve(handle, &symbols));
+    /// Entry point of [`open`].
+    pub fn open_wrapper = open;
+}
+
+sync_wrapper! {
+    /// Entry point of [`resolve`].
+    pub fn resolve_wrapper = resolve;
 }

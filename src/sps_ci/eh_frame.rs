@@ -4,6 +4,7 @@
 
 use crate::eh_frame;
 use crate::sps::SpsResult;
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddrRange;
 
@@ -12,14 +13,22 @@ pub const REGISTER_NAME: &str = "llvm_orc_registerEHFrameAllocAction";
 /// Bootstrap symbol of [`deregister_eh_frame_alloc_action`].
 pub const DEREGISTER_NAME: &str = "llvm_orc_deregisterEHFrameAllocAction";
 
-sync_wrapper! {
-    /// Registers the `.eh_frame` section in the range.
-    pub fn register_eh_frame_alloc_action((ExecutorAddrRange,)) -> SpsResult =
-        |(r,)| eh_frame::register(r).map_err(|e| e.to_string());
+/// Registers the `.eh_frame` section in the range.
+pub fn register((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
+    r.respond(&eh_frame::register(range).map_err(|e| e.to_string()))
+}
+
+/// Deregisters the `.eh_frame` section in the range.
+pub fn deregister((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
+    r.respond(&eh_frame::deregister(range).map_err(|e| e.to_string()))
 }
 
 sync_wrapper! {
-    /// Deregisters the `.eh_frame` section in the range.
-    pub fn deregister_eh_frame_alloc_action((ExecutorAddrRange,)) -> SpsResult =
-        |(r,)| eh_frame::deregister(r).map_err(|e| e.to_string());
+    /// Entry point of [`register`].
+    pub fn register_eh_frame_alloc_action = register;
+}
+
+sync_wrapper! {
+    /// Entry point of [`deregister`].
+    pub fn deregister_eh_frame_alloc_action = deregister;
 }

@@ -4,14 +4,19 @@
 
 use crate::gdb_jit;
 use crate::sps::SpsResult;
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddrRange;
 
 /// Bootstrap symbol of [`register_jit_loader_gdb_alloc_action`].
 pub const REGISTER_NAME: &str = "llvm_orc_registerJITLoaderGDBAllocAction";
 
+/// Adds the debug object in the range to the GDB JIT list.
+pub fn register((range, auto): (ExecutorAddrRange, bool), r: SpsResponder<SpsResult>) {
+    r.respond(&gdb_jit::register(range, auto).map_err(|e| e.to_string()))
+}
+
 sync_wrapper! {
-    /// Adds the debug object in the range to the GDB JIT list.
-    pub fn register_jit_loader_gdb_alloc_action((ExecutorAddrRange, bool)) -> SpsResult =
-        |(r, auto)| gdb_jit::register(r, auto).map_err(|e| e.to_string());
+    /// Entry point of [`register`].
+    pub fn register_jit_loader_gdb_alloc_action = register;
 }

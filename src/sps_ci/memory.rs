@@ -1,13 +1,12 @@
 //! SPS bindings of [`SimpleNativeMemoryMap`] (LLVM's
 //! `SimpleExecutorMemoryManager` wrappers).
 
-use std::sync::Arc;
-
 use super::InstanceRegistry;
 use crate::memory::simple_native_memory_map::SegmentRef;
 use crate::memory::SimpleNativeMemoryMap;
 use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
 use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult};
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
 
@@ -26,46 +25,70 @@ pub const RELEASE_NAME: &str = "__llvm_orc_SimpleExecutorMemoryManager_release_w
 pub static INSTANCES: InstanceRegistry<SimpleNativeMemoryMap> =
     InstanceRegistry::new("SimpleExecutorMemoryManager");
 
-fn get(instance: ExecutorAddr, ctx: &str) -> Result<Arc<SimpleNativeMemoryMap>, String> {
-    INSTANCES
-        .lookup(instance)
-        .map_err(|e| format!("In {ctx}, {e}"))
+/// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, uint64 size)`:
+/// reserves address space.
+pub fn reserve((instance, size): (ExecutorAddr, u64), r: SpsResponder<SpsExpected<ExecutorAddr>>) {
+    r.respond(&SpsExpected(
+        INSTANCES.with(instance, "reserve", |m| m.reserve(size)),
+    ))
+}
+
+/// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance,
+/// SPSFinalizeRequest)`: copies segment content, applies protections and
+/// runs the finalize actions. Arguments as [`decode_initialize_args`] gives
+/// them (content borrowed from the argument bytes).
+pub fn initialize(
+    (instance, segments, actions): InitializeArgs<'_>,
+    r: SpsResponder<SpsExpected<ExecutorAddr>>,
+) {
+    r.respond(&SpsExpected(INSTANCES.with(instance, "initialize", |m| {
+        m.initialize_segments(&segments, actions)
+    })))
+}
+
+/// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`:
+/// runs the dealloc actions of finalized allocations.
+pub fn deinitialize(
+    (instance, keys): (ExecutorAddr, Vec<ExecutorAddr>),
+    r: SpsResponder<SpsResult>,
+) {
+    r.respond(&INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys)))
+}
+
+/// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> bases)`:
+/// deinitializes what is left and returns the reservations.
+pub fn release((instance, bases): (ExecutorAddr, Vec<ExecutorAddr>), r: SpsResponder<SpsResult>) {
+    r.respond(&INSTANCES.with(instance, "release", |m| m.release(&bases)))
 }
 
 sync_wrapper! {
-    /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, uint64 size)`.
-    pub fn reserve_wrapper((ExecutorAddr, u64)) -> SpsExpected<ExecutorAddr> =
-        |(instance, size)| SpsExpected(get(instance, "reserve")
-            .and_then(|m| m.reserve(size).map_err(|e| e.to_string())));
+    /// Entry point of [`reserve`].
+    pub fn reserve_wrapper = reserve;
 }
 
 sync_wrapper! {
-    /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSFinalizeRequest)`.
-    /// Segment content is copied straight from the argument bytes.
-    pub fn initialize_wrapper(decode decode_initialize_args) -> SpsExpected<ExecutorAddr> =
-        |(instance, segments, actions)| SpsExpected(get(instance, "initialize")
-            .and_then(|m| m.initialize_segments(&segments, actions).map_err(|e| e.to_string())));
+    /// Entry point of [`initialize`]; segment content is copied straight
+    /// from the argument bytes.
+    pub fn initialize_wrapper = initialize, decode decode_initialize_args;
 }
 
 sync_wrapper! {
-    /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`.
-    pub fn deinitialize_wrapper((ExecutorAddr, Vec<ExecutorAddr>)) -> SpsResult =
-        |(instance, keys)| get(instance, "deinitialize")
-            .and_then(|m| m.deinitialize(&keys).map_err(|e| e.to_string()));
+    /// Entry point of [`deinitialize`].
+    pub fn deinitialize_wrapper = deinitialize;
 }
 
 sync_wrapper! {
-    /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> bases)`.
-    pub fn release_wrapper((ExecutorAddr, Vec<ExecutorAddr>)) -> SpsResult =
-        |(instance, bases)| get(instance, "release")
-            .and_then(|m| m.release(&bases).map_err(|e| e.to_string()));
+    /// Entry point of [`release`].
+    pub fn release_wrapper = release;
 }
+
+/// Decoded arguments of [`initialize`]: instance, segments (content
+/// borrowed from the argument bytes), finalize/dealloc action pairs.
+pub type InitializeArgs<'a> = (ExecutorAddr, Vec<SegmentRef<'a>>, Vec<AllocActionCallPair>);
 
 /// Decodes `(SPSExecutorAddr instance, SPSFinalizeRequest)` borrowing each
 /// segment's content from `bytes` (the bulk of an `initialize` call).
-pub fn decode_initialize_args(
-    bytes: &[u8],
-) -> Result<(ExecutorAddr, Vec<SegmentRef<'_>>, Vec<AllocActionCallPair>), SpsError> {
+pub fn decode_initialize_args(bytes: &[u8]) -> Result<InitializeArgs<'_>, SpsError> {
     let mut input = SpsInputBuffer::new(bytes);
     let instance = ExecutorAddr::deserialize(&mut input)?;
     // rag + addr + size + content length.
@@ -95,6 +118,46 @@ mod tests {
     use super::*;
     use crate::sps::orc_types::{FinalizeRequest, SegFinalizeRequest, WrapperFunctionCall};
     use crate::sps::{deserialize_all, serialize_to_vec};
+    use crate::wrapper_function::handler::{reply_channel, sps_async_handler, Responder};
+    use crate::wrapper_function::sync_abi::serve_async;
+    use crate::WrapperFunctionBuffer;
+    use std::sync::Arc;
+
+    #[test]
+    fn handlers_serve_asynchronous_callers_too() {
+        let m = Arc::new(SimpleNativeMemoryMap::new());
+        let instance = INSTANCES.register(&m);
+        let args = WrapperFunctionBuffer::from_slice(&serialize_to_vec(&(instance, 4096u64)));
+        let (cb, pending) = reply_channel();
+        serve_async(
+            "reserve",
+            &args,
+            deserialize_all,
+            reserve,
+            Responder::new(cb),
+        );
+        let r: SpsExpected<ExecutorAddr> =
+            deserialize_all(pending.wait().as_slice().unwrap()).unwrap();
+        let base = r.0.unwrap();
+        assert_ne!(base, ExecutorAddr(0));
+        // The same handler as a Rust in-process controller handler.
+        let h = sps_async_handler(release);
+        let (cb, pending) = reply_channel();
+        h(
+            WrapperFunctionBuffer::from_slice(&serialize_to_vec(&(instance, vec![base]))),
+            Responder::new(cb),
+        );
+        let r: SpsResult = deserialize_all(pending.wait().as_slice().unwrap()).unwrap();
+        assert_eq!(r, Ok(()));
+        let (cb, pending) = reply_channel();
+        h(
+            WrapperFunctionBuffer::from_slice(&serialize_to_vec(&(instance, vec![base]))),
+            Responder::new(cb),
+        );
+        let r: SpsResult = deserialize_all(pending.wait().as_slice().unwrap()).unwrap();
+        assert!(r.is_err(), "a released base is unknown");
+        INSTANCES.unregister(instance);
+    }
 
     #[test]
     fn borrowed_initialize_decoder_matches_the_owned_one() {

@@ -10,6 +10,7 @@ use crate::perf::{
 use crate::sps::{
     SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsResult, SpsSerialize,
 };
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 
 /// Process symbol name of [`perf_start`].
@@ -71,20 +72,34 @@ sps_fields!(RecordBatch {
     unwinding_record: UnwindingInfoRecord,
 });
 
-sync_wrapper! {
-    /// `SPSError ()`: starts the jitdump.
-    pub fn perf_start(()) -> SpsResult = |()| perf::start().map(|_| ()).map_err(|e| e.to_string());
+/// `SPSError ()`: starts the jitdump.
+pub fn start((): (), r: SpsResponder<SpsResult>) {
+    r.respond(&perf::start().map(|_| ()).map_err(|e| e.to_string()))
+}
+
+/// `SPSError ()`: closes the jitdump.
+pub fn end((): (), r: SpsResponder<SpsResult>) {
+    r.respond(&perf::end().map_err(|e| e.to_string()))
+}
+
+/// `SPSError (SPSPerfJITRecordBatch)`: appends one object's records.
+pub fn register((batch,): (RecordBatch,), r: SpsResponder<SpsResult>) {
+    r.respond(&perf::register(&batch).map_err(|e| e.to_string()))
 }
 
 sync_wrapper! {
-    /// `SPSError ()`: closes the jitdump.
-    pub fn perf_end(()) -> SpsResult = |()| perf::end().map_err(|e| e.to_string());
+    /// Entry point of [`start`].
+    pub fn perf_start = start;
 }
 
 sync_wrapper! {
-    /// `SPSError (SPSPerfJITRecordBatch)`: appends one object's records.
-    pub fn perf_impl((RecordBatch,)) -> SpsResult =
-        |(batch,)| perf::register(&batch).map_err(|e| e.to_string());
+    /// Entry point of [`end`].
+    pub fn perf_end = end;
+}
+
+sync_wrapper! {
+    /// Entry point of [`register`].
+    pub fn perf_impl = register;
 }
 
 /// `(process symbol name, entry point)` of the perf functions, for

@@ -3,6 +3,7 @@
 //! error case).
 
 use crate::run_as;
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
 
@@ -13,21 +14,33 @@ pub const VOID_NAME: &str = "__llvm_orc_bootstrap_run_as_void_function_wrapper";
 /// Bootstrap symbol of [`run_as_int_function_wrapper`].
 pub const INT_NAME: &str = "__llvm_orc_bootstrap_run_as_int_function_wrapper";
 
-sync_wrapper! {
-    /// `int64 (SPSExecutorAddr main, SPSSequence<SPSString> args)`; the
-    /// arguments are taken as bytes.
-    pub fn run_as_main_wrapper((ExecutorAddr, Vec<Vec<u8>>)) -> i64 =?
-        |(main, args)| run_as::run_as_main(main, &args);
+/// `int64 (SPSExecutorAddr main, SPSSequence<SPSString> args)`: runs
+/// `main(argc, argv)`; the arguments are taken as bytes.
+pub fn main((main, args): (ExecutorAddr, Vec<Vec<u8>>), r: SpsResponder<i64>) {
+    r.respond_or_fail(run_as::run_as_main(main, &args))
+}
+
+/// `int32 (SPSExecutorAddr fn)`: runs `int fn(void)`.
+pub fn void_function((f,): (ExecutorAddr,), r: SpsResponder<i32>) {
+    r.respond_or_fail(run_as::run_as_void_function(f))
+}
+
+/// `int32 (SPSExecutorAddr fn, int32 arg)`: runs `int fn(int)`.
+pub fn int_function((f, arg): (ExecutorAddr, i32), r: SpsResponder<i32>) {
+    r.respond_or_fail(run_as::run_as_int_function(f, arg))
 }
 
 sync_wrapper! {
-    /// `int32 (SPSExecutorAddr fn)`.
-    pub fn run_as_void_function_wrapper((ExecutorAddr,)) -> i32 =?
-        |(f,)| run_as::run_as_void_function(f);
+    /// Entry point of [`main`].
+    pub fn run_as_main_wrapper = main;
 }
 
 sync_wrapper! {
-    /// `int32 (SPSExecutorAddr fn, int32 arg)`.
-    pub fn run_as_int_function_wrapper((ExecutorAddr, i32)) -> i32 =?
-        |(f, arg)| run_as::run_as_int_function(f, arg);
+    /// Entry point of [`void_function`].
+    pub fn run_as_void_function_wrapper = void_function;
+}
+
+sync_wrapper! {
+    /// Entry point of [`int_function`].
+    pub fn run_as_int_function_wrapper = int_function;
 }

@@ -1,12 +1,10 @@
 //! SPS bindings of [`SharedMemoryMapper`] (LLVM's
 //! `ExecutorSharedMemoryMapperService` wrappers).
-
-use std::sync::Arc;
-
 use super::InstanceRegistry;
 use crate::memory::SharedMemoryMapper;
 use crate::sps::orc_types::SharedMemoryFinalizeRequest;
 use crate::sps::{SpsExpected, SpsResult};
+use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
 
@@ -25,36 +23,58 @@ pub const RELEASE_NAME: &str = "__llvm_orc_ExecutorSharedMemoryMapperService_Rel
 pub static INSTANCES: InstanceRegistry<SharedMemoryMapper> =
     InstanceRegistry::new("ExecutorSharedMemoryMapperService");
 
-fn get(instance: ExecutorAddr, ctx: &str) -> Result<Arc<SharedMemoryMapper>, String> {
-    INSTANCES
-        .lookup(instance)
-        .map_err(|e| format!("In {ctx}, {e}"))
+/// `SPSExpected<SPSTuple<SPSExecutorAddr, SPSString>> (SPSExecutorAddr
+/// instance, uint64 size)`: reserves a shared-memory region.
+pub fn reserve(
+    (instance, size): (ExecutorAddr, u64),
+    r: SpsResponder<SpsExpected<(ExecutorAddr, String)>>,
+) {
+    r.respond(&SpsExpected(
+        INSTANCES.with(instance, "reserve", |m| m.reserve(size)),
+    ))
+}
+
+/// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSExecutorAddr
+/// reservation, SPSSharedMemoryFinalizeRequest)`.
+pub fn initialize(
+    (instance, reservation, req): (ExecutorAddr, ExecutorAddr, SharedMemoryFinalizeRequest),
+    r: SpsResponder<SpsExpected<ExecutorAddr>>,
+) {
+    r.respond(&SpsExpected(
+        INSTANCES.with(instance, "initialize", |m| m.initialize(reservation, req)),
+    ))
+}
+
+/// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`.
+pub fn deinitialize(
+    (instance, keys): (ExecutorAddr, Vec<ExecutorAddr>),
+    r: SpsResponder<SpsResult>,
+) {
+    r.respond(&INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys)))
+}
+
+/// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr>
+/// reservations)`.
+pub fn release((instance, bases): (ExecutorAddr, Vec<ExecutorAddr>), r: SpsResponder<SpsResult>) {
+    r.respond(&INSTANCES.with(instance, "release", |m| m.release(&bases)))
 }
 
 sync_wrapper! {
-    /// `SPSExpected<SPSTuple<SPSExecutorAddr, SPSString>> (SPSExecutorAddr instance, uint64 size)`.
-    pub fn reserve_wrapper((ExecutorAddr, u64)) -> SpsExpected<(ExecutorAddr, String)> =
-        |(instance, size)| SpsExpected(get(instance, "reserve")
-            .and_then(|m| m.reserve(size).map_err(|e| e.to_string())));
+    /// Entry point of [`reserve`].
+    pub fn reserve_wrapper = reserve;
 }
 
 sync_wrapper! {
-    /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSExecutorAddr reservation, SPSSharedMemoryFinalizeRequest)`.
-    pub fn initialize_wrapper((ExecutorAddr, ExecutorAddr, SharedMemoryFinalizeRequest)) -> SpsExpected<ExecutorAddr> =
-        |(instance, reservation, req)| SpsExpected(get(instance, "initialize")
-            .and_then(|m| m.initialize(reservation, req).map_err(|e| e.to_string())));
+    /// Entry point of [`initialize`].
+    pub fn initialize_wrapper = initialize;
 }
 
 sync_wrapper! {
-    /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`.
-    pub fn deinitialize_wrapper((ExecutorAddr, Vec<ExecutorAddr>)) -> SpsResult =
-        |(instance, keys)| get(instance, "deinitialize")
-            .and_then(|m| m.deinitialize(&keys).map_err(|e| e.to_string()));
+    /// Entry point of [`deinitialize`].
+    pub fn deinitialize_wrapper = deinitialize;
 }
 
 sync_wrapper! {
-    /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> reservations)`.
-    pub fn release_wrapper((ExecutorAddr, Vec<ExecutorAddr>)) -> SpsResult =
-        |(instance, bases)| get(instance, "release")
-            .and_then(|m| m.release(&bases).map_err(|e| e.to_string()));
+    /// Entry point of [`release`].
+    pub fn release_wrapper = release;
 }

@@ -10,8 +10,9 @@
 //! [`call_controller_sps`]) take the Rust type as the SPS signature:
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 
+use std::fmt::Display;
 use std::marker::PhantomData;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
 use crate::controller_access::HandlerTag;
 use crate::session::Session;
@@ -28,35 +29,92 @@ pub type ReplyFn = Box<dyn FnOnce(WrapperFunctionBuffer) + Send + 'static>;
 /// forgot, panicked, or its task was dropped at shutdown), the caller
 /// receives an out-of-band error naming `what`.
 pub struct Responder {
-    reply: Option<ReplyFn>,
+    reply: Option<ReplyTo>,
     what: &'static str,
+}
+
+/// Where a [`Responder`]'s result goes.
+enum ReplyTo {
+    /// A completion function.
+    Fn(ReplyFn),
+    /// A [`ReplySlot`] a synchronous caller is waiting on (no allocation
+    /// per call: the slot is reused).
+    Slot(Arc<ReplySlot>),
+}
+
+impl ReplyTo {
+    fn deliver(self, result: WrapperFunctionBuffer) {
+        match self {
+            ReplyTo::Fn(f) => f(result),
+            ReplyTo::Slot(slot) => slot.fill(result),
+        }
+    }
+}
+
+/// A one-result mailbox that a thread blocks on while a [`Responder`] made
+/// by [`Responder::to_slot`] fills it, from the same thread before the
+/// wait (the common case: no blocking at all) or from another thread later.
+/// Reusable: [`ReplySlot::wait_take`] empties it again.
+#[derive(Default)]
+pub struct ReplySlot {
+    result: Mutex<Option<WrapperFunctionBuffer>>,
+    filled: Condvar,
+}
+
+impl ReplySlot {
+    fn lock(&self) -> MutexGuard<'_, Option<WrapperFunctionBuffer>> {
+        self.result.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fill(&self, result: WrapperFunctionBuffer) {
+        *self.lock() = Some(result);
+        self.filled.notify_one();
+    }
+
+    /// Returns the result, blocking until it has been delivered.
+    pub fn wait_take(&self) -> WrapperFunctionBuffer {
+        let mut r = self.lock();
+        loop {
+            if let Some(b) = r.take() {
+                return b;
+            }
+            r = self.filled.wait(r).unwrap_or_else(|p| p.into_inner());
+        }
+    }
 }
 
 impl Responder {
     /// A responder that hands the result to `reply`.
     pub fn new(reply: impl FnOnce(WrapperFunctionBuffer) + Send + 'static) -> Self {
-        Responder {
-            reply: Some(Box::new(reply)),
-            what: "wrapper function call",
-        }
+        Self::named("wrapper function call", reply)
     }
 
     /// Like [`Responder::new`], naming the call in the automatic
-    /// dropped-without-reply error.
+    /// dropped-without-reply error and in [`SpsResponder::fail`] errors.
     pub fn named(
         what: &'static str,
         reply: impl FnOnce(WrapperFunctionBuffer) + Send + 'static,
     ) -> Self {
         Responder {
-            reply: Some(Box::new(reply)),
+            reply: Some(ReplyTo::Fn(Box::new(reply))),
+            what,
+        }
+    }
+
+    /// A responder (named as in [`Responder::named`]) that puts the result
+    /// in `slot`, for a caller blocked in [`ReplySlot::wait_take`].
+    /// Allocates nothing.
+    pub fn to_slot(what: &'static str, slot: Arc<ReplySlot>) -> Self {
+        Responder {
+            reply: Some(ReplyTo::Slot(slot)),
             what,
         }
     }
 
     /// Sends `result` (bytes or out-of-band error).
     pub fn respond(mut self, result: WrapperFunctionBuffer) {
-        if let Some(f) = self.reply.take() {
-            f(result);
+        if let Some(to) = self.reply.take() {
+            to.deliver(result);
         }
     }
 
@@ -81,8 +139,8 @@ impl Responder {
 
 impl Drop for Responder {
     fn drop(&mut self) {
-        if let Some(f) = self.reply.take() {
-            f(WrapperFunctionBuffer::out_of_band_error(&format!(
+        if let Some(to) = self.reply.take() {
+            to.deliver(WrapperFunctionBuffer::out_of_band_error(&format!(
                 "{} dropped without a reply (handler did not respond, or the session shut down)",
                 self.what
             )));
@@ -202,6 +260,22 @@ impl<R: SpsSerialize> SpsResponder<R> {
     /// Sends an out-of-band error instead of a value.
     pub fn respond_error(self, msg: &str) {
         self.inner.respond_error(msg)
+    }
+
+    /// Sends an out-of-band error `<call name>: <e>` (the name given to
+    /// [`Responder::named`] or [`Responder::to_slot`]), for results whose
+    /// SPS type has no error case.
+    pub fn fail(self, e: impl Display) {
+        let msg = format!("{}: {e}", self.inner.what);
+        self.inner.respond_error(&msg)
+    }
+
+    /// Sends `Ok` serialized, or `Err` as [`SpsResponder::fail`] does.
+    pub fn respond_or_fail<E: Display>(self, r: Result<R, E>) {
+        match r {
+            Ok(v) => self.respond(&v),
+            Err(e) => self.fail(e),
+        }
     }
 }
 

@@ -2,12 +2,18 @@
 //!
 //! LLVM 22 calls executor functions as `CWrapperFunctionBuffer fn(const char
 //! *ArgData, size_t ArgSize)`: arguments lent for the call, result returned.
-//! orc-rt's native ABI is asynchronous. This module is the only bridge.
+//! orc-rt's native ABI is asynchronous: a handler gets its decoded arguments
+//! and a [`Responder`] to reply through, now or later. This module is the
+//! only bridge: [`serve_sync`] runs such a handler as a synchronous call,
+//! and [`sync_wrapper!`] stamps out the entry points.
 
+use std::cell::RefCell;
 use std::os::raw::c_char;
+use std::sync::Arc;
 
+use super::handler::{ReplySlot, Responder, SpsResponder};
 use crate::controller_access::SyncWrapperFunction;
-use crate::sps::{deserialize_all, serialize_to_buffer, SpsDeserialize, SpsResult, SpsSerialize};
+use crate::sps::{deserialize_all, SpsError, SpsResult, SpsSerialize};
 use crate::WrapperFunctionBuffer;
 
 /// Calls a synchronous-ABI wrapper function with `args` lent for the call
@@ -43,145 +49,145 @@ pub unsafe fn arg_bytes<'a>(data: *const c_char, size: usize) -> Option<&'a [u8]
     Some(unsafe { std::slice::from_raw_parts(data as *const u8, size) })
 }
 
-/// Runs an SPS-typed handler on synchronous-ABI argument bytes: decodes the
-/// arguments as `A` (all bytes must be used), calls `handler`, encodes its
-/// `R` result.
+/// Decodes the argument bytes of a call to `name` with `decode`; the error
+/// is the out-of-band message LLVM's `WrapperFunction::handle` would give
+/// ("could not deserialize arguments").
+fn decode_args<'a, A>(
+    name: &str,
+    args: Option<&'a [u8]>,
+    decode: impl FnOnce(&'a [u8]) -> Result<A, SpsError>,
+) -> Result<A, WrapperFunctionBuffer> {
+    let Some(bytes) = args else {
+        return Err(WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: NULL argument data with a non-zero size"
+        )));
+    };
+    decode(bytes).map_err(|e| {
+        WrapperFunctionBuffer::out_of_band_error(&format!(
+            "{name}: could not deserialize arguments: {e}"
+        ))
+    })
+}
+
+thread_local! {
+    /// Idle reply slots of this thread, reused so that a synchronous call
+    /// allocates none (nested calls on one thread each take their own).
+    static FREE_SLOTS: RefCell<Vec<Arc<ReplySlot>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// At most this many idle slots are kept per thread.
+const MAX_FREE_SLOTS: usize = 8;
+
+fn take_slot() -> Arc<ReplySlot> {
+    FREE_SLOTS
+        .try_with(|f| f.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn recycle_slot(slot: Arc<ReplySlot>) {
+    // A responder that has just delivered may still hold its reference for
+    // a moment; such a slot is simply dropped.
+    if Arc::strong_count(&slot) == 1 {
+        let _ = FREE_SLOTS.try_with(|f| {
+            let mut f = f.borrow_mut();
+            if f.len() < MAX_FREE_SLOTS {
+                f.push(slot);
+            }
+        });
+    }
+}
+
+/// The one adapter from orc-rt's asynchronous handlers to LLVM 22's
+/// synchronous ABI: decodes the arguments with `decode`, calls `handler`
+/// with them and an [`SpsResponder`], and blocks until that responder has
+/// replied; returns the reply.
 ///
-/// Arguments that do not decode give an **out-of-band** error buffer, as
-/// LLVM's `WrapperFunction::handle` does ("could not deserialize
-/// arguments"); errors the handler can express travel in-band in `R`
-/// (`SpsResult`, `SpsExpected<T>`).
-pub fn handle_sync<A, R, F>(name: &str, args: Option<&[u8]>, handler: F) -> WrapperFunctionBuffer
-where
-    A: SpsDeserialize,
-    R: SpsSerialize,
-    F: FnOnce(A) -> R,
-{
-    let Some(bytes) = args else {
-        return WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: NULL argument data with a non-zero size"
-        ));
-    };
-    match deserialize_all::<A>(bytes) {
-        Ok(a) => serialize_to_buffer(&handler(a)),
-        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: could not deserialize arguments: {e}"
-        )),
-    }
-}
-
-/// Like [`handle_sync`] with a custom decoder, for arguments decoded in
-/// place (borrowing bulk bytes from the argument buffer instead of copying
-/// them).
-pub fn handle_sync_with<'a, A, R, D, F>(
-    name: &str,
+/// * `decode` is the decoding strategy: [`deserialize_all`] for owned SPS
+///   arguments, or a function that borrows bulk bytes from the argument
+///   buffer (the arguments stay lent until the reply, so that is sound even
+///   for a handler that replies later).
+/// * Fallibility belongs to the handler: it replies with a value (errors it
+///   can express travel in-band, e.g. `SpsExpected`), or with
+///   [`SpsResponder::fail`] for an out-of-band error. A dropped responder
+///   gives the out-of-band "dropped without a reply" error.
+/// * Arguments that do not decode give an out-of-band error, as LLVM's
+///   `WrapperFunction::handle` does.
+///
+/// A handler that replies before returning (every bootstrap handler) costs
+/// no thread switch and no allocation: the reply goes to a reusable
+/// per-thread [`ReplySlot`] that is checked before any wait.
+pub fn serve_sync<'a, A, R>(
+    name: &'static str,
     args: Option<&'a [u8]>,
-    decode: D,
-    handler: F,
+    decode: impl FnOnce(&'a [u8]) -> Result<A, SpsError>,
+    handler: impl FnOnce(A, SpsResponder<R>),
 ) -> WrapperFunctionBuffer
 where
     R: SpsSerialize,
-    D: FnOnce(&'a [u8]) -> Result<A, crate::sps::SpsError>,
-    F: FnOnce(A) -> R,
 {
-    let Some(bytes) = args else {
-        return WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: NULL argument data with a non-zero size"
-        ));
+    let a = match decode_args(name, args, decode) {
+        Ok(a) => a,
+        Err(e) => return e,
     };
-    match decode(bytes) {
-        Ok(a) => serialize_to_buffer(&handler(a)),
-        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: could not deserialize arguments: {e}"
-        )),
-    }
+    let slot = take_slot();
+    handler(a, SpsResponder::new(Responder::to_slot(name, slot.clone())));
+    let result = slot.wait_take();
+    recycle_slot(slot);
+    result
 }
 
-/// [`handle_sync_with`] for a handler returning `Result<R, String>`: `Err`
-/// becomes an out-of-band error.
-pub fn handle_sync_with_fallible<'a, A, R, D, F>(
-    name: &str,
-    args: Option<&'a [u8]>,
-    decode: D,
-    handler: F,
-) -> WrapperFunctionBuffer
-where
+/// Serves an asynchronous call of the same handlers (orc-rt's native ABI,
+/// or a Rust caller): decodes the arguments from `args` with `decode` (as
+/// [`serve_sync`] does) and calls `handler` with them and `responder`,
+/// which it may answer later from any thread. An out-of-band or
+/// undecodable argument buffer is answered with an out-of-band error.
+pub fn serve_async<'a, A, R>(
+    name: &'static str,
+    args: &'a WrapperFunctionBuffer,
+    decode: impl FnOnce(&'a [u8]) -> Result<A, SpsError>,
+    handler: impl FnOnce(A, SpsResponder<R>),
+    responder: Responder,
+) where
     R: SpsSerialize,
-    D: FnOnce(&'a [u8]) -> Result<A, crate::sps::SpsError>,
-    F: FnOnce(A) -> Result<R, String>,
 {
-    let Some(bytes) = args else {
-        return WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: NULL argument data with a non-zero size"
+    let Some(bytes) = args.as_slice() else {
+        let msg = args
+            .out_of_band_error_message()
+            .map(|m| m.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return responder.respond_error(&format!(
+            "{name}: the argument buffer is an out-of-band error: {msg}"
         ));
     };
-    match decode(bytes) {
-        Ok(a) => match handler(a) {
-            Ok(r) => serialize_to_buffer(&r),
-            Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!("{name}: {e}")),
-        },
-        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: could not deserialize arguments: {e}"
-        )),
-    }
-}
-
-/// Like [`handle_sync`] for handlers whose result type has no error case
-/// (e.g. `SPSEmpty`, `int64`): `Err(msg)` becomes an out-of-band error.
-pub fn handle_sync_fallible<A, R, F>(
-    name: &str,
-    args: Option<&[u8]>,
-    handler: F,
-) -> WrapperFunctionBuffer
-where
-    A: SpsDeserialize,
-    R: SpsSerialize,
-    F: FnOnce(A) -> Result<R, String>,
-{
-    let Some(bytes) = args else {
-        return WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: NULL argument data with a non-zero size"
-        ));
-    };
-    match deserialize_all::<A>(bytes) {
-        Ok(a) => match handler(a) {
-            Ok(r) => serialize_to_buffer(&r),
-            Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!("{name}: {e}")),
-        },
-        Err(e) => WrapperFunctionBuffer::out_of_band_error(&format!(
-            "{name}: could not deserialize arguments: {e}"
-        )),
+    match decode_args(name, Some(bytes), decode) {
+        Ok(a) => handler(a, SpsResponder::new(responder)),
+        Err(e) => responder.respond(e),
     }
 }
 
 /// Defines a function with LLVM 22's synchronous wrapper ABI
-/// ([`SyncWrapperFunction`]) whose body decodes the arguments as `$args`,
-/// runs `$handler` (an `FnOnce($args) -> $ret`) and encodes the result, with
-/// panics caught at the boundary. This is the only place that generates
-/// such entry points: each service's SPS binding (`crate::sps_ci`) invokes
-/// it once per bootstrap symbol.
+/// ([`SyncWrapperFunction`]) for an asynchronous SPS handler (a function
+/// `fn(Args, SpsResponder<Ret>)`), through [`serve_sync`], with panics
+/// caught at the boundary. This is the only place that generates such entry
+/// points: each service's SPS binding (`crate::sps_ci`) invokes it once per
+/// bootstrap symbol.
 ///
 /// ```ignore
 /// sync_wrapper! {
 ///     /// Doc.
-///     pub fn reserve_wrapper((ExecutorAddr, u64)) -> SpsExpected<ExecutorAddr> =
-///         |(instance, size)| ...;
+///     pub fn reserve_wrapper = reserve;
 /// }
 /// ```
 ///
-/// With `(decode path::to::fn)` instead of an argument type, arguments are
-/// decoded by that function ([`handle_sync_with`]).
-///
-/// With `=?` instead of `=`, the handler returns `Result<$ret, String>` and
-/// `Err` becomes an out-of-band error ([`handle_sync_fallible`]).
+/// Arguments are decoded with [`deserialize_all`] as the handler's argument
+/// type; with `= handler, decode path::to::fn`, by that function instead
+/// (to borrow bulk bytes from the argument buffer).
 macro_rules! sync_wrapper {
-    ($(#[$m:meta])* $vis:vis fn $name:ident(decode $dec:path) -> $ret:ty =? $handler:expr;) => {
-        $crate::wrapper_function::sync_abi::sync_wrapper!(@dec $(#[$m])* $vis fn $name, handle_sync_with_fallible, $dec, $ret, $handler);
-    };
-    ($(#[$m:meta])* $vis:vis fn $name:ident(decode $dec:path) -> $ret:ty = $handler:expr;) => {
-        $crate::wrapper_function::sync_abi::sync_wrapper!(@dec $(#[$m])* $vis fn $name, handle_sync_with, $dec, $ret, $handler);
-    };
-    (@dec $(#[$m:meta])* $vis:vis fn $name:ident, $how:ident, $dec:path, $ret:ty, $handler:expr) => {
+    (@decode) => { $crate::sps::deserialize_all };
+    (@decode $dec:path) => { $dec };
+    ($(#[$m:meta])* $vis:vis fn $name:ident = $handler:path $(, decode $dec:path)?;) => {
         $(#[$m])*
         ///
         /// LLVM 22 synchronous wrapper ABI: arguments lent for the call, the
@@ -197,41 +203,10 @@ macro_rules! sync_wrapper {
             $crate::ffi::panic::ffi_boundary!("sync_abi wrapper", {
                 // SAFETY: the caller's promise under LLVM 22's ABI.
                 let args = unsafe { $crate::wrapper_function::sync_abi::arg_bytes(arg_data, arg_size) };
-                $crate::wrapper_function::sync_abi::$how::<_, $ret, _, _>(
+                $crate::wrapper_function::sync_abi::serve_sync(
                     stringify!($name),
                     args,
-                    $dec,
-                    $handler,
-                )
-                .into_raw()
-            })
-        }
-    };
-    ($(#[$m:meta])* $vis:vis fn $name:ident($args:ty) -> $ret:ty =? $handler:expr;) => {
-        $crate::wrapper_function::sync_abi::sync_wrapper!(@def $(#[$m])* $vis fn $name, handle_sync_fallible, $args, $ret, $handler);
-    };
-    ($(#[$m:meta])* $vis:vis fn $name:ident($args:ty) -> $ret:ty = $handler:expr;) => {
-        $crate::wrapper_function::sync_abi::sync_wrapper!(@def $(#[$m])* $vis fn $name, handle_sync, $args, $ret, $handler);
-    };
-    (@def $(#[$m:meta])* $vis:vis fn $name:ident, $how:ident, $args:ty, $ret:ty, $handler:expr) => {
-        $(#[$m])*
-        ///
-        /// LLVM 22 synchronous wrapper ABI: arguments lent for the call, the
-        /// caller owns the returned buffer. Undecodable arguments give an
-        /// out-of-band error.
-        ///
-        /// # Safety
-        /// `arg_data` is NULL or points at `arg_size` readable bytes.
-        $vis unsafe extern "C" fn $name(
-            arg_data: *const ::std::os::raw::c_char,
-            arg_size: usize,
-        ) -> $crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
-            $crate::ffi::panic::ffi_boundary!("sync_abi wrapper", {
-                // SAFETY: the caller's promise under LLVM 22's ABI.
-                let args = unsafe { $crate::wrapper_function::sync_abi::arg_bytes(arg_data, arg_size) };
-                $crate::wrapper_function::sync_abi::$how::<$args, $ret, _>(
-                    stringify!($name),
-                    args,
+                    $crate::wrapper_function::sync_abi::sync_wrapper!(@decode $($dec)?),
                     $handler,
                 )
                 .into_raw()
@@ -260,5 +235,122 @@ pub unsafe fn call_sync_sps_error(f: SyncWrapperFunction, args: &[u8]) -> Result
             "could not deserialize the SPSError result of the wrapper function at {:#x}: {e}",
             f as usize
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sps::serialize_to_vec;
+    use std::time::Duration;
+
+    fn oob(b: &WrapperFunctionBuffer) -> String {
+        b.out_of_band_error_message()
+            .expect("an out-of-band error")
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn value<R: crate::sps::SpsDeserialize>(b: &WrapperFunctionBuffer) -> R {
+        deserialize_all(b.as_slice().expect("a value")).unwrap()
+    }
+
+    /// Adds its two arguments; replies before returning.
+    fn add((a, b): (u32, u32), r: SpsResponder<u64>) {
+        r.respond(&(u64::from(a) + u64::from(b)))
+    }
+
+    #[test]
+    fn replies_before_returning_reuse_the_threads_slot() {
+        let args = serialize_to_vec(&(40u32, 2u32));
+        let r = serve_sync("add", Some(&args), deserialize_all, add);
+        assert_eq!(value::<u64>(&r), 42);
+        let first = FREE_SLOTS.with(|f| f.borrow().last().map(Arc::as_ptr));
+        assert!(first.is_some(), "the slot went back to the pool");
+        let r = serve_sync("add", Some(&args), deserialize_all, add);
+        assert_eq!(value::<u64>(&r), 42);
+        let again = FREE_SLOTS.with(|f| f.borrow().last().map(Arc::as_ptr));
+        assert_eq!(first, again, "the same slot serves the next call");
+    }
+
+    #[test]
+    fn blocks_until_a_later_reply_from_another_thread() {
+        let args = serialize_to_vec(&(5u32,));
+        let r = serve_sync("later", Some(&args), deserialize_all, |(x,): (u32,), r| {
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                r.respond(&(x * 2));
+            });
+        });
+        assert_eq!(value::<u32>(&r), 10);
+    }
+
+    #[test]
+    fn errors_are_out_of_band_and_named() {
+        let args = serialize_to_vec(&(1u32,));
+        let r = serve_sync::<_, u32>("fails", Some(&args), deserialize_all, |(_,): (u32,), r| {
+            r.fail("no such thing")
+        });
+        assert_eq!(oob(&r), "fails: no such thing");
+        let r = serve_sync::<_, u32>(
+            "forgets",
+            Some(&args),
+            deserialize_all,
+            |(_,): (u32,), r| drop(r),
+        );
+        assert!(
+            oob(&r).starts_with("forgets dropped without a reply"),
+            "{}",
+            oob(&r)
+        );
+        let r = serve_sync("add", Some(&[1, 2, 3]), deserialize_all, add);
+        assert!(
+            oob(&r).starts_with("add: could not deserialize arguments: "),
+            "{}",
+            oob(&r)
+        );
+        let r = serve_sync("add", None, deserialize_all, add);
+        assert_eq!(oob(&r), "add: NULL argument data with a non-zero size");
+    }
+
+    #[test]
+    fn nested_calls_on_one_thread_each_get_their_own_slot() {
+        fn outer((depth,): (u32,), r: SpsResponder<u32>) {
+            if depth == 0 {
+                return r.respond(&0);
+            }
+            let args = serialize_to_vec(&(depth - 1,));
+            let inner = serve_sync("outer", Some(&args), deserialize_all, outer);
+            r.respond(&(value::<u32>(&inner) + 1))
+        }
+        let args = serialize_to_vec(&(12u32,));
+        let r = serve_sync("outer", Some(&args), deserialize_all, outer);
+        assert_eq!(value::<u32>(&r), 12);
+    }
+
+    #[test]
+    fn custom_decoders_borrow_from_the_arguments() {
+        fn first_byte(bytes: &[u8]) -> Result<&[u8], SpsError> {
+            Ok(&bytes[..1.min(bytes.len())])
+        }
+        let r = serve_sync("first", Some(b"xyz"), first_byte, |b: &[u8], r| {
+            r.respond(&b.to_vec())
+        });
+        assert_eq!(value::<Vec<u8>>(&r), b"x");
+    }
+
+    #[test]
+    fn serve_async_hands_the_responder_to_the_handler() {
+        let (cb, pending) = super::super::handler::reply_channel();
+        let args = WrapperFunctionBuffer::from_slice(&serialize_to_vec(&(1u32, 2u32)));
+        serve_async("add", &args, deserialize_all, add, Responder::new(cb));
+        assert_eq!(value::<u64>(&pending.wait()), 3);
+        let (cb, pending) = super::super::handler::reply_channel();
+        let bad = WrapperFunctionBuffer::out_of_band_error("upstream");
+        serve_async("add", &bad, deserialize_all, add, Responder::new(cb));
+        assert_eq!(
+            oob(&pending.wait()),
+            "add: the argument buffer is an out-of-band error: upstream"
+        );
     }
 }
