@@ -13,7 +13,9 @@
 #               (ctest -R valgrind, in build/sanitize-ctests)
 #   executor-vg full sessions of target/debug/orc-rt-executor under valgrind
 #               memcheck, driven by llvm-jitlink-22 -oop-executor: a C hello
-#               world, and a C++ program with LLVM 22's ORC runtime (EH
+#               world (plain, -use-memmgr=shared / simple-remote,
+#               --debugger-support, -lazy with the ORC runtime), JIT'd
+#               pthreads, and a C++ program with LLVM 22's ORC runtime (EH
 #               frames, static ctors/dtors, threads, thread_local)
 #
 # The sanitizer builds need -Z flags: `cargo +nightly` when a nightly
@@ -294,7 +296,9 @@ step_executor_vg() {
     fail "executor-vg (cargo build failed)"
     return
   fi
-  clang-22 -c -g -O0 tests/interop/hello.c -o "$work/hello.o" &&
+  clang-22 -c -O0 tests/interop/hello.c -o "$work/hello.o" &&
+    clang-22 -c -g -O0 tests/interop/hello.c -o "$work/hello-g.o" &&
+    clang-22 -c -O0 tests/interop/pthreads.c -o "$work/pthreads.o" &&
     clang++-22 -c -O0 -fPIC tests/interop/cxx_runtime.cpp -o "$work/cxx_runtime.o" || {
       fail "executor-vg (compiling the test programs failed)"
       return
@@ -311,11 +315,17 @@ step_executor_vg() {
   local rt ok=1
   rt="$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a"
   vg_session hello 42 'hello, world' "$work/hello.o" || ok=0
+  vg_session pthreads 20 'total=1000000 sum=20' "$work/pthreads.o" || ok=0
+  vg_session memmgr-shared 42 'hello, world' -use-memmgr=shared "$work/hello.o" || ok=0
+  vg_session memmgr-simple-remote 42 'hello, world' \
+    -use-memmgr=simple-remote "$work/hello.o" || ok=0
+  vg_session debugger-support 42 'hello, world' --debugger-support "$work/hello-g.o" || ok=0
   if [ -f "$rt" ]; then
     vg_session cxx-orc-runtime 11 'thread_local in main: 42' \
       -orc-runtime="$rt" "$work/cxx_runtime.o" || ok=0
+    vg_session lazy-orc-runtime 42 'hello, world' -lazy -orc-runtime="$rt" "$work/hello.o" || ok=0
   else
-    echo "  cxx-orc-runtime: $rt not found, not run"
+    echo "  cxx-orc-runtime, lazy-orc-runtime: $rt not found, not run"
   fi
   if [ $ok -eq 1 ]; then
     pass "executor-vg ($(($(date +%s) - t0))s)"
