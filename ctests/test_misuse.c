@@ -581,6 +581,69 @@ static void test_growing_pool_after_shutdown(void) {
   rec_destroy(&Disposed);
 }
 
+/* orc_rt_Session_destroy from inside the Session: from one of its tasks and
+ * from a Service's OnDetach. Must not deadlock; the handle is dead at once
+ * and shutdown finishes in the background (the Services still get
+ * OnShutdown, Destroy runs). */
+typedef struct {
+  orc_rt_SessionRef S;
+  Recorder Destroyed;
+} SelfDestroy;
+
+static void destroy_self_task(void *Ctx) {
+  SelfDestroy *D = (SelfDestroy *)Ctx;
+  orc_rt_Session_destroy(D->S);
+  rec_hit(&D->Destroyed, "destroy returned");
+}
+
+static void destroy_self_on_detach(void *Ctx, int SR, orc_rt_ServiceCompletionRef Done) {
+  SelfDestroy *D = (SelfDestroy *)Ctx;
+  (void)SR;
+  orc_rt_Session_destroy(D->S);
+  rec_hit(&D->Destroyed, "destroy returned");
+  orc_rt_ServiceCompletion_complete(Done, NULL);
+}
+
+static void test_destroy_from_inside(void) {
+  int Round;
+  for (Round = 0; Round < 2; ++Round) {
+    SelfDestroy D;
+    CSvc Svc;
+    orc_rt_TaskDispatcherRef Pool = NULL;
+    CHECK(orc_rt_ThreadPoolTaskDispatcher_create(1, &Pool) == NULL);
+    REQUIRE_VOID(Pool != NULL);
+    D.S = orc_rt_Session_create(Pool);
+    REQUIRE_VOID(D.S != NULL);
+    rec_init(&D.Destroyed);
+    memset(&Svc, 0, sizeof(Svc));
+    rec_init(&Svc.R);
+    CHECK(orc_rt_Session_addService(D.S, svc_fns(&Svc)) == NULL);
+    if (Round == 0) {
+      CHECK(orc_rt_Session_dispatch(D.S, destroy_self_task, NULL, &D) == NULL);
+    } else {
+      orc_rt_ServiceFunctions F;
+      memset(&F, 0, sizeof(F));
+      F.Ctx = &D;
+      F.OnDetach = destroy_self_on_detach;
+      CHECK(orc_rt_Session_addService(D.S, F) == NULL);
+      orc_rt_Session_detach(D.S, NULL, NULL);
+    }
+    CHECK(rec_wait(&D.Destroyed, 1) == 1);
+    /* Shutdown goes on without the caller: OnShutdown, then Destroy. */
+    CHECK(rec_wait(&Svc.R, 2) == 2);
+    CHECK(rec_last_contains(&Svc.R, "shutdown"));
+    {
+      int I;
+      for (I = 0; I < 1000 && svc_destroyed(&Svc) == 0; ++I)
+        sleep_ms(10);
+    }
+    CHECK(svc_destroyed(&Svc) == 1);
+    CHECK(error_contains(orc_rt_Session_waitForShutdown(D.S), "invalid or destroyed"));
+    rec_destroy(&Svc.R);
+    rec_destroy(&D.Destroyed);
+  }
+}
+
 /* ---- 5. misbehaving wrapper functions ---- */
 static void test_bad_returns(void) {
   Recorder Rep;
@@ -825,6 +888,7 @@ int main(void) {
   test_null_handles();
   test_after_shutdown();
   test_growing_pool_after_shutdown();
+  test_destroy_from_inside();
   test_bad_returns();
   test_late_completion();
   TEST_FINISH("misuse");
