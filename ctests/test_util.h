@@ -41,20 +41,27 @@ static int test_failures = 0;
 /* Stops the test at once (for checks later steps depend on). */
 #define REQUIRE(cond)                                                          \
   do {                                                                         \
-    CHECK(cond);                                                               \
-    if (!(cond)) {                                                             \
-      fprintf(stderr, "%s:%d: required check failed, stopping\n", __FILE__,   \
-              __LINE__);                                                       \
+    int require_ok_ = (cond) ? 1 : 0;                                          \
+    ++test_checks;                                                             \
+    if (!require_ok_) {                                                        \
+      ++test_failures;                                                         \
+      fprintf(stderr, "%s:%d: REQUIRE failed, stopping: %s\n", __FILE__,      \
+              __LINE__, #cond);                                                \
       return 1;                                                                \
     }                                                                          \
   } while (0)
 
-/* REQUIRE for functions returning void. */
+/* REQUIRE for functions returning void. Evaluates cond once. */
 #define REQUIRE_VOID(cond)                                                     \
   do {                                                                         \
-    CHECK(cond);                                                               \
-    if (!(cond))                                                               \
+    int require_ok_ = (cond) ? 1 : 0;                                          \
+    ++test_checks;                                                             \
+    if (!require_ok_) {                                                        \
+      ++test_failures;                                                         \
+      fprintf(stderr, "%s:%d: REQUIRE failed, stopping: %s\n", __FILE__,      \
+              __LINE__, #cond);                                                \
       return;                                                                  \
+    }                                                                          \
   } while (0)
 
 #define TEST_FINISH(name)                                                      \

@@ -467,15 +467,11 @@ fn a_service_that_completes_late_is_waited_for() {
 }
 
 #[test]
-#[ignore = "known bug: one controller attached to two Sessions wedges the second's shutdown"]
 fn one_controller_attached_to_two_sessions() {
-    // Misuse that is not refused: `attach` only checks the Session's own
-    // state, and InProcessController::connect silently ignores a second
-    // Session (instead of reporting a failed connect with
-    // notify_disconnected, as the ControllerAccess contract asks). The
-    // second Session then believes it is attached; its shutdown disconnects
-    // the controller (detaching the FIRST Session) and waits forever for a
-    // notify_disconnected that never comes.
+    // Misuse: the second attach's connect fails (the controller already
+    // serves a Session), so the second Session is notified of the
+    // disconnection at once and detaches; the first stays attached, and
+    // both shut down.
     let c = InProcessController::new();
     let a = Session::new(pool(1));
     let b = Session::new(pool(1));

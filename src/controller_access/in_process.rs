@@ -121,6 +121,18 @@ impl ControllerAccess for InProcessController {
         let mut l = lock(&self.link);
         if let Link::Idle = *l {
             *l = Link::Connected(session);
+            return;
+        }
+        drop(l);
+        // Already connected to (or closed by) another Session: this connect
+        // fails, and the contract says a failed connect notifies the
+        // disconnection before returning, so the second Session detaches
+        // instead of waiting for a disconnect that would never come.
+        if let Some(s) = session.upgrade() {
+            s.report_error(crate::Error::msg(
+                "in-process controller is already attached to a Session",
+            ));
+            s.notify_disconnected();
         }
     }
 

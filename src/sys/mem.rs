@@ -124,6 +124,14 @@ pub fn read_vec(addr: u64, len: u64) -> io::Result<Vec<u8>> {
     while pos < len {
         let n = (len - pos).min(CHUNK as u64) as usize;
         let start = out.len();
+        // The length comes from the controller: a huge readable range must
+        // give an error, not abort the process on allocation failure.
+        out.try_reserve_exact(n).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::OutOfMemory,
+                format!("cannot allocate {len} bytes to read from {addr:#x}"),
+            )
+        })?;
         out.resize(start + n, 0);
         read(addr + pos, &mut out[start..])?;
         pos += n as u64;
