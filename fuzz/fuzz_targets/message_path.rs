@@ -82,6 +82,7 @@ struct Ctx {
     native_base: Option<u64>,
     shm_base: Option<u64>,
     dylib_handle: Option<u64>,
+    debug: bool,
 }
 
 impl Ctx {
@@ -181,6 +182,17 @@ fn patch_args(name: &str, args: &[u8], ctx: &Ctx) -> Vec<u8> {
                     s.addr = ctx.native(s.addr);
                 }
                 req.actions = patch_actions(req.actions, ctx);
+                if ctx.debug {
+                    for s in &req.segments {
+                        eprintln!(
+                            "message_path:   segment rag={:#x} addr={:#x} size={:#x} content={}",
+                            s.rag.bits(),
+                            s.addr.0,
+                            s.size,
+                            s.content.len()
+                        );
+                    }
+                }
                 serialize_to_vec(&(ctx.inst(i, memory::INSTANCE_NAME), req))
             })
         }
@@ -287,9 +299,9 @@ fn run(input: &[u8]) {
         native_base: None,
         shm_base: None,
         dylib_handle: None,
+        // ORC_RT_FUZZ_DEBUG=1 prints each call and its result.
+        debug: std::env::var_os("ORC_RT_FUZZ_DEBUG").is_some(),
     };
-    // ORC_RT_FUZZ_DEBUG=1 prints each call and its result.
-    let debug = std::env::var_os("ORC_RT_FUZZ_DEBUG").is_some();
     let mut rest = input;
     loop {
         let mut cur = rest;
@@ -332,7 +344,7 @@ fn run(input: &[u8]) {
                     );
                     assert_eq!(r.header.seqno, h.seqno, "Result for the wrong call");
                     if let Some(name) = callee {
-                        if debug {
+                        if ctx.debug {
                             let msg = String::from_utf8_lossy(&r.payload);
                             eprintln!("message_path: {name} -> {msg:?}");
                         }
