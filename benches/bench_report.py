@@ -40,6 +40,8 @@ METRICS = [
     ("bulk_exec_cpu_ms_per_GB", "executor CPU per GB of bulk writes", "ms", "lo", None, []),
     ("setup_teardown_ms", "session setup + teardown p50", "ms", "lo", "floor_spawn_ms",
      [("ref", 0.8)]),
+    ("setup_only_ms", "  of which setup (spawn to Setup received)", "ms", "lo", None, []),
+    ("teardown_only_ms", "  of which teardown (disconnect to exit)", "ms", "lo", None, []),
     ("micro_executor_cpu_s", "executor CPU over the micro benches", "s", "lo", None, []),
     ("e2e_large_wall_ms", "e2e large object: llvm-jitlink wall", "ms", "lo", None,
      [("ref", 1.0)]),

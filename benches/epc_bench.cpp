@@ -386,16 +386,22 @@ void benchBulk(ExecutorProcessControl &EPC, pid_t Pid, const Addrs &A,
 }
 
 void benchSetup(const std::string &Exec, size_t Runs) {
-  std::vector<double> Ms;
+  std::vector<double> Ms, Up, Down;
   for (size_t I = 0; I < Runs + 2; ++I) {
     auto T0 = Clock::now();
     Session S = launch(Exec);
-    shutdown(S);
     auto T1 = Clock::now();
-    if (I >= 2)
-      Ms.push_back(seconds(T0, T1) * 1e3);
+    shutdown(S);
+    auto T2 = Clock::now();
+    if (I >= 2) {
+      Ms.push_back(seconds(T0, T2) * 1e3);
+      Up.push_back(seconds(T0, T1) * 1e3);
+      Down.push_back(seconds(T1, T2) * 1e3);
+    }
   }
   emit("setup_teardown_ms", percentile(Ms, 0.5));
+  emit("setup_only_ms", percentile(Up, 0.5));
+  emit("teardown_only_ms", percentile(Down, 0.5));
 }
 
 size_t num(const char *S) {

@@ -21,7 +21,7 @@ REF=$(llvm-config-22 --bindir)/llvm-jitlink-executor
 OURS=${BENCH_OUR_EXECUTOR:-$ROOT/target/debug/orc-rt-executor}
 METRICS="rtt_p50_us rtt_p99_us rtt_exec_cpu_us_per_call async256_exec_cpu_us_per_call async1_calls_per_s async16_calls_per_s
 async256_calls_per_s memmgr_cycles_per_s memmgr_exec_cpu_us_per_cycle bulk_write_MBps bulk_exec_cpu_ms_per_GB micro_executor_cpu_s
-setup_teardown_ms"
+setup_teardown_ms setup_only_ms teardown_only_ms"
 
 status=0
 for exe in "$REF" "$OURS"; do
