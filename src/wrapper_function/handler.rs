@@ -57,28 +57,43 @@ impl ReplyTo {
 /// Reusable: [`ReplySlot::wait_take`] empties it again.
 #[derive(Default)]
 pub struct ReplySlot {
-    result: Mutex<Option<WrapperFunctionBuffer>>,
+    state: Mutex<SlotState>,
     filled: Condvar,
 }
 
+#[derive(Default)]
+struct SlotState {
+    result: Option<WrapperFunctionBuffer>,
+    /// A thread is blocked in `wait_take` (only then is a wake-up, which
+    /// costs a system call, needed).
+    waiting: bool,
+}
+
 impl ReplySlot {
-    fn lock(&self) -> MutexGuard<'_, Option<WrapperFunctionBuffer>> {
-        self.result.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn fill(&self, result: WrapperFunctionBuffer) {
-        *self.lock() = Some(result);
-        self.filled.notify_one();
+        let mut st = self.lock();
+        st.result = Some(result);
+        let wake = st.waiting;
+        drop(st);
+        if wake {
+            self.filled.notify_one();
+        }
     }
 
     /// Returns the result, blocking until it has been delivered.
     pub fn wait_take(&self) -> WrapperFunctionBuffer {
-        let mut r = self.lock();
+        let mut st = self.lock();
         loop {
-            if let Some(b) = r.take() {
+            if let Some(b) = st.result.take() {
+                st.waiting = false;
                 return b;
             }
-            r = self.filled.wait(r).unwrap_or_else(|p| p.into_inner());
+            st.waiting = true;
+            st = self.filled.wait(st).unwrap_or_else(|p| p.into_inner());
         }
     }
 }
