@@ -162,7 +162,9 @@ pub enum FrameError {
 }
 
 /// Reads until `buf` is full. Returns the number of bytes read, which is
-/// less than `buf.len()` only at end of stream.
+/// less than `buf.len()` only at end of stream. A connection reset by the
+/// peer (a TCP controller that closed with data still unread) counts as the
+/// end of the stream: at a frame boundary that is a clean end, like EOF.
 fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, FrameError> {
     let mut got = 0;
     while got < buf.len() {
@@ -170,6 +172,7 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
             Err(e) => return Err(FrameError::Io(e)),
         }
     }
@@ -199,6 +202,7 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameErr
         match limited.read_to_end(&mut payload) {
             Ok(_) => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
             Err(e) => return Err(FrameError::Io(e)),
         }
     }
@@ -211,6 +215,35 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameErr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that yields `data`, then fails with ECONNRESET.
+    struct ResetAfter<'a>(&'a [u8]);
+
+    impl Read for ResetAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(io::ErrorKind::ConnectionReset.into());
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn connection_reset_is_end_of_stream() {
+        // At a frame boundary: a clean end.
+        assert!(matches!(read_frame(&mut ResetAfter(&[])), Ok(None)));
+        // Inside a header or a payload: end of file inside a frame.
+        let e = read_frame(&mut ResetAfter(&[1, 2, 3])).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+        let mut hdr = 48u64.to_le_bytes().to_vec();
+        hdr.extend_from_slice(&[0u8; 24]);
+        hdr.extend_from_slice(&[7u8; 4]);
+        let e = read_frame(&mut ResetAfter(&hdr)).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+    }
 
     fn frame_bytes(h: FrameHeader, payload: &[u8]) -> Vec<u8> {
         let mut v = h.encode().to_vec();
