@@ -274,6 +274,11 @@ fn run(input: &[u8]) {
         unsafe { Transport::from_raw_fds(exec_in.into_raw_fd(), exec_out.into_raw_fd()) }
             .expect("transport over pipes");
     let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
+    // Protocol errors are expected here; printing each one would slow the
+    // fuzzer down. ORC_RT_FUZZ_DEBUG=1 shows them.
+    if std::env::var_os("ORC_RT_FUZZ_DEBUG").is_none() {
+        session.set_error_reporter(Box::new(|_| {}));
+    }
     let services = BootstrapServices::create();
     session
         .add_service(services.dylib.clone())
