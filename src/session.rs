@@ -86,6 +86,10 @@ struct State {
     detach_shutdown_requested: Option<bool>,
     /// In-flight incoming calls plus live [`ManagedCodeToken`]s.
     tokens: usize,
+    /// Threads blocked on `drain_cv` waiting for `tokens` to reach 0. The
+    /// last token wakes them only when there is one: a notify costs a futex
+    /// syscall (and a wake-up of whoever sleeps on the condvar) per call.
+    drain_waiters: usize,
     detach_cbs: Vec<OnCompleteFn>,
     shutdown_cbs: Vec<OnCompleteFn>,
     /// The last `Arc<Session>` is gone: the controller can no longer reach
@@ -105,6 +109,8 @@ pub(crate) struct Inner {
     reporter: RwLock<Arc<dyn Fn(Error) + Send + Sync + 'static>>,
     state: Mutex<State>,
     cv: Condvar,
+    /// Signalled when `tokens` reaches 0 while `drain_waiters > 0`.
+    drain_cv: Condvar,
     native_calls: Mutex<HashMap<u64, Responder>>,
     next_native_id: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -126,8 +132,8 @@ impl Drop for ManagedCodeToken {
     fn drop(&mut self) {
         let mut st = self.inner.lock();
         st.tokens -= 1;
-        if st.tokens == 0 {
-            self.inner.cv.notify_all();
+        if st.tokens == 0 && st.drain_waiters > 0 {
+            self.inner.drain_cv.notify_all();
         }
     }
 }
@@ -358,7 +364,9 @@ impl Inner {
         }
         // 2. Drain in-flight calls and managed code.
         while st.tokens > 0 {
-            st = self.wait(st);
+            st.drain_waiters += 1;
+            st = self.drain_cv.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.drain_waiters -= 1;
         }
         // 3. Services, in reverse order of addition.
         st.services_closed = true;
@@ -468,11 +476,13 @@ impl Session {
                     services_closed: false,
                     detach_shutdown_requested: None,
                     tokens: 0,
+                    drain_waiters: 0,
                     detach_cbs: Vec::new(),
                     shutdown_cbs: Vec::new(),
                     owner_gone: false,
                 }),
                 cv: Condvar::new(),
+                drain_cv: Condvar::new(),
                 native_calls: Mutex::new(HashMap::new()),
                 next_native_id: AtomicU64::new(1),
                 threads: Mutex::new(Vec::new()),

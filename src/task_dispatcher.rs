@@ -101,6 +101,8 @@ fn lock_if_open<S>(
 struct InPlaceState {
     shut_down: bool,
     running: usize,
+    /// Threads blocked in `shutdown` waiting for `running` to drop.
+    idle_waiters: usize,
 }
 
 /// Runs every task immediately on the thread that dispatches it.
@@ -144,7 +146,7 @@ impl TaskDispatcher for InPlaceTaskDispatcher {
         run_marked(self.id, || run_task(task));
         let mut st = lock(&self.state);
         st.running -= 1;
-        if st.running == 0 {
+        if st.running == 0 && st.idle_waiters > 0 {
             self.idle.notify_all();
         }
     }
@@ -154,7 +156,9 @@ impl TaskDispatcher for InPlaceTaskDispatcher {
         let mut st = lock(&self.state);
         st.shut_down = true;
         while st.running > mine {
+            st.idle_waiters += 1;
             st = self.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.idle_waiters -= 1;
         }
     }
 }
@@ -163,6 +167,11 @@ struct PoolState {
     queue: VecDeque<Task>,
     shut_down: bool,
     running: usize,
+    /// Workers blocked waiting for work (notify only when there is one: a
+    /// notify is a futex syscall even with nobody waiting).
+    waiting: usize,
+    /// Threads blocked in `shutdown` waiting for the pool to go idle.
+    idle_waiters: usize,
 }
 
 struct PoolShared {
@@ -200,6 +209,8 @@ impl ThreadPoolTaskDispatcher {
                 queue: VecDeque::new(),
                 shut_down: false,
                 running: 0,
+                waiting: 0,
+                idle_waiters: 0,
             }),
             work: Condvar::new(),
             idle: Condvar::new(),
@@ -240,7 +251,7 @@ fn worker_loop(shared: &PoolShared) {
             run_marked(shared.id, || run_task(task));
             st = lock(&shared.state);
             st.running -= 1;
-            if st.running == 0 {
+            if st.running == 0 && st.idle_waiters > 0 {
                 shared.idle.notify_all();
             }
             continue;
@@ -248,7 +259,9 @@ fn worker_loop(shared: &PoolShared) {
         if st.shut_down {
             return;
         }
+        st.waiting += 1;
         st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner());
+        st.waiting -= 1;
     }
 }
 
@@ -258,8 +271,11 @@ impl TaskDispatcher for ThreadPoolTaskDispatcher {
             return;
         };
         st.queue.push_back(task);
+        let wake = st.waiting > 0;
         drop(st);
-        self.shared.work.notify_one();
+        if wake {
+            self.shared.work.notify_one();
+        }
     }
 
     fn shutdown(&self) {
@@ -283,7 +299,9 @@ impl TaskDispatcher for ThreadPoolTaskDispatcher {
                     st = lock(&self.shared.state);
                     continue;
                 }
+                st.idle_waiters += 1;
                 st = self.shared.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+                st.idle_waiters -= 1;
             }
         }
         let me = std::thread::current().id();
@@ -312,6 +330,8 @@ struct GrowingState {
     /// Worker threads started (they never exit).
     workers: usize,
     shut_down: bool,
+    /// Threads blocked in `shutdown` waiting for `unfinished` to drop.
+    idle_waiters: usize,
 }
 
 struct GrowingShared {
@@ -385,7 +405,9 @@ impl GrowingShared {
                 run_marked(self.id, || run_task(task));
                 st = lock(&self.state);
                 st.unfinished -= 1;
-                self.idle.notify_all();
+                if st.idle_waiters > 0 {
+                    self.idle.notify_all();
+                }
                 continue;
             }
             st.waiting += 1;
@@ -436,7 +458,9 @@ impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
         drop(dropped);
         let mut st = lock(&self.shared.state);
         while st.unfinished > mine {
+            st.idle_waiters += 1;
             st = self.shared.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+            st.idle_waiters -= 1;
         }
     }
 }
