@@ -13,7 +13,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, Weak};
 
 use once_cell::sync::Lazy;
 
-use super::frame::{read_frame, Frame, FrameError, FrameHeader, Opcode};
+use super::frame::{read_frame_buffer, BufferFrame, FrameError, FrameHeader, Opcode};
 use super::transport::{Transport, TransportReader, TransportWriter, Waker};
 use crate::controller_access::{
     ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn, SyncWrapperFunction,
@@ -328,7 +328,7 @@ impl Inner {
         &self,
         ca: &Arc<SimpleRemoteEpcControllerAccess>,
         session: &Weak<Session>,
-        frame: Frame,
+        frame: BufferFrame,
     ) -> Result<bool, SimpleRemoteEpcError> {
         let h = frame.header;
         let Some(opcode) = Opcode::from_u64(h.opcode) else {
@@ -347,7 +347,7 @@ impl Inner {
             Opcode::Setup => Err(SimpleRemoteEpcError::UnexpectedSetup),
             Opcode::Hangup => {
                 // LLVM 22 ends the session on any Hangup, whatever it says.
-                if self.trace && frame.payload.first() == Some(&1) {
+                if self.trace && frame.payload.as_slice().and_then(|p| p.first()) == Some(&1) {
                     eprintln!("orc-rt: controller hung up with an error payload");
                 }
                 Ok(false)
@@ -360,7 +360,7 @@ impl Inner {
                 };
                 match f {
                     Some(f) => {
-                        f(WrapperFunctionBuffer::from_slice(&frame.payload));
+                        f(frame.payload);
                         Ok(true)
                     }
                     None => Err(SimpleRemoteEpcError::NoCallForSeqNo(h.seqno)),
@@ -386,8 +386,7 @@ impl Inner {
                 // announced or code it linked into this process).
                 let f: SyncWrapperFunction =
                     unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(h.tag as usize) };
-                let args = WrapperFunctionBuffer::from_slice(&frame.payload);
-                drop(frame);
+                let args = frame.payload;
                 session.handle_wrapper_call(h.seqno, IncomingCall::Sync(f), args);
                 Ok(true)
             }
@@ -434,7 +433,7 @@ impl Inner {
     ) {
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let error = loop {
-            match read_frame(&mut reader) {
+            match read_frame_buffer(&mut reader) {
                 Ok(None) => {
                     if self.trace {
                         eprintln!("orc-rt: C->E end-of-file");

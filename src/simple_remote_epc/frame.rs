@@ -7,6 +7,8 @@
 use std::fmt;
 use std::io::{self, Read};
 
+use crate::WrapperFunctionBuffer;
+
 /// Size of a frame header in bytes.
 pub const HEADER_SIZE: usize = 32;
 
@@ -212,6 +214,67 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameErr
     Ok(Some(Frame { header, payload }))
 }
 
+/// Payloads up to this size are read straight into a
+/// [`WrapperFunctionBuffer`] allocated up front (lazily zeroed, so a header
+/// announcing bytes that never come costs address space, not memory).
+/// Larger ones go through [`read_frame`]'s growing buffer.
+pub const DIRECT_PAYLOAD_MAX: usize = 64 << 20;
+
+/// A received frame whose payload is already in a
+/// [`WrapperFunctionBuffer`], ready to be handed to a wrapper function
+/// without another copy.
+#[derive(Debug)]
+pub struct BufferFrame {
+    /// Its header (the size is consistent with `payload`).
+    pub header: FrameHeader,
+    /// Its payload bytes (never an out-of-band error).
+    pub payload: WrapperFunctionBuffer,
+}
+
+/// Like [`read_frame`], but delivers the payload in a
+/// [`WrapperFunctionBuffer`]: payloads up to [`DIRECT_PAYLOAD_MAX`] are read
+/// directly into it (no intermediate buffer, no copy).
+pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
+    let mut hb = [0u8; HEADER_SIZE];
+    match read_full(r, &mut hb)? {
+        0 => return Ok(None),
+        HEADER_SIZE => {}
+        _ => return Err(FrameError::UnexpectedEof),
+    }
+    let header = FrameHeader::decode(&hb);
+    let len = header.payload_len()?;
+    if len > DIRECT_PAYLOAD_MAX {
+        let mut payload: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+        let mut limited = r.take(len as u64);
+        loop {
+            match limited.read_to_end(&mut payload) {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+                Err(e) => return Err(FrameError::Io(e)),
+            }
+        }
+        if payload.len() < len {
+            return Err(FrameError::UnexpectedEof);
+        }
+        return Ok(Some(BufferFrame {
+            header,
+            payload: WrapperFunctionBuffer::from_slice(&payload),
+        }));
+    }
+    let mut payload = WrapperFunctionBuffer::allocate_zeroed_lazily(len);
+    let Some(dst) = payload.as_mut_slice() else {
+        return Err(FrameError::Io(io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            format!("could not allocate a {len}-byte frame payload"),
+        )));
+    };
+    if read_full(r, dst)? < len {
+        return Err(FrameError::UnexpectedEof);
+    }
+    Ok(Some(BufferFrame { header, payload }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +305,40 @@ mod tests {
         hdr.extend_from_slice(&[0u8; 24]);
         hdr.extend_from_slice(&[7u8; 4]);
         let e = read_frame(&mut ResetAfter(&hdr)).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+    }
+
+    #[test]
+    fn read_frame_buffer_delivers_payloads_and_rejects_truncation() {
+        for len in [0usize, 3, 8, 100, (1 << 20) + 29] {
+            let payload: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let h = FrameHeader::new(Opcode::CallWrapper, 9, 0x1234, len);
+            let mut bytes = frame_bytes(h, &payload);
+            bytes.extend_from_slice(&frame_bytes(
+                FrameHeader::new(Opcode::Hangup, 0, 0, 1),
+                &[1],
+            ));
+            let mut r = &bytes[..];
+            let f = read_frame_buffer(&mut r).unwrap().unwrap();
+            assert_eq!(f.header, h);
+            assert_eq!(f.payload.as_slice().unwrap(), &payload[..]);
+            let g = read_frame_buffer(&mut r).unwrap().unwrap();
+            assert_eq!(g.payload.as_slice().unwrap(), &[1]);
+            assert!(read_frame_buffer(&mut r).unwrap().is_none());
+            if len > 0 {
+                let cut = frame_bytes(h, &payload[..len - 1]);
+                let e = read_frame_buffer(&mut ResetAfter(&cut)).unwrap_err();
+                assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+            }
+        }
+        // A header announcing far more than DIRECT_PAYLOAD_MAX with nothing
+        // behind it fails without reserving the announced size.
+        let h = FrameHeader::new(Opcode::CallWrapper, 1, 1, 3 << 30);
+        let e = read_frame_buffer(&mut &h.encode()[..]).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+        // Just under it: allocated up front (lazily), then end of file.
+        let h = FrameHeader::new(Opcode::CallWrapper, 1, 1, DIRECT_PAYLOAD_MAX);
+        let e = read_frame_buffer(&mut &h.encode()[..]).unwrap_err();
         assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
     }
 

@@ -142,6 +142,27 @@ impl WrapperFunctionBuffer {
         WrapperFunctionBuffer { raw }
     }
 
+    /// Like [`WrapperFunctionBuffer::allocate`], but the zeroed memory
+    /// comes from `calloc`, which for large blocks maps fresh zero pages
+    /// instead of writing zeros: pages not written later cost no memory.
+    /// Used for payloads read straight from the wire.
+    pub fn allocate_zeroed_lazily(size: usize) -> Self {
+        if size <= INLINE_CAPACITY {
+            return Self::allocate(size);
+        }
+        // SAFETY: calloc has no preconditions; a null result is handled.
+        let p = unsafe { libc::calloc(size, 1) } as *mut c_char;
+        if p.is_null() {
+            return Self::out_of_band_error(&format!(
+                "could not allocate a wrapper function buffer of {size} bytes"
+            ));
+        }
+        let mut raw = orc_rt_WrapperFunctionBuffer::empty();
+        raw.Data.ValuePtr = p;
+        raw.Size = size;
+        WrapperFunctionBuffer { raw }
+    }
+
     /// A buffer holding a copy of `bytes`.
     pub fn from_slice(bytes: &[u8]) -> Self {
         let mut b = Self::allocate(bytes.len());
