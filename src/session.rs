@@ -792,6 +792,32 @@ impl Session {
         }
     }
 
+    /// Shuts down on the calling thread and returns when shutdown has
+    /// completed: `shutdown(None)` followed by `wait_for_shutdown()`, minus
+    /// the lifecycle thread (and its hand-offs) when shutdown has not
+    /// started yet. For a host's main thread at exit. From one of the
+    /// Session's own tasks or lifecycle callbacks it does nothing and
+    /// returns an error (it would deadlock).
+    pub fn shutdown_and_wait(&self) -> Result<()> {
+        if self.inner.in_own_context() {
+            return self.inner.wait_for_shutdown();
+        }
+        let run_here = {
+            let mut st = self.inner.lock();
+            if st.phase == Phase::Running {
+                st.phase = Phase::ShuttingDown;
+                true
+            } else {
+                false
+            }
+        };
+        if run_here {
+            let inner = &self.inner;
+            run_marked(inner.lifecycle_marker, || inner.run_shutdown());
+        }
+        self.inner.wait_for_shutdown()
+    }
+
     /// Like [`Session::wait_for_shutdown`], returning the error instead of
     /// reporting it.
     pub fn try_wait_for_shutdown(&self) -> Result<()> {
@@ -833,5 +859,69 @@ pub(crate) fn complete_native_call(
         None => eprintln!(
             "orc-rt: error: wrapper function return for call {call_id} names an unknown or destroyed session"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notification::NotificationService;
+    use crate::task_dispatcher::ThreadPoolTaskDispatcher;
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn push(log: &Log, s: &str) {
+        lock_any(log).push(s.to_string());
+    }
+
+    #[test]
+    fn shutdown_and_wait_runs_the_whole_sequence_on_the_caller() {
+        let log: Log = Arc::default();
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+        let n = NotificationService::new();
+        s.add_service(n.clone()).unwrap();
+        let l = log.clone();
+        n.add_on_detach(move |sr| push(&l, &format!("detach({sr})")));
+        let l = log.clone();
+        let caller = std::thread::current().id();
+        n.add_on_shutdown(move || {
+            // Run on the calling thread, marked as a lifecycle callback.
+            assert_eq!(std::thread::current().id(), caller);
+            push(&l, "shutdown");
+        });
+        // A token held by another thread: shutdown drains it first.
+        let token = s.managed_code_token().unwrap();
+        let l = log.clone();
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            push(&l, "token dropped");
+            drop(token);
+        });
+        s.shutdown_and_wait().unwrap();
+        h.join().unwrap();
+        assert!(s.is_shut_down());
+        assert_eq!(
+            *lock_any(&log),
+            ["detach(true)", "token dropped", "shutdown"]
+        );
+        // Again, and after a regular shutdown: returns at once.
+        s.shutdown_and_wait().unwrap();
+        let l = log.clone();
+        s.shutdown(Some(Box::new(move || push(&l, "late"))));
+        assert_eq!(lock_any(&log).last().map(String::as_str), Some("late"));
+    }
+
+    #[test]
+    fn shutdown_and_wait_joins_a_shutdown_already_running() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let token = s.managed_code_token().unwrap();
+        s.shutdown(None);
+        let h = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            drop(token);
+        });
+        s.shutdown_and_wait().unwrap();
+        assert!(s.is_shut_down());
+        h.join().unwrap();
     }
 }

@@ -143,8 +143,9 @@ fn serve(transport: Transport, argv0: &str) -> Result<bool, String> {
     let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols).map_err(|e| e.to_string())?;
     session.attach(ca.clone()).map_err(|e| e.to_string())?;
     session.wait_for_detach();
-    session.shutdown(None);
-    session.wait_for_shutdown();
+    if let Err(e) = session.shutdown_and_wait() {
+        session.report_error(e);
+    }
     Ok(ca.disconnect_error().is_some())
 }
 
