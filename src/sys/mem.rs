@@ -10,7 +10,8 @@
 //! memory by design.
 
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Once;
 
 /// Largest chunk read at a time when the total size comes from the wire, so
 /// that memory is only allocated for bytes that were actually readable.
@@ -23,6 +24,33 @@ fn fault(addr: u64) -> io::Error {
         io::ErrorKind::InvalidInput,
         format!("address {addr:#x} is not accessible"),
     )
+}
+
+/// This process's pid, cached (0: not known yet). glibc no longer caches
+/// `getpid`, and every memory-access call needs it.
+static PID: AtomicI32 = AtomicI32::new(0);
+
+/// `pthread_atfork` child handler: a forked child has another pid.
+extern "C" fn forget_pid_after_fork() {
+    // An atomic store: cannot panic or unwind.
+    PID.store(0, Ordering::Relaxed);
+}
+
+fn own_pid() -> libc::pid_t {
+    let p = PID.load(Ordering::Relaxed);
+    if p != 0 {
+        return p;
+    }
+    static ATFORK: Once = Once::new();
+    ATFORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic; it
+        // stays valid for the life of the process (a static function).
+        unsafe { libc::pthread_atfork(None, None, Some(forget_pid_after_fork)) };
+    });
+    // SAFETY: getpid has no preconditions.
+    let p = unsafe { libc::getpid() };
+    PID.store(p, Ordering::Relaxed);
+    p
 }
 
 fn unsupported(e: &io::Error) -> bool {
@@ -43,8 +71,9 @@ fn vm_copy(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Result<u
     // SAFETY: the kernel validates the remote range (EFAULT on a bad
     // address) and the local iovec describes a live buffer of `len` bytes
     // owned by the caller.
+    let pid = own_pid();
+    // SAFETY: as above.
     let n = unsafe {
-        let pid = libc::getpid();
         if write {
             libc::process_vm_writev(pid, &liov, 1, &riov, 1, 0)
         } else {
@@ -164,6 +193,29 @@ pub fn read_c_string(addr: u64) -> io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_pid_is_refreshed_in_a_forked_child() {
+        // SAFETY: getpid has no preconditions.
+        let me = unsafe { libc::getpid() };
+        assert_eq!(own_pid(), me);
+        // SAFETY: the child only calls async-signal-safe functions (getpid,
+        // atomics, _exit) before exiting.
+        let child = unsafe { libc::fork() };
+        assert!(child >= 0);
+        if child == 0 {
+            // SAFETY: getpid and _exit have no preconditions.
+            unsafe {
+                let ok = own_pid() == libc::getpid() && own_pid() != me;
+                libc::_exit(if ok { 0 } else { 1 });
+            }
+        }
+        let mut status = 0;
+        // SAFETY: waits for our own child; status is a valid out-pointer.
+        assert_eq!(unsafe { libc::waitpid(child, &mut status, 0) }, child);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        assert_eq!(own_pid(), me);
+    }
 
     #[test]
     fn round_trip_and_faults() {
