@@ -9,8 +9,7 @@
 //! `_Unwind_Resume`...) in the process's global scope, where
 //! `open("")` + `resolve` look. The reference executor is linked against
 //! libstdc++, libgcc_s and libm; a Rust executor is not, so the first
-//! `open` loads them with `RTLD_NOW | RTLD_GLOBAL` (before any lookup can
-//! need them; not at start-up, which would slow every session down).
+//! manager created loads them with `RTLD_NOW | RTLD_GLOBAL`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -110,9 +109,9 @@ pub struct DylibManager {
 }
 
 impl DylibManager {
-    /// A manager. The C++ runtime libraries are made globally visible by
-    /// the first [`DylibManager::open`].
+    /// A manager; makes the C++ runtime libraries globally visible first.
     pub fn new() -> Self {
+        load_global_runtime_libraries();
         DylibManager {
             state: Mutex::new(State::default()),
         }
@@ -131,9 +130,6 @@ impl DylibManager {
         if self.lock().shut_down {
             return Err(DylibError::ShutDown("open"));
         }
-        // Handles are only useful for lookups, which may need the C++
-        // runtime in the global scope: load it now (once per process).
-        load_global_runtime_libraries();
         let p = (!path.is_empty()).then_some(path);
         let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
