@@ -9,7 +9,9 @@
 //! `_Unwind_Resume`...) in the process's global scope, where
 //! `open("")` + `resolve` look. The reference executor is linked against
 //! libstdc++, libgcc_s and libm; a Rust executor is not, so the first
-//! manager created loads them with `RTLD_NOW | RTLD_GLOBAL`.
+//! manager created loads them with `RTLD_LAZY | RTLD_GLOBAL` (lazy binding:
+//! resolving all of libstdc++'s functions up front would cost every session
+//! about half a millisecond).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -90,7 +92,7 @@ pub fn load_global_runtime_libraries() -> &'static [String] {
         GLOBAL_RUNTIME_LIBRARIES
             .iter()
             .filter_map(|lib| {
-                dl::open(Some(lib.as_bytes()), libc::RTLD_NOW | libc::RTLD_GLOBAL).err()
+                dl::open(Some(lib.as_bytes()), libc::RTLD_LAZY | libc::RTLD_GLOBAL).err()
             })
             .collect()
     })
