@@ -256,6 +256,7 @@ vg_session() {
   cat >"$w/executor.sh" <<EOF
 #!/bin/sh
 exec valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+  --suppressions="$repo/tests/valgrind/glibc-dlopen.supp" \\
   --log-file="$w/vg.%p.log" "$debug_dir/orc-rt-executor" "\$@"
 EOF
   chmod +x "$w/executor.sh"
