@@ -603,6 +603,32 @@ impl Session {
         call: IncomingCall,
         args: WrapperFunctionBuffer,
     ) {
+        self.handle_call(call_id, call, args, false)
+    }
+
+    /// Like [`Session::handle_wrapper_call`] for a synchronous wrapper
+    /// function, but runs it on the calling thread (as one of the Session's
+    /// tasks), saving the hand-off to a worker thread.
+    ///
+    /// Only for functions that neither block nor call the controller (the
+    /// memory-access wrappers, `reserve`): the caller, typically the
+    /// transport's reader thread, cannot receive anything while it runs.
+    pub fn handle_leaf_wrapper_call(
+        &self,
+        call_id: u64,
+        f: crate::controller_access::SyncWrapperFunction,
+        args: WrapperFunctionBuffer,
+    ) {
+        self.handle_call(call_id, IncomingCall::Sync(f), args, true)
+    }
+
+    fn handle_call(
+        &self,
+        call_id: u64,
+        call: IncomingCall,
+        args: WrapperFunctionBuffer,
+        inline: bool,
+    ) {
         let inner = &self.inner;
         let accepted = {
             let mut st = inner.lock();
@@ -644,7 +670,7 @@ impl Session {
         });
         match call {
             IncomingCall::Sync(f) => {
-                inner.dispatch(Box::new(move || {
+                let task = move || {
                     let Some(bytes) = args.as_slice() else {
                         responder.respond_error(
                             "incoming call: the argument buffer is an out-of-band error",
@@ -656,9 +682,15 @@ impl Session {
                     // vouches for it (see `IncomingCall`).
                     let r = unsafe { crate::wrapper_function::sync_abi::call_sync(f, bytes) };
                     responder.respond(r);
-                }));
+                };
+                if inline {
+                    run_marked(inner.task_marker, task);
+                } else {
+                    inner.dispatch(Box::new(task));
+                }
             }
             IncomingCall::Native(f) => {
+                debug_assert!(!inline, "only synchronous calls run inline");
                 let weak = Arc::downgrade(inner);
                 inner.dispatch(Box::new(move || {
                     let Some(inner) = weak.upgrade() else {
@@ -909,6 +941,71 @@ mod tests {
         let l = log.clone();
         s.shutdown(Some(Box::new(move || push(&l, "late"))));
         assert_eq!(lock_any(&log).last().map(String::as_str), Some("late"));
+    }
+
+    /// Records the results it is asked to send, with the sending thread.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<(u64, Vec<u8>, std::thread::ThreadId)>>,
+        session: Mutex<Option<Weak<Session>>>,
+    }
+
+    impl ControllerAccess for Recorder {
+        fn connect(&self, session: Weak<Session>) {
+            *lock_any(&self.session) = Some(session);
+        }
+        fn disconnect(&self) {
+            let s = lock_any(&self.session).take().and_then(|w| w.upgrade());
+            if let Some(s) = s {
+                s.notify_disconnected();
+            }
+        }
+        fn call_controller(
+            &self,
+            _tag: HandlerTag,
+            _args: WrapperFunctionBuffer,
+            on_complete: OnCallControllerCompleteFn,
+        ) {
+            on_complete(WrapperFunctionBuffer::out_of_band_error("no controller"));
+        }
+        fn send_wrapper_result(&self, call_id: u64, result: WrapperFunctionBuffer) {
+            let bytes = result.as_slice().unwrap_or_default().to_vec();
+            lock_any(&self.sent).push((call_id, bytes, std::thread::current().id()));
+        }
+    }
+
+    unsafe extern "C" fn add_one(
+        data: *const std::os::raw::c_char,
+        size: usize,
+    ) -> crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
+        // SAFETY: the Session lends `size` bytes at `data` for the call.
+        let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, size) };
+        let out: Vec<u8> = bytes.iter().map(|b| b.wrapping_add(1)).collect();
+        WrapperFunctionBuffer::from_slice(&out).into_raw()
+    }
+
+    #[test]
+    fn leaf_calls_run_on_the_caller_and_are_refused_after_shutdown() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ca = Arc::new(Recorder::default());
+        s.attach(ca.clone()).unwrap();
+        s.handle_leaf_wrapper_call(7, add_one, WrapperFunctionBuffer::from_slice(&[1, 2, 3]));
+        // Ran (and replied) before returning, on this thread.
+        {
+            let sent = lock_any(&ca.sent);
+            assert_eq!(sent.len(), 1);
+            assert_eq!((sent[0].0, &sent[0].1[..]), (7, &[2u8, 3, 4][..]));
+            assert_eq!(sent[0].2, std::thread::current().id());
+        }
+        s.shutdown_and_wait().unwrap();
+        s.handle_leaf_wrapper_call(8, add_one, WrapperFunctionBuffer::from_slice(&[1]));
+        let sent = lock_any(&ca.sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[1].0, 8);
+        assert!(
+            sent[1].1.is_empty(),
+            "refused calls get an out-of-band error"
+        );
     }
 
     #[test]

@@ -387,7 +387,13 @@ impl Inner {
                 let f: SyncWrapperFunction =
                     unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(h.tag as usize) };
                 let args = frame.payload;
-                session.handle_wrapper_call(h.seqno, IncomingCall::Sync(f), args);
+                if crate::sps_ci::is_leaf_wrapper(h.tag) {
+                    // Short and never calls back: run it here rather than
+                    // hand it to a worker and back (two thread wake-ups).
+                    session.handle_leaf_wrapper_call(h.seqno, f, args);
+                } else {
+                    session.handle_wrapper_call(h.seqno, IncomingCall::Sync(f), args);
+                }
                 Ok(true)
             }
         }
