@@ -9,9 +9,10 @@
 //! `_Unwind_Resume`...) in the process's global scope, where
 //! `open("")` + `resolve` look. The reference executor is linked against
 //! libstdc++, libgcc_s and libm; a Rust executor is not, so the first
-//! manager created loads them with `RTLD_LAZY | RTLD_GLOBAL` (lazy binding:
-//! resolving all of libstdc++'s functions up front would cost every session
-//! about half a millisecond).
+//! `open` loads them with `RTLD_LAZY | RTLD_GLOBAL`: before any lookup can
+//! need them, but not at start-up, which would delay every session's Setup
+//! (lazy binding: resolving all of libstdc++'s functions up front would
+//! cost another half millisecond).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -111,9 +112,9 @@ pub struct DylibManager {
 }
 
 impl DylibManager {
-    /// A manager; makes the C++ runtime libraries globally visible first.
+    /// A manager. The C++ runtime libraries are made globally visible by
+    /// the first [`DylibManager::open`].
     pub fn new() -> Self {
-        load_global_runtime_libraries();
         DylibManager {
             state: Mutex::new(State::default()),
         }
@@ -132,6 +133,9 @@ impl DylibManager {
         if self.lock().shut_down {
             return Err(DylibError::ShutDown("open"));
         }
+        // Handles are only useful for lookups, which may need the C++
+        // runtime in the global scope: load it now (once per process).
+        load_global_runtime_libraries();
         let p = (!path.is_empty()).then_some(path);
         let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
