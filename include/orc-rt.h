@@ -60,15 +60,16 @@ typedef struct orc_rt_OpaqueTask orc_rt_OpaqueTask;
 typedef struct orc_rt_OpaqueTaskDispatcher orc_rt_OpaqueTaskDispatcher;
 
 /**
- * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
+ * Handle to an in-process controller: a reference owned by the caller,
+ * released with `orc_rt_InProcessController_dispose`. Attaching it to a
+ * Session gives the Session its own reference.
  */
-typedef const void *orc_rt_Error_TypeId;
+typedef orc_rt_OpaqueInProcessController *orc_rt_InProcessControllerRef;
 
 /**
- * Handle to an error. NULL means success; a non-NULL handle must be
- * consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`).
+ * Identifies a handler in the controller that the executor can call.
  */
-typedef orc_rt_OpaqueError *orc_rt_ErrorRef;
+typedef void *orc_rt_ControllerHandlerTag;
 
 /**
  * Storage of an `orc_rt_WrapperFunctionBuffer`: a pointer to a `malloc`ed
@@ -112,99 +113,6 @@ typedef struct {
 } orc_rt_WrapperFunctionBuffer;
 
 /**
- * Handle to an orc-rt Session, the root object of a JIT'd program.
- */
-typedef orc_rt_OpaqueSession *orc_rt_SessionRef;
-
-/**
- * Handle to a TaskDispatcher. Owned by the caller until consumed by
- * `orc_rt_Session_create` (or released with `orc_rt_TaskDispatcher_dispose`).
- */
-typedef orc_rt_OpaqueTaskDispatcher *orc_rt_TaskDispatcherRef;
-
-/**
- * An error reporter: gets its context and the error message (valid for the
- * duration of the call only). May be called from any thread, concurrently.
- */
-typedef void (*orc_rt_Session_ErrorReporterFn)(void *Ctx, const char *Msg);
-
-/**
- * Completion of one Service notification. The Service owns it and must
- * pass it to `orc_rt_ServiceCompletion_complete` exactly once (from any
- * thread, before or after returning). The Session waits for it.
- */
-typedef orc_rt_OpaqueServiceCompletion *orc_rt_ServiceCompletionRef;
-
-/**
- * A Service implemented in C.
- *
- * `OnDetach(Ctx, ShutdownRequested, Done)` is called once when the
- * controller detaches (`ShutdownRequested` is 1 if the detach is part of
- * shutdown); `OnShutdown(Ctx, Done)` once when the Session shuts down,
- * after `OnDetach`. Services are notified in reverse order of addition, on
- * a Session lifecycle thread; each must complete `Done` exactly once. A
- * NULL `OnDetach` / `OnShutdown` completes at once. `Destroy` (may be NULL)
- * is called once when the Session releases the service (when it is
- * destroyed). `Ctx` must be usable from any thread.
- */
-typedef struct {
-  /**
-   * Context passed to every function.
-   */
-  void *Ctx;
-  /**
-   * Detach notification (optional).
-   */
-  void (*OnDetach)(void *Ctx, int ShutdownRequested, orc_rt_ServiceCompletionRef Done);
-  /**
-   * Shutdown notification (optional).
-   */
-  void (*OnShutdown)(void *Ctx, orc_rt_ServiceCompletionRef Done);
-  /**
-   * Releases `Ctx` (optional).
-   */
-  void (*Destroy)(void *Ctx);
-} orc_rt_ServiceFunctions;
-
-/**
- * Handle to a NotificationService: a reference the caller owns and
- * releases with `orc_rt_NotificationService_dispose`. Adding it to a
- * Session gives the Session its own reference.
- */
-typedef orc_rt_OpaqueNotificationService *orc_rt_NotificationServiceRef;
-
-/**
- * Handle to an in-process controller: a reference owned by the caller,
- * released with `orc_rt_InProcessController_dispose`. Attaching it to a
- * Session gives the Session its own reference.
- */
-typedef orc_rt_OpaqueInProcessController *orc_rt_InProcessControllerRef;
-
-/**
- * Identifies a handler in the controller that the executor can call.
- */
-typedef void *orc_rt_ControllerHandlerTag;
-
-/**
- * Receives the result of `orc_rt_Session_callController`: the Session,
- * the result bytes (owned by the callee; an out-of-band error if the
- * controller is detached or the Session shut down) and the context.
- */
-typedef void (*orc_rt_Session_CallControllerReturn)(orc_rt_SessionRef S,
-                                                    orc_rt_WrapperFunctionBuffer ResultBytes,
-                                                    void *Ctx);
-
-/**
- * A task body for `orc_rt_Session_dispatch`.
- */
-typedef void (*orc_rt_Session_TaskFn)(void *Ctx);
-
-/**
- * A completion callback (detach, shutdown) with its context.
- */
-typedef void (*orc_rt_Session_OnCompleteFn)(void *Ctx);
-
-/**
  * The reply channel of one controller-handler call. The handler owns it and
  * passes it to `orc_rt_ControllerResponder_respond` exactly once, from any
  * thread, now or later.
@@ -219,6 +127,11 @@ typedef orc_rt_OpaqueControllerResponder *orc_rt_ControllerResponderRef;
 typedef void (*orc_rt_InProcessController_HandlerFn)(void *Ctx,
                                                      orc_rt_WrapperFunctionBuffer ArgBytes,
                                                      orc_rt_ControllerResponderRef R);
+
+/**
+ * Handle to an orc-rt Session, the root object of a JIT'd program.
+ */
+typedef orc_rt_OpaqueSession *orc_rt_SessionRef;
 
 /**
  * Asynchronous return function for a native orc-rt wrapper function.
@@ -254,6 +167,24 @@ typedef void (*orc_rt_InProcessController_ResultFn)(void *Ctx,
                                                     orc_rt_WrapperFunctionBuffer ResultBytes);
 
 /**
+ * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
+ */
+typedef const void *orc_rt_Error_TypeId;
+
+/**
+ * Handle to an error. NULL means success; a non-NULL handle must be
+ * consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`).
+ */
+typedef orc_rt_OpaqueError *orc_rt_ErrorRef;
+
+/**
+ * Handle to a NotificationService: a reference the caller owns and
+ * releases with `orc_rt_NotificationService_dispose`. Adding it to a
+ * Session gives the Session its own reference.
+ */
+typedef orc_rt_OpaqueNotificationService *orc_rt_NotificationServiceRef;
+
+/**
  * A detach callback: gets its context and whether the detach is part of
  * shutdown (1) or not (0).
  */
@@ -263,6 +194,75 @@ typedef void (*orc_rt_NotificationService_OnDetachFn)(void *Ctx, int ShutdownReq
  * A shutdown callback: gets its context.
  */
 typedef void (*orc_rt_NotificationService_OnShutdownFn)(void *Ctx);
+
+/**
+ * Completion of one Service notification. The Service owns it and must
+ * pass it to `orc_rt_ServiceCompletion_complete` exactly once (from any
+ * thread, before or after returning). The Session waits for it.
+ */
+typedef orc_rt_OpaqueServiceCompletion *orc_rt_ServiceCompletionRef;
+
+/**
+ * Handle to a TaskDispatcher. Owned by the caller until consumed by
+ * `orc_rt_Session_create` (or released with `orc_rt_TaskDispatcher_dispose`).
+ */
+typedef orc_rt_OpaqueTaskDispatcher *orc_rt_TaskDispatcherRef;
+
+/**
+ * An error reporter: gets its context and the error message (valid for the
+ * duration of the call only). May be called from any thread, concurrently.
+ */
+typedef void (*orc_rt_Session_ErrorReporterFn)(void *Ctx, const char *Msg);
+
+/**
+ * A Service implemented in C.
+ *
+ * `OnDetach(Ctx, ShutdownRequested, Done)` is called once when the
+ * controller detaches (`ShutdownRequested` is 1 if the detach is part of
+ * shutdown); `OnShutdown(Ctx, Done)` once when the Session shuts down,
+ * after `OnDetach`. Services are notified in reverse order of addition, on
+ * a Session lifecycle thread; each must complete `Done` exactly once. A
+ * NULL `OnDetach` / `OnShutdown` completes at once. `Destroy` (may be NULL)
+ * is called once when the Session releases the service (when it is
+ * destroyed). `Ctx` must be usable from any thread.
+ */
+typedef struct {
+  /**
+   * Context passed to every function.
+   */
+  void *Ctx;
+  /**
+   * Detach notification (optional).
+   */
+  void (*OnDetach)(void *Ctx, int ShutdownRequested, orc_rt_ServiceCompletionRef Done);
+  /**
+   * Shutdown notification (optional).
+   */
+  void (*OnShutdown)(void *Ctx, orc_rt_ServiceCompletionRef Done);
+  /**
+   * Releases `Ctx` (optional).
+   */
+  void (*Destroy)(void *Ctx);
+} orc_rt_ServiceFunctions;
+
+/**
+ * Receives the result of `orc_rt_Session_callController`: the Session,
+ * the result bytes (owned by the callee; an out-of-band error if the
+ * controller is detached or the Session shut down) and the context.
+ */
+typedef void (*orc_rt_Session_CallControllerReturn)(orc_rt_SessionRef S,
+                                                    orc_rt_WrapperFunctionBuffer ResultBytes,
+                                                    void *Ctx);
+
+/**
+ * A task body for `orc_rt_Session_dispatch`.
+ */
+typedef void (*orc_rt_Session_TaskFn)(void *Ctx);
+
+/**
+ * A completion callback (detach, shutdown) with its context.
+ */
+typedef void (*orc_rt_Session_OnCompleteFn)(void *Ctx);
 
 /**
  * Handle to one task handed to a C dispatcher. The dispatcher owns it and
@@ -303,6 +303,105 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Creates an in-process controller, not yet attached (see
+ * `orc_rt_Session_attachInProcessController`). Never fails.
+ */
+orc_rt_InProcessControllerRef orc_rt_InProcessController_create(void);
+
+/**
+ * Releases the caller's reference. NULL is a no-op. Does not disconnect.
+ *
+ * # Safety
+ * `C` is NULL or a live handle, not used afterwards.
+ */
+void orc_rt_InProcessController_dispose(orc_rt_InProcessControllerRef C);
+
+/**
+ * Registers (or replaces) the handler for tag `T`. NULL `C` or `F` is
+ * ignored. Any thread; `Ctx` must be usable from any thread and outlive the
+ * controller.
+ *
+ * # Safety
+ * `C` is NULL or a live handle.
+ */
+void orc_rt_InProcessController_addHandler(orc_rt_InProcessControllerRef C,
+                                           orc_rt_ControllerHandlerTag T,
+                                           orc_rt_InProcessController_HandlerFn F,
+                                           void *Ctx);
+
+/**
+ * Sends a handler's reply (consumes `R` and `Result`). NULL `R` only
+ * disposes of `Result`. Any thread; does not block.
+ *
+ * # Safety
+ * `R` is NULL or a live responder, not used afterwards; `Result` is a valid
+ * buffer owned by the caller.
+ */
+void orc_rt_ControllerResponder_respond(orc_rt_ControllerResponderRef R,
+                                        orc_rt_WrapperFunctionBuffer Result);
+
+/**
+ * Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
+ * (consumed). `OnResult(Ctx, Result)` is called exactly once with the
+ * result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, `C` is
+ * not attached yet, or the Session is detached or shut down. Any thread,
+ * concurrently; does not block (with an in-place dispatcher the call runs
+ * before this returns).
+ *
+ * # Safety
+ * `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
+ * `ArgBytes` is a valid buffer owned by the caller.
+ */
+void orc_rt_InProcessController_callWrapper(orc_rt_InProcessControllerRef C,
+                                            orc_rt_WrapperFunction Fn,
+                                            orc_rt_WrapperFunctionBuffer ArgBytes,
+                                            orc_rt_InProcessController_ResultFn OnResult,
+                                            void *Ctx);
+
+/**
+ * Like `orc_rt_InProcessController_callWrapper`, naming the function by its
+ * executor address `FnAddr` and calling convention: `SyncAbi` 0 for the
+ * native orc-rt ABI, 1 for LLVM 22's synchronous ABI
+ * (`CWrapperFunctionBuffer fn(const char *, size_t)`). Address 0 gives an
+ * out-of-band error result.
+ *
+ * # Safety
+ * As `orc_rt_InProcessController_callWrapper`; a nonzero `FnAddr` must be
+ * the address of a function with the named ABI.
+ */
+void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerRef C,
+                                                     uint64_t FnAddr,
+                                                     int32_t SyncAbi,
+                                                     orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                     orc_rt_InProcessController_ResultFn OnResult,
+                                                     void *Ctx);
+
+/**
+ * Calls native wrapper function `Fn` and blocks until its result arrives;
+ * the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
+ * is NULL, `C` is not attached yet, or the Session is detached or shut
+ * down). Any thread except the Session's own thread-pool workers when every
+ * worker might block the same way (the call would wait for a worker that
+ * never frees up); with an in-place dispatcher the call runs inline.
+ *
+ * # Safety
+ * As `orc_rt_InProcessController_callWrapper`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
+                                                                        orc_rt_WrapperFunction Fn,
+                                                                        orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Disconnects the controller as if it went away: the Session detaches
+ * (Services' on_detach with ShutdownRequested 0). Idempotent; NULL is a
+ * no-op. Does not block for the detach to complete.
+ *
+ * # Safety
+ * `C` is NULL or a live handle.
+ */
+void orc_rt_InProcessController_disconnect(orc_rt_InProcessControllerRef C);
 
 /**
  * Returns the type id of the failure value `E` (NULL for a NULL `E`).
@@ -365,105 +464,54 @@ orc_rt_Error_TypeId orc_rt_StringError_getTypeId(void);
 orc_rt_ErrorRef orc_rt_StringError_create(const char *ErrMsg);
 
 /**
- * Resets `*B` to the empty state without freeing anything. NULL is ignored.
- *
- * # Safety
- * `B` is NULL or points at writable memory for one buffer.
+ * Creates a notification service (no callbacks yet). The caller owns the
+ * returned reference. Never fails.
  */
-void orc_rt_WrapperFunctionBufferInit(orc_rt_WrapperFunctionBuffer *B);
+orc_rt_NotificationServiceRef orc_rt_NotificationService_create(void);
 
 /**
- * Creates a buffer of `Size` zeroed bytes (inline if `Size <= 8`, else
- * `malloc`ed). If the memory cannot be allocated the result is an
- * out-of-band error buffer. The caller owns the result.
- */
-orc_rt_WrapperFunctionBuffer orc_rt_WrapperFunctionBufferAllocate(size_t Size);
-
-/**
- * Creates a buffer holding a copy of `Size` bytes at `Data`. `Data` may be
- * NULL only when `Size` is 0 (otherwise the result is an out-of-band error).
- * The caller owns the result; `Data` stays the caller's.
+ * Releases the caller's reference (a Session it was added to keeps its
+ * own). NULL is a no-op.
  *
  * # Safety
- * `Data` must point at `Size` readable bytes when `Size > 0`.
+ * `N` is NULL or a live handle, not used afterwards.
  */
-orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromRange(const char *Data,
-                                                                         size_t Size);
+void orc_rt_NotificationService_dispose(orc_rt_NotificationServiceRef N);
 
 /**
- * Creates a buffer holding a copy of the NUL-terminated string `Source`,
- * terminator included. NULL gives an out-of-band error buffer. The caller
- * owns the result; `Source` stays the caller's.
+ * Registers a detach callback `F(Ctx, ShutdownRequested)`. Callbacks run
+ * in reverse order of registration on the Session's lifecycle thread; one
+ * registered after the detach runs at once on the calling thread. NULL `N`
+ * or `F` is ignored. Any thread; `Ctx` must be usable from any thread.
  *
  * # Safety
- * `Source` is NULL or a valid NUL-terminated string.
+ * `N` is NULL or a live handle.
  */
-orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromString(const char *Source);
+void orc_rt_NotificationService_addOnDetach(orc_rt_NotificationServiceRef N,
+                                            orc_rt_NotificationService_OnDetachFn F,
+                                            void *Ctx);
 
 /**
- * Creates a buffer in the out-of-band error state carrying a copy of
- * `ErrMsg` (NULL is treated as "unknown error"). The caller owns the result;
- * `ErrMsg` stays the caller's.
+ * Registers a shutdown callback `F(Ctx)`; same rules as
+ * `orc_rt_NotificationService_addOnDetach`.
  *
  * # Safety
- * `ErrMsg` is NULL or a valid NUL-terminated string.
+ * `N` is NULL or a live handle.
  */
-orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromOutOfBandError(const char *ErrMsg);
+void orc_rt_NotificationService_addOnShutdown(orc_rt_NotificationServiceRef N,
+                                              orc_rt_NotificationService_OnShutdownFn F,
+                                              void *Ctx);
 
 /**
- * Frees whatever `*B` owns, in any state, and resets it to empty (so a
- * second dispose of the same buffer is a no-op). NULL is ignored.
+ * Completes a Service notification (consumes `Done` and `E`). `E` NULL
+ * means success; a failure is passed to the Session's error reporter.
+ * NULL `Done` only disposes of `E`. Any thread; does not block.
  *
  * # Safety
- * `B` is NULL or points at a valid buffer owned by the caller.
+ * `Done` is NULL or a live completion handle, not used afterwards; `E`
+ * is NULL or a live error handle.
  */
-void orc_rt_DisposeWrapperFunctionBuffer(orc_rt_WrapperFunctionBuffer *B);
-
-/**
- * Returns a pointer to the content bytes of `*B` (inline or heap), or NULL
- * if `B` is NULL or holds an out-of-band error. The pointer is valid while
- * `*B` is neither moved nor disposed.
- *
- * # Safety
- * `B` is NULL or points at a valid buffer.
- */
-char *orc_rt_WrapperFunctionBufferData(orc_rt_WrapperFunctionBuffer *B);
-
-/**
- * Const version of `orc_rt_WrapperFunctionBufferData`.
- *
- * # Safety
- * `B` is NULL or points at a valid buffer.
- */
-const char *orc_rt_WrapperFunctionBufferConstData(const orc_rt_WrapperFunctionBuffer *B);
-
-/**
- * Returns the number of content bytes in `*B` (0 for NULL, empty and
- * out-of-band error buffers).
- *
- * # Safety
- * `B` is NULL or points at a valid buffer.
- */
-size_t orc_rt_WrapperFunctionBufferSize(const orc_rt_WrapperFunctionBuffer *B);
-
-/**
- * Returns 1 if `*B` is empty (as after `orc_rt_WrapperFunctionBufferInit`),
- * 0 otherwise. NULL counts as empty.
- *
- * # Safety
- * `B` is NULL or points at a valid buffer.
- */
-size_t orc_rt_WrapperFunctionBufferEmpty(const orc_rt_WrapperFunctionBuffer *B);
-
-/**
- * Returns the out-of-band error message of `*B`, or NULL if it holds none.
- * The buffer keeps ownership of the string: copy it before disposing of the
- * buffer.
- *
- * # Safety
- * `B` is NULL or points at a valid buffer.
- */
-const char *orc_rt_WrapperFunctionBufferGetOutOfBandError(const orc_rt_WrapperFunctionBuffer *B);
+void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_ErrorRef E);
 
 /**
  * Creates a Session running its tasks on dispatcher `D`, which it consumes
@@ -629,155 +677,6 @@ orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
 orc_rt_ErrorRef orc_rt_Session_attachSimpleRemoteEPC(orc_rt_SessionRef S, int InFD, int OutFD);
 
 /**
- * Creates an in-process controller, not yet attached (see
- * `orc_rt_Session_attachInProcessController`). Never fails.
- */
-orc_rt_InProcessControllerRef orc_rt_InProcessController_create(void);
-
-/**
- * Releases the caller's reference. NULL is a no-op. Does not disconnect.
- *
- * # Safety
- * `C` is NULL or a live handle, not used afterwards.
- */
-void orc_rt_InProcessController_dispose(orc_rt_InProcessControllerRef C);
-
-/**
- * Registers (or replaces) the handler for tag `T`. NULL `C` or `F` is
- * ignored. Any thread; `Ctx` must be usable from any thread and outlive the
- * controller.
- *
- * # Safety
- * `C` is NULL or a live handle.
- */
-void orc_rt_InProcessController_addHandler(orc_rt_InProcessControllerRef C,
-                                           orc_rt_ControllerHandlerTag T,
-                                           orc_rt_InProcessController_HandlerFn F,
-                                           void *Ctx);
-
-/**
- * Sends a handler's reply (consumes `R` and `Result`). NULL `R` only
- * disposes of `Result`. Any thread; does not block.
- *
- * # Safety
- * `R` is NULL or a live responder, not used afterwards; `Result` is a valid
- * buffer owned by the caller.
- */
-void orc_rt_ControllerResponder_respond(orc_rt_ControllerResponderRef R,
-                                        orc_rt_WrapperFunctionBuffer Result);
-
-/**
- * Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
- * (consumed). `OnResult(Ctx, Result)` is called exactly once with the
- * result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, `C` is
- * not attached yet, or the Session is detached or shut down. Any thread,
- * concurrently; does not block (with an in-place dispatcher the call runs
- * before this returns).
- *
- * # Safety
- * `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
- * `ArgBytes` is a valid buffer owned by the caller.
- */
-void orc_rt_InProcessController_callWrapper(orc_rt_InProcessControllerRef C,
-                                            orc_rt_WrapperFunction Fn,
-                                            orc_rt_WrapperFunctionBuffer ArgBytes,
-                                            orc_rt_InProcessController_ResultFn OnResult,
-                                            void *Ctx);
-
-/**
- * Like `orc_rt_InProcessController_callWrapper`, naming the function by its
- * executor address `FnAddr` and calling convention: `SyncAbi` 0 for the
- * native orc-rt ABI, 1 for LLVM 22's synchronous ABI
- * (`CWrapperFunctionBuffer fn(const char *, size_t)`). Address 0 gives an
- * out-of-band error result.
- *
- * # Safety
- * As `orc_rt_InProcessController_callWrapper`; a nonzero `FnAddr` must be
- * the address of a function with the named ABI.
- */
-void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerRef C,
-                                                     uint64_t FnAddr,
-                                                     int32_t SyncAbi,
-                                                     orc_rt_WrapperFunctionBuffer ArgBytes,
-                                                     orc_rt_InProcessController_ResultFn OnResult,
-                                                     void *Ctx);
-
-/**
- * Calls native wrapper function `Fn` and blocks until its result arrives;
- * the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
- * is NULL, `C` is not attached yet, or the Session is detached or shut
- * down). Any thread except the Session's own thread-pool workers when every
- * worker might block the same way (the call would wait for a worker that
- * never frees up); with an in-place dispatcher the call runs inline.
- *
- * # Safety
- * As `orc_rt_InProcessController_callWrapper`.
- */
-orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
-                                                                        orc_rt_WrapperFunction Fn,
-                                                                        orc_rt_WrapperFunctionBuffer ArgBytes);
-
-/**
- * Disconnects the controller as if it went away: the Session detaches
- * (Services' on_detach with ShutdownRequested 0). Idempotent; NULL is a
- * no-op. Does not block for the detach to complete.
- *
- * # Safety
- * `C` is NULL or a live handle.
- */
-void orc_rt_InProcessController_disconnect(orc_rt_InProcessControllerRef C);
-
-/**
- * Creates a notification service (no callbacks yet). The caller owns the
- * returned reference. Never fails.
- */
-orc_rt_NotificationServiceRef orc_rt_NotificationService_create(void);
-
-/**
- * Releases the caller's reference (a Session it was added to keeps its
- * own). NULL is a no-op.
- *
- * # Safety
- * `N` is NULL or a live handle, not used afterwards.
- */
-void orc_rt_NotificationService_dispose(orc_rt_NotificationServiceRef N);
-
-/**
- * Registers a detach callback `F(Ctx, ShutdownRequested)`. Callbacks run
- * in reverse order of registration on the Session's lifecycle thread; one
- * registered after the detach runs at once on the calling thread. NULL `N`
- * or `F` is ignored. Any thread; `Ctx` must be usable from any thread.
- *
- * # Safety
- * `N` is NULL or a live handle.
- */
-void orc_rt_NotificationService_addOnDetach(orc_rt_NotificationServiceRef N,
-                                            orc_rt_NotificationService_OnDetachFn F,
-                                            void *Ctx);
-
-/**
- * Registers a shutdown callback `F(Ctx)`; same rules as
- * `orc_rt_NotificationService_addOnDetach`.
- *
- * # Safety
- * `N` is NULL or a live handle.
- */
-void orc_rt_NotificationService_addOnShutdown(orc_rt_NotificationServiceRef N,
-                                              orc_rt_NotificationService_OnShutdownFn F,
-                                              void *Ctx);
-
-/**
- * Completes a Service notification (consumes `Done` and `E`). `E` NULL
- * means success; a failure is passed to the Session's error reporter.
- * NULL `Done` only disposes of `E`. Any thread; does not block.
- *
- * # Safety
- * `Done` is NULL or a live completion handle, not used afterwards; `E`
- * is NULL or a live error handle.
- */
-void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_ErrorRef E);
-
-/**
  * Creates a dispatcher that runs each task at once on the dispatching
  * thread. The caller owns the result. Never fails.
  */
@@ -858,6 +757,107 @@ void orc_rt_Task_run(orc_rt_TaskRef T);
  * `T` is NULL or a live task handle, not used afterwards.
  */
 void orc_rt_Task_dispose(orc_rt_TaskRef T);
+
+/**
+ * Resets `*B` to the empty state without freeing anything. NULL is ignored.
+ *
+ * # Safety
+ * `B` is NULL or points at writable memory for one buffer.
+ */
+void orc_rt_WrapperFunctionBufferInit(orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Creates a buffer of `Size` zeroed bytes (inline if `Size <= 8`, else
+ * `malloc`ed). If the memory cannot be allocated the result is an
+ * out-of-band error buffer. The caller owns the result.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_WrapperFunctionBufferAllocate(size_t Size);
+
+/**
+ * Creates a buffer holding a copy of `Size` bytes at `Data`. `Data` may be
+ * NULL only when `Size` is 0 (otherwise the result is an out-of-band error).
+ * The caller owns the result; `Data` stays the caller's.
+ *
+ * # Safety
+ * `Data` must point at `Size` readable bytes when `Size > 0`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromRange(const char *Data,
+                                                                         size_t Size);
+
+/**
+ * Creates a buffer holding a copy of the NUL-terminated string `Source`,
+ * terminator included. NULL gives an out-of-band error buffer. The caller
+ * owns the result; `Source` stays the caller's.
+ *
+ * # Safety
+ * `Source` is NULL or a valid NUL-terminated string.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromString(const char *Source);
+
+/**
+ * Creates a buffer in the out-of-band error state carrying a copy of
+ * `ErrMsg` (NULL is treated as "unknown error"). The caller owns the result;
+ * `ErrMsg` stays the caller's.
+ *
+ * # Safety
+ * `ErrMsg` is NULL or a valid NUL-terminated string.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromOutOfBandError(const char *ErrMsg);
+
+/**
+ * Frees whatever `*B` owns, in any state, and resets it to empty (so a
+ * second dispose of the same buffer is a no-op). NULL is ignored.
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer owned by the caller.
+ */
+void orc_rt_DisposeWrapperFunctionBuffer(orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Returns a pointer to the content bytes of `*B` (inline or heap), or NULL
+ * if `B` is NULL or holds an out-of-band error. The pointer is valid while
+ * `*B` is neither moved nor disposed.
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer.
+ */
+char *orc_rt_WrapperFunctionBufferData(orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Const version of `orc_rt_WrapperFunctionBufferData`.
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer.
+ */
+const char *orc_rt_WrapperFunctionBufferConstData(const orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Returns the number of content bytes in `*B` (0 for NULL, empty and
+ * out-of-band error buffers).
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer.
+ */
+size_t orc_rt_WrapperFunctionBufferSize(const orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Returns 1 if `*B` is empty (as after `orc_rt_WrapperFunctionBufferInit`),
+ * 0 otherwise. NULL counts as empty.
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer.
+ */
+size_t orc_rt_WrapperFunctionBufferEmpty(const orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Returns the out-of-band error message of `*B`, or NULL if it holds none.
+ * The buffer keeps ownership of the string: copy it before disposing of the
+ * buffer.
+ *
+ * # Safety
+ * `B` is NULL or points at a valid buffer.
+ */
+const char *orc_rt_WrapperFunctionBufferGetOutOfBandError(const orc_rt_WrapperFunctionBuffer *B);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,11 +7,11 @@
 
 pub mod panic;
 
-pub mod error;
-pub mod wrapper_function;
-pub mod session;
-pub mod simple_remote_epc;
 pub mod controller_access;
+pub mod error;
 pub mod notification;
 pub mod service;
+pub mod session;
+pub mod simple_remote_epc;
 pub mod task_dispatcher;
+pub mod wrapper_function;
