@@ -188,16 +188,27 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
 /// with the bytes actually received, so a header that announces an absurd
 /// size without sending the bytes costs no memory.
 pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameError> {
+    let Some(header) = read_header(r)? else {
+        return Ok(None);
+    };
+    let payload = read_growing_payload(r, header.payload_len()?)?;
+    Ok(Some(Frame { header, payload }))
+}
+
+/// Reads a frame header; `None` at a clean end of stream (no byte of it).
+fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<Option<FrameHeader>, FrameError> {
     let mut hb = [0u8; HEADER_SIZE];
     match read_full(r, &mut hb)? {
-        0 => return Ok(None),
-        HEADER_SIZE => {}
-        _ => return Err(FrameError::UnexpectedEof),
+        0 => Ok(None),
+        HEADER_SIZE => Ok(Some(FrameHeader::decode(&hb))),
+        _ => Err(FrameError::UnexpectedEof),
     }
-    let header = FrameHeader::decode(&hb);
-    let len = header.payload_len()?;
-    // Start with at most one chunk; `read_to_end` then grows the buffer
-    // only as data arrives (and never zero-fills it).
+}
+
+/// Reads a `len`-byte payload into a buffer that starts with at most one
+/// chunk and grows only as data arrives (`read_to_end` never zero-fills),
+/// so an announced size that never comes costs no memory.
+fn read_growing_payload<R: Read + ?Sized>(r: &mut R, len: usize) -> Result<Vec<u8>, FrameError> {
     let mut payload: Vec<u8> = Vec::with_capacity(len.min(READ_CHUNK));
     let mut limited = r.take(len as u64);
     loop {
@@ -211,7 +222,7 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameErr
     if payload.len() < len {
         return Err(FrameError::UnexpectedEof);
     }
-    Ok(Some(Frame { header, payload }))
+    Ok(payload)
 }
 
 /// Payloads up to this size are read straight into a
@@ -235,28 +246,12 @@ pub struct BufferFrame {
 /// [`WrapperFunctionBuffer`]: payloads up to [`DIRECT_PAYLOAD_MAX`] are read
 /// directly into it (no intermediate buffer, no copy).
 pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
-    let mut hb = [0u8; HEADER_SIZE];
-    match read_full(r, &mut hb)? {
-        0 => return Ok(None),
-        HEADER_SIZE => {}
-        _ => return Err(FrameError::UnexpectedEof),
-    }
-    let header = FrameHeader::decode(&hb);
+    let Some(header) = read_header(r)? else {
+        return Ok(None);
+    };
     let len = header.payload_len()?;
     if len > DIRECT_PAYLOAD_MAX {
-        let mut payload: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-        let mut limited = r.take(len as u64);
-        loop {
-            match limited.read_to_end(&mut payload) {
-                Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
-                Err(e) => return Err(FrameError::Io(e)),
-            }
-        }
-        if payload.len() < len {
-            return Err(FrameError::UnexpectedEof);
-        }
+        let payload = read_growing_payload(r, len)?;
         return Ok(Some(BufferFrame {
             header,
             payload: WrapperFunctionBuffer::from_slice(&payload),
