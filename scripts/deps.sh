@@ -8,7 +8,7 @@
 # Usage: scripts/deps.sh
 set -euo pipefail
 
-packages=(llvm-22 llvm-22-dev clang-22 libclang-rt-22-dev cmake pkg-config gdb valgrind
+packages=(llvm-22 llvm-22-dev llvm-22-runtime clang-22 clang-tools-22 libclang-rt-22-dev cmake pkg-config gdb valgrind
           binutils gcc g++ make)
 
 missing=()
