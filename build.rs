@@ -18,7 +18,7 @@ fn main() {
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liborc_rt.so.0");
 
     // The executor binary defines the GDB JIT interface symbols (see
-    // src/gdb_jit.rs); debuggers find them only in the dynamic symbol table.
+    // src/services/gdb_jit.rs); debuggers find them only in the dynamic symbol table.
     for sym in ["__jit_debug_descriptor", "__jit_debug_register_code"] {
         println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={sym}");
     }

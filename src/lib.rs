@@ -3,31 +3,42 @@
 //! The controller (LLVM's ORC libraries) compiles and links code; the
 //! executor, the process that runs it, uses this crate. The C API
 //! (`include/orc-rt.h`) is generated from [`ffi`].
+//!
+//! The folders show the layers, bottom up (an import only points down):
+//! - base: [`error`], [`executor_addr`], [`sys`];
+//! - [`sps`], the serialization;
+//! - the core: [`session`], [`service`], [`notification`],
+//!   [`task_dispatcher`], [`controller_access`], [`wrapper_function`];
+//! - [`services`]: memory, dylibs, EH frames, the GDB and perf JIT
+//!   interfaces, run-as-main;
+//! - [`sps_ci`]: the wire bindings of the services;
+//! - [`simple_remote_epc`]: LLVM 22's transport;
+//! - [`ffi`]: the C ABI, a leaf that nothing else imports.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod executor_addr;
-pub mod ffi;
+pub mod sync;
+pub mod sys;
+
 pub mod sps;
+
+pub mod controller_access;
+pub mod notification;
+pub mod service;
+pub mod session;
+pub mod task_dispatcher;
 pub mod wrapper_function;
+
+pub mod services;
+pub mod sps_ci;
+
+pub mod simple_remote_epc;
+
+pub mod ffi;
 
 pub use error::{Error, Result};
 pub use executor_addr::{ExecutorAddr, ExecutorAddrRange};
 pub use wrapper_function::WrapperFunctionBuffer;
-pub mod bootstrap;
-pub mod controller_access;
-pub mod dylib;
-pub mod eh_frame;
-pub mod gdb_jit;
-pub mod memory;
-pub mod notification;
-pub mod perf;
-pub mod run_as;
-pub mod service;
-pub mod session;
-pub mod simple_remote_epc;
-pub mod sps_ci;
-pub mod sys;
-pub mod task_dispatcher;

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use orc_rt::perf::RecordBatch;
+use orc_rt::services::perf::RecordBatch;
 use orc_rt::simple_remote_epc::frame::read_frame;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ExecutorSymbolDef, FinalizeRequest, PointerWrite,
@@ -130,7 +130,7 @@ mod overlapping_segments {
 
     use std::sync::Arc;
 
-    use orc_rt::memory::SimpleNativeMemoryMap;
+    use orc_rt::services::memory::SimpleNativeMemoryMap;
     use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
     use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsExpected};
     use orc_rt::sps_ci::memory;

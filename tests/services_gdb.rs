@@ -25,7 +25,7 @@ fn registrations_reach_the_binary_descriptor() {
     assert_eq!(r, Ok(()));
     // SAFETY: as above, after the call returned.
     let d = unsafe { &*__jit_debug_descriptor.0.get() };
-    assert_eq!(d.action_flag, orc_rt::gdb_jit::JIT_REGISTER_FN);
+    assert_eq!(d.action_flag, orc_rt::services::gdb_jit::JIT_REGISTER_FN);
     assert!(!d.first_entry.is_null());
     // SAFETY: entries made by orc-rt are never freed.
     let e = unsafe { &*d.first_entry };

@@ -4,7 +4,7 @@
 
 mod services_common;
 
-use orc_rt::bootstrap::BootstrapServices;
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest, WrapperFunctionCall,
 };

@@ -8,7 +8,7 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
-use orc_rt::bootstrap::{add_bootstrap_services, BootstrapServices};
+use orc_rt::sps_ci::bootstrap::{add_bootstrap_services, BootstrapServices};
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ExecutorSymbolDef, PointerWrite, RemoteAllocGroup,
     RemoteSymbolLookupSetElement, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
@@ -371,15 +371,15 @@ extern "C" fn test_register_code() {
 
 #[test]
 fn gdb_jit_registration_links_entries() {
-    let desc = Box::leak(Box::new(orc_rt::gdb_jit::JitDescriptor {
+    let desc = Box::leak(Box::new(orc_rt::services::gdb_jit::JitDescriptor {
         version: 1,
         action_flag: 0,
         relevant_entry: std::ptr::null_mut(),
         first_entry: std::ptr::null_mut(),
     }));
-    let dp: *mut orc_rt::gdb_jit::JitDescriptor = desc;
+    let dp: *mut orc_rt::services::gdb_jit::JitDescriptor = desc;
     // SAFETY: a leaked descriptor, used only by the gdb_jit module from now on.
-    unsafe { orc_rt::gdb_jit::set_interface(dp, test_register_code) };
+    unsafe { orc_rt::services::gdb_jit::set_interface(dp, test_register_code) };
     let obj1 = ExecutorAddrRange {
         start: ExecutorAddr(0x10000),
         end: ExecutorAddr(0x10100),
@@ -399,7 +399,7 @@ fn gdb_jit_registration_links_entries() {
     // SAFETY: reading the descriptor after the calls returned.
     unsafe {
         let d = &*dp;
-        assert_eq!(d.action_flag, orc_rt::gdb_jit::JIT_REGISTER_FN);
+        assert_eq!(d.action_flag, orc_rt::services::gdb_jit::JIT_REGISTER_FN);
         let e2 = &*d.first_entry;
         assert_eq!(d.relevant_entry, d.first_entry);
         assert_eq!((e2.symfile_addr as u64, e2.symfile_size), (0x20000, 0x40));

@@ -3,8 +3,8 @@
 
 mod services_common;
 
-use orc_rt::bootstrap::BootstrapServices;
-use orc_rt::perf::{CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix};
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
+use orc_rt::services::perf::{CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix};
 use orc_rt::sps::orc_types::{ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 use orc_rt::sps::{SpsExpected, SpsResult};
 use orc_rt::sps_ci::{dylib, perf};

@@ -9,7 +9,7 @@ mod services_common;
 
 use std::sync::Arc;
 
-use orc_rt::bootstrap::BootstrapServices;
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::controller_access::SyncWrapperFunction;
 use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
 use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};

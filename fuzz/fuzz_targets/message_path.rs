@@ -34,7 +34,7 @@ use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::{Arc, Once};
 
 use libfuzzer_sys::fuzz_target;
-use orc_rt::bootstrap::BootstrapServices;
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::frame::read_frame;
 use orc_rt::simple_remote_epc::{FrameHeader, Opcode, SimpleRemoteEpcControllerAccess, Transport};

@@ -14,7 +14,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use orc_rt::perf::RecordBatch;
+use orc_rt::services::perf::RecordBatch;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ElfPerObjectSectionsToRegister, ExecutorSymbolDef,
     FinalizeRequest, PointerWrite, RemoteSymbolLookup, RemoteSymbolLookupSetElement,

@@ -13,7 +13,7 @@
 use std::process::exit;
 use std::sync::Arc;
 
-use orc_rt::bootstrap::add_bootstrap_services;
+use orc_rt::sps_ci::bootstrap::add_bootstrap_services;
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::{SimpleRemoteEpcControllerAccess, Transport};
 use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;

@@ -6,7 +6,7 @@ use std::os::raw::{c_char, c_int, c_void};
 use super::error::{error_to_ref, orc_rt_ErrorRef, result_to_ref};
 use super::panic::ffi_boundary;
 use super::wrapper_function::orc_rt_SessionRef;
-use crate::bootstrap::add_bootstrap_services;
+use crate::sps_ci::bootstrap::add_bootstrap_services;
 use crate::session::Session;
 use crate::simple_remote_epc::{jit_dispatch, SimpleRemoteEpcControllerAccess, Transport};
 use crate::wrapper_function::orc_rt_WrapperFunctionBuffer;

@@ -1,8 +1,8 @@
-//! SPS bindings of [`crate::memory::access`]: the
+//! SPS bindings of [`crate::services::memory::access`]: the
 //! `__llvm_orc_bootstrap_mem_{write,read}_*_wrapper` functions. Writes
 //! return `SPSEmpty`; a failed access gives an out-of-band error.
 
-use crate::memory::access;
+use crate::services::memory::access;
 use crate::sps::orc_types::{PointerWrite, UIntWrite};
 use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsInputBuffer, SpsSerialize};
 use crate::wrapper_function::handler::SpsResponder;

@@ -2,7 +2,7 @@
 //! wrappers).
 
 use super::InstanceRegistry;
-use crate::dylib::{self, DylibManager};
+use crate::services::dylib::{self, DylibManager};
 use crate::sps::orc_types::{ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 use crate::sps::SpsExpected;
 use crate::wrapper_function::handler::SpsResponder;

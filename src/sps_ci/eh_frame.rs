@@ -1,8 +1,8 @@
-//! SPS bindings of [`crate::eh_frame`]: the allocation actions
+//! SPS bindings of [`crate::services::eh_frame`]: the allocation actions
 //! `llvm_orc_registerEHFrameAllocAction` and
 //! `llvm_orc_deregisterEHFrameAllocAction`, `SPSError (SPSExecutorAddrRange)`.
 
-use crate::eh_frame;
+use crate::services::eh_frame;
 use crate::sps::SpsResult;
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;

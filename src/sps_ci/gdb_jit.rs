@@ -1,8 +1,8 @@
-//! SPS binding of [`crate::gdb_jit`]: the allocation action
+//! SPS binding of [`crate::services::gdb_jit`]: the allocation action
 //! `llvm_orc_registerJITLoaderGDBAllocAction`,
 //! `SPSError (SPSExecutorAddrRange, bool auto_register)`.
 
-use crate::gdb_jit;
+use crate::services::gdb_jit;
 use crate::sps::SpsResult;
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;

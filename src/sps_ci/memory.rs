@@ -2,8 +2,8 @@
 //! `SimpleExecutorMemoryManager` wrappers).
 
 use super::InstanceRegistry;
-use crate::memory::simple_native_memory_map::SegmentRef;
-use crate::memory::SimpleNativeMemoryMap;
+use crate::services::memory::simple_native_memory_map::SegmentRef;
+use crate::services::memory::SimpleNativeMemoryMap;
 use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
 use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;

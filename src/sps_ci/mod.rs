@@ -13,6 +13,7 @@
 //! instances, so a stale or forged address gives an error.
 
 pub mod access;
+pub mod bootstrap;
 pub mod dylib;
 pub mod eh_frame;
 pub mod gdb_jit;

@@ -1,9 +1,9 @@
-//! SPS bindings of [`crate::perf`]: `llvm_orc_registerJITLoaderPerfStart`
+//! SPS bindings of [`crate::services::perf`]: `llvm_orc_registerJITLoaderPerfStart`
 //! / `End` (`SPSError ()`) and `llvm_orc_registerJITLoaderPerfImpl`
 //! (`SPSError (SPSPerfJITRecordBatch)`), and the SPS encodings of the perf
 //! records (LLVM 22's `PerfSharedStructs.h`).
 
-use crate::perf::{
+use crate::services::perf::{
     self, CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix,
     UnwindingInfoRecord,
 };
@@ -103,7 +103,7 @@ sync_wrapper! {
 }
 
 /// `(process symbol name, entry point)` of the perf functions, for
-/// [`crate::dylib::register_builtin_symbol`].
+/// [`crate::services::dylib::register_builtin_symbol`].
 pub fn symbols() -> [(&'static str, super::SyncWrapperFunction); 3] {
     [
         (START_NAME, perf_start as super::SyncWrapperFunction),

@@ -1,8 +1,8 @@
-//! SPS bindings of [`crate::run_as`] (the `run_as_*` bootstrap wrappers).
+//! SPS bindings of [`crate::services::run_as`] (the `run_as_*` bootstrap wrappers).
 //! A null function address gives an out-of-band error (the results have no
 //! error case).
 
-use crate::run_as;
+use crate::services::run_as;
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;

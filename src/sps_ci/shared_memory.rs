@@ -1,7 +1,7 @@
 //! SPS bindings of [`SharedMemoryMapper`] (LLVM's
 //! `ExecutorSharedMemoryMapperService` wrappers).
 use super::InstanceRegistry;
-use crate::memory::SharedMemoryMapper;
+use crate::services::memory::SharedMemoryMapper;
 use crate::sps::orc_types::SharedMemoryFinalizeRequest;
 use crate::sps::{SpsExpected, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;

@@ -145,8 +145,8 @@ macro_rules! gdb_jit_interface {
         /// The GDB JIT interface descriptor debuggers read (version 1).
         #[no_mangle]
         #[used]
-        pub static __jit_debug_descriptor: $crate::gdb_jit::JitDescriptorCell =
-            $crate::gdb_jit::JitDescriptorCell::new();
+        pub static __jit_debug_descriptor: $crate::services::gdb_jit::JitDescriptorCell =
+            $crate::services::gdb_jit::JitDescriptorCell::new();
 
         /// Debuggers break here to pick up new JIT'd debug objects.
         #[no_mangle]
@@ -160,7 +160,7 @@ macro_rules! gdb_jit_interface {
             // SAFETY: the descriptor is a static, valid for the whole
             // process, and from now on only modified by orc-rt.
             unsafe {
-                $crate::gdb_jit::set_interface(
+                $crate::services::gdb_jit::set_interface(
                     __jit_debug_descriptor.0.get(),
                     __jit_debug_register_code,
                 )

@@ -15,8 +15,8 @@
 
 use std::sync::Arc;
 
-use crate::dylib::DylibManager;
-use crate::memory::{SharedMemoryMapper, SimpleNativeMemoryMap};
+use crate::services::dylib::DylibManager;
+use crate::services::memory::{SharedMemoryMapper, SimpleNativeMemoryMap};
 use crate::session::Session;
 use crate::sps_ci::{self, fn_addr};
 use crate::{ExecutorAddr, Result};
@@ -37,7 +37,7 @@ impl BootstrapServices {
     /// once dropped, their addresses are refused.
     pub fn create() -> Self {
         for (name, f) in sps_ci::perf::symbols() {
-            crate::dylib::register_builtin_symbol(name, fn_addr(f));
+            crate::services::dylib::register_builtin_symbol(name, fn_addr(f));
         }
         BootstrapServices {
             dylib: Arc::new(DylibManager::new()),
