@@ -59,7 +59,7 @@ fn throughput(ca: &Arc<InProcessController>, target: IncomingCall, n: usize, win
         }
         let (state, done) = (state.clone(), done.clone());
         ca.call(
-            target,
+            target.clone(),
             WrapperFunctionBuffer::from_slice(&payload),
             move |r| {
                 assert_eq!(r.len(), 16, "unexpected result {r:?}");
@@ -116,7 +116,7 @@ fn main() {
         ("sync  ", IncomingCall::Sync(echo_sync)),
     ] {
         for window in [1, 16, 256] {
-            let rate = throughput(&ca, target, n, window);
+            let rate = throughput(&ca, target.clone(), n, window);
             println!(
                 "throughput ({name} ABI, {window:>3} in flight): {:>10.0} calls/s",
                 rate

@@ -138,7 +138,9 @@ typedef orc_rt_OpaqueSession *orc_rt_SessionRef;
  *
  * Called exactly once per call with the call's `CallId` and the result
  * buffer, whose ownership passes to the callee. May be called from any
- * thread, before or after the wrapper function itself returns.
+ * thread, before or after the wrapper function itself returns. A second
+ * return for the same call is reported through the Session's error
+ * reporter and its buffer freed.
  */
 typedef void (*orc_rt_WrapperFunctionReturn)(orc_rt_SessionRef S,
                                              uint64_t CallId,

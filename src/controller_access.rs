@@ -8,13 +8,13 @@
 //! [`InProcessController`] is a ControllerAccess whose controller lives in
 //! the same process (tests, benchmarks, hosts that JIT in-process).
 
-use std::os::raw::c_char;
 use std::sync::Weak;
 
-use crate::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use crate::session::Session;
-use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 use crate::ExecutorAddr;
+use crate::{Result, WrapperFunctionBuffer};
+
+pub use crate::wrapper_function::{IncomingCall, NativeWrapperFunction, SyncWrapperFunction};
 
 /// A tag identifying a handler in the controller.
 pub type HandlerTag = ExecutorAddr;
@@ -22,28 +22,6 @@ pub type HandlerTag = ExecutorAddr;
 /// Completion of a call to the controller: the result bytes, or an
 /// out-of-band error buffer (e.g. "controller is detached").
 pub type OnCallControllerCompleteFn = Box<dyn FnOnce(WrapperFunctionBuffer) + Send + 'static>;
-
-/// LLVM 22's synchronous wrapper ABI: `CWrapperFunctionBuffer fn(const char
-/// *ArgData, size_t ArgSize)`. The arguments are lent for the call only.
-pub type SyncWrapperFunction =
-    unsafe extern "C" fn(arg_data: *const c_char, arg_size: usize) -> orc_rt_WrapperFunctionBuffer;
-
-/// orc-rt's native asynchronous wrapper ABI (see `orc_rt_WrapperFunction`).
-pub type NativeWrapperFunction = unsafe extern "C" fn(
-    session: orc_rt_SessionRef,
-    call_id: u64,
-    return_fn: orc_rt_WrapperFunctionReturn,
-    arg_bytes: orc_rt_WrapperFunctionBuffer,
-);
-
-/// The function an incoming controller call targets, by calling convention.
-#[derive(Clone, Copy, Debug)]
-pub enum IncomingCall {
-    /// A native orc-rt wrapper function (asynchronous ABI).
-    Native(NativeWrapperFunction),
-    /// An LLVM 22 synchronous-ABI wrapper function.
-    Sync(SyncWrapperFunction),
-}
 
 /// Connection to a controller, attached to one Session.
 ///
@@ -54,10 +32,12 @@ pub enum IncomingCall {
 /// disconnection.
 pub trait ControllerAccess: Send + Sync {
     /// Starts serving the controller. Incoming calls are delivered with
-    /// [`Session::handle_wrapper_call`]. If the connection cannot be
-    /// established, the implementation calls `notify_disconnected` before
-    /// returning.
-    fn connect(&self, session: Weak<Session>);
+    /// [`Session::handle_wrapper_call`]. Returns an error, and serves
+    /// nothing, if this ControllerAccess cannot serve `session` (for
+    /// example because it already serves another Session); the Session then
+    /// stays unattached. If the connection fails after it was established,
+    /// the implementation calls `notify_disconnected`.
+    fn connect(&self, session: Weak<Session>) -> Result<()>;
 
     /// Requests disconnection; `notify_disconnected` follows (now or later).
     fn disconnect(&self);

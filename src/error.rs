@@ -130,3 +130,11 @@ mod tests {
         );
     }
 }
+
+/// Reports an error that belongs to no live Session (a stale handle, a
+/// return for a Session already destroyed): printed to stderr as
+/// `orc-rt: error: <message>`. Everything that has a Session reports
+/// through the Session's error reporter instead.
+pub fn report_unowned(e: Error) {
+    eprintln!("orc-rt: error: {e}");
+}

@@ -20,6 +20,7 @@
 
 pub mod error;
 pub mod executor_addr;
+pub mod handle;
 pub mod sync;
 pub mod sys;
 

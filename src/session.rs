@@ -23,23 +23,34 @@
 //! down and waits (unless that happens inside one of the Session's own tasks
 //! or lifecycle callbacks, where waiting would deadlock).
 //!
-//! From C the Session is an `orc_rt_SessionRef`: the address of the
-//! Session's shared state, checked against a registry of live Sessions
-//! ([`Session::from_session_ref`]) so a stale or bogus reference is refused
-//! rather than dereferenced.
+//! Every Session has a [`Handle`] ([`Session::handle`]), checked by slot
+//! and generation, so a stale or bogus reference (the C API's
+//! `orc_rt_SessionRef` is this handle) is refused rather than dereferenced.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use orc_rt::session::Session;
+//! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+//!
+//! let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+//! assert!(Session::from_handle(s.handle()).is_some());
+//! s.shutdown_and_wait().unwrap();
+//! assert!(s.is_shut_down());
+//! ```
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::thread::JoinHandle;
 
 use crate::controller_access::{
     ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
 };
-use crate::ffi::wrapper_function::orc_rt_SessionRef;
+use crate::handle::{Handle, HandleKind, HandleTable};
 use crate::service::Service;
+use crate::sps::{serialize_to_buffer, SpsDeserialize, SpsSerialize};
+use crate::sync::{lock as lock_any, read, wait, write};
 use crate::task_dispatcher::{marked_depth, new_marker_id, run_marked, Task, TaskDispatcher};
-use crate::wrapper_function::handler::Responder;
+use crate::wrapper_function::handler::{decode_sps_result, reply_channel, Responder};
 use crate::{Error, Result, WrapperFunctionBuffer};
 
 /// Receives errors nobody else can return.
@@ -95,24 +106,27 @@ struct State {
     /// The last `Arc<Session>` is gone: the controller can no longer reach
     /// `notify_disconnected`, so the Session completes the detach itself.
     owner_gone: bool,
+    /// Calls to the controller still waiting for their result, by number;
+    /// shutdown fails those left when the controller has detached.
+    outbound: HashMap<u64, OnCallControllerCompleteFn>,
+    next_outbound: u64,
 }
 
 /// Shared state; kept alive by the Session, its lifecycle threads, and
 /// in-flight calls.
 pub(crate) struct Inner {
+    /// This Session's entry in [`SESSIONS`].
+    handle: Handle,
     /// Marks tasks run for this Session ([`run_marked`]).
     task_marker: usize,
     /// Marks the Session's lifecycle threads (detach, shutdown).
     lifecycle_marker: usize,
-    outer: Weak<Session>,
     dispatcher: Arc<dyn TaskDispatcher>,
     reporter: RwLock<Arc<dyn Fn(Error) + Send + Sync + 'static>>,
     state: Mutex<State>,
     cv: Condvar,
     /// Signalled when `tokens` reaches 0 while `drain_waiters > 0`.
     drain_cv: Condvar,
-    native_calls: Mutex<HashMap<u64, Responder>>,
-    next_native_id: AtomicU64,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -138,14 +152,8 @@ impl Drop for ManagedCodeToken {
     }
 }
 
-fn registry() -> &'static Mutex<HashMap<usize, Weak<Inner>>> {
-    static R: OnceLock<Mutex<HashMap<usize, Weak<Inner>>>> = OnceLock::new();
-    R.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn lock_any<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// Every live Session, by handle.
+static SESSIONS: HandleTable<Weak<Session>> = HandleTable::new(HandleKind::Session);
 
 fn catch<R>(what: &str, f: impl FnOnce() -> R) -> std::result::Result<R, Error> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
@@ -154,13 +162,7 @@ fn catch<R>(what: &str, f: impl FnOnce() -> R) -> std::result::Result<R, Error> 
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let key = self as *const Inner as usize;
-        let mut r = lock_any(registry());
-        r.remove(&key);
-        if r.is_empty() {
-            // Free the table so leak checkers see nothing left behind.
-            *r = HashMap::new();
-        }
+        SESSIONS.remove(self.handle);
     }
 }
 
@@ -170,21 +172,13 @@ impl Inner {
     }
 
     fn wait<'a>(&self, g: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.cv.wait(g).unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn session_ref(self: &Arc<Self>) -> orc_rt_SessionRef {
-        Arc::as_ptr(self) as orc_rt_SessionRef
+        wait(&self.cv, g)
     }
 
     pub(crate) fn report_error(&self, err: Error) {
-        let r = self
-            .reporter
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let r = read(&self.reporter).clone();
         if let Err(p) = catch("error reporter", || r(err)) {
-            eprintln!("orc-rt: error: {p}");
+            crate::error::report_unowned(p);
         }
     }
 
@@ -362,6 +356,19 @@ impl Inner {
                 _ => st = self.wait(st),
             }
         }
+        // Calls to the controller still unanswered never will be now: fail
+        // them, so nobody waits on (or is later called for) this Session.
+        let outbound: Vec<_> = st.outbound.drain().map(|(_, f)| f).collect();
+        drop(st);
+        for f in outbound {
+            let msg = "session is shutting down: the controller call was not answered";
+            if let Err(e) = catch("controller call completion", || {
+                f(WrapperFunctionBuffer::out_of_band_error(msg))
+            }) {
+                self.report_error(e);
+            }
+        }
+        let mut st = self.lock();
         // 2. Drain in-flight calls and managed code.
         while st.tokens > 0 {
             st.drain_waiters += 1;
@@ -441,17 +448,6 @@ impl Inner {
         self.dispatcher
             .dispatch(Box::new(move || run_marked(marker, task)));
     }
-
-    /// Delivers the result of a native call started by `handle_wrapper_call`.
-    pub(crate) fn complete_native_call(&self, id: u64, result: WrapperFunctionBuffer) {
-        let r = lock_any(&self.native_calls).remove(&id);
-        match r {
-            Some(r) => r.respond(result),
-            None => self.report_error(Error::msg(format!(
-                "wrapper function return called for unknown call id {id} (returned twice?)"
-            ))),
-        }
-    }
 }
 
 impl Session {
@@ -459,13 +455,22 @@ impl Session {
     /// `dispatcher`. The Session owns the dispatcher's lifecycle: it shuts it
     /// down at the end of its own shutdown.
     pub fn new(dispatcher: Arc<dyn TaskDispatcher>) -> Arc<Session> {
+        crate::wrapper_function::native::set_session_reporter(|h, e| {
+            match Session::from_handle(h) {
+                Some(s) => {
+                    s.report_error(e);
+                    Ok(())
+                }
+                None => Err(e),
+            }
+        });
         let default_reporter: Arc<dyn Fn(Error) + Send + Sync> =
-            Arc::new(|e: Error| eprintln!("orc-rt: error: {e}"));
-        let s = Arc::new_cyclic(|outer| Session {
+            Arc::new(crate::error::report_unowned);
+        Arc::new_cyclic(|outer| Session {
             inner: Arc::new(Inner {
+                handle: SESSIONS.insert(outer.clone()),
                 task_marker: new_marker_id(),
                 lifecycle_marker: new_marker_id(),
-                outer: outer.clone(),
                 dispatcher,
                 reporter: RwLock::new(default_reporter),
                 state: Mutex::new(State {
@@ -480,40 +485,34 @@ impl Session {
                     detach_cbs: Vec::new(),
                     shutdown_cbs: Vec::new(),
                     owner_gone: false,
+                    outbound: HashMap::new(),
+                    next_outbound: 0,
                 }),
                 cv: Condvar::new(),
                 drain_cv: Condvar::new(),
-                native_calls: Mutex::new(HashMap::new()),
-                next_native_id: AtomicU64::new(1),
                 threads: Mutex::new(Vec::new()),
             }),
-        });
-        let key = Arc::as_ptr(&s.inner) as usize;
-        lock_any(registry()).insert(key, Arc::downgrade(&s.inner));
-        s
+        })
     }
 
-    /// Looks up a live Session by its C handle; `None` for NULL, an unknown
-    /// handle, or a Session that has been dropped.
-    pub fn from_session_ref(s: orc_rt_SessionRef) -> Option<Arc<Session>> {
-        Self::inner_from_ref(s)?.outer.upgrade()
+    /// This Session's handle: what C code sees as its `orc_rt_SessionRef`
+    /// and what native wrapper functions are called with. Never reused:
+    /// once the Session is gone, [`Session::from_handle`] refuses it.
+    pub fn handle(&self) -> Handle {
+        self.inner.handle
     }
 
-    pub(crate) fn inner_from_ref(s: orc_rt_SessionRef) -> Option<Arc<Inner>> {
-        if s.is_null() {
-            return None;
-        }
-        lock_any(registry()).get(&(s as usize))?.upgrade()
+    /// The live Session with handle `h`; `None` for an unknown handle or a
+    /// Session that has been dropped (even if a new Session now occupies
+    /// the same memory or the same table slot).
+    pub fn from_handle(h: Handle) -> Option<Arc<Session>> {
+        SESSIONS.get(h)?.upgrade()
     }
 
     /// Replaces the error reporter (default: print `orc-rt: error: <msg>` to
     /// stderr). The reporter may be called from any thread, concurrently.
     pub fn set_error_reporter(&self, reporter: ErrorReporterFn) {
-        *self
-            .inner
-            .reporter
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = Arc::from(reporter);
+        *write(&self.inner.reporter) = Arc::from(reporter);
     }
 
     /// Reports an error nobody else can return. A panicking reporter is
@@ -585,13 +584,31 @@ impl Session {
             st.conn = Conn::Attached(ca.clone());
             st.ca = Some(ca.clone());
         }
-        ca.connect(Arc::downgrade(self));
+        let r = catch("ControllerAccess::connect", || {
+            ca.connect(Arc::downgrade(self))
+        })
+        .and_then(|r| r);
+        if let Err(e) = r {
+            // The controller never served this Session: back to unattached
+            // (or, if shutdown has begun meanwhile, complete its detach).
+            let mut st = self.inner.lock();
+            st.ca = None;
+            match st.conn {
+                Conn::Attached(_) => st.conn = Conn::Unattached,
+                Conn::Disconnecting => {
+                    drop(st);
+                    self.inner.handle_disconnect();
+                }
+                _ => {}
+            }
+            return Err(e);
+        }
         Ok(())
     }
 
     /// Runs an incoming controller call (called by the ControllerAccess).
     ///
-    /// The call runs as a Task; its result goes to
+    /// The call runs as a Task on the dispatcher; its result goes to
     /// `ca.send_wrapper_result(call_id, ..)` exactly once. If the Session is
     /// not attached or is shutting down, the reply is an out-of-band error
     /// and nothing runs. A native wrapper function that never calls its
@@ -606,22 +623,23 @@ impl Session {
         self.handle_call(call_id, call, args, false)
     }
 
-    /// Like [`Session::handle_wrapper_call`] for a synchronous wrapper
-    /// function, but runs it on the calling thread (as one of the Session's
-    /// tasks), saving the hand-off to a worker thread.
+    /// Like [`Session::handle_wrapper_call`], but runs the call on the
+    /// calling thread (as one of the Session's tasks), saving the hand-off
+    /// to a worker thread.
     ///
     /// Only for functions that neither block nor call the controller (the
-    /// memory-access wrappers, `reserve`): the caller, typically the
+    /// transport's leaf bootstrap calls): the caller, typically the
     /// transport's reader thread, cannot receive anything while it runs.
-    pub fn handle_leaf_wrapper_call(
+    pub fn handle_wrapper_call_inline(
         &self,
         call_id: u64,
-        f: crate::controller_access::SyncWrapperFunction,
+        call: IncomingCall,
         args: WrapperFunctionBuffer,
     ) {
-        self.handle_call(call_id, IncomingCall::Sync(f), args, true)
+        self.handle_call(call_id, call, args, true)
     }
 
+    /// Admits the call, runs it (here or as a task), and replies.
     fn handle_call(
         &self,
         call_id: u64,
@@ -630,7 +648,7 @@ impl Session {
         inline: bool,
     ) {
         let inner = &self.inner;
-        let accepted = {
+        let admitted = {
             let mut st = inner.lock();
             match (&st.conn, st.phase) {
                 (Conn::Attached(ca), Phase::Running) => {
@@ -645,20 +663,16 @@ impl Session {
                 _ => Err((st.ca.clone(), Error::SessionShutDown)),
             }
         };
-        let ca = match accepted {
+        let ca = match admitted {
             Ok(ca) => ca,
             Err((Some(ca), e)) => {
-                ca.send_wrapper_result(
-                    call_id,
-                    WrapperFunctionBuffer::out_of_band_error(&e.to_string()),
-                );
-                return;
+                let reply = WrapperFunctionBuffer::out_of_band_error(&e.to_string());
+                return ca.send_wrapper_result(call_id, reply);
             }
             Err((None, e)) => {
-                inner.report_error(Error::msg(format!(
+                return inner.report_error(Error::msg(format!(
                     "incoming call {call_id} refused ({e}) and no controller to reply to"
                 )));
-                return;
             }
         };
         let token = ManagedCodeToken {
@@ -668,49 +682,12 @@ impl Session {
             ca.send_wrapper_result(call_id, result);
             drop(token);
         });
-        match call {
-            IncomingCall::Sync(f) => {
-                let task = move || {
-                    let Some(bytes) = args.as_slice() else {
-                        responder.respond_error(
-                            "incoming call: the argument buffer is an out-of-band error",
-                        );
-                        return;
-                    };
-                    // SAFETY: the controller named this address as an LLVM 22
-                    // synchronous-ABI wrapper function; the ControllerAccess
-                    // vouches for it (see `IncomingCall`).
-                    let r = unsafe { crate::wrapper_function::sync_abi::call_sync(f, bytes) };
-                    responder.respond(r);
-                };
-                if inline {
-                    run_marked(inner.task_marker, task);
-                } else {
-                    inner.dispatch(Box::new(task));
-                }
-            }
-            IncomingCall::Native(f) => {
-                debug_assert!(!inline, "only synchronous calls run inline");
-                let weak = Arc::downgrade(inner);
-                inner.dispatch(Box::new(move || {
-                    let Some(inner) = weak.upgrade() else {
-                        return; // responder dropped: out-of-band error sent
-                    };
-                    let id = inner.next_native_id.fetch_add(1, Ordering::Relaxed);
-                    lock_any(&inner.native_calls).insert(id, responder);
-                    // SAFETY: as above, the ControllerAccess vouches that `f`
-                    // is a native orc-rt wrapper function; the return
-                    // trampoline resolves this Session through the registry.
-                    unsafe {
-                        crate::wrapper_function::handler::call_native(
-                            f,
-                            inner.session_ref(),
-                            id,
-                            args,
-                        )
-                    };
-                }));
-            }
+        let session = inner.handle;
+        let task = move || call.run(session, args, responder);
+        if inline {
+            run_marked(inner.task_marker, task);
+        } else {
+            inner.dispatch(Box::new(task));
         }
     }
 
@@ -730,21 +707,76 @@ impl Session {
         args: WrapperFunctionBuffer,
         on_complete: OnCallControllerCompleteFn,
     ) {
-        let ca = {
-            let st = self.inner.lock();
+        let admitted = {
+            let mut st = self.inner.lock();
             match (&st.conn, st.phase) {
-                (Conn::Attached(ca), Phase::Running) => Ok(ca.clone()),
-                (_, Phase::Running) => Err(Error::Detached(format!(
-                    "cannot call controller handler {:#x}",
-                    tag.0
-                ))),
-                _ => Err(Error::SessionShutDown),
+                (Conn::Attached(ca), Phase::Running) => {
+                    let ca = ca.clone();
+                    let id = st.next_outbound;
+                    st.next_outbound = st.next_outbound.wrapping_add(1);
+                    st.outbound.insert(id, on_complete);
+                    Ok((ca, id))
+                }
+                (_, Phase::Running) => Err((
+                    on_complete,
+                    Error::Detached(format!("cannot call controller handler {:#x}", tag.0)),
+                )),
+                _ => Err((on_complete, Error::SessionShutDown)),
             }
         };
-        match ca {
-            Ok(ca) => ca.call_controller(tag, args, on_complete),
-            Err(e) => on_complete(WrapperFunctionBuffer::out_of_band_error(&e.to_string())),
+        match admitted {
+            Ok((ca, id)) => {
+                // The result goes through the Session's table, so that
+                // shutdown can fail a call the controller never answers and
+                // a late answer is dropped instead of delivered.
+                let weak = Arc::downgrade(&self.inner);
+                ca.call_controller(
+                    tag,
+                    args,
+                    Box::new(move |result| {
+                        let f = weak
+                            .upgrade()
+                            .and_then(|inner| inner.lock().outbound.remove(&id));
+                        if let Some(f) = f {
+                            f(result);
+                        }
+                    }),
+                );
+            }
+            Err((f, e)) => f(WrapperFunctionBuffer::out_of_band_error(&e.to_string())),
         }
+    }
+
+    /// Calls the controller handler `tag` with SPS-encoded `args`;
+    /// `on_complete` gets the decoded `R` or the error (detached, shut
+    /// down, out-of-band, undecodable result). Never blocks.
+    pub fn call_controller_sps<A, R>(
+        &self,
+        tag: HandlerTag,
+        args: &A,
+        on_complete: impl FnOnce(Result<R>) + Send + 'static,
+    ) where
+        A: SpsSerialize + ?Sized,
+        R: SpsDeserialize + 'static,
+    {
+        self.call_controller(
+            tag,
+            serialize_to_buffer(args),
+            Box::new(move |b| on_complete(decode_sps_result::<R>(b))),
+        )
+    }
+
+    /// Blocking form of [`Session::call_controller_sps`]. Do not call it
+    /// from a task of the Session's dispatcher if the handler needs that
+    /// dispatcher to reply.
+    pub fn call_controller_sps_blocking<A, R>(&self, tag: HandlerTag, args: &A) -> Result<R>
+    where
+        A: SpsSerialize + ?Sized,
+        R: SpsDeserialize + 'static,
+    {
+        let (cb, pending) = reply_channel();
+        self.call_controller(tag, serialize_to_buffer(args), cb);
+        decode_sps_result::<R>(pending.wait())
     }
 
     /// Runs `task` on the dispatcher. Tasks still queued when the dispatcher
@@ -855,13 +887,6 @@ impl Session {
     pub fn try_wait_for_shutdown(&self) -> Result<()> {
         self.inner.wait_for_shutdown()
     }
-
-    /// The C handle of this Session. Valid while the Session's shared state
-    /// lives (at least as long as any `Arc<Session>`); C code gets it back
-    /// with [`Session::from_session_ref`].
-    pub fn as_session_ref(self: &Arc<Self>) -> orc_rt_SessionRef {
-        self.inner.session_ref()
-    }
 }
 
 impl Drop for Session {
@@ -875,22 +900,6 @@ impl Drop for Session {
         if !self.inner.in_own_context() {
             let _ = self.inner.wait_for_shutdown();
         }
-    }
-}
-
-/// Delivers a native wrapper function's result to the Session behind `s`
-/// (the return trampoline's logic). An unknown Session or call id is
-/// reported and the result dropped.
-pub(crate) fn complete_native_call(
-    s: orc_rt_SessionRef,
-    call_id: u64,
-    result: WrapperFunctionBuffer,
-) {
-    match Session::inner_from_ref(s) {
-        Some(inner) => inner.complete_native_call(call_id, result),
-        None => eprintln!(
-            "orc-rt: error: wrapper function return for call {call_id} names an unknown or destroyed session"
-        ),
     }
 }
 
@@ -951,8 +960,9 @@ mod tests {
     }
 
     impl ControllerAccess for Recorder {
-        fn connect(&self, session: Weak<Session>) {
+        fn connect(&self, session: Weak<Session>) -> Result<()> {
             *lock_any(&self.session) = Some(session);
+            Ok(())
         }
         fn disconnect(&self) {
             let s = lock_any(&self.session).take().and_then(|w| w.upgrade());
@@ -989,7 +999,11 @@ mod tests {
         let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
         let ca = Arc::new(Recorder::default());
         s.attach(ca.clone()).unwrap();
-        s.handle_leaf_wrapper_call(7, add_one, WrapperFunctionBuffer::from_slice(&[1, 2, 3]));
+        s.handle_wrapper_call_inline(
+            7,
+            IncomingCall::Sync(add_one),
+            WrapperFunctionBuffer::from_slice(&[1, 2, 3]),
+        );
         // Ran (and replied) before returning, on this thread.
         {
             let sent = lock_any(&ca.sent);
@@ -998,7 +1012,11 @@ mod tests {
             assert_eq!(sent[0].2, std::thread::current().id());
         }
         s.shutdown_and_wait().unwrap();
-        s.handle_leaf_wrapper_call(8, add_one, WrapperFunctionBuffer::from_slice(&[1]));
+        s.handle_wrapper_call_inline(
+            8,
+            IncomingCall::Sync(add_one),
+            WrapperFunctionBuffer::from_slice(&[1]),
+        );
         let sent = lock_any(&ca.sent);
         assert_eq!(sent.len(), 2);
         assert_eq!(sent[1].0, 8);

@@ -269,7 +269,7 @@ fn panicking_controller_handlers_answer_with_an_error() {
     // SAFETY: valid buffer handed over; ret/ctx are valid for the call.
     unsafe {
         ffi::session::orc_rt_Session_callController(
-            s.as_session_ref(),
+            orc_rt::wrapper_function::native::session_ref(s.handle()),
             2 as *mut c_void,
             WrapperFunctionBuffer::from_slice(b"y").into_raw(),
             Some(ret),
@@ -339,7 +339,8 @@ fn a_panicking_task_run_through_the_c_dispatcher_api_stays_inside() {
     assert!(!d.is_null());
     // SAFETY: d is a fresh dispatcher handle, consumed here.
     let sref = unsafe { ffi::session::orc_rt_Session_create(d) };
-    let s = Session::from_session_ref(sref).expect("live session");
+    let s = Session::from_handle(orc_rt::wrapper_function::native::session_handle(sref))
+        .expect("live session");
     let ran = Arc::new(AtomicUsize::new(0));
     s.dispatch(Box::new(|| panic!("task panic (expected in this test)")));
     let r2 = ran.clone();

@@ -4,11 +4,11 @@
 
 mod services_common;
 
-use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest, WrapperFunctionCall,
 };
 use orc_rt::sps::{SpsExpected, SpsResult};
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{memory as mm, run_as};
 use orc_rt::ExecutorAddr;
 use services_common::*;
@@ -25,8 +25,8 @@ fn fixture() -> Fixture {
     let syms = services.symbols();
     let instance = syms
         .iter()
-        .find(|(n, _)| n == mm::INSTANCE_NAME)
-        .map(|(_, a)| *a)
+        .find(|s| s.name == mm::INSTANCE_NAME)
+        .map(|s| s.addr)
         .unwrap();
     Fixture { services, instance }
 }

@@ -8,19 +8,23 @@ use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
-use orc_rt::sps_ci::bootstrap::{add_bootstrap_services, BootstrapServices};
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ExecutorSymbolDef, PointerWrite, RemoteAllocGroup,
     RemoteSymbolLookupSetElement, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
     UIntWrite, WrapperFunctionCall,
 };
 use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};
+use orc_rt::sps_ci::bootstrap::{add_bootstrap_services, BootstrapServices};
 use orc_rt::sps_ci::{access, dylib, eh_frame, gdb_jit, run_as, shared_memory};
 use orc_rt::{ExecutorAddr, ExecutorAddrRange};
 use services_common::*;
 
 fn instance(s: &BootstrapServices, name: &str) -> ExecutorAddr {
-    s.symbols().into_iter().find(|(n, _)| n == name).unwrap().1
+    s.symbols()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .addr
 }
 
 fn sym(name: &str, required: bool) -> RemoteSymbolLookupSetElement {
@@ -517,7 +521,7 @@ fn bootstrap_symbols_with_a_session() {
         orc_rt::task_dispatcher::InPlaceTaskDispatcher::new(),
     ));
     let syms = add_bootstrap_services(&session).unwrap();
-    let mut names: Vec<&str> = syms.iter().map(|(n, _)| n.as_str()).collect();
+    let mut names: Vec<&str> = syms.iter().map(|s| s.name.as_str()).collect();
     names.sort();
     let mut want = vec![
         "__llvm_orc_bootstrap_run_as_main_wrapper",
@@ -556,13 +560,33 @@ fn bootstrap_symbols_with_a_session() {
     want.sort();
     assert_eq!(names, want);
     assert_eq!(names.len(), 32);
+    // Leaf calls (run on the transport's reader thread): the memory-access
+    // wrappers except the two whose results can be large, and reserve.
+    let mut leaves: Vec<&str> = syms
+        .iter()
+        .filter(|s| s.leaf)
+        .map(|s| s.name.as_str())
+        .collect();
+    leaves.sort();
+    let mut want_leaves: Vec<&str> = want
+        .iter()
+        .copied()
+        .filter(|n| {
+            (n.contains("_mem_write_") || n.contains("_mem_read_"))
+                && !n.ends_with("read_buffers_wrapper")
+                && !n.ends_with("read_strings_wrapper")
+        })
+        .chain(["__llvm_orc_SimpleExecutorMemoryManager_reserve_wrapper"])
+        .collect();
+    want_leaves.sort();
+    assert_eq!(leaves, want_leaves);
 
     // The memory manager's dealloc actions run at Session shutdown.
     let mm = syms
         .iter()
-        .find(|(n, _)| n == orc_rt::sps_ci::memory::INSTANCE_NAME)
+        .find(|s| s.name == orc_rt::sps_ci::memory::INSTANCE_NAME)
         .unwrap()
-        .1;
+        .addr;
     let r: SpsExpected<ExecutorAddr> =
         call(orc_rt::sps_ci::memory::reserve_wrapper, &(mm, 4096u64));
     let base = r.0.unwrap();

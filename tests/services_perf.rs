@@ -3,10 +3,12 @@
 
 mod services_common;
 
-use orc_rt::sps_ci::bootstrap::BootstrapServices;
-use orc_rt::services::perf::{CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix};
+use orc_rt::services::perf::{
+    CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix,
+};
 use orc_rt::sps::orc_types::{ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 use orc_rt::sps::{SpsExpected, SpsResult};
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{dylib, perf};
 use orc_rt::ExecutorAddr;
 use services_common::*;
@@ -29,9 +31,9 @@ fn perf_functions_resolve_and_write_a_jitdump() {
     let inst = s
         .symbols()
         .into_iter()
-        .find(|(n, _)| n == dylib::INSTANCE_NAME)
+        .find(|s| s.name == dylib::INSTANCE_NAME)
         .unwrap()
-        .1;
+        .addr;
     let h: SpsExpected<ExecutorAddr> = call(dylib::open_wrapper, &(inst, "", 0u64));
     let h = h.0.unwrap();
     let names = [perf::START_NAME, perf::END_NAME, perf::IMPL_NAME];

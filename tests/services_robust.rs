@@ -9,10 +9,10 @@ mod services_common;
 
 use std::sync::Arc;
 
-use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::controller_access::SyncWrapperFunction;
 use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
 use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{access, dylib, eh_frame, memory as mm, shared_memory};
 use orc_rt::ExecutorAddr;
 use services_common::*;
@@ -28,7 +28,11 @@ impl Rng {
 }
 
 fn instance_of(s: &BootstrapServices, name: &str) -> ExecutorAddr {
-    s.symbols().into_iter().find(|(n, _)| n == name).unwrap().1
+    s.symbols()
+        .into_iter()
+        .find(|s| s.name == name)
+        .unwrap()
+        .addr
 }
 
 #[test]

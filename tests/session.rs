@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orc_rt::controller_access::{InProcessController, IncomingCall};
-use orc_rt::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
+use orc_rt::handle::Handle;
 use orc_rt::notification::NotificationService;
 use orc_rt::service::{OnCompleteFn, Service};
 use orc_rt::session::Session;
 use orc_rt::task_dispatcher::{InPlaceTaskDispatcher, TaskDispatcher, ThreadPoolTaskDispatcher};
 use orc_rt::wrapper_function::handler::{bytes_handler, reply_channel};
 use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use orc_rt::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::{Error, ExecutorAddr, WrapperFunctionBuffer};
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -484,14 +485,62 @@ fn in_process_calls_both_abis_and_controller_handlers() {
 }
 
 #[test]
-fn session_ref_round_trips_and_rejects_stale_refs() {
+fn session_handles_round_trip_and_stale_handles_are_refused() {
     let s = Session::new(pool(1));
-    let r = s.as_session_ref();
-    assert!(Arc::ptr_eq(&Session::from_session_ref(r).unwrap(), &s));
-    assert!(Session::from_session_ref(std::ptr::null_mut()).is_none());
-    assert!(Session::from_session_ref(8usize as orc_rt_SessionRef).is_none());
+    let h = s.handle();
+    assert!(Arc::ptr_eq(&Session::from_handle(h).unwrap(), &s));
+    assert!(Session::from_handle(Handle::from_raw(0)).is_none());
+    assert!(Session::from_handle(Handle::from_raw(8)).is_none());
     drop(s);
-    assert!(Session::from_session_ref(r).is_none());
+    assert!(Session::from_handle(h).is_none());
+    // New Sessions reuse the slot (and often the memory): the old handle
+    // stays refused.
+    for _ in 0..50 {
+        let n = Session::new(pool(1));
+        assert_ne!(n.handle(), h);
+        assert!(Session::from_handle(h).is_none());
+    }
+}
+
+/// Refuses every connect.
+struct RefusingCa;
+
+impl orc_rt::controller_access::ControllerAccess for RefusingCa {
+    fn connect(&self, _session: std::sync::Weak<Session>) -> orc_rt::Result<()> {
+        Err(Error::msg("refused for the test"))
+    }
+    fn disconnect(&self) {
+        panic!("never connected, never disconnected");
+    }
+    fn call_controller(
+        &self,
+        _tag: ExecutorAddr,
+        _args: WrapperFunctionBuffer,
+        _on_complete: orc_rt::controller_access::OnCallControllerCompleteFn,
+    ) {
+        panic!("never connected");
+    }
+    fn send_wrapper_result(&self, _call_id: u64, _result: WrapperFunctionBuffer) {}
+}
+
+#[test]
+fn a_refused_connect_fails_attach_and_leaves_the_session_unattached() {
+    let s = Session::new(pool(1));
+    let e = s.attach(Arc::new(RefusingCa)).unwrap_err();
+    assert_eq!(e.to_string(), "refused for the test");
+    assert!(!s.is_detached());
+    // Still attachable.
+    let ca = InProcessController::new();
+    s.attach(ca.clone()).unwrap();
+    assert!(ca.is_connected());
+    // The same in-process controller cannot serve a second Session.
+    let s2 = Session::new(pool(1));
+    let e = s2.attach(ca.clone()).unwrap_err();
+    assert!(e.to_string().contains("already attached"), "{e}");
+    assert!(!s2.is_detached());
+    s2.attach(InProcessController::new()).unwrap();
+    s.shutdown_and_wait().unwrap();
+    s2.shutdown_and_wait().unwrap();
 }
 
 #[test]
@@ -568,11 +617,12 @@ struct MockCa {
 }
 
 impl orc_rt::controller_access::ControllerAccess for MockCa {
-    fn connect(&self, session: std::sync::Weak<Session>) {
+    fn connect(&self, session: std::sync::Weak<Session>) -> orc_rt::Result<()> {
         if self.fail_connect {
             session.upgrade().unwrap().notify_disconnected();
         }
         *self.session.lock().unwrap() = session;
+        Ok(())
     }
     fn disconnect(&self) {
         self.disconnects.fetch_add(1, Ordering::SeqCst);

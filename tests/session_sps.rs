@@ -7,10 +7,7 @@ use orc_rt::controller_access::InProcessController;
 use orc_rt::session::Session;
 use orc_rt::sps::SpsExpected;
 use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
-use orc_rt::wrapper_function::handler::{
-    bytes_handler, call_controller_sps, call_controller_sps_blocking, sps_async_handler,
-    sps_handler,
-};
+use orc_rt::wrapper_function::handler::{bytes_handler, sps_async_handler, sps_handler};
 use orc_rt::{Error, ExecutorAddr};
 
 fn attached() -> (Arc<Session>, Arc<InProcessController>) {
@@ -34,7 +31,9 @@ fn typed_calls_round_trip_with_llvm_byte_layout() {
             Ok(vec![1]) // SPS bool true
         }),
     );
-    let r: bool = call_controller_sps_blocking(&s, ExecutorAddr(1), &(5u64, "ab")).unwrap();
+    let r: bool = s
+        .call_controller_sps_blocking(ExecutorAddr(1), &(5u64, "ab"))
+        .unwrap();
     assert!(r);
 
     ca.add_handler(
@@ -47,15 +46,17 @@ fn typed_calls_round_trip_with_llvm_byte_layout() {
             )
         }),
     );
-    let r: SpsExpected<u64> =
-        call_controller_sps_blocking(&s, ExecutorAddr(2), &(7u32, 2u32)).unwrap();
+    let r: SpsExpected<u64> = s
+        .call_controller_sps_blocking(ExecutorAddr(2), &(7u32, 2u32))
+        .unwrap();
     assert_eq!(r.0, Ok(3));
-    let r: SpsExpected<u64> =
-        call_controller_sps_blocking(&s, ExecutorAddr(2), &(7u32, 0u32)).unwrap();
+    let r: SpsExpected<u64> = s
+        .call_controller_sps_blocking(ExecutorAddr(2), &(7u32, 0u32))
+        .unwrap();
     assert_eq!(r.0, Err("7 / 0".to_string()));
     // Wrong argument signature: a clear out-of-band error, not a panic.
     let r: Result<SpsExpected<u64>, Error> =
-        call_controller_sps_blocking(&s, ExecutorAddr(2), &(7u8,));
+        s.call_controller_sps_blocking(ExecutorAddr(2), &(7u8,));
     let m = r.unwrap_err().to_string();
     assert!(
         m.contains("could not deserialize wrapper function arguments"),
@@ -70,16 +71,16 @@ fn typed_calls_round_trip_with_llvm_byte_layout() {
         }),
     );
     let (tx, rx) = std::sync::mpsc::channel();
-    call_controller_sps::<_, String>(&s, ExecutorAddr(3), &("orc",), move |r| tx.send(r).unwrap());
+    s.call_controller_sps::<_, String>(ExecutorAddr(3), &("orc",), move |r| tx.send(r).unwrap());
     assert_eq!(rx.recv().unwrap().unwrap(), "hello, orc");
 
     // Undecodable result on the caller's side.
-    let r: Result<String, Error> = call_controller_sps_blocking(&s, ExecutorAddr(1), &(5u64, "ab"));
+    let r: Result<String, Error> = s.call_controller_sps_blocking(ExecutorAddr(1), &(5u64, "ab"));
     assert!(matches!(r, Err(Error::Sps(_))), "{r:?}");
 
     s.shutdown(None);
     s.wait_for_shutdown();
-    let r: Result<bool, Error> = call_controller_sps_blocking(&s, ExecutorAddr(1), &(5u64, "ab"));
+    let r: Result<bool, Error> = s.call_controller_sps_blocking(ExecutorAddr(1), &(5u64, "ab"));
     assert_eq!(
         r.unwrap_err().to_string(),
         "wrapper function failed: session is shut down"

@@ -16,6 +16,7 @@ use orc_rt::simple_remote_epc::{
     DISPATCH_FN_SYMBOL, PROCESS_TRIPLE,
 };
 use orc_rt::sps::orc_types::SimpleRemoteEpcExecutorInfo;
+use orc_rt::sps_ci::bootstrap::BootstrapSymbol;
 use orc_rt::ExecutorAddr;
 
 const SETUP: u64 = 0;
@@ -52,12 +53,12 @@ impl Fake {
         let ca = SimpleRemoteEpcControllerAccess::new(
             t,
             vec![
-                ("sym_a".to_string(), ExecutorAddr(0x1000)),
-                ("sym_b".to_string(), ExecutorAddr(0x2000)),
+                BootstrapSymbol::new("sym_a", ExecutorAddr(0x1000)),
+                BootstrapSymbol::new("sym_b", ExecutorAddr(0x2000)),
             ],
         )
         .unwrap();
-        ca.connect(Weak::new());
+        ca.connect(Weak::new()).unwrap();
         theirs
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -156,7 +157,7 @@ fn duplicate_bootstrap_names_are_rejected() {
     let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
     let e = SimpleRemoteEpcControllerAccess::new(
         t,
-        vec![(DISPATCH_FN_SYMBOL.to_string(), ExecutorAddr(1))],
+        vec![BootstrapSymbol::new(DISPATCH_FN_SYMBOL, ExecutorAddr(1))],
     )
     .err()
     .unwrap();
@@ -304,7 +305,7 @@ fn tcp_listen_serves_one_controller() {
     let h = thread::spawn(move || {
         let t = Transport::listen_tcp("127.0.0.1", 0, |a| tx.send(a).unwrap()).unwrap();
         let ca = SimpleRemoteEpcControllerAccess::new(t, Vec::new()).unwrap();
-        ca.connect(Weak::new());
+        ca.connect(Weak::new()).unwrap();
         ca.wait_disconnected();
         ca.disconnect_error()
     });

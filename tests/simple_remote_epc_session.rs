@@ -85,7 +85,14 @@ fn start() -> (
     // SAFETY: a fresh descriptor handed over to the transport.
     let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
     let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(4).unwrap()));
-    let ca = SimpleRemoteEpcControllerAccess::new(t, vec![("x".into(), ExecutorAddr(1))]).unwrap();
+    let ca = SimpleRemoteEpcControllerAccess::new(
+        t,
+        vec![orc_rt::sps_ci::bootstrap::BootstrapSymbol::new(
+            "x",
+            ExecutorAddr(1),
+        )],
+    )
+    .unwrap();
     session.attach(ca.clone()).unwrap();
     let (opc, _, _, _) = read_frame(&mut theirs).unwrap();
     assert_eq!(opc, 0, "Setup comes first");

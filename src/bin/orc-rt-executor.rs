@@ -13,9 +13,8 @@
 use std::process::exit;
 use std::sync::Arc;
 
-use orc_rt::sps_ci::bootstrap::add_bootstrap_services;
 use orc_rt::session::Session;
-use orc_rt::simple_remote_epc::{SimpleRemoteEpcControllerAccess, Transport};
+use orc_rt::simple_remote_epc::{self, Transport};
 use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
 
 orc_rt::gdb_jit_interface!();
@@ -139,9 +138,7 @@ fn serve(transport: Transport, argv0: &str) -> Result<bool, String> {
     let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
     let name = argv0.to_string();
     session.set_error_reporter(Box::new(move |e| eprintln!("{name}: {e}")));
-    let symbols = add_bootstrap_services(&session).map_err(|e| e.to_string())?;
-    let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols).map_err(|e| e.to_string())?;
-    session.attach(ca.clone()).map_err(|e| e.to_string())?;
+    let ca = simple_remote_epc::serve(&session, transport).map_err(|e| e.to_string())?;
     session.wait_for_detach();
     if let Err(e) = session.shutdown_and_wait() {
         session.report_error(e);

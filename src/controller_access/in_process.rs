@@ -11,10 +11,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn};
 use crate::session::Session;
+use crate::sync::{lock, read, write};
 use crate::wrapper_function::handler::{reply_channel, BytesHandler, Responder};
 use crate::WrapperFunctionBuffer;
 
@@ -35,10 +36,6 @@ pub struct InProcessController {
     next_call_id: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl InProcessController {
     /// Creates a controller, not yet connected (attach it to a Session with
     /// [`Session::attach`]).
@@ -55,10 +52,14 @@ impl InProcessController {
     /// the thread that called [`Session::call_controller`] and may reply
     /// later from any thread.
     pub fn add_handler(&self, tag: HandlerTag, handler: BytesHandler) {
-        self.handlers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(tag, handler);
+        write(&self.handlers).insert(tag, handler);
+    }
+
+    fn session(&self) -> Option<Arc<Session>> {
+        match &*lock(&self.link) {
+            Link::Connected(w) => w.upgrade(),
+            _ => None,
+        }
     }
 
     /// True while connected to a Session.
@@ -117,22 +118,21 @@ impl InProcessController {
 }
 
 impl ControllerAccess for InProcessController {
-    fn connect(&self, session: Weak<Session>) {
+    fn connect(&self, session: Weak<Session>) -> crate::Result<()> {
         let mut l = lock(&self.link);
-        if let Link::Idle = *l {
-            *l = Link::Connected(session);
-            return;
-        }
-        drop(l);
-        // Already connected to (or closed by) another Session: this connect
-        // fails, and the contract says a failed connect notifies the
-        // disconnection before returning, so the second Session detaches
-        // instead of waiting for a disconnect that would never come.
-        if let Some(s) = session.upgrade() {
-            s.report_error(crate::Error::msg(
-                "in-process controller is already attached to a Session",
-            ));
-            s.notify_disconnected();
+        match *l {
+            Link::Idle => {
+                *l = Link::Connected(session);
+                Ok(())
+            }
+            // One controller serves one Session: the second attach fails
+            // and leaves that Session unattached (it may attach another).
+            Link::Connected(_) => Err(crate::Error::msg(
+                "attach: this in-process controller is already attached to another Session",
+            )),
+            Link::Closed => Err(crate::Error::msg(
+                "attach: this in-process controller has been closed",
+            )),
         }
     }
 
@@ -156,12 +156,7 @@ impl ControllerAccess for InProcessController {
                 "controller is detached: in-process controller disconnected",
             ));
         }
-        let h = self
-            .handlers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&tag)
-            .cloned();
+        let h = read(&self.handlers).get(&tag).cloned();
         match h {
             Some(h) => h(
                 args,
@@ -178,9 +173,15 @@ impl ControllerAccess for InProcessController {
         let cb = lock(&self.pending).remove(&call_id);
         match cb {
             Some(cb) => cb(result),
-            None => eprintln!(
-                "orc-rt: error: in-process controller: result for unknown call id {call_id}"
-            ),
+            None => {
+                let e = crate::Error::msg(format!(
+                    "in-process controller: result for unknown call id {call_id}"
+                ));
+                match self.session() {
+                    Some(s) => s.report_error(e),
+                    None => crate::error::report_unowned(e),
+                }
+            }
         }
     }
 }

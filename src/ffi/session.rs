@@ -20,9 +20,10 @@ use super::notification::{orc_rt_NotificationServiceRef, service_ref};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use super::service::{orc_rt_ServiceFunctions, CService};
 use super::task_dispatcher::{orc_rt_TaskDispatcherRef, take_dispatcher};
-use crate::ffi::wrapper_function::orc_rt_SessionRef;
 use crate::session::Session;
 use crate::task_dispatcher::{TaskDispatcher, ThreadPoolTaskDispatcher};
+use crate::wrapper_function::native::{session_handle, session_ref};
+use crate::wrapper_function::orc_rt_SessionRef;
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 use crate::{Error, ExecutorAddr};
 
@@ -71,7 +72,7 @@ fn owned() -> &'static Mutex<HashMap<usize, Arc<Session>>> {
 }
 
 fn session(s: orc_rt_SessionRef) -> Result<Arc<Session>, Error> {
-    Session::from_session_ref(s)
+    Session::from_handle(session_handle(s))
         .ok_or_else(|| Error::msg(format!("invalid or destroyed orc_rt_SessionRef {s:p}")))
 }
 
@@ -86,25 +87,6 @@ fn on_complete(
         // SAFETY: registrant promise on F and Ctx (any thread).
         unsafe { f(ctx.0) }
     }))
-}
-
-/// The `orc_rt_WrapperFunctionReturn` the Session passes to native wrapper
-/// functions: routes `ResultBytes` (owned) to the pending call `CallId` of
-/// Session `S`. A second return for the same call, or an unknown Session, is
-/// reported and the buffer freed.
-///
-/// # Safety
-/// `ResultBytes` must be a valid buffer owned by the caller.
-pub(crate) unsafe extern "C" fn native_return_trampoline(
-    S: orc_rt_SessionRef,
-    CallId: u64,
-    ResultBytes: orc_rt_WrapperFunctionBuffer,
-) {
-    ffi_boundary!("orc_rt_WrapperFunctionReturn", {
-        // SAFETY: caller promise: ResultBytes is valid and now ours.
-        let result = unsafe { WrapperFunctionBuffer::from_raw(ResultBytes) };
-        crate::session::complete_native_call(S, CallId, result);
-    })
 }
 
 /// Creates a Session running its tasks on dispatcher `D`, which it consumes
@@ -129,7 +111,7 @@ pub unsafe extern "C" fn orc_rt_Session_create(D: orc_rt_TaskDispatcherRef) -> o
             },
         };
         let s = Session::new(d);
-        let r = s.as_session_ref();
+        let r = session_ref(s.handle());
         owned()
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -1,54 +1,14 @@
-//! C API for the SimpleRemoteEPC controller access, and the
-//! `__llvm_orc_SimpleRemoteEPC_dispatch_fn` entry point JIT'd code calls.
+//! C API for the SimpleRemoteEPC controller access.
 
-use std::os::raw::{c_char, c_int, c_void};
+use std::os::raw::c_int;
 
 use super::error::{error_to_ref, orc_rt_ErrorRef, result_to_ref};
 use super::panic::ffi_boundary;
-use super::wrapper_function::orc_rt_SessionRef;
-use crate::sps_ci::bootstrap::add_bootstrap_services;
 use crate::session::Session;
-use crate::simple_remote_epc::{jit_dispatch, SimpleRemoteEpcControllerAccess, Transport};
-use crate::wrapper_function::orc_rt_WrapperFunctionBuffer;
-use crate::{Error, WrapperFunctionBuffer};
-
-/// `__llvm_orc_SimpleRemoteEPC_dispatch_fn`: LLVM 22's JIT dispatch entry
-/// (`CWrapperFunctionBuffer (void *Ctx, const void *Tag, const char *Data,
-/// size_t Size)`). Not exported by name: its address travels in Setup.
-///
-/// Blocks the calling thread until the controller answers. `Ctx` is only
-/// compared against live dispatch contexts, never dereferenced.
-///
-/// # Safety
-/// `Data` points at `Size` readable bytes (or `Size` is 0).
-unsafe extern "C" fn simple_remote_epc_dispatch_fn(
-    Ctx: *mut c_void,
-    Tag: *const c_void,
-    Data: *const c_char,
-    Size: usize,
-) -> orc_rt_WrapperFunctionBuffer {
-    ffi_boundary!("__llvm_orc_SimpleRemoteEPC_dispatch_fn", {
-        let args: &[u8] = if Size == 0 {
-            &[]
-        } else if Data.is_null() {
-            return WrapperFunctionBuffer::out_of_band_error(
-                "jit_dispatch: NULL argument data with a non-zero size",
-            )
-            .into_raw();
-        } else {
-            // SAFETY: caller promise: Data points at Size readable bytes,
-            // lent for the duration of this call.
-            unsafe { std::slice::from_raw_parts(Data as *const u8, Size) }
-        };
-        jit_dispatch(Ctx as usize as u64, Tag as usize as u64, args).into_raw()
-    })
-}
-
-/// Address of the dispatch entry, announced as
-/// `__llvm_orc_SimpleRemoteEPC_dispatch_fn` in Setup.
-pub fn dispatch_fn_address() -> u64 {
-    simple_remote_epc_dispatch_fn as *const () as usize as u64
-}
+use crate::simple_remote_epc::{serve, Transport};
+use crate::wrapper_function::native::session_handle;
+use crate::wrapper_function::orc_rt_SessionRef;
+use crate::Error;
 
 /// Attaches an LLVM 22 SimpleRemoteEPC controller reachable through file
 /// descriptors `InFD` (read) and `OutFD` (write) to Session `S`: adds the
@@ -81,7 +41,7 @@ pub extern "C" fn orc_rt_Session_attachSimpleRemoteEPC(
     OutFD: c_int,
 ) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_attachSimpleRemoteEPC", {
-        let Some(session) = Session::from_session_ref(S) else {
+        let Some(session) = Session::from_handle(session_handle(S)) else {
             return error_to_ref(Error::msg(
                 "orc_rt_Session_attachSimpleRemoteEPC: not a live Session",
             ));
@@ -97,10 +57,6 @@ pub extern "C" fn orc_rt_Session_attachSimpleRemoteEPC(
             Ok(t) => t,
             Err(e) => return error_to_ref(Error::msg(e.to_string())),
         };
-        let r = add_bootstrap_services(&session).and_then(|symbols| {
-            let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols)?;
-            session.attach(ca)
-        });
-        result_to_ref(r)
+        result_to_ref(serve(&session, transport).map(drop))
     })
 }

@@ -14,45 +14,9 @@ use crate::wrapper_function::{
     dispose_raw, orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer, INLINE_CAPACITY,
 };
 
-/// Opaque Session object (see `orc_rt_SessionRef`).
-#[allow(non_camel_case_types)]
-pub struct orc_rt_OpaqueSession {
-    _private: [u8; 0],
-}
-
-/// Handle to an orc-rt Session, the root object of a JIT'd program.
-#[allow(non_camel_case_types)]
-pub type orc_rt_SessionRef = *mut orc_rt_OpaqueSession;
-
-/// Asynchronous return function for a native orc-rt wrapper function.
-///
-/// Called exactly once per call with the call's `CallId` and the result
-/// buffer, whose ownership passes to the callee. May be called from any
-/// thread, before or after the wrapper function itself returns.
-#[allow(non_camel_case_types)]
-pub type orc_rt_WrapperFunctionReturn = Option<
-    unsafe extern "C" fn(
-        S: orc_rt_SessionRef,
-        CallId: u64,
-        ResultBytes: orc_rt_WrapperFunctionBuffer,
-    ),
->;
-
-/// Native (asynchronous) orc-rt wrapper function.
-///
-/// Argument order is the seed design's: session, call id, return function,
-/// argument bytes (upstream HEAD has since moved the call id last). The
-/// function owns `ArgBytes` and must dispose of it; it must call `Return`
-/// exactly once with `CallId`, now or later, from any thread.
-#[allow(non_camel_case_types)]
-pub type orc_rt_WrapperFunction = Option<
-    unsafe extern "C" fn(
-        S: orc_rt_SessionRef,
-        CallId: u64,
-        Return: orc_rt_WrapperFunctionReturn,
-        ArgBytes: orc_rt_WrapperFunctionBuffer,
-    ),
->;
+pub use crate::wrapper_function::{
+    orc_rt_SessionRef, orc_rt_WrapperFunction, orc_rt_WrapperFunctionReturn,
+};
 
 /// Resets `*B` to the empty state without freeing anything. NULL is ignored.
 ///

@@ -7,19 +7,24 @@
 //! and completed when the matching Result arrives, or with the out-of-band
 //! error `disconnecting` when the connection ends first.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufReader, ErrorKind};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::os::raw::{c_char, c_void};
+use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
 use once_cell::sync::Lazy;
 
 use super::frame::{read_frame_buffer, BufferFrame, FrameError, FrameHeader, Opcode};
 use super::transport::{Transport, TransportReader, TransportWriter, Waker};
 use crate::controller_access::{
-    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn, SyncWrapperFunction,
+    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
 };
 use crate::session::Session;
 use crate::sps::orc_types::SimpleRemoteEpcExecutorInfo;
+use crate::sps_ci::bootstrap::BootstrapSymbol;
+use crate::sync::{lock, wait};
+use crate::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use crate::wrapper_function::sync_abi::{arg_bytes, catch_to_buffer};
 use crate::{ExecutorAddr, WrapperFunctionBuffer};
 
 /// Bootstrap symbol naming the dispatch context (first argument of the
@@ -70,6 +75,9 @@ pub enum SimpleRemoteEpcError {
     /// Two bootstrap symbols share a name.
     #[error("duplicate bootstrap symbol {0:?}")]
     DuplicateSymbol(String),
+    /// `connect` was called on a connection that already served a Session.
+    #[error("attach: this SimpleRemoteEPC connection already serves a Session")]
+    AlreadyConnected,
 }
 
 impl From<SimpleRemoteEpcError> for crate::Error {
@@ -105,7 +113,10 @@ struct Inner {
     writer: Mutex<TransportWriter>,
     reader: Mutex<Option<TransportReader>>,
     waker: Waker,
-    bootstrap_symbols: Vec<(String, ExecutorAddr)>,
+    bootstrap_symbols: Vec<BootstrapSymbol>,
+    /// Addresses of the leaf calls among the bootstrap symbols: these run
+    /// on the reader thread.
+    leaves: HashSet<u64>,
     trace: bool,
 }
 
@@ -115,10 +126,12 @@ struct Inner {
 static DISPATCH_CONTEXTS: Lazy<Mutex<HashMap<u64, Weak<Inner>>>> =
     Lazy::new(|| Mutex::new(HashMap::new()));
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding one of these locks leaves consistent data (all
-    // updates are single assignments), so poisoning is ignored.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+/// Writes one line of the `ORC_RT_TRACE=1` protocol log to stderr (the
+/// log is for people debugging a controller; errors go to the Session's
+/// error reporter).
+fn trace_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "orc-rt: {line}");
 }
 
 fn page_size() -> u64 {
@@ -148,10 +161,11 @@ impl SimpleRemoteEpcControllerAccess {
     /// to stderr.
     pub fn new(
         transport: Transport,
-        bootstrap_symbols: Vec<(String, ExecutorAddr)>,
+        bootstrap_symbols: Vec<BootstrapSymbol>,
     ) -> Result<Arc<Self>, SimpleRemoteEpcError> {
-        let mut seen = std::collections::HashSet::new();
-        for (name, _) in &bootstrap_symbols {
+        let mut seen = HashSet::new();
+        for sym in &bootstrap_symbols {
+            let name = &sym.name;
             if !seen.insert(name.as_str())
                 || name == DISPATCH_CTX_SYMBOL
                 || name == DISPATCH_FN_SYMBOL
@@ -159,6 +173,11 @@ impl SimpleRemoteEpcControllerAccess {
                 return Err(SimpleRemoteEpcError::DuplicateSymbol(name.clone()));
             }
         }
+        let leaves = bootstrap_symbols
+            .iter()
+            .filter(|s| s.leaf)
+            .map(|s| s.addr.0)
+            .collect();
         let (reader, writer, waker) = transport.split();
         let trace = std::env::var("ORC_RT_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
         let inner = Arc::new(Inner {
@@ -174,6 +193,7 @@ impl SimpleRemoteEpcControllerAccess {
             reader: Mutex::new(Some(reader)),
             waker,
             bootstrap_symbols,
+            leaves,
             trace,
         });
         lock(&DISPATCH_CONTEXTS).insert(inner.ctx_addr(), Arc::downgrade(&inner));
@@ -187,12 +207,14 @@ impl SimpleRemoteEpcControllerAccess {
 
     /// The Setup payload this connection sends (without encoding).
     pub fn executor_info(&self) -> SimpleRemoteEpcExecutorInfo {
-        let mut syms = self.inner.bootstrap_symbols.clone();
+        let mut syms: Vec<(String, ExecutorAddr)> = self
+            .inner
+            .bootstrap_symbols
+            .iter()
+            .map(|s| (s.name.clone(), s.addr))
+            .collect();
         syms.push((DISPATCH_CTX_SYMBOL.to_string(), self.dispatch_context()));
-        syms.push((
-            DISPATCH_FN_SYMBOL.to_string(),
-            ExecutorAddr(crate::ffi::simple_remote_epc::dispatch_fn_address()),
-        ));
+        syms.push((DISPATCH_FN_SYMBOL.to_string(), dispatch_fn_address()));
         SimpleRemoteEpcExecutorInfo {
             triple: PROCESS_TRIPLE.to_string(),
             page_size: page_size(),
@@ -219,11 +241,7 @@ impl SimpleRemoteEpcControllerAccess {
     pub fn wait_disconnected(&self) {
         let mut st = lock(&self.inner.state);
         while st.phase != Phase::Disconnected {
-            st = self
-                .inner
-                .finished
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
+            st = wait(&self.inner.finished, st);
         }
     }
 }
@@ -247,7 +265,9 @@ impl Inner {
 
     fn trace_frame(&self, dir: &str, opcode: &str, seqno: u64, tag: u64, size: usize) {
         if self.trace {
-            eprintln!("orc-rt: {dir} {opcode} seq={seqno} tag={tag:#x} size={size}");
+            trace_line(format_args!(
+                "{dir} {opcode} seq={seqno} tag={tag:#x} size={size}"
+            ));
         }
     }
 
@@ -272,7 +292,7 @@ impl Inner {
         if st.phase == Phase::Connected {
             if peer_closed {
                 if self.trace {
-                    eprintln!("orc-rt: controller closed the connection: {e}");
+                    trace_line(format_args!("controller closed the connection: {e}"));
                 }
             } else {
                 st.error = Some(SimpleRemoteEpcError::Write(e).to_string());
@@ -281,7 +301,7 @@ impl Inner {
             drop(st);
             self.waker.wake();
         } else if self.trace {
-            eprintln!("orc-rt: write after disconnect failed: {e}");
+            trace_line(format_args!("write after disconnect failed: {e}"));
         }
     }
 
@@ -348,7 +368,7 @@ impl Inner {
             Opcode::Hangup => {
                 // LLVM 22 ends the session on any Hangup, whatever it says.
                 if self.trace && frame.payload.as_slice().and_then(|p| p.first()) == Some(&1) {
-                    eprintln!("orc-rt: controller hung up with an error payload");
+                    trace_line(format_args!("controller hung up with an error payload"));
                 }
                 Ok(false)
             }
@@ -370,29 +390,28 @@ impl Inner {
                 let Some(session) = session.upgrade() else {
                     return Ok(false);
                 };
-                if h.tag == 0 {
-                    // Calling address 0 would crash; answer with an
-                    // out-of-band error (an empty Result on the wire).
-                    ca.send_wrapper_result(
-                        h.seqno,
-                        WrapperFunctionBuffer::out_of_band_error("CallWrapper to address 0"),
-                    );
-                    return Ok(true);
-                }
                 // SAFETY: the controller calls executor functions by address
-                // with LLVM 22's synchronous wrapper ABI; the address is
-                // non-null and, like LLVM's executor, we trust the controller
-                // that it names such a function (it only sends addresses we
+                // with LLVM 22's synchronous wrapper ABI; like LLVM's
+                // executor, we trust the controller that a non-zero address
+                // names such a function (it only sends addresses we
                 // announced or code it linked into this process).
-                let f: SyncWrapperFunction =
-                    unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(h.tag as usize) };
+                let call = match unsafe { IncomingCall::sync_at(ExecutorAddr(h.tag)) } {
+                    Ok(call) => call,
+                    Err(e) => {
+                        // Address 0 would crash: an out-of-band error (an
+                        // empty Result on the wire) instead.
+                        let reply = WrapperFunctionBuffer::out_of_band_error(&e.to_string());
+                        ca.send_wrapper_result(h.seqno, reply);
+                        return Ok(true);
+                    }
+                };
                 let args = frame.payload;
-                if crate::sps_ci::is_leaf_wrapper(h.tag) {
+                if self.leaves.contains(&h.tag) {
                     // Short and never calls back: run it here rather than
                     // hand it to a worker and back (two thread wake-ups).
-                    session.handle_leaf_wrapper_call(h.seqno, f, args);
+                    session.handle_wrapper_call_inline(h.seqno, call, args);
                 } else {
-                    session.handle_wrapper_call(h.seqno, IncomingCall::Sync(f), args);
+                    session.handle_wrapper_call(h.seqno, call, args);
                 }
                 Ok(true)
             }
@@ -442,7 +461,7 @@ impl Inner {
             match read_frame_buffer(&mut reader) {
                 Ok(None) => {
                     if self.trace {
-                        eprintln!("orc-rt: C->E end-of-file");
+                        trace_line(format_args!("C->E end-of-file"));
                     }
                     break None;
                 }
@@ -467,31 +486,36 @@ impl Inner {
 }
 
 impl ControllerAccess for SimpleRemoteEpcControllerAccess {
-    fn connect(&self, session: Weak<Session>) {
+    fn connect(&self, session: Weak<Session>) -> crate::Result<()> {
         let inner = &self.inner;
         {
             let mut st = lock(&inner.state);
-            st.session = session.clone();
             match st.phase {
-                Phase::Idle => st.phase = Phase::Connected,
+                Phase::Idle => {
+                    st.session = session.clone();
+                    st.phase = Phase::Connected;
+                }
                 Phase::Disconnecting => {
                     // disconnect() came first: never start.
+                    st.session = session.clone();
                     drop(st);
                     inner.finish(None);
-                    return;
+                    return Ok(());
                 }
-                Phase::Connected | Phase::Disconnected => return,
+                Phase::Connected | Phase::Disconnected => {
+                    return Err(SimpleRemoteEpcError::AlreadyConnected.into())
+                }
             }
         }
         let info = self.executor_info();
         let payload = crate::sps::serialize_to_vec(&info);
         if let Err(e) = inner.send(Opcode::Setup, 0, 0, &payload) {
             inner.finish(Some(SimpleRemoteEpcError::Write(e).to_string()));
-            return;
+            return Ok(());
         }
         let Some(reader) = lock(&inner.reader).take() else {
             inner.finish(Some("the transport reader is gone".to_string()));
-            return;
+            return Ok(());
         };
         let ca = Arc::new(SimpleRemoteEpcControllerAccess {
             inner: inner.clone(),
@@ -503,6 +527,7 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
         if let Err(e) = spawned {
             inner.finish(Some(format!("could not start the reader thread: {e}")));
         }
+        Ok(())
     }
 
     fn disconnect(&self) {
@@ -534,7 +559,7 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
                 // LLVM 22 sends an out-of-band error as an empty Result.
                 if self.inner.trace {
                     if let Some(m) = result.out_of_band_error_message() {
-                        eprintln!("orc-rt: call seq={call_id} failed out-of-band: {m:?}");
+                        trace_line(format_args!("call seq={call_id} failed out-of-band: {m:?}"));
                     }
                 }
                 &[]
@@ -577,4 +602,38 @@ pub fn jit_dispatch(ctx: u64, tag: u64, args: &[u8]) -> WrapperFunctionBuffer {
     drop(inner);
     rx.recv()
         .unwrap_or_else(|_| WrapperFunctionBuffer::out_of_band_error(DISCONNECTING))
+}
+
+/// `__llvm_orc_SimpleRemoteEPC_dispatch_fn`: LLVM 22's JIT dispatch entry
+/// (`CWrapperFunctionBuffer (void *Ctx, const void *Tag, const char *Data,
+/// size_t Size)`). Not exported by name: its address travels in Setup.
+///
+/// Blocks the calling thread until the controller answers. `ctx` is only
+/// compared against live dispatch contexts, never dereferenced.
+///
+/// # Safety
+/// `data` points at `size` readable bytes (or `size` is 0).
+unsafe extern "C" fn dispatch_fn(
+    ctx: *mut c_void,
+    tag: *const c_void,
+    data: *const c_char,
+    size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    catch_to_buffer(DISPATCH_FN_SYMBOL, || {
+        // SAFETY: caller promise: `size` readable bytes at `data`, lent for
+        // the duration of this call.
+        match unsafe { arg_bytes(data, size) } {
+            Some(args) => jit_dispatch(ctx as usize as u64, tag as usize as u64, args),
+            None => WrapperFunctionBuffer::out_of_band_error(
+                "jit_dispatch: NULL argument data with a non-zero size",
+            ),
+        }
+    })
+    .into_raw()
+}
+
+/// Address of the dispatch entry, announced as
+/// `__llvm_orc_SimpleRemoteEPC_dispatch_fn` in Setup.
+pub fn dispatch_fn_address() -> ExecutorAddr {
+    ExecutorAddr(dispatch_fn as *const () as usize as u64)
 }

@@ -21,6 +21,39 @@ use crate::session::Session;
 use crate::sps_ci::{self, fn_addr};
 use crate::{ExecutorAddr, Result};
 
+/// One entry of the bootstrap symbol table the executor announces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BootstrapSymbol {
+    /// The symbol name LLVM's controller looks up.
+    pub name: String,
+    /// Its address in this process.
+    pub addr: ExecutorAddr,
+    /// A leaf call: a synchronous-ABI wrapper function that neither blocks
+    /// nor calls the controller and whose result is small, so a transport
+    /// may run it on its reader thread instead of handing it to a worker.
+    pub leaf: bool,
+}
+
+impl BootstrapSymbol {
+    /// An entry that is not a leaf call (instances, or wrappers that may
+    /// block, call the controller or return much data).
+    pub fn new(name: impl Into<String>, addr: ExecutorAddr) -> Self {
+        BootstrapSymbol {
+            name: name.into(),
+            addr,
+            leaf: false,
+        }
+    }
+
+    /// A leaf-call entry (see [`BootstrapSymbol::leaf`]).
+    pub fn leaf(name: impl Into<String>, addr: ExecutorAddr) -> Self {
+        BootstrapSymbol {
+            leaf: true,
+            ..Self::new(name, addr)
+        }
+    }
+}
+
 /// The stateful bootstrap services of one Session.
 pub struct BootstrapServices {
     /// `SimpleExecutorDylibManager`.
@@ -48,9 +81,14 @@ impl BootstrapServices {
 
     /// The bootstrap symbol table for these instances: 32 entries, every
     /// name of LLVM 22's Setup message except the two dispatch symbols.
-    pub fn symbols(&self) -> Vec<(String, ExecutorAddr)> {
+    ///
+    /// Leaf calls are the memory-access wrappers except `read_buffers` and
+    /// `read_strings` (whose results can be large), and the memory
+    /// manager's `reserve`. `initialize`/`release` are not: they run
+    /// allocation actions, i.e. JIT'd code that may call the controller.
+    pub fn symbols(&self) -> Vec<BootstrapSymbol> {
         use sps_ci::{dylib, eh_frame, gdb_jit, memory, run_as, shared_memory};
-        let mut v: Vec<(&str, ExecutorAddr)> = vec![
+        let v: Vec<(&str, ExecutorAddr)> = vec![
             (run_as::MAIN_NAME, fn_addr(run_as::run_as_main_wrapper)),
             (
                 run_as::VOID_NAME,
@@ -67,7 +105,6 @@ impl BootstrapServices {
                 memory::INSTANCE_NAME,
                 memory::INSTANCES.register(&self.memory),
             ),
-            (memory::RESERVE_NAME, fn_addr(memory::reserve_wrapper)),
             (memory::INITIALIZE_NAME, fn_addr(memory::initialize_wrapper)),
             (
                 memory::DEINITIALIZE_NAME,
@@ -107,10 +144,23 @@ impl BootstrapServices {
                 fn_addr(gdb_jit::register_jit_loader_gdb_alloc_action),
             ),
         ];
+        let mut v: Vec<BootstrapSymbol> = v
+            .into_iter()
+            .map(|(n, a)| BootstrapSymbol::new(n, a))
+            .collect();
+        v.push(BootstrapSymbol::leaf(
+            memory::RESERVE_NAME,
+            fn_addr(memory::reserve_wrapper),
+        ));
         for (name, f) in sps_ci::access::symbols() {
-            v.push((name, fn_addr(f)));
+            let big_result =
+                name.ends_with("_read_buffers_wrapper") || name.ends_with("_read_strings_wrapper");
+            v.push(BootstrapSymbol {
+                leaf: !big_result,
+                ..BootstrapSymbol::new(name, fn_addr(f))
+            });
         }
-        v.into_iter().map(|(n, a)| (n.to_string(), a)).collect()
+        v
     }
 }
 
@@ -120,7 +170,7 @@ impl BootstrapServices {
 /// symbols and sends the table in its Setup message.
 ///
 /// Fails if the Session is already shutting down.
-pub fn add_bootstrap_services(session: &Arc<Session>) -> Result<Vec<(String, ExecutorAddr)>> {
+pub fn add_bootstrap_services(session: &Arc<Session>) -> Result<Vec<BootstrapSymbol>> {
     let s = BootstrapServices::create();
     session.add_service(s.dylib.clone())?;
     session.add_service(s.memory.clone())?;

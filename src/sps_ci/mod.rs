@@ -87,60 +87,9 @@ impl<T> InstanceRegistry<T> {
 }
 
 /// The synchronous-ABI function type of every entry point here.
-pub use crate::controller_access::SyncWrapperFunction;
+pub use crate::wrapper_function::SyncWrapperFunction;
 
 /// The address of an entry point, for the bootstrap symbol table.
 pub fn fn_addr(f: SyncWrapperFunction) -> ExecutorAddr {
     ExecutorAddr(f as usize as u64)
-}
-
-/// True if `addr` is a bootstrap wrapper that may run on the transport's
-/// reader thread ([`crate::session::Session::handle_leaf_wrapper_call`]):
-/// it neither blocks nor calls the controller, and its result is small.
-/// These are the memory-access wrappers except `read_buffers` and
-/// `read_strings` (whose results can be large), and the memory manager's
-/// `reserve`. `initialize`/`release` are not: they run allocation actions,
-/// i.e. JIT'd code that may call the controller.
-pub fn is_leaf_wrapper(addr: u64) -> bool {
-    static LEAVES: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
-    LEAVES
-        .get_or_init(|| {
-            let mut v: Vec<u64> = access::symbols()
-                .into_iter()
-                .filter(|(name, _)| {
-                    !name.ends_with("_read_buffers_wrapper")
-                        && !name.ends_with("_read_strings_wrapper")
-                })
-                .map(|(_, f)| fn_addr(f).0)
-                .collect();
-            v.push(fn_addr(memory::reserve_wrapper).0);
-            v.sort_unstable();
-            v
-        })
-        .binary_search(&addr)
-        .is_ok()
-}
-
-#[cfg(test)]
-mod leaf_tests {
-    use super::*;
-
-    #[test]
-    fn only_short_non_calling_wrappers_are_leaves() {
-        for (name, f) in access::symbols() {
-            let leaf = is_leaf_wrapper(fn_addr(f).0);
-            let big_result = name.contains("read_buffers") || name.contains("read_strings");
-            assert_eq!(leaf, !big_result, "{name}");
-        }
-        assert!(is_leaf_wrapper(fn_addr(memory::reserve_wrapper).0));
-        for f in [
-            memory::initialize_wrapper as SyncWrapperFunction,
-            memory::deinitialize_wrapper,
-            memory::release_wrapper,
-            run_as::run_as_main_wrapper,
-        ] {
-            assert!(!is_leaf_wrapper(fn_addr(f).0));
-        }
-        assert!(!is_leaf_wrapper(0));
-    }
 }

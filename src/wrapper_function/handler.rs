@@ -6,16 +6,14 @@
 //! dropping it without replying sends an out-of-band error
 //! ("... dropped without a reply") so the caller never waits forever.
 //!
-//! SPS-typed forms ([`sps_handler`], [`sps_async_handler`],
-//! [`call_controller_sps`]) take the Rust type as the SPS signature:
+//! SPS-typed forms ([`sps_handler`], [`sps_async_handler`], and
+//! `Session::call_controller_sps`) take the Rust type as the SPS signature:
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 
 use std::fmt::Display;
 use std::marker::PhantomData;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
-use crate::controller_access::HandlerTag;
-use crate::session::Session;
 use crate::sps::{deserialize_all, serialize_to_buffer, SpsDeserialize, SpsSerialize};
 
 use crate::WrapperFunctionBuffer;
@@ -346,66 +344,6 @@ where
             Err(m) => r.respond_error(&m),
         }
     })
-}
-
-/// Calls the controller handler `tag` with SPS-encoded `args`;
-/// `on_complete` gets the decoded `R` or the error (detached, shut down,
-/// out-of-band, undecodable result). Never blocks.
-pub fn call_controller_sps<A, R>(
-    session: &Session,
-    tag: HandlerTag,
-    args: &A,
-    on_complete: impl FnOnce(Result<R, crate::Error>) + Send + 'static,
-) where
-    A: SpsSerialize + ?Sized,
-    R: SpsDeserialize + 'static,
-{
-    session.call_controller(
-        tag,
-        serialize_to_buffer(args),
-        Box::new(move |b| on_complete(decode_sps_result::<R>(b))),
-    )
-}
-
-/// Blocking form of [`call_controller_sps`]. Do not call it from a task of
-/// the Session's dispatcher if the handler needs that dispatcher to reply.
-pub fn call_controller_sps_blocking<A, R>(
-    session: &Session,
-    tag: HandlerTag,
-    args: &A,
-) -> Result<R, crate::Error>
-where
-    A: SpsSerialize + ?Sized,
-    R: SpsDeserialize + 'static,
-{
-    let (cb, pending) = reply_channel();
-    session.call_controller(tag, serialize_to_buffer(args), cb);
-    decode_sps_result::<R>(pending.wait())
-}
-
-/// Calls a native (asynchronous ABI) wrapper function with the Session's
-/// return trampoline; the result arrives later through
-/// `Session`'s pending-call table under `call_id`.
-///
-/// # Safety
-/// `f` must be a function with orc-rt's native wrapper ABI (the caller
-/// vouches for the address) and `s` a live Session handle.
-pub(crate) unsafe fn call_native(
-    f: crate::controller_access::NativeWrapperFunction,
-    s: crate::ffi::wrapper_function::orc_rt_SessionRef,
-    call_id: u64,
-    args: WrapperFunctionBuffer,
-) {
-    // SAFETY: caller promise on `f`; the argument buffer's ownership passes
-    // to the callee as the ABI says; the trampoline is a valid return fn.
-    unsafe {
-        f(
-            s,
-            call_id,
-            Some(crate::ffi::session::native_return_trampoline),
-            args.into_raw(),
-        )
-    }
 }
 
 #[cfg(test)]

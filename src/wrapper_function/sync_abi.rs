@@ -12,9 +12,16 @@ use std::os::raw::c_char;
 use std::sync::Arc;
 
 use super::handler::{ReplySlot, Responder, SpsResponder};
-use crate::controller_access::SyncWrapperFunction;
 use crate::sps::{deserialize_all, SpsError, SpsResult, SpsSerialize};
 use crate::WrapperFunctionBuffer;
+
+/// LLVM 22's synchronous wrapper ABI: `CWrapperFunctionBuffer fn(const char
+/// *ArgData, size_t ArgSize)`. The arguments are lent for the call only; the
+/// caller owns the result.
+pub type SyncWrapperFunction = unsafe extern "C" fn(
+    arg_data: *const c_char,
+    arg_size: usize,
+) -> super::orc_rt_WrapperFunctionBuffer;
 
 /// Calls a synchronous-ABI wrapper function with `args` lent for the call
 /// and takes ownership of its result.
@@ -200,7 +207,7 @@ macro_rules! sync_wrapper {
             arg_data: *const ::std::os::raw::c_char,
             arg_size: usize,
         ) -> $crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
-            $crate::ffi::panic::ffi_boundary!("sync_abi wrapper", {
+            $crate::wrapper_function::sync_abi::catch_to_buffer(stringify!($name), || {
                 // SAFETY: the caller's promise under LLVM 22's ABI.
                 let args = unsafe { $crate::wrapper_function::sync_abi::arg_bytes(arg_data, arg_size) };
                 $crate::wrapper_function::sync_abi::serve_sync(
@@ -209,12 +216,23 @@ macro_rules! sync_wrapper {
                     $crate::wrapper_function::sync_abi::sync_wrapper!(@decode $($dec)?),
                     $handler,
                 )
-                .into_raw()
             })
+            .into_raw()
         }
     };
 }
 pub(crate) use sync_wrapper;
+
+/// Runs `f` for a synchronous-ABI entry point named `name`: its result, or
+/// an out-of-band error if it panicked (no panic leaves an entry point).
+pub fn catch_to_buffer(
+    name: &str,
+    f: impl FnOnce() -> WrapperFunctionBuffer,
+) -> WrapperFunctionBuffer {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        WrapperFunctionBuffer::out_of_band_error(&crate::Error::from_panic(name, p).to_string())
+    })
+}
 
 /// Runs a synchronous-ABI wrapper function expected to return an `SPSError`
 /// (allocation actions): `Ok` on success; `Err` with the in-band message,

@@ -1,0 +1,134 @@
+//! [`IncomingCall`]: the function a controller call targets, by calling
+//! convention, and the one place that runs each convention.
+//!
+//! The controller names executor functions by address. What that address
+//! is depends on who sent it: LLVM 22 calls functions with its synchronous
+//! ABI ([`SyncWrapperFunction`]), a C host with orc-rt's native
+//! asynchronous ABI ([`NativeWrapperFunction`]), and a Rust host with a
+//! closure ([`BytesHandler`]). Turning an address into a function is the
+//! one unchecked step: [`IncomingCall::sync_at`] and
+//! [`IncomingCall::native_at`] are its only forms.
+//!
+//! ```
+//! use orc_rt::wrapper_function::{bytes_handler, reply_channel, IncomingCall, Responder};
+//! use orc_rt::handle::Handle;
+//! use orc_rt::WrapperFunctionBuffer;
+//!
+//! let echo = IncomingCall::handler(bytes_handler(|args| Ok(args.to_vec())));
+//! let (cb, pending) = reply_channel();
+//! echo.run(Handle::from_raw(0), WrapperFunctionBuffer::from_slice(b"hi"), Responder::new(cb));
+//! assert_eq!(pending.wait().as_slice(), Some(&b"hi"[..]));
+//! ```
+
+use std::fmt;
+
+use super::handler::{BytesHandler, Responder};
+use super::native::{call_native, NativeWrapperFunction};
+use super::sync_abi::{call_sync, SyncWrapperFunction};
+use crate::handle::Handle;
+use crate::{Error, ExecutorAddr, Result, WrapperFunctionBuffer};
+
+/// The function an incoming controller call targets, by calling convention.
+#[derive(Clone)]
+pub enum IncomingCall {
+    /// A native orc-rt wrapper function (asynchronous C ABI).
+    Native(NativeWrapperFunction),
+    /// An LLVM 22 synchronous-ABI wrapper function.
+    Sync(SyncWrapperFunction),
+    /// A Rust closure: argument bytes in, reply through the [`Responder`]
+    /// now or later, from any thread.
+    Handler(BytesHandler),
+}
+
+impl fmt::Debug for IncomingCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IncomingCall::Native(p) => write!(f, "Native({:#x})", *p as usize),
+            IncomingCall::Sync(p) => write!(f, "Sync({:#x})", *p as usize),
+            IncomingCall::Handler(_) => f.write_str("Handler(..)"),
+        }
+    }
+}
+
+impl IncomingCall {
+    /// A call of a Rust closure (see [`crate::wrapper_function::bytes_handler`],
+    /// [`crate::wrapper_function::sps_handler`],
+    /// [`crate::wrapper_function::sps_async_handler`]).
+    pub fn handler(h: BytesHandler) -> Self {
+        IncomingCall::Handler(h)
+    }
+
+    /// The LLVM 22 synchronous-ABI function at `addr`. Refuses address 0
+    /// (calling it would crash).
+    ///
+    /// # Safety
+    /// A non-zero `addr` must be the address of a function with LLVM 22's
+    /// synchronous wrapper ABI, for as long as the result may be run.
+    pub unsafe fn sync_at(addr: ExecutorAddr) -> Result<Self> {
+        let a = checked_code_address(addr)?;
+        // SAFETY: non-null, and the caller vouches for the function's ABI.
+        Ok(IncomingCall::Sync(unsafe {
+            std::mem::transmute::<usize, SyncWrapperFunction>(a)
+        }))
+    }
+
+    /// The native-ABI function at `addr`. Refuses address 0.
+    ///
+    /// # Safety
+    /// A non-zero `addr` must be the address of a function with orc-rt's
+    /// native wrapper ABI, for as long as the result may be run.
+    pub unsafe fn native_at(addr: ExecutorAddr) -> Result<Self> {
+        let a = checked_code_address(addr)?;
+        // SAFETY: non-null, and the caller vouches for the function's ABI.
+        Ok(IncomingCall::Native(unsafe {
+            std::mem::transmute::<usize, NativeWrapperFunction>(a)
+        }))
+    }
+
+    /// Runs the call for the Session with handle `session` (the
+    /// `orc_rt_SessionRef` native functions get) with `args`; the result
+    /// goes to `responder`, exactly once. Synchronous functions and
+    /// closures that reply at once complete before this returns; native
+    /// functions and closures may reply later, from any thread.
+    pub fn run(self, session: Handle, args: WrapperFunctionBuffer, responder: Responder) {
+        match self {
+            IncomingCall::Sync(f) => {
+                let Some(bytes) = args.as_slice() else {
+                    return responder.respond_error(
+                        "incoming call: the argument buffer is an out-of-band error",
+                    );
+                };
+                // SAFETY: `f` was made by `sync_at` (or given as a function
+                // of that type), whose caller vouched for its ABI.
+                let r = unsafe { call_sync(f, bytes) };
+                responder.respond(r);
+            }
+            // SAFETY: as above, for the native ABI.
+            IncomingCall::Native(f) => unsafe { call_native(f, session, args, responder) },
+            IncomingCall::Handler(h) => {
+                // A panicking closure drops its responder, which replies
+                // with an out-of-band error; the panic stops here.
+                let r =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(args, responder)));
+                if let Err(p) = r {
+                    super::native::report_to_session(
+                        session,
+                        Error::from_panic("wrapper function handler", p),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn checked_code_address(addr: ExecutorAddr) -> Result<usize> {
+    if addr.0 == 0 {
+        return Err(Error::msg("call to wrapper function at address 0"));
+    }
+    usize::try_from(addr.0).map_err(|_| {
+        Error::msg(format!(
+            "wrapper function address {:#x} out of range",
+            addr.0
+        ))
+    })
+}
