@@ -14,7 +14,7 @@ use std::process::exit;
 use std::sync::Arc;
 
 use orc_rt::session::Session;
-use orc_rt::simple_remote_epc::{self, Transport};
+use orc_rt::simple_remote_epc::{self, Endpoint, Transport};
 use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
 
 orc_rt::gdb_jit_interface!();
@@ -25,31 +25,11 @@ const USAGE: &str = "Usage:
   llvm-jitlink-executor [test-jitloadergdb] listen=<host>:<port> [args...]
 ";
 
-/// Where the controller is.
-#[derive(Debug, PartialEq, Eq)]
-enum Endpoint {
-    /// Inherited descriptors (may be negative: rejected at run time, with
-    /// the reference's message).
-    Fds(i64, i64),
-    /// TCP listen address; the port is checked at run time.
-    Listen(String, i64),
-}
-
 /// The parsed command line.
 #[derive(Debug, PartialEq, Eq)]
 struct Config {
     test_jitloadergdb: bool,
     endpoint: Endpoint,
-}
-
-/// Parses an integer the way LLVM's `StringRef::getAsInteger(10, ..)` does:
-/// optional `-`, then decimal digits only.
-fn parse_int(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
 }
 
 /// Leading `test-*` flags; returns `(test_jitloadergdb, index of the
@@ -66,29 +46,6 @@ fn parse_flags(args: &[String]) -> (bool, usize) {
     (gdb, i)
 }
 
-/// Parses the transport spec (arguments after it are ignored). The error
-/// is the text after `error: `.
-fn parse_endpoint(spec: &str) -> Result<Endpoint, String> {
-    let (kind, rest) = spec.split_once('=').unwrap_or((spec, ""));
-    match kind {
-        "filedescs" => {
-            let (in_s, out_s) = rest.split_once(',').unwrap_or((rest, ""));
-            let in_fd =
-                parse_int(in_s).ok_or_else(|| format!("{in_s} is not a valid file descriptor"))?;
-            let out_fd = parse_int(out_s)
-                .ok_or_else(|| format!("{out_s} is not a valid file descriptor"))?;
-            Ok(Endpoint::Fds(in_fd, out_fd))
-        }
-        "listen" => {
-            let (host, port_s) = rest.split_once(':').unwrap_or((rest, ""));
-            let port = parse_int(port_s)
-                .ok_or_else(|| format!("port number '{port_s}' is not a valid integer"))?;
-            Ok(Endpoint::Listen(host.to_string(), port))
-        }
-        _ => Err(format!("invalid specifier type \"{kind}\"")),
-    }
-}
-
 fn usage_error(msg: &str) -> ! {
     eprint!("error: {msg}\n\n{USAGE}");
     exit(1)
@@ -103,31 +60,6 @@ fn print_last_entry() {
         "__jit_debug_descriptor.last_entry = {:#018x}",
         entry as usize
     );
-}
-
-/// Opens the transport; the error is printed as `<argv0>: <error>`.
-fn open_transport(endpoint: &Endpoint) -> Result<Transport, String> {
-    match *endpoint {
-        Endpoint::Fds(in_fd, out_fd) => {
-            let in_fd = i32::try_from(in_fd)
-                .ok()
-                .filter(|&fd| fd >= 0)
-                .ok_or_else(|| format!("Invalid input file descriptor {in_fd}"))?;
-            let out_fd = i32::try_from(out_fd)
-                .ok()
-                .filter(|&fd| fd >= 0)
-                .ok_or_else(|| format!("Invalid output file descriptor {out_fd}"))?;
-            // SAFETY: the command line hands these inherited descriptors to
-            // the executor; nothing else in this process uses them.
-            unsafe { Transport::from_raw_fds(in_fd, out_fd) }.map_err(|e| e.to_string())
-        }
-        Endpoint::Listen(ref host, port) => {
-            let port = u16::try_from(port).map_err(|_| {
-                "Error setting up bind address: Servname not supported for ai_socktype".to_string()
-            })?;
-            Transport::listen_tcp(host, port, |_| {}).map_err(|e| e.to_string())
-        }
-    }
 }
 
 /// Serves one controller; returns whether it ended with an error (already
@@ -158,15 +90,19 @@ fn main() {
         print_last_entry();
     }
     let spec = args.get(spec_index).map(String::as_str).unwrap_or("");
-    let config = match parse_endpoint(spec) {
+    let config = match Endpoint::parse(spec) {
         Ok(endpoint) => Config {
             test_jitloadergdb,
             endpoint,
         },
-        Err(msg) => usage_error(&msg),
+        Err(e) => usage_error(&e.to_string()),
     };
     install_gdb_jit_interface();
-    let result = open_transport(&config.endpoint).and_then(|t| serve(t, &argv0));
+    let result = config
+        .endpoint
+        .open()
+        .map_err(|e| e.to_string())
+        .and_then(|t| serve(t, &argv0));
     if config.test_jitloadergdb {
         print_last_entry();
     }
@@ -186,33 +122,6 @@ mod tests {
 
     fn args(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn endpoints_and_reference_messages() {
-        assert_eq!(parse_endpoint("filedescs=5,9"), Ok(Endpoint::Fds(5, 9)));
-        assert_eq!(parse_endpoint("filedescs=-1,4"), Ok(Endpoint::Fds(-1, 4)));
-        assert_eq!(
-            parse_endpoint("listen=127.0.0.1:4000"),
-            Ok(Endpoint::Listen("127.0.0.1".into(), 4000))
-        );
-        let err = |s: &str| parse_endpoint(s).unwrap_err();
-        assert_eq!(err("foo=1"), "invalid specifier type \"foo\"");
-        assert_eq!(err(""), "invalid specifier type \"\"");
-        assert_eq!(err("--help"), "invalid specifier type \"--help\"");
-        assert_eq!(
-            err("listen=127.0.0.1"),
-            "port number '' is not a valid integer"
-        );
-        assert_eq!(
-            err("listen=a:b:c"),
-            "port number 'b:c' is not a valid integer"
-        );
-        assert_eq!(err("filedescs=3"), " is not a valid file descriptor");
-        assert_eq!(err("filedescs"), " is not a valid file descriptor");
-        assert_eq!(err("filedescs=3,4,5"), "4,5 is not a valid file descriptor");
-        assert_eq!(err("filedescs=0x3,4"), "0x3 is not a valid file descriptor");
-        assert_eq!(err("filedescs=+3,4"), "+3 is not a valid file descriptor");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::session::Session;
 use crate::sps_ci::bootstrap::add_bootstrap_services;
 
 mod controller_access;
+pub mod endpoint;
 pub mod frame;
 pub mod transport;
 
@@ -20,6 +21,7 @@ pub use controller_access::{
     dispatch_fn_address, jit_dispatch, SimpleRemoteEpcControllerAccess, SimpleRemoteEpcError,
     DISPATCH_CTX_SYMBOL, DISPATCH_FN_SYMBOL, PROCESS_TRIPLE,
 };
+pub use endpoint::{Endpoint, EndpointError};
 pub use frame::{Frame, FrameError, FrameHeader, Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
 pub use transport::{Transport, TransportError};
 

@@ -145,6 +145,14 @@ fn make_wake_pipe() -> Result<(OwnedFd, OwnedFd), TransportError> {
 }
 
 impl Transport {
+    /// Uses descriptors the caller owns: reads from `input`, writes to
+    /// `output` (for one socket, pass it and a `try_clone` of it). The safe
+    /// form of [`Transport::from_raw_fds`]; the transport closes both when
+    /// it is dropped.
+    pub fn from_fds(input: OwnedFd, output: OwnedFd) -> Result<Transport, TransportError> {
+        Self::from_owned(input, output)
+    }
+
     fn from_owned(input: OwnedFd, output: OwnedFd) -> Result<Transport, TransportError> {
         let (wake_r, wake_w) = make_wake_pipe()?;
         let woken = Arc::new(AtomicBool::new(false));
