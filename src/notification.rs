@@ -22,7 +22,7 @@
 //!    the panic is reported as the service's error (the Session passes it to
 //!    its error reporter).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::service::{OnCompleteFn, Service};
 use crate::Error;
@@ -48,9 +48,7 @@ pub struct NotificationService {
     state: Mutex<State>,
 }
 
-fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::lock;
 
 fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
@@ -72,7 +70,7 @@ impl NotificationService {
             Some(shutdown_requested) => {
                 drop(st);
                 if let Some(e) = catch("detach notification callback", || f(shutdown_requested)) {
-                    eprintln!("orc-rt: error: {e}");
+                    crate::error::report_unowned(e);
                 }
             }
         }
@@ -87,7 +85,7 @@ impl NotificationService {
         }
         drop(st);
         if let Some(e) = catch("shutdown notification callback", f) {
-            eprintln!("orc-rt: error: {e}");
+            crate::error::report_unowned(e);
         }
     }
 

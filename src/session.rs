@@ -372,7 +372,7 @@ impl Inner {
         // 2. Drain in-flight calls and managed code.
         while st.tokens > 0 {
             st.drain_waiters += 1;
-            st = self.drain_cv.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = wait(&self.drain_cv, st);
             st.drain_waiters -= 1;
         }
         // 3. Services, in reverse order of addition.
@@ -443,10 +443,17 @@ impl Inner {
         Ok(())
     }
 
-    fn dispatch(&self, task: Task) {
+    fn dispatch(self: &Arc<Self>, task: Task) {
         let marker = self.task_marker;
-        self.dispatcher
-            .dispatch(Box::new(move || run_marked(marker, task)));
+        let weak = Arc::downgrade(self);
+        self.dispatcher.dispatch(Box::new(move || {
+            if let Err(e) = catch("a session task", || run_marked(marker, task)) {
+                match weak.upgrade() {
+                    Some(inner) => inner.report_error(e),
+                    None => crate::error::report_unowned(e),
+                }
+            }
+        }));
     }
 }
 

@@ -69,16 +69,13 @@ pub(crate) fn marked_depth(id: usize) -> usize {
 /// Runs a task, catching a panic so a worker thread survives it.
 fn run_task(task: Task) {
     if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)) {
-        eprintln!(
-            "orc-rt: error: a task panicked: {}",
-            crate::error::panic_message(&p)
-        );
+        // Sessions catch their tasks' panics and report them themselves;
+        // this is the last resort for tasks dispatched directly.
+        crate::error::report_unowned(crate::Error::from_panic("a task", p));
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+use crate::sync::{lock, wait};
 
 /// Locks `state` to queue `task`; if `shut_down(state)`, drops the task
 /// instead (after unlocking: its destructor may dispatch or reply) and
@@ -157,7 +154,7 @@ impl TaskDispatcher for InPlaceTaskDispatcher {
         st.shut_down = true;
         while st.running > mine {
             st.idle_waiters += 1;
-            st = self.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = wait(&self.idle, st);
             st.idle_waiters -= 1;
         }
     }
@@ -260,7 +257,7 @@ fn worker_loop(shared: &PoolShared) {
             return;
         }
         st.waiting += 1;
-        st = shared.work.wait(st).unwrap_or_else(|e| e.into_inner());
+        st = wait(&shared.work, st);
         st.waiting -= 1;
     }
 }
@@ -300,7 +297,7 @@ impl TaskDispatcher for ThreadPoolTaskDispatcher {
                     continue;
                 }
                 st.idle_waiters += 1;
-                st = self.shared.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+                st = wait(&self.shared.idle, st);
                 st.idle_waiters -= 1;
             }
         }
@@ -411,7 +408,7 @@ impl GrowingShared {
                 continue;
             }
             st.waiting += 1;
-            st = self.work.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = wait(&self.work, st);
             st.waiting -= 1;
         }
     }
@@ -440,7 +437,7 @@ impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
             lock(&self.shared.state).workers -= 1;
             // The task stays queued: a busy worker takes it when it is
             // free, or shutdown drops it.
-            eprintln!("orc-rt: error: could not start a worker thread: {e}");
+            crate::error::report_unowned(crate::Error::io("could not start a worker thread", e));
         }
     }
 
@@ -459,7 +456,7 @@ impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
         let mut st = lock(&self.shared.state);
         while st.unfinished > mine {
             st.idle_waiters += 1;
-            st = self.shared.idle.wait(st).unwrap_or_else(|e| e.into_inner());
+            st = wait(&self.shared.idle, st);
             st.idle_waiters -= 1;
         }
     }

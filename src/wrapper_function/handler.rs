@@ -69,7 +69,7 @@ struct SlotState {
 
 impl ReplySlot {
     fn lock(&self) -> MutexGuard<'_, SlotState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     fn fill(&self, result: WrapperFunctionBuffer) {
@@ -91,7 +91,7 @@ impl ReplySlot {
                 return b;
             }
             st.waiting = true;
-            st = self.filled.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = crate::sync::wait(&self.filled, st);
         }
     }
 }
