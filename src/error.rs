@@ -45,13 +45,76 @@ pub enum Error {
         message: String,
     },
     /// Several errors joined, one message per line (like LLVM's joinErrors).
-    #[error("{}", JoinedDisplay(.0))]
+    #[error("{}", Lines(.0))]
     Joined(Vec<Error>),
 }
 
-struct JoinedDisplay<'a>(&'a [Error]);
+/// An error type that can hold several errors of its own kind, like LLVM's
+/// `ErrorList` (built by `joinErrors`). [`ErrorList`] uses it to join
+/// errors in order, flattening nested lists; [`Lines`] displays the parts.
+pub trait Join: Sized {
+    /// Wraps two or more errors into one.
+    fn joined(errors: Vec<Self>) -> Self;
+    /// The parts of a joined error, or the error itself if it is single.
+    fn split(self) -> Result<Vec<Self>, Self>;
+}
 
-impl fmt::Display for JoinedDisplay<'_> {
+/// Collects errors in order; [`ErrorList::finish`] joins them (one error
+/// stays as it is, none is success).
+///
+/// ```
+/// use orc_rt::error::ErrorList;
+/// use orc_rt::Error;
+/// let mut errs = ErrorList::default();
+/// errs.push_result(Err::<(), _>(Error::msg("a")));
+/// errs.push(Error::msg("b"));
+/// assert_eq!(errs.finish().unwrap_err().to_string(), "a\nb");
+/// ```
+#[derive(Debug)]
+pub struct ErrorList<E>(Vec<E>);
+
+impl<E> Default for ErrorList<E> {
+    fn default() -> Self {
+        ErrorList(Vec::new())
+    }
+}
+
+impl<E: Join> ErrorList<E> {
+    /// Adds `e` (each part of it, if it is joined).
+    pub fn push(&mut self, e: E) {
+        match e.split() {
+            Ok(parts) => self.0.extend(parts),
+            Err(e) => self.0.push(e),
+        }
+    }
+
+    /// Adds the error of `r`, if any.
+    pub fn push_result<T>(&mut self, r: Result<T, E>) {
+        if let Err(e) = r {
+            self.push(e);
+        }
+    }
+
+    /// The joined error, or `None` if there was none.
+    pub fn into_error(mut self) -> Option<E> {
+        match self.0.len() {
+            0 => None,
+            1 => self.0.pop(),
+            _ => Some(E::joined(self.0)),
+        }
+    }
+
+    /// `Ok` if no error was added, else the joined error.
+    pub fn finish(self) -> Result<(), E> {
+        self.into_error().map_or(Ok(()), Err)
+    }
+}
+
+/// Displays errors one message per line (LLVM's `toString` of an
+/// `ErrorList`).
+pub struct Lines<'a, E>(pub &'a [E]);
+
+impl<E: fmt::Display> fmt::Display for Lines<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
@@ -60,6 +123,18 @@ impl fmt::Display for JoinedDisplay<'_> {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+impl Join for Error {
+    fn joined(errors: Vec<Self>) -> Self {
+        Error::Joined(errors)
+    }
+    fn split(self) -> Result<Vec<Self>, Self> {
+        match self {
+            Error::Joined(v) => Ok(v),
+            e => Err(e),
+        }
     }
 }
 
@@ -87,14 +162,11 @@ impl Error {
 
     /// Joins two optional errors; `None` means success.
     pub fn join(a: Option<Error>, b: Option<Error>) -> Option<Error> {
-        match (a, b) {
-            (None, x) | (x, None) => x,
-            (Some(Error::Joined(mut v)), Some(e)) => {
-                v.push(e);
-                Some(Error::Joined(v))
-            }
-            (Some(a), Some(b)) => Some(Error::Joined(vec![a, b])),
+        let mut errs = ErrorList::default();
+        for e in [a, b].into_iter().flatten() {
+            errs.push(e);
         }
+        errs.into_error()
     }
 }
 
@@ -119,6 +191,26 @@ mod tests {
         let e = Error::join(e, Some(Error::msg("c"))).unwrap();
         assert_eq!(e.to_string(), "a\nb\nc");
         assert!(Error::join(None, None).is_none());
+        assert!(matches!(
+            Error::join(None, Some(Error::msg("x"))),
+            Some(Error::Message(_))
+        ));
+    }
+
+    #[test]
+    fn error_lists_flatten_joined_errors() {
+        let mut errs = ErrorList::default();
+        errs.push(Error::Joined(vec![Error::msg("a"), Error::msg("b")]));
+        errs.push_result(Err::<(), _>(Error::msg("c")));
+        errs.push_result(Ok::<_, Error>(()));
+        match errs.finish() {
+            Err(Error::Joined(v)) => assert_eq!(v.len(), 3),
+            other => panic!("not joined: {other:?}"),
+        }
+        let mut one = ErrorList::default();
+        one.push(Error::msg("only"));
+        assert_eq!(one.finish().unwrap_err().to_string(), "only");
+        assert!(ErrorList::<Error>::default().finish().is_ok());
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use super::{final_prot, to_crate_error, MemoryError};
+use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{SharedMemoryFinalizeRequest, WrapperFunctionCall};
 use crate::sys::{mmap, shm};
@@ -170,7 +171,7 @@ impl SharedMemoryMapper {
                 }
             }
         }
-        let deallocs = run_finalize_actions(req.actions).map_err(MemoryError::Action)?;
+        let deallocs = run_finalize_actions(req.actions)?;
         let mut st = self.lock();
         match st.reservations.get_mut(&reservation.0) {
             Some(res) => {
@@ -179,7 +180,7 @@ impl SharedMemoryMapper {
             }
             None => {
                 drop(st);
-                run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                run_dealloc_actions(deallocs)?;
                 Err(MemoryError::AddrNotReserved {
                     context: CTX,
                     addr: reservation.0,
@@ -201,9 +202,7 @@ impl SharedMemoryMapper {
                 })
             };
             match found {
-                Some(deallocs) => {
-                    errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action))
-                }
+                Some(deallocs) => errs.push_result(run_dealloc_actions(deallocs)),
                 None => errs.push(MemoryError::NoRegion {
                     context: "In deinitialize",
                     addr: key.0,
@@ -223,7 +222,7 @@ impl SharedMemoryMapper {
                 continue;
             };
             for (_, deallocs) in res.allocations.into_iter().rev() {
-                errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+                errs.push_result(run_dealloc_actions(deallocs));
             }
             // SAFETY: our mapping, no longer known to the mapper.
             if let Err(source) = unsafe { mmap::unmap(base.0, res.size) } {

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use super::{final_prot, to_crate_error, MemoryError};
+use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, WrapperFunctionCall,
@@ -315,7 +316,7 @@ impl SimpleNativeMemoryMap {
                     None => {
                         // Released while the actions ran: undo them now.
                         drop(st);
-                        run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                        run_dealloc_actions(deallocs)?;
                         Err(MemoryError::RangeNotReserved {
                             context: CTX,
                             start,
@@ -333,7 +334,7 @@ impl SimpleNativeMemoryMap {
                         slab.needs_rw_reset = true;
                     }
                 }
-                Err(MemoryError::Action(e))
+                Err(e)
             }
         }
     }
@@ -366,9 +367,7 @@ impl SimpleNativeMemoryMap {
                     }
                 }
             };
-            errs.push_result(
-                run_dealloc_actions(region.dealloc_actions).map_err(MemoryError::Action),
-            );
+            errs.push_result(run_dealloc_actions(region.dealloc_actions));
             let mut st = self.lock();
             if region.size > 0 {
                 if let Some((_, slab)) = st.slab_for_range(k, k + region.size) {
@@ -405,7 +404,7 @@ impl SimpleNativeMemoryMap {
                 .into_values()
                 .flat_map(|r| r.dealloc_actions)
                 .collect();
-            errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+            errs.push_result(run_dealloc_actions(deallocs));
             // SAFETY: the slab was mapped by reserve and is no longer known
             // to the manager, so nothing here touches it again.
             if let Err(source) = unsafe { mmap::unmap(b, slab.size) } {
