@@ -20,21 +20,21 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{jit_symbol_flags, ExecutorSymbolDef, RemoteSymbolLookupSetElement};
-use crate::sys::dl::{self, DlHandle};
+use crate::sys::dl::{self, DlError, DlHandle};
 use crate::ExecutorAddr;
 
 /// Libraries made globally visible for JIT'd code (see the module docs).
 pub const GLOBAL_RUNTIME_LIBRARIES: [&str; 3] = ["libstdc++.so.6", "libgcc_s.so.1", "libm.so.6"];
 
 /// Errors of the dylib manager (the text reaches the controller).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum DylibError {
     /// `open` with mode bits (none are defined).
     #[error("open: non-zero mode bits not yet supported")]
     UnsupportedMode(u64),
     /// The loader refused the library (its `dlerror` text).
-    #[error("{0}")]
-    Open(String),
+    #[error(transparent)]
+    Open(#[from] DlError),
     /// `resolve` with a handle no live manager issued.
     #[error("resolve: {0:#x} is not a valid dylib handle")]
     BadHandle(u64),
@@ -85,16 +85,14 @@ fn builtin_symbol(name: &str) -> Option<u64> {
 }
 
 /// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
-/// loader's message for each one that failed (a missing libstdc++ only
+/// loader's error for each one that failed (a missing libstdc++ only
 /// matters to C++ code, so it is not fatal).
-pub fn load_global_runtime_libraries() -> &'static [String] {
-    static RESULT: OnceLock<Vec<String>> = OnceLock::new();
+pub fn load_global_runtime_libraries() -> &'static [DlError] {
+    static RESULT: OnceLock<Vec<DlError>> = OnceLock::new();
     RESULT.get_or_init(|| {
         GLOBAL_RUNTIME_LIBRARIES
             .iter()
-            .filter_map(|lib| {
-                dl::open(Some(lib.as_bytes()), libc::RTLD_LAZY | libc::RTLD_GLOBAL).err()
-            })
+            .filter_map(|lib| dl::open(lib.as_bytes(), libc::RTLD_LAZY | libc::RTLD_GLOBAL).err())
             .collect()
     })
 }
@@ -136,16 +134,14 @@ impl DylibManager {
         // Handles are only useful for lookups, which may need the C++
         // runtime in the global scope: load it now (once per process).
         load_global_runtime_libraries();
-        let p = (!path.is_empty()).then_some(path);
-        let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
+        let is_process = path.is_empty();
+        let handle = if is_process {
+            dl::process()
+        } else {
+            dl::open(path, libc::RTLD_LAZY | libc::RTLD_GLOBAL)?
+        };
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        handles().insert(
-            id,
-            Entry {
-                handle: h,
-                is_process: p.is_none(),
-            },
-        );
+        handles().insert(id, Entry { handle, is_process });
         self.lock().issued.push(id);
         Ok(ExecutorAddr(id))
     }
