@@ -3,6 +3,11 @@
 //! Every fallible operation in orc-rt returns [`Error`]. At the C boundary an
 //! `Error` becomes an `orc_rt_ErrorRef` (see `ffi::error`) or an out-of-band
 //! error in a [`crate::WrapperFunctionBuffer`]; nothing is dropped silently.
+//!
+//! Each module with failure modes has its own error enum (`MemoryError`,
+//! `DylibError`, `DlError`...); `Error` has a variant for each, so `?`
+//! converts at a module edge without flattening to text: the variant keeps
+//! the module error, its message (shown as is) and its source chain.
 
 use std::fmt;
 
@@ -44,6 +49,34 @@ pub enum Error {
         /// The panic payload, if it was a string.
         message: String,
     },
+    /// A memory service (manager, shared-memory mapper, allocation
+    /// actions) failed.
+    #[error(transparent)]
+    Memory(#[from] crate::services::memory::MemoryError),
+    /// A memory access for the controller failed.
+    #[error(transparent)]
+    Access(#[from] crate::services::memory::access::AccessError),
+    /// The dylib manager failed.
+    #[error(transparent)]
+    Dylib(#[from] crate::services::dylib::DylibError),
+    /// The dynamic loader failed.
+    #[error(transparent)]
+    Dl(#[from] crate::sys::dl::DlError),
+    /// EH-frame registration failed.
+    #[error(transparent)]
+    EhFrame(#[from] crate::services::eh_frame::EhFrameError),
+    /// GDB JIT registration failed.
+    #[error(transparent)]
+    GdbJit(#[from] crate::services::gdb_jit::GdbJitError),
+    /// perf jitdump support failed.
+    #[error(transparent)]
+    Perf(#[from] crate::services::perf::PerfError),
+    /// A JIT'd entry point was not run.
+    #[error(transparent)]
+    RunAs(#[from] crate::services::run_as::RunAsError),
+    /// A SimpleRemoteEPC transport could not be set up.
+    #[error(transparent)]
+    Transport(#[from] crate::simple_remote_epc::TransportError),
     /// Several errors joined, one message per line (like LLVM's joinErrors).
     #[error("{}", Lines(.0))]
     Joined(Vec<Error>),
@@ -211,6 +244,33 @@ mod tests {
         one.push(Error::msg("only"));
         assert_eq!(one.finish().unwrap_err().to_string(), "only");
         assert!(ErrorList::<Error>::default().finish().is_ok());
+    }
+
+    #[test]
+    fn module_errors_convert_with_their_message_and_source() {
+        use crate::services::memory::MemoryError;
+        fn reserve() -> Result<()> {
+            Err(MemoryError::Os {
+                context: "In reserve, could not map 0x1000 bytes".into(),
+                source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+            })?;
+            Ok(())
+        }
+        let e = reserve().unwrap_err();
+        assert!(matches!(e, Error::Memory(MemoryError::Os { .. })));
+        assert_eq!(
+            e.to_string(),
+            "In reserve, could not map 0x1000 bytes: Cannot allocate memory (os error 12)"
+        );
+        let source = std::error::Error::source(&e).expect("the OS error");
+        assert_eq!(
+            source
+                .downcast_ref::<std::io::Error>()
+                .and_then(|e| e.raw_os_error()),
+            Some(libc::ENOMEM)
+        );
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
     }
 
     #[test]

@@ -161,8 +161,3 @@ pub(crate) fn final_prot(rag: RemoteAllocGroup, addr: u64) -> Result<Prot, Memor
         exec: rag.exec(),
     })
 }
-
-/// Converts a service result for the Session's completion callbacks.
-pub(crate) fn to_crate_error(r: Result<(), MemoryError>) -> crate::Result<()> {
-    r.map_err(|e| crate::Error::msg(e.to_string()))
-}

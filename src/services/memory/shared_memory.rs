@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, MemoryError};
+use super::{final_prot, MemoryError};
 use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{SharedMemoryFinalizeRequest, WrapperFunctionCall};
@@ -254,7 +254,7 @@ impl Service for SharedMemoryMapper {
 
     /// Shutdown releases every reservation, running dealloc actions.
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
-        on_complete(to_crate_error(self.shutdown()))
+        on_complete(self.shutdown().map_err(Into::into))
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, MemoryError};
+use super::{final_prot, MemoryError};
 use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{
@@ -486,7 +486,7 @@ impl Service for SimpleNativeMemoryMap {
     /// Shutdown releases every reservation, running dealloc actions (JIT'd
     /// static destructors among them).
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
-        on_complete(to_crate_error(self.shutdown()))
+        on_complete(self.shutdown().map_err(Into::into))
     }
 }
 
