@@ -74,6 +74,9 @@ pub enum Error {
     /// A JIT'd entry point was not run.
     #[error(transparent)]
     RunAs(#[from] crate::services::run_as::RunAsError),
+    /// A service instance address names no live instance.
+    #[error(transparent)]
+    Instance(#[from] crate::sps_ci::InstanceError),
     /// A SimpleRemoteEPC transport could not be set up.
     #[error(transparent)]
     Transport(#[from] crate::simple_remote_epc::TransportError),
