@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use crate::sys::{mem, unwind};
 use crate::ExecutorAddrRange;
 
@@ -81,10 +82,6 @@ pub enum EhFrameError {
 /// Sections registered through this module, by start address.
 static REGISTERED: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
 
-fn registered() -> std::sync::MutexGuard<'static, BTreeSet<u64>> {
-    REGISTERED.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn check_range(op: &'static str, r: ExecutorAddrRange) -> Result<(u64, u64), EhFrameError> {
     let (start, end) = (r.start.0, r.end.0);
     if start == 0 || end < start.saturating_add(4) {
@@ -129,7 +126,7 @@ pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let bytes = mem::read_vec(start, end - start)
         .map_err(|source| EhFrameError::Unreadable { start, source })?;
     check_section(&bytes).map_err(|source| EhFrameError::Malformed { start, source })?;
-    let mut reg = registered();
+    let mut reg = lock(&REGISTERED);
     if !reg.insert(start) {
         return Err(EhFrameError::AlreadyRegistered(start));
     }
@@ -149,7 +146,7 @@ pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
 /// Deregisters a section registered with [`register`].
 pub fn deregister(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, _) = check_range("deregister", range)?;
-    let mut reg = registered();
+    let mut reg = lock(&REGISTERED);
     if !reg.remove(&start) {
         return Err(EhFrameError::NotRegistered(start));
     }

@@ -21,6 +21,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use crate::sys::{clock, mem, mmap};
 
 /// jitdump magic, "JiTD".
@@ -153,10 +154,6 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
-fn state() -> std::sync::MutexGuard<'static, Option<State>> {
-    STATE.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn timestamp() -> u64 {
     clock::monotonic_ns()
 }
@@ -202,7 +199,7 @@ fn unique_dir(base: &Path) -> Result<PathBuf, PerfError> {
 /// Starts a jitdump: creates the file, writes its header and maps the
 /// marker page. Does nothing if already started. Returns the file's path.
 pub fn start() -> Result<PathBuf, PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     if let Some(s) = st.as_ref() {
         return Ok(s.path.clone());
     }
@@ -327,7 +324,7 @@ pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
 
 /// Appends the records of one linked object to the dump.
 pub fn register(batch: &RecordBatch) -> Result<(), PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     let s = st.as_mut().ok_or(PerfError::NotStarted)?;
     let bytes = encode_batch(batch)?;
     s.file
@@ -337,7 +334,7 @@ pub fn register(batch: &RecordBatch) -> Result<(), PerfError> {
 
 /// Writes the close record, unmaps the marker and closes the dump.
 pub fn end() -> Result<(), PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     let mut s = st.take().ok_or(PerfError::NotStarted)?;
     let mut rec = Vec::with_capacity(16);
     record_header(

@@ -25,6 +25,7 @@ pub mod shared_memory;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::sync::lock;
 use crate::ExecutorAddr;
 
 /// An instance address from the wire that names no live service instance
@@ -60,14 +61,10 @@ impl<T> InstanceRegistry<T> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Weak<T>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Registers `instance` and returns its wire address.
     pub fn register(&self, instance: &Arc<T>) -> ExecutorAddr {
         let addr = Arc::as_ptr(instance) as *const () as usize as u64;
-        let mut map = self.lock();
+        let mut map = lock(&self.map);
         map.retain(|_, w| w.strong_count() > 0);
         map.insert(addr, Arc::downgrade(instance));
         ExecutorAddr(addr)
@@ -75,12 +72,12 @@ impl<T> InstanceRegistry<T> {
 
     /// Removes the entry for `addr` (e.g. at service shutdown).
     pub fn unregister(&self, addr: ExecutorAddr) {
-        self.lock().remove(&addr.0);
+        lock(&self.map).remove(&addr.0);
     }
 
     /// The live instance at `addr`, if any.
     pub fn lookup(&self, addr: ExecutorAddr) -> Option<Arc<T>> {
-        self.lock().get(&addr.0).and_then(Weak::upgrade)
+        lock(&self.map).get(&addr.0).and_then(Weak::upgrade)
     }
 
     /// Runs operation `op` of the live instance at `addr`: `f`'s result

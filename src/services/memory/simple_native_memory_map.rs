@@ -17,6 +17,7 @@ use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, WrapperFunctionCall,
 };
+use crate::sync::{lock, wait};
 use crate::sys::mmap;
 use crate::ExecutorAddr;
 
@@ -84,12 +85,6 @@ impl SimpleNativeMemoryMap {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves consistent maps (every
-        // mutation is a single insert/remove), so poisoning is ignored.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Reserves `size` bytes (rounded up to whole pages) of read+write
     /// memory and returns the base.
     pub fn reserve(&self, size: u64) -> Result<ExecutorAddr, MemoryError> {
@@ -103,11 +98,11 @@ impl SimpleNativeMemoryMap {
                 "size overflows",
             ))
         })?;
-        if self.lock().shut_down {
+        if lock(&self.state).shut_down {
             return Err(MemoryError::ShutDown("In reserve"));
         }
         let base = mmap::map_anonymous_rw(len).map_err(os)?;
-        let mut st = self.lock();
+        let mut st = lock(&self.state);
         if st.shut_down {
             drop(st);
             // SAFETY: the mapping was just made and never handed out.
@@ -216,7 +211,7 @@ impl SimpleNativeMemoryMap {
         // (copies can be large); the slab's `busy` count keeps `release`
         // from unmapping it meanwhile.
         let (base, needs_rw) = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             if st.shut_down {
                 return Err(MemoryError::ShutDown(CTX));
             }
@@ -286,7 +281,7 @@ impl SimpleNativeMemoryMap {
             }
         }
         {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             if let Some(slab) = st.slabs.get_mut(&base) {
                 slab.busy -= 1;
                 if failure.is_some() {
@@ -304,7 +299,7 @@ impl SimpleNativeMemoryMap {
 
         match run_finalize_actions(req.actions) {
             Ok(deallocs) => {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 match st
                     .slab_for_range(start, end.max(start + 1))
                     .and_then(|(_, s)| s.regions.get_mut(&start))
@@ -326,7 +321,7 @@ impl SimpleNativeMemoryMap {
                 }
             }
             Err(e) => {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 if let Some((_, slab)) = st.slab_for_range(start, end.max(start + 1)) {
                     slab.regions.remove(&start);
                     let ranges: Vec<_> = plan.iter().map(|&(a, l, _)| (a, l)).collect();
@@ -348,7 +343,7 @@ impl SimpleNativeMemoryMap {
         for key in keys.iter().rev() {
             let k = key.0;
             let region = {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 let Some((_, slab)) = st.slab_for_range(k, k.saturating_add(1)) else {
                     errs.push(MemoryError::AddrNotReserved {
                         context: CTX,
@@ -368,7 +363,7 @@ impl SimpleNativeMemoryMap {
                 }
             };
             errs.push_result(run_dealloc_actions(region.dealloc_actions));
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             if region.size > 0 {
                 if let Some((_, slab)) = st.slab_for_range(k, k + region.size) {
                     if !reset_to_rw(&[(k, region.size)]) {
@@ -388,10 +383,10 @@ impl SimpleNativeMemoryMap {
         for base in bases.iter().rev() {
             let b = base.0;
             let removed = {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 // Wait for initializations still copying into this slab.
                 while st.slabs.get(&b).is_some_and(|s| s.busy > 0) {
-                    st = self.idle.wait(st).unwrap_or_else(|p| p.into_inner());
+                    st = wait(&self.idle, st);
                 }
                 st.slabs.remove(&b)
             };
@@ -424,7 +419,7 @@ impl SimpleNativeMemoryMap {
     /// refuses new reservations.
     pub fn shutdown(&self) -> Result<(), MemoryError> {
         let bases: Vec<ExecutorAddr> = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             st.shut_down = true;
             st.slabs.keys().map(|&b| ExecutorAddr(b)).collect()
         };
@@ -433,7 +428,7 @@ impl SimpleNativeMemoryMap {
 
     /// Reserved ranges `(base, size)` (for tests and diagnostics).
     pub fn reservations(&self) -> Vec<(ExecutorAddr, u64)> {
-        self.lock()
+        lock(&self.state)
             .slabs
             .iter()
             .map(|(&b, s)| (ExecutorAddr(b), s.size))
@@ -495,7 +490,7 @@ impl Drop for SimpleNativeMemoryMap {
         // Normally shutdown already released everything. A manager dropped
         // without shutdown unmaps its slabs without running actions: code
         // in them must not run again anyway.
-        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let st = lock(&self.state);
         for (&b, s) in &st.slabs {
             // SAFETY: our own mappings, unreachable after drop.
             let _ = unsafe { mmap::unmap(b, s.size) };
