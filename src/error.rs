@@ -3,6 +3,11 @@
 //! Every fallible operation in orc-rt returns [`Error`]. At the C boundary an
 //! `Error` becomes an `orc_rt_ErrorRef` (see `ffi::error`) or an out-of-band
 //! error in a [`crate::WrapperFunctionBuffer`]; nothing is dropped silently.
+//!
+//! Each module with failure modes has its own error enum (`MemoryError`,
+//! `DylibError`, `DlError`...); `Error` has a variant for each, so `?`
+//! converts at a module edge without flattening to text: the variant keeps
+//! the module error, its message (shown as is) and its source chain.
 
 use std::fmt;
 
@@ -44,14 +49,108 @@ pub enum Error {
         /// The panic payload, if it was a string.
         message: String,
     },
+    /// A memory service (manager, shared-memory mapper, allocation
+    /// actions) failed.
+    #[error(transparent)]
+    Memory(#[from] crate::services::memory::MemoryError),
+    /// A memory access for the controller failed.
+    #[error(transparent)]
+    Access(#[from] crate::services::memory::access::AccessError),
+    /// The dylib manager failed.
+    #[error(transparent)]
+    Dylib(#[from] crate::services::dylib::DylibError),
+    /// The dynamic loader failed.
+    #[error(transparent)]
+    Dl(#[from] crate::sys::dl::DlError),
+    /// EH-frame registration failed.
+    #[error(transparent)]
+    EhFrame(#[from] crate::services::eh_frame::EhFrameError),
+    /// GDB JIT registration failed.
+    #[error(transparent)]
+    GdbJit(#[from] crate::services::gdb_jit::GdbJitError),
+    /// perf jitdump support failed.
+    #[error(transparent)]
+    Perf(#[from] crate::services::perf::PerfError),
+    /// A JIT'd entry point was not run.
+    #[error(transparent)]
+    RunAs(#[from] crate::services::run_as::RunAsError),
+    /// A service instance address names no live instance.
+    #[error(transparent)]
+    Instance(#[from] crate::sps_ci::InstanceError),
+    /// A SimpleRemoteEPC transport could not be set up.
+    #[error(transparent)]
+    Transport(#[from] crate::simple_remote_epc::TransportError),
     /// Several errors joined, one message per line (like LLVM's joinErrors).
-    #[error("{}", JoinedDisplay(.0))]
+    #[error("{}", Lines(.0))]
     Joined(Vec<Error>),
 }
 
-struct JoinedDisplay<'a>(&'a [Error]);
+/// An error type that can hold several errors of its own kind, like LLVM's
+/// `ErrorList` (built by `joinErrors`). [`ErrorList`] uses it to join
+/// errors in order, flattening nested lists; [`Lines`] displays the parts.
+pub trait Join: Sized {
+    /// Wraps two or more errors into one.
+    fn joined(errors: Vec<Self>) -> Self;
+    /// The parts of a joined error, or the error itself if it is single.
+    fn split(self) -> Result<Vec<Self>, Self>;
+}
 
-impl fmt::Display for JoinedDisplay<'_> {
+/// Collects errors in order; [`ErrorList::finish`] joins them (one error
+/// stays as it is, none is success).
+///
+/// ```
+/// use orc_rt::error::ErrorList;
+/// use orc_rt::Error;
+/// let mut errs = ErrorList::default();
+/// errs.push_result(Err::<(), _>(Error::msg("a")));
+/// errs.push(Error::msg("b"));
+/// assert_eq!(errs.finish().unwrap_err().to_string(), "a\nb");
+/// ```
+#[derive(Debug)]
+pub struct ErrorList<E>(Vec<E>);
+
+impl<E> Default for ErrorList<E> {
+    fn default() -> Self {
+        ErrorList(Vec::new())
+    }
+}
+
+impl<E: Join> ErrorList<E> {
+    /// Adds `e` (each part of it, if it is joined).
+    pub fn push(&mut self, e: E) {
+        match e.split() {
+            Ok(parts) => self.0.extend(parts),
+            Err(e) => self.0.push(e),
+        }
+    }
+
+    /// Adds the error of `r`, if any.
+    pub fn push_result<T>(&mut self, r: Result<T, E>) {
+        if let Err(e) = r {
+            self.push(e);
+        }
+    }
+
+    /// The joined error, or `None` if there was none.
+    pub fn into_error(mut self) -> Option<E> {
+        match self.0.len() {
+            0 => None,
+            1 => self.0.pop(),
+            _ => Some(E::joined(self.0)),
+        }
+    }
+
+    /// `Ok` if no error was added, else the joined error.
+    pub fn finish(self) -> Result<(), E> {
+        self.into_error().map_or(Ok(()), Err)
+    }
+}
+
+/// Displays errors one message per line (LLVM's `toString` of an
+/// `ErrorList`).
+pub struct Lines<'a, E>(pub &'a [E]);
+
+impl<E: fmt::Display> fmt::Display for Lines<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
@@ -60,6 +159,18 @@ impl fmt::Display for JoinedDisplay<'_> {
             write!(f, "{e}")?;
         }
         Ok(())
+    }
+}
+
+impl Join for Error {
+    fn joined(errors: Vec<Self>) -> Self {
+        Error::Joined(errors)
+    }
+    fn split(self) -> Result<Vec<Self>, Self> {
+        match self {
+            Error::Joined(v) => Ok(v),
+            e => Err(e),
+        }
     }
 }
 
@@ -87,14 +198,11 @@ impl Error {
 
     /// Joins two optional errors; `None` means success.
     pub fn join(a: Option<Error>, b: Option<Error>) -> Option<Error> {
-        match (a, b) {
-            (None, x) | (x, None) => x,
-            (Some(Error::Joined(mut v)), Some(e)) => {
-                v.push(e);
-                Some(Error::Joined(v))
-            }
-            (Some(a), Some(b)) => Some(Error::Joined(vec![a, b])),
+        let mut errs = ErrorList::default();
+        for e in [a, b].into_iter().flatten() {
+            errs.push(e);
         }
+        errs.into_error()
     }
 }
 
@@ -119,6 +227,53 @@ mod tests {
         let e = Error::join(e, Some(Error::msg("c"))).unwrap();
         assert_eq!(e.to_string(), "a\nb\nc");
         assert!(Error::join(None, None).is_none());
+        assert!(matches!(
+            Error::join(None, Some(Error::msg("x"))),
+            Some(Error::Message(_))
+        ));
+    }
+
+    #[test]
+    fn error_lists_flatten_joined_errors() {
+        let mut errs = ErrorList::default();
+        errs.push(Error::Joined(vec![Error::msg("a"), Error::msg("b")]));
+        errs.push_result(Err::<(), _>(Error::msg("c")));
+        errs.push_result(Ok::<_, Error>(()));
+        match errs.finish() {
+            Err(Error::Joined(v)) => assert_eq!(v.len(), 3),
+            other => panic!("not joined: {other:?}"),
+        }
+        let mut one = ErrorList::default();
+        one.push(Error::msg("only"));
+        assert_eq!(one.finish().unwrap_err().to_string(), "only");
+        assert!(ErrorList::<Error>::default().finish().is_ok());
+    }
+
+    #[test]
+    fn module_errors_convert_with_their_message_and_source() {
+        use crate::services::memory::MemoryError;
+        fn reserve() -> Result<()> {
+            Err(MemoryError::Os {
+                context: "In reserve, could not map 0x1000 bytes".into(),
+                source: std::io::Error::from_raw_os_error(libc::ENOMEM),
+            })?;
+            Ok(())
+        }
+        let e = reserve().unwrap_err();
+        assert!(matches!(e, Error::Memory(MemoryError::Os { .. })));
+        assert_eq!(
+            e.to_string(),
+            "In reserve, could not map 0x1000 bytes: Cannot allocate memory (os error 12)"
+        );
+        let source = std::error::Error::source(&e).expect("the OS error");
+        assert_eq!(
+            source
+                .downcast_ref::<std::io::Error>()
+                .and_then(|e| e.raw_os_error()),
+            Some(libc::ENOMEM)
+        );
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
     }
 
     #[test]

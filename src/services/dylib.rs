@@ -20,21 +20,22 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{jit_symbol_flags, ExecutorSymbolDef, RemoteSymbolLookupSetElement};
-use crate::sys::dl::{self, DlHandle};
+use crate::sync::lock;
+use crate::sys::dl::{self, DlError, DlHandle};
 use crate::ExecutorAddr;
 
 /// Libraries made globally visible for JIT'd code (see the module docs).
 pub const GLOBAL_RUNTIME_LIBRARIES: [&str; 3] = ["libstdc++.so.6", "libgcc_s.so.1", "libm.so.6"];
 
 /// Errors of the dylib manager (the text reaches the controller).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum DylibError {
     /// `open` with mode bits (none are defined).
     #[error("open: non-zero mode bits not yet supported")]
     UnsupportedMode(u64),
     /// The loader refused the library (its `dlerror` text).
-    #[error("{0}")]
-    Open(String),
+    #[error(transparent)]
+    Open(#[from] DlError),
     /// `resolve` with a handle no live manager issued.
     #[error("resolve: {0:#x} is not a valid dylib handle")]
     BadHandle(u64),
@@ -58,10 +59,6 @@ struct Entry {
 static HANDLES: Mutex<BTreeMap<u64, Entry>> = Mutex::new(BTreeMap::new());
 static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
-fn handles() -> std::sync::MutexGuard<'static, BTreeMap<u64, Entry>> {
-    HANDLES.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Symbols orc-rt itself provides in the process scope, by name.
 static BUILTINS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 
@@ -70,31 +67,22 @@ static BUILTINS: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
 /// that LLVM 22 looks up as process symbols (e.g. the perf JIT interface)
 /// without exporting them from liborc_rt.so.
 pub fn register_builtin_symbol(name: &str, addr: ExecutorAddr) {
-    BUILTINS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(name.to_string(), addr.0);
+    lock(&BUILTINS).insert(name.to_string(), addr.0);
 }
 
 fn builtin_symbol(name: &str) -> Option<u64> {
-    BUILTINS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(name)
-        .copied()
+    lock(&BUILTINS).get(name).copied()
 }
 
 /// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
-/// loader's message for each one that failed (a missing libstdc++ only
+/// loader's error for each one that failed (a missing libstdc++ only
 /// matters to C++ code, so it is not fatal).
-pub fn load_global_runtime_libraries() -> &'static [String] {
-    static RESULT: OnceLock<Vec<String>> = OnceLock::new();
+pub fn load_global_runtime_libraries() -> &'static [DlError] {
+    static RESULT: OnceLock<Vec<DlError>> = OnceLock::new();
     RESULT.get_or_init(|| {
         GLOBAL_RUNTIME_LIBRARIES
             .iter()
-            .filter_map(|lib| {
-                dl::open(Some(lib.as_bytes()), libc::RTLD_LAZY | libc::RTLD_GLOBAL).err()
-            })
+            .filter_map(|lib| dl::open(lib.as_bytes(), libc::RTLD_LAZY | libc::RTLD_GLOBAL).err())
             .collect()
     })
 }
@@ -120,44 +108,38 @@ impl DylibManager {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Opens `path` (empty: the executor process's global scope) and
     /// returns a handle for [`resolve`]. Libraries stay loaded.
     pub fn open(&self, path: &[u8], mode: u64) -> Result<ExecutorAddr, DylibError> {
         if mode != 0 {
             return Err(DylibError::UnsupportedMode(mode));
         }
-        if self.lock().shut_down {
+        if lock(&self.state).shut_down {
             return Err(DylibError::ShutDown("open"));
         }
         // Handles are only useful for lookups, which may need the C++
         // runtime in the global scope: load it now (once per process).
         load_global_runtime_libraries();
-        let p = (!path.is_empty()).then_some(path);
-        let h = dl::open(p, libc::RTLD_LAZY | libc::RTLD_GLOBAL).map_err(DylibError::Open)?;
+        let is_process = path.is_empty();
+        let handle = if is_process {
+            dl::process()
+        } else {
+            dl::open(path, libc::RTLD_LAZY | libc::RTLD_GLOBAL)?
+        };
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        handles().insert(
-            id,
-            Entry {
-                handle: h,
-                is_process: p.is_none(),
-            },
-        );
-        self.lock().issued.push(id);
+        lock(&HANDLES).insert(id, Entry { handle, is_process });
+        lock(&self.state).issued.push(id);
         Ok(ExecutorAddr(id))
     }
 
     /// Forgets every handle this manager issued.
     pub fn shutdown(&self) {
         let issued = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             st.shut_down = true;
             std::mem::take(&mut st.issued)
         };
-        let mut map = handles();
+        let mut map = lock(&HANDLES);
         for id in issued {
             map.remove(&id);
         }
@@ -188,7 +170,7 @@ pub fn resolve(
     handle: ExecutorAddr,
     symbols: &[RemoteSymbolLookupSetElement],
 ) -> Result<Vec<Option<ExecutorSymbolDef>>, DylibError> {
-    let entry = *handles()
+    let entry = *lock(&HANDLES)
         .get(&handle.0)
         .ok_or(DylibError::BadHandle(handle.0))?;
     let mut out = Vec::with_capacity(symbols.len());

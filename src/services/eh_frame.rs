@@ -11,11 +11,26 @@
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use crate::sys::{mem, unwind};
 use crate::ExecutorAddrRange;
 
-/// Errors of EH-frame registration.
+/// What is wrong with an `.eh_frame` section ([`check_section`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SectionError {
+    /// The records end without a zero-length terminator.
+    #[error("no zero-length terminator")]
+    NoTerminator,
+    /// A 64-bit record's length field is cut off.
+    #[error("truncated 64-bit record header at offset {0:#x}")]
+    TruncatedHeader(usize),
+    /// A record's length goes beyond the section.
+    #[error("record at offset {0:#x} runs past the end")]
+    RecordPastEnd(usize),
+}
+
+/// Errors of EH-frame registration.
+#[derive(Debug, thiserror::Error)]
 pub enum EhFrameError {
     /// The range is empty, reversed or null.
     #[error("could not {op} eh-frame: invalid range {start:#x} -- {end:#x}")]
@@ -28,33 +43,36 @@ pub enum EhFrameError {
         end: u64,
     },
     /// The section could not be read.
-    #[error("could not register eh-frame at {start:#x}: {msg}")]
+    #[error("could not register eh-frame at {start:#x}: {source}")]
     Unreadable {
         /// Start.
         start: u64,
         /// Why.
-        msg: String,
+        #[source]
+        source: std::io::Error,
     },
     /// A record runs past the end, or there is no terminator.
-    #[error("could not register eh-frame at {start:#x}: malformed section ({msg})")]
+    #[error("could not register eh-frame at {start:#x}: malformed section ({source})")]
     Malformed {
         /// Start.
         start: u64,
-        /// Why.
-        msg: String,
+        /// What is wrong.
+        #[source]
+        source: SectionError,
     },
     /// Already registered.
     #[error("could not register eh-frame at {0:#x}: already registered")]
     AlreadyRegistered(u64),
     /// The unwinder's functions are missing.
-    #[error("could not {op} eh-frame at {start:#x}: {msg}")]
+    #[error("could not {op} eh-frame at {start:#x}: {source}")]
     Unwinder {
         /// "register" or "deregister".
         op: &'static str,
         /// Start.
         start: u64,
         /// Why.
-        msg: String,
+        #[source]
+        source: std::io::Error,
     },
     /// Not registered (libgcc would abort).
     #[error("could not deregister eh-frame at {0:#x}: not registered")]
@@ -63,10 +81,6 @@ pub enum EhFrameError {
 
 /// Sections registered through this module, by start address.
 static REGISTERED: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
-
-fn registered() -> std::sync::MutexGuard<'static, BTreeSet<u64>> {
-    REGISTERED.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn check_range(op: &'static str, r: ExecutorAddrRange) -> Result<(u64, u64), EhFrameError> {
     let (start, end) = (r.start.0, r.end.0);
@@ -78,12 +92,12 @@ fn check_range(op: &'static str, r: ExecutorAddrRange) -> Result<(u64, u64), EhF
 
 /// Walks the CFI records of `sec`; `Ok` if a zero terminator is reached
 /// with every record inside the section.
-pub fn check_section(sec: &[u8]) -> Result<(), String> {
+pub fn check_section(sec: &[u8]) -> Result<(), SectionError> {
     let mut pos = 0usize;
     loop {
         let rest = &sec[pos..];
         if rest.len() < 4 {
-            return Err("no zero-length terminator".to_string());
+            return Err(SectionError::NoTerminator);
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
         if len == 0 {
@@ -91,7 +105,7 @@ pub fn check_section(sec: &[u8]) -> Result<(), String> {
         }
         let total = if len == 0xffff_ffff {
             if rest.len() < 12 {
-                return Err(format!("truncated 64-bit record header at offset {pos:#x}"));
+                return Err(SectionError::TruncatedHeader(pos));
             }
             let mut b = [0u8; 8];
             b.copy_from_slice(&rest[4..12]);
@@ -101,7 +115,7 @@ pub fn check_section(sec: &[u8]) -> Result<(), String> {
         };
         match total {
             Some(t) if t <= rest.len() as u64 => pos += t as usize,
-            _ => return Err(format!("record at offset {pos:#x} runs past the end")),
+            _ => return Err(SectionError::RecordPastEnd(pos)),
         }
     }
 }
@@ -109,24 +123,22 @@ pub fn check_section(sec: &[u8]) -> Result<(), String> {
 /// Registers the `.eh_frame` section in `range` with the unwinder.
 pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, end) = check_range("register", range)?;
-    let bytes = mem::read_vec(start, end - start).map_err(|e| EhFrameError::Unreadable {
-        start,
-        msg: e.to_string(),
-    })?;
-    check_section(&bytes).map_err(|msg| EhFrameError::Malformed { start, msg })?;
-    let mut reg = registered();
+    let bytes = mem::read_vec(start, end - start)
+        .map_err(|source| EhFrameError::Unreadable { start, source })?;
+    check_section(&bytes).map_err(|source| EhFrameError::Malformed { start, source })?;
+    let mut reg = lock(&REGISTERED);
     if !reg.insert(start) {
         return Err(EhFrameError::AlreadyRegistered(start));
     }
     // SAFETY: the section is readable and zero-terminated (checked above),
     // and the memory manager keeps it mapped until its dealloc action
     // (deregister) runs. The lock serializes our register/deregister calls.
-    unsafe { unwind::register_frame(start) }.map_err(|e| {
+    unsafe { unwind::register_frame(start) }.map_err(|source| {
         reg.remove(&start);
         EhFrameError::Unwinder {
             op: "register",
             start,
-            msg: e.to_string(),
+            source,
         }
     })
 }
@@ -134,16 +146,16 @@ pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
 /// Deregisters a section registered with [`register`].
 pub fn deregister(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, _) = check_range("deregister", range)?;
-    let mut reg = registered();
+    let mut reg = lock(&REGISTERED);
     if !reg.remove(&start) {
         return Err(EhFrameError::NotRegistered(start));
     }
     // SAFETY: `start` was registered by `register` and not deregistered
     // since (it was in the set).
-    unsafe { unwind::deregister_frame(start) }.map_err(|e| EhFrameError::Unwinder {
+    unsafe { unwind::deregister_frame(start) }.map_err(|source| EhFrameError::Unwinder {
         op: "deregister",
         start,
-        msg: e.to_string(),
+        source,
     })
 }
 
@@ -158,8 +170,18 @@ mod tests {
         let mut s = vec![4, 0, 0, 0, 1, 2, 3, 4];
         s.extend_from_slice(&[0, 0, 0, 0]);
         assert!(check_section(&s).is_ok());
-        assert!(check_section(&s[..8]).is_err());
-        assert!(check_section(&[9, 0, 0, 0, 0, 0, 0, 0]).is_err());
-        assert!(check_section(&[0xff, 0xff, 0xff, 0xff, 1]).is_err());
+        assert_eq!(check_section(&s[..8]), Err(SectionError::NoTerminator));
+        assert_eq!(
+            check_section(&[9, 0, 0, 0, 0, 0, 0, 0]),
+            Err(SectionError::RecordPastEnd(0))
+        );
+        assert_eq!(
+            check_section(&[0xff, 0xff, 0xff, 0xff, 1]),
+            Err(SectionError::TruncatedHeader(0))
+        );
+        assert_eq!(
+            SectionError::RecordPastEnd(8).to_string(),
+            "record at offset 0x8 runs past the end"
+        );
     }
 }

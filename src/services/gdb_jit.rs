@@ -20,6 +20,7 @@
 
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use crate::ExecutorAddrRange;
 
 /// `jit_code_entry`: one debug object in the debugger's list.
@@ -93,7 +94,7 @@ pub enum GdbJitError {
 /// lives for the rest of the process and is only modified through this
 /// module (and read by debuggers) from now on.
 pub unsafe fn set_interface(descriptor: *mut JitDescriptor, register: RegisterCodeFn) {
-    *INTERFACE.lock().unwrap_or_else(|p| p.into_inner()) = Some(Interface {
+    *lock(&INTERFACE) = Some(Interface {
         descriptor,
         register,
     });
@@ -204,7 +205,7 @@ pub fn register(range: ExecutorAddrRange, auto_register: bool) -> Result<(), Gdb
     if end < start {
         return Err(GdbJitError::BadRange { start, end });
     }
-    let mut guard = INTERFACE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut guard = lock(&INTERFACE);
     let iface = *guard.get_or_insert_with(resolve_interface);
     let entry = Box::into_raw(Box::new(JitCodeEntry {
         next_entry: std::ptr::null_mut(),

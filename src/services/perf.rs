@@ -21,6 +21,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::sync::lock;
 use crate::sys::{clock, mem, mmap};
 
 /// jitdump magic, "JiTD".
@@ -135,9 +136,29 @@ pub enum PerfError {
         #[source]
         source: io::Error,
     },
-    /// Inconsistent sizes in a record.
-    #[error("invalid perf record: {0}")]
-    BadRecord(String),
+    /// The executable is not an ELF file (its machine type goes in the
+    /// dump's header).
+    #[error("/proc/self/exe is not an ELF file (invalid ELF signature)")]
+    NotElf,
+    /// Every candidate name for the dump's directory was taken.
+    #[error("could not find a unique jit cache directory name in {}", .0.display())]
+    NoUniqueDir(PathBuf),
+    /// The unwinding record's `.eh_frame_hdr` is larger than its unwind data.
+    #[error("invalid perf record: EH frame header size {hdr_size:#x} exceeds unwind data size {unwind_size:#x}")]
+    EhFrameHeaderTooLarge {
+        /// `eh_frame_hdr_size`.
+        hdr_size: u64,
+        /// `unwind_data_size`.
+        unwind_size: u64,
+    },
+    /// The inline `.eh_frame_hdr` bytes do not match their stated size.
+    #[error("invalid perf record: EH frame header holds {len:#x} bytes, size says {hdr_size:#x}")]
+    EhFrameHeaderLength {
+        /// Bytes sent.
+        len: usize,
+        /// `eh_frame_hdr_size`.
+        hdr_size: u64,
+    },
 }
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> PerfError {
@@ -153,10 +174,6 @@ struct State {
 
 static STATE: Mutex<Option<State>> = Mutex::new(None);
 
-fn state() -> std::sync::MutexGuard<'static, Option<State>> {
-    STATE.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 fn timestamp() -> u64 {
     clock::monotonic_ns()
 }
@@ -166,7 +183,7 @@ fn elf_machine() -> Result<u16, PerfError> {
     let mut f = File::open("/proc/self/exe").map_err(io_err("could not open /proc/self/exe"))?;
     io::Read::read_exact(&mut f, &mut hdr).map_err(io_err("could not read /proc/self/exe"))?;
     if &hdr[..4] != b"\x7fELF" {
-        return Err(PerfError::BadRecord("invalid ELF signature".into()));
+        return Err(PerfError::NotElf);
     }
     Ok(u16::from_ne_bytes([hdr[18], hdr[19]]))
 }
@@ -194,15 +211,13 @@ fn unique_dir(base: &Path) -> Result<PathBuf, PerfError> {
             }
         }
     }
-    Err(PerfError::BadRecord(
-        "could not find a unique jit cache directory name".into(),
-    ))
+    Err(PerfError::NoUniqueDir(base.to_path_buf()))
 }
 
 /// Starts a jitdump: creates the file, writes its header and maps the
 /// marker page. Does nothing if already started. Returns the file's path.
 pub fn start() -> Result<PathBuf, PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     if let Some(s) = st.as_ref() {
         return Ok(s.path.clone());
     }
@@ -267,10 +282,10 @@ pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
     let u = &batch.unwinding_record;
     if u.prefix.total_size > 0 {
         if u.eh_frame_hdr_size > u.unwind_data_size {
-            return Err(PerfError::BadRecord(format!(
-                "EH frame header size {:#x} exceeds unwind data size {:#x}",
-                u.eh_frame_hdr_size, u.unwind_data_size
-            )));
+            return Err(PerfError::EhFrameHeaderTooLarge {
+                hdr_size: u.eh_frame_hdr_size,
+                unwind_size: u.unwind_data_size,
+            });
         }
         record_header(&mut out, u.prefix);
         out.extend_from_slice(&u.unwind_data_size.to_ne_bytes());
@@ -285,11 +300,10 @@ pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
         } else if u.eh_frame_hdr.len() as u64 == u.eh_frame_hdr_size {
             out.extend_from_slice(&u.eh_frame_hdr);
         } else {
-            return Err(PerfError::BadRecord(format!(
-                "EH frame header holds {:#x} bytes, size says {:#x}",
-                u.eh_frame_hdr.len(),
-                u.eh_frame_hdr_size
-            )));
+            return Err(PerfError::EhFrameHeaderLength {
+                len: u.eh_frame_hdr.len(),
+                hdr_size: u.eh_frame_hdr_size,
+            });
         }
         out.extend(read_mem(
             "EH frame",
@@ -327,7 +341,7 @@ pub fn encode_batch(batch: &RecordBatch) -> Result<Vec<u8>, PerfError> {
 
 /// Appends the records of one linked object to the dump.
 pub fn register(batch: &RecordBatch) -> Result<(), PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     let s = st.as_mut().ok_or(PerfError::NotStarted)?;
     let bytes = encode_batch(batch)?;
     s.file
@@ -337,7 +351,7 @@ pub fn register(batch: &RecordBatch) -> Result<(), PerfError> {
 
 /// Writes the close record, unmaps the marker and closes the dump.
 pub fn end() -> Result<(), PerfError> {
-    let mut st = state();
+    let mut st = lock(&STATE);
     let mut s = st.take().ok_or(PerfError::NotStarted)?;
     let mut rec = Vec::with_capacity(16);
     record_header(
@@ -356,4 +370,51 @@ pub fn end() -> Result<(), PerfError> {
         let _ = unsafe { mmap::unmap(addr, len) };
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch_with_unwind(u: UnwindingInfoRecord) -> RecordBatch {
+        RecordBatch {
+            unwinding_record: UnwindingInfoRecord {
+                prefix: RecordPrefix {
+                    id: JIT_CODE_UNWINDING_INFO,
+                    total_size: 64,
+                },
+                ..u
+            },
+            ..RecordBatch::default()
+        }
+    }
+
+    #[test]
+    fn inconsistent_unwind_records_are_refused_with_their_sizes() {
+        let e = encode_batch(&batch_with_unwind(UnwindingInfoRecord {
+            unwind_data_size: 0x10,
+            eh_frame_hdr_size: 0x20,
+            ..UnwindingInfoRecord::default()
+        }))
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid perf record: EH frame header size 0x20 exceeds unwind data size 0x10"
+        );
+        let e = encode_batch(&batch_with_unwind(UnwindingInfoRecord {
+            unwind_data_size: 0x10,
+            eh_frame_hdr_size: 0x8,
+            eh_frame_hdr: vec![0; 4],
+            ..UnwindingInfoRecord::default()
+        }))
+        .unwrap_err();
+        assert!(matches!(
+            e,
+            PerfError::EhFrameHeaderLength {
+                len: 4,
+                hdr_size: 8
+            }
+        ));
+        assert!(encode_batch(&RecordBatch::default()).unwrap().is_empty());
+    }
 }

@@ -7,12 +7,26 @@ use std::os::raw::{c_char, c_int};
 use crate::sys::jit_call;
 use crate::ExecutorAddr;
 
+/// Why a JIT'd function was not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunAsError {
+    /// The address is 0 (the reference executor would jump there).
+    #[error("cannot run a function at address 0x0")]
+    NullAddress,
+    /// The address does not fit in a pointer.
+    #[error("invalid function address {0:#x}")]
+    BadAddress(u64),
+    /// More arguments than a C `int` can count.
+    #[error("too many arguments: {0}")]
+    TooManyArguments(usize),
+}
+
 /// Refuses a null function address (the reference would jump to 0).
-fn non_null(f: ExecutorAddr) -> Result<usize, String> {
+fn non_null(f: ExecutorAddr) -> Result<usize, RunAsError> {
     if f.0 == 0 {
-        Err("cannot run a function at address 0x0".to_string())
+        Err(RunAsError::NullAddress)
     } else {
-        usize::try_from(f.0).map_err(|_| format!("invalid function address {:#x}", f.0))
+        usize::try_from(f.0).map_err(|_| RunAsError::BadAddress(f.0))
     }
 }
 
@@ -20,10 +34,9 @@ fn non_null(f: ExecutorAddr) -> Result<usize, String> {
 /// [NULL]` and `argc = args.len()`: no program name is prepended. Each
 /// argument is cut at its first NUL byte (C strings cannot hold one). The
 /// result is sign-extended.
-pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, String> {
+pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, RunAsError> {
     let f = non_null(main)?;
-    let argc =
-        c_int::try_from(args.len()).map_err(|_| format!("too many arguments: {}", args.len()))?;
+    let argc = c_int::try_from(args.len()).map_err(|_| RunAsError::TooManyArguments(args.len()))?;
     let cstrs: Vec<CString> = args
         .iter()
         .map(|a| {
@@ -43,7 +56,7 @@ pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, String> 
 }
 
 /// Calls `void fn(void)` at `f`; returns 0.
-pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, String> {
+pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: as in run_as_main, with signature `void(void)`.
     unsafe { jit_call::call_void(f) };
@@ -51,7 +64,7 @@ pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, String> {
 }
 
 /// Calls `int fn(int)` at `f` with `arg`.
-pub fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, String> {
+pub fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: as in run_as_main, with signature `int(int)`.
     Ok(unsafe { jit_call::call_int(f, arg) })

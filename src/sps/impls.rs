@@ -355,6 +355,13 @@ impl SpsDeserialize for Result<(), String> {
     }
 }
 
+/// Converts any `Result<(), E>` to an [`SpsResult`], flattening the error
+/// to its message (as LLVM's `toString(Err)` does). This is where a typed
+/// error becomes text: at the SPS binding, when it goes on the wire.
+pub fn to_sps_result<E: fmt::Display>(r: Result<(), E>) -> SpsResult {
+    r.map_err(|e| e.to_string())
+}
+
 /// `SPSExpected<T>`: `Ok(v)` encodes as `01` + `T`, `Err(msg)` as `00` +
 /// `SPSString`.
 ///

@@ -61,7 +61,7 @@ pub mod orc_types;
 #[cfg(test)]
 mod tests;
 
-pub use impls::{SpsBytes, SpsExpected, SpsResult, MAX_ZERO_SIZED_COUNT};
+pub use impls::{to_sps_result, SpsBytes, SpsExpected, SpsResult, MAX_ZERO_SIZED_COUNT};
 
 /// An SPS decoding or encoding failure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

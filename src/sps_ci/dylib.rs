@@ -27,9 +27,8 @@ pub fn open(
     (instance, path, mode): (ExecutorAddr, Vec<u8>, u64),
     r: SpsResponder<SpsExpected<ExecutorAddr>>,
 ) {
-    r.respond(&SpsExpected(
-        INSTANCES.with(instance, "open", |m| m.open(&path, mode)),
-    ))
+    let result = INSTANCES.with(instance, "open", |m| m.open(&path, mode));
+    r.respond(&SpsExpected::from_result(result))
 }
 
 /// `SPSExpected<SPSSequence<SPSOptional<SPSExecutorSymbolDef>>>

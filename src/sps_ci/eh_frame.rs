@@ -3,7 +3,7 @@
 //! `llvm_orc_deregisterEHFrameAllocAction`, `SPSError (SPSExecutorAddrRange)`.
 
 use crate::services::eh_frame;
-use crate::sps::SpsResult;
+use crate::sps::{to_sps_result, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddrRange;
@@ -15,12 +15,12 @@ pub const DEREGISTER_NAME: &str = "llvm_orc_deregisterEHFrameAllocAction";
 
 /// Registers the `.eh_frame` section in the range.
 pub fn register((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
-    r.respond(&eh_frame::register(range).map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(eh_frame::register(range)))
 }
 
 /// Deregisters the `.eh_frame` section in the range.
 pub fn deregister((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
-    r.respond(&eh_frame::deregister(range).map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(eh_frame::deregister(range)))
 }
 
 sync_wrapper! {

@@ -3,7 +3,7 @@
 //! `SPSError (SPSExecutorAddrRange, bool auto_register)`.
 
 use crate::services::gdb_jit;
-use crate::sps::SpsResult;
+use crate::sps::{to_sps_result, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddrRange;
@@ -13,7 +13,7 @@ pub const REGISTER_NAME: &str = "llvm_orc_registerJITLoaderGDBAllocAction";
 
 /// Adds the debug object in the range to the GDB JIT list.
 pub fn register((range, auto): (ExecutorAddrRange, bool), r: SpsResponder<SpsResult>) {
-    r.respond(&gdb_jit::register(range, auto).map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(gdb_jit::register(range, auto)))
 }
 
 sync_wrapper! {

@@ -5,7 +5,9 @@ use super::InstanceRegistry;
 use crate::services::memory::simple_native_memory_map::SegmentRef;
 use crate::services::memory::SimpleNativeMemoryMap;
 use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
-use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult};
+use crate::sps::{
+    to_sps_result, SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult,
+};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
@@ -28,9 +30,8 @@ pub static INSTANCES: InstanceRegistry<SimpleNativeMemoryMap> =
 /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, uint64 size)`:
 /// reserves address space.
 pub fn reserve((instance, size): (ExecutorAddr, u64), r: SpsResponder<SpsExpected<ExecutorAddr>>) {
-    r.respond(&SpsExpected(
-        INSTANCES.with(instance, "reserve", |m| m.reserve(size)),
-    ))
+    let result = INSTANCES.with(instance, "reserve", |m| m.reserve(size));
+    r.respond(&SpsExpected::from_result(result))
 }
 
 /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance,
@@ -41,9 +42,10 @@ pub fn initialize(
     (instance, segments, actions): InitializeArgs<'_>,
     r: SpsResponder<SpsExpected<ExecutorAddr>>,
 ) {
-    r.respond(&SpsExpected(INSTANCES.with(instance, "initialize", |m| {
+    let result = INSTANCES.with(instance, "initialize", |m| {
         m.initialize_segments(&segments, actions)
-    })))
+    });
+    r.respond(&SpsExpected::from_result(result))
 }
 
 /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`:
@@ -52,13 +54,15 @@ pub fn deinitialize(
     (instance, keys): (ExecutorAddr, Vec<ExecutorAddr>),
     r: SpsResponder<SpsResult>,
 ) {
-    r.respond(&INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys)))
+    let result = INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys));
+    r.respond(&to_sps_result(result))
 }
 
 /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> bases)`:
 /// deinitializes what is left and returns the reservations.
 pub fn release((instance, bases): (ExecutorAddr, Vec<ExecutorAddr>), r: SpsResponder<SpsResult>) {
-    r.respond(&INSTANCES.with(instance, "release", |m| m.release(&bases)))
+    let result = INSTANCES.with(instance, "release", |m| m.release(&bases));
+    r.respond(&to_sps_result(result))
 }
 
 sync_wrapper! {

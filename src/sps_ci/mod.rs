@@ -25,7 +25,21 @@ pub mod shared_memory;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 
+use crate::sync::lock;
 use crate::ExecutorAddr;
+
+/// An instance address from the wire that names no live service instance
+/// (never registered, or its service is gone).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("In {op}, {addr:#x} is not a live {kind} instance")]
+pub struct InstanceError {
+    /// The operation that was asked for.
+    pub op: &'static str,
+    /// The address given.
+    pub addr: u64,
+    /// The service the registry holds.
+    pub kind: &'static str,
+}
 
 /// Live service instances of one type, by the address announced for them.
 ///
@@ -47,14 +61,10 @@ impl<T> InstanceRegistry<T> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Weak<T>>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Registers `instance` and returns its wire address.
     pub fn register(&self, instance: &Arc<T>) -> ExecutorAddr {
         let addr = Arc::as_ptr(instance) as *const () as usize as u64;
-        let mut map = self.lock();
+        let mut map = lock(&self.map);
         map.retain(|_, w| w.strong_count() > 0);
         map.insert(addr, Arc::downgrade(instance));
         ExecutorAddr(addr)
@@ -62,27 +72,29 @@ impl<T> InstanceRegistry<T> {
 
     /// Removes the entry for `addr` (e.g. at service shutdown).
     pub fn unregister(&self, addr: ExecutorAddr) {
-        self.lock().remove(&addr.0);
+        lock(&self.map).remove(&addr.0);
     }
 
-    /// The live instance at `addr`, or an error naming the address.
-    pub fn lookup(&self, addr: ExecutorAddr) -> Result<Arc<T>, String> {
-        self.lock()
-            .get(&addr.0)
-            .and_then(Weak::upgrade)
-            .ok_or_else(|| format!("{:#x} is not a live {} instance", addr.0, self.kind))
+    /// The live instance at `addr`, if any.
+    pub fn lookup(&self, addr: ExecutorAddr) -> Option<Arc<T>> {
+        lock(&self.map).get(&addr.0).and_then(Weak::upgrade)
     }
 
-    /// Runs operation `op` of the live instance at `addr`: `f`'s result,
-    /// with its error as text, or `In <op>, <lookup error>`.
-    pub fn with<V, E: std::fmt::Display>(
+    /// Runs operation `op` of the live instance at `addr`: `f`'s result
+    /// (its error converted to [`crate::Error`]), or an [`InstanceError`]
+    /// if no such instance lives.
+    pub fn with<V, E: Into<crate::Error>>(
         &self,
         addr: ExecutorAddr,
-        op: &str,
+        op: &'static str,
         f: impl FnOnce(&T) -> Result<V, E>,
-    ) -> Result<V, String> {
-        let instance = self.lookup(addr).map_err(|e| format!("In {op}, {e}"))?;
-        f(&instance).map_err(|e| e.to_string())
+    ) -> crate::Result<V> {
+        let instance = self.lookup(addr).ok_or(InstanceError {
+            op,
+            addr: addr.0,
+            kind: self.kind,
+        })?;
+        f(&instance).map_err(Into::into)
     }
 }
 
@@ -92,4 +104,47 @@ pub use crate::wrapper_function::SyncWrapperFunction;
 /// The address of an entry point, for the bootstrap symbol table.
 pub fn fn_addr(f: SyncWrapperFunction) -> ExecutorAddr {
     ExecutorAddr(f as usize as u64)
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+    use crate::sps::to_sps_result;
+
+    static REGISTRY: InstanceRegistry<u32> = InstanceRegistry::new("TestService");
+
+    #[test]
+    fn with_runs_live_instances_and_names_dead_ones() {
+        let live = Arc::new(7u32);
+        let addr = REGISTRY.register(&live);
+        let r = REGISTRY.with(addr, "get", |v| Ok::<_, crate::Error>(*v));
+        assert_eq!(r.unwrap(), 7);
+        // The operation's error is kept as it is.
+        let r = REGISTRY.with(addr, "fail", |_| {
+            Err::<(), _>(crate::services::run_as::RunAsError::NullAddress)
+        });
+        assert!(matches!(r, Err(crate::Error::RunAs(_))));
+        drop(live);
+        let r = REGISTRY.with(addr, "get", |v| Ok::<_, crate::Error>(*v));
+        match r {
+            Err(crate::Error::Instance(e)) => assert_eq!(
+                e,
+                InstanceError {
+                    op: "get",
+                    addr: addr.0,
+                    kind: "TestService"
+                }
+            ),
+            other => panic!("expected an instance error, got {other:?}"),
+        }
+        let wire = to_sps_result(REGISTRY.with(addr, "get", |_| Ok::<_, crate::Error>(())));
+        assert_eq!(
+            wire,
+            Err(format!(
+                "In get, {:#x} is not a live TestService instance",
+                addr.0
+            ))
+        );
+        REGISTRY.unregister(addr);
+    }
 }

@@ -8,7 +8,8 @@ use crate::services::perf::{
     UnwindingInfoRecord,
 };
 use crate::sps::{
-    SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsResult, SpsSerialize,
+    to_sps_result, SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsResult,
+    SpsSerialize,
 };
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
@@ -74,17 +75,17 @@ sps_fields!(RecordBatch {
 
 /// `SPSError ()`: starts the jitdump.
 pub fn start((): (), r: SpsResponder<SpsResult>) {
-    r.respond(&perf::start().map(|_| ()).map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(perf::start().map(|_| ())))
 }
 
 /// `SPSError ()`: closes the jitdump.
 pub fn end((): (), r: SpsResponder<SpsResult>) {
-    r.respond(&perf::end().map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(perf::end()))
 }
 
 /// `SPSError (SPSPerfJITRecordBatch)`: appends one object's records.
 pub fn register((batch,): (RecordBatch,), r: SpsResponder<SpsResult>) {
-    r.respond(&perf::register(&batch).map_err(|e| e.to_string()))
+    r.respond(&to_sps_result(perf::register(&batch)))
 }
 
 sync_wrapper! {

@@ -3,7 +3,7 @@
 use super::InstanceRegistry;
 use crate::services::memory::SharedMemoryMapper;
 use crate::sps::orc_types::SharedMemoryFinalizeRequest;
-use crate::sps::{SpsExpected, SpsResult};
+use crate::sps::{to_sps_result, SpsExpected, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::ExecutorAddr;
@@ -29,9 +29,8 @@ pub fn reserve(
     (instance, size): (ExecutorAddr, u64),
     r: SpsResponder<SpsExpected<(ExecutorAddr, String)>>,
 ) {
-    r.respond(&SpsExpected(
-        INSTANCES.with(instance, "reserve", |m| m.reserve(size)),
-    ))
+    let result = INSTANCES.with(instance, "reserve", |m| m.reserve(size));
+    r.respond(&SpsExpected::from_result(result))
 }
 
 /// `SPSExpected<SPSExecutorAddr> (SPSExecutorAddr instance, SPSExecutorAddr
@@ -40,9 +39,8 @@ pub fn initialize(
     (instance, reservation, req): (ExecutorAddr, ExecutorAddr, SharedMemoryFinalizeRequest),
     r: SpsResponder<SpsExpected<ExecutorAddr>>,
 ) {
-    r.respond(&SpsExpected(
-        INSTANCES.with(instance, "initialize", |m| m.initialize(reservation, req)),
-    ))
+    let result = INSTANCES.with(instance, "initialize", |m| m.initialize(reservation, req));
+    r.respond(&SpsExpected::from_result(result))
 }
 
 /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr> keys)`.
@@ -50,13 +48,15 @@ pub fn deinitialize(
     (instance, keys): (ExecutorAddr, Vec<ExecutorAddr>),
     r: SpsResponder<SpsResult>,
 ) {
-    r.respond(&INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys)))
+    let result = INSTANCES.with(instance, "deinitialize", |m| m.deinitialize(&keys));
+    r.respond(&to_sps_result(result))
 }
 
 /// `SPSError (SPSExecutorAddr instance, SPSSequence<SPSExecutorAddr>
 /// reservations)`.
 pub fn release((instance, bases): (ExecutorAddr, Vec<ExecutorAddr>), r: SpsResponder<SpsResult>) {
-    r.respond(&INSTANCES.with(instance, "release", |m| m.release(&bases)))
+    let result = INSTANCES.with(instance, "release", |m| m.release(&bases));
+    r.respond(&to_sps_result(result))
 }
 
 sync_wrapper! {

@@ -1,7 +1,28 @@
-//! The dynamic loader: `dlopen`, `dlsym`, `dlclose`, with `dlerror` text.
+//! The dynamic loader: `dlopen` and `dlsym` through `libloading`, with
+//! `dlerror`'s text as the error message.
+//!
+//! Libraries are never closed: a [`DlHandle`] is the raw handle of a
+//! [`Library`] given up with [`Library::into_raw`], so no drop can
+//! `dlclose` a library JIT'd code may still call into.
 
-use std::ffi::{CStr, CString};
+use std::ffi::{CString, OsStr};
+use std::mem::ManuallyDrop;
 use std::os::raw::c_void;
+use std::os::unix::ffi::OsStrExt;
+
+use libloading::os::unix::Library;
+
+/// Errors of the dynamic loader.
+#[derive(Debug, thiserror::Error)]
+pub enum DlError {
+    /// The path cannot be passed to `dlopen`.
+    #[error("{}: path contains a NUL byte", String::from_utf8_lossy(.0))]
+    NulInPath(Vec<u8>),
+    /// `dlopen` failed; the message is `dlerror`'s text (it names the
+    /// path), exactly as the reference executor reports it.
+    #[error(transparent)]
+    Open(#[from] libloading::Error),
+}
 
 /// A `dlopen` handle. Not closed on drop: libraries opened for JIT'd code
 /// stay loaded for the life of the process, as with LLVM's
@@ -15,62 +36,106 @@ unsafe impl Send for DlHandle {}
 // SAFETY: as above.
 unsafe impl Sync for DlHandle {}
 
-/// The text of the last loader error on this thread, if any.
-fn last_error() -> Option<String> {
-    // SAFETY: dlerror has no preconditions; glibc keeps the message per
-    // thread, and we copy it before any other dl* call.
-    let p = unsafe { libc::dlerror() };
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: dlerror returns a NUL-terminated string.
-        Some(unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+impl DlHandle {
+    /// Keeps `lib` loaded for good and returns its handle.
+    fn keep(lib: Library) -> Self {
+        DlHandle(lib.into_raw())
     }
 }
 
-/// Opens `path` (`None`: the executable's global symbol scope) with
-/// `flags` (`RTLD_*`). The error is `dlerror`'s text.
-pub fn open(path: Option<&[u8]>, flags: libc::c_int) -> Result<DlHandle, String> {
-    let cpath = match path {
-        Some(p) => Some(
-            CString::new(p)
-                .map_err(|_| format!("{}: path contains a NUL byte", String::from_utf8_lossy(p)))?,
-        ),
-        None => None,
-    };
-    // Clear any stale error first.
-    let _ = last_error();
-    let ptr = cpath.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-    // SAFETY: ptr is NULL or a valid NUL-terminated string. Loading a
-    // library runs its constructors: that is the point of the call.
-    let h = unsafe { libc::dlopen(ptr, flags) };
-    if h.is_null() {
-        return Err(last_error().unwrap_or_else(|| "dlopen failed".to_string()));
+/// Opens the library at `path` with `flags` (`RTLD_*`). The error is
+/// `dlerror`'s text.
+pub fn open(path: &[u8], flags: libc::c_int) -> Result<DlHandle, DlError> {
+    // libloading would accept one trailing NUL; a path from the wire with
+    // any NUL is refused as a whole.
+    if path.contains(&0) {
+        return Err(DlError::NulInPath(path.to_vec()));
     }
-    Ok(DlHandle(h))
+    // SAFETY: loading a library runs its constructors: that is the point
+    // of the call (the controller asked for this library, for JIT'd code).
+    let lib = unsafe { Library::open(Some(OsStr::from_bytes(path)), flags) }?;
+    Ok(DlHandle::keep(lib))
 }
 
-/// Looks up `name` in `handle`'s scope; `None` if it is not defined (or is
-/// defined as address 0).
+/// A handle for the executable's global symbol scope (`dlopen(NULL)`):
+/// the program, its dependencies and every library opened with
+/// `RTLD_GLOBAL`.
+pub fn process() -> DlHandle {
+    DlHandle::keep(Library::this())
+}
+
+/// Looks up `name` in `handle`'s scope; `None` if it is not defined, and
+/// also if it is defined with value NULL: the controller's protocol has no
+/// way to tell the two apart (LLVM's executor checks the address for
+/// NULL), so such a symbol counts as missing, as it always has here.
 pub fn symbol(handle: DlHandle, name: &str) -> Option<u64> {
-    let cname = CString::new(name).ok()?;
-    // SAFETY: handle came from dlopen and is never closed; cname is valid.
-    let p = unsafe { libc::dlsym(handle.0, cname.as_ptr()) };
-    if p.is_null() {
-        None
-    } else {
-        Some(p as u64)
+    // libloading would cut a name at a trailing NUL: refuse any NUL.
+    if name.contains('\0') {
+        return None;
     }
+    // SAFETY: the handle came from `Library::into_raw` and is never
+    // closed; ManuallyDrop keeps this temporary Library from closing it.
+    let lib = ManuallyDrop::new(unsafe { Library::from_raw(handle.0) });
+    // SAFETY: the symbol is taken as a plain address, never called or
+    // dereferenced here. libloading's `get` tells "not found" (an error
+    // from dlerror) from "defined as NULL" (a null pointer); both give
+    // `None`.
+    let sym = unsafe { lib.get::<*mut c_void>(name.as_bytes()) }.ok()?;
+    let p = sym.into_raw();
+    (!p.is_null()).then_some(p as u64)
 }
 
-/// Looks up `name` in the process's default scope (`RTLD_DEFAULT`).
+/// Looks up `name` in the process's default scope (`RTLD_DEFAULT`): the
+/// global scope, then the local scope of liborc_rt itself (its own
+/// dependencies, such as libgcc_s, even when a host loaded it
+/// `RTLD_LOCAL`).
+///
+/// This one call is made directly: libloading has no `RTLD_DEFAULT`
+/// pseudo-handle (`Library::from_raw` requires a real `dlopen` handle), and
+/// [`process`]'s handle searches only the global scope.
 pub fn default_symbol(name: &str) -> Option<u64> {
     let cname = CString::new(name).ok()?;
-    // SAFETY: RTLD_DEFAULT is a valid pseudo-handle; cname is valid.
+    // SAFETY: RTLD_DEFAULT is a valid pseudo-handle for dlsym; cname is a
+    // valid NUL-terminated string.
     let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, cname.as_ptr()) };
-    if p.is_null() {
-        None
-    } else {
-        Some(p as u64)
+    (!p.is_null()).then_some(p as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_scope_finds_libc_and_misses_unknown_names() {
+        let h = process();
+        assert!(symbol(h, "malloc").is_some());
+        assert!(symbol(h, "orc_rt_no_such_symbol_anywhere").is_none());
+        assert!(symbol(h, "malloc\0").is_none());
+        assert!(default_symbol("malloc").is_some());
+        assert!(default_symbol("orc_rt_no_such_symbol_anywhere").is_none());
+    }
+
+    #[test]
+    fn process_scope_sees_libraries_opened_global_later() {
+        // std::terminate(): in libstdc++, which a Rust test does not link.
+        let name = "_ZSt9terminatev";
+        let h = process();
+        open(b"libstdc++.so.6", libc::RTLD_LAZY | libc::RTLD_GLOBAL).unwrap();
+        assert!(symbol(h, name).is_some());
+        assert_eq!(symbol(process(), name), symbol(h, name));
+    }
+
+    #[test]
+    fn open_reports_dlerror_text_and_nul_paths() {
+        let e = open(b"/nonexistent/libnothing.so", libc::RTLD_LAZY).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "/nonexistent/libnothing.so: cannot open shared object file: No such file or directory"
+        );
+        let e = open(b"libm.so.6\0", libc::RTLD_LAZY).unwrap_err();
+        assert!(matches!(e, DlError::NulInPath(_)));
+        assert_eq!(e.to_string(), "libm.so.6\u{0}: path contains a NUL byte");
+        let h = open(b"libm.so.6", libc::RTLD_LAZY).unwrap();
+        assert!(symbol(h, "cos").is_some());
     }
 }

@@ -5,12 +5,15 @@
 //! an out-of-band error counts as a failure. A call with address 0 is "no
 //! action".
 
+use super::MemoryError;
+use crate::error::ErrorList;
 use crate::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
 use crate::sys::jit_call;
 use crate::wrapper_function::sync_abi;
 
-/// Runs one call; `Ok` for a null call.
-pub fn run_call(call: &WrapperFunctionCall) -> Result<(), String> {
+/// Runs one call; `Ok` for a null call. A failure is
+/// [`MemoryError::Action`] with the action's message.
+pub fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
     if call.is_null() {
         return Ok(());
     }
@@ -20,13 +23,10 @@ pub fn run_call(call: &WrapperFunctionCall) -> Result<(), String> {
     // a bootstrap symbol); the controller is trusted to run code here.
     let f = unsafe { jit_call::sync_wrapper_at(addr) };
     // SAFETY: as above.
-    unsafe { sync_abi::call_sync_sps_error(f, &call.args) }
-}
-
-fn join(acc: &mut Vec<String>, r: Result<(), String>) {
-    if let Err(e) = r {
-        acc.push(e);
-    }
+    unsafe { sync_abi::call_sync_sps_error(f, &call.args) }.map_err(|message| MemoryError::Action {
+        fn_addr: call.fn_addr.0,
+        message,
+    })
 }
 
 /// Runs the finalize half of each pair in order and returns the non-null
@@ -35,15 +35,15 @@ fn join(acc: &mut Vec<String>, r: Result<(), String>) {
 /// returned.
 pub fn run_finalize_actions(
     pairs: Vec<AllocActionCallPair>,
-) -> Result<Vec<WrapperFunctionCall>, String> {
+) -> Result<Vec<WrapperFunctionCall>, MemoryError> {
     let mut deallocs = Vec::new();
     for pair in pairs {
         if let Err(e) = run_call(&pair.finalize) {
-            let mut errs = vec![e];
-            while let Some(d) = deallocs.pop() {
-                join(&mut errs, run_call(&d));
-            }
-            return Err(errs.join("\n"));
+            let mut errs = ErrorList::default();
+            errs.push(e);
+            errs.push_result(run_dealloc_actions(deallocs));
+            // An `Err`: the list holds `e`.
+            return errs.finish().map(|()| Vec::new());
         }
         if !pair.dealloc.is_null() {
             deallocs.push(pair.dealloc);
@@ -53,14 +53,10 @@ pub fn run_finalize_actions(
 }
 
 /// Runs dealloc calls last first, joining errors.
-pub fn run_dealloc_actions(mut deallocs: Vec<WrapperFunctionCall>) -> Result<(), String> {
-    let mut errs = Vec::new();
+pub fn run_dealloc_actions(mut deallocs: Vec<WrapperFunctionCall>) -> Result<(), MemoryError> {
+    let mut errs = ErrorList::default();
     while let Some(d) = deallocs.pop() {
-        join(&mut errs, run_call(&d));
+        errs.push_result(run_call(&d));
     }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(errs.join("\n"))
-    }
+    errs.finish()
 }

@@ -13,11 +13,10 @@ pub mod actions;
 pub mod shared_memory;
 pub mod simple_native_memory_map;
 
-use std::fmt;
-
 pub use shared_memory::SharedMemoryMapper;
 pub use simple_native_memory_map::SimpleNativeMemoryMap;
 
+use crate::error::{Join, Lines};
 use crate::sps::orc_types::RemoteAllocGroup;
 use crate::sys::mmap::Prot;
 
@@ -124,49 +123,28 @@ pub enum MemoryError {
         #[source]
         source: std::io::Error,
     },
-    /// An allocation action failed (its message).
-    #[error("{0}")]
-    Action(String),
+    /// An allocation action failed; the message is the action's own (in
+    /// band or out of band), as LLVM 22 reports it.
+    #[error("{message}")]
+    Action {
+        /// Address of the action's wrapper function.
+        fn_addr: u64,
+        /// What the action reported.
+        message: String,
+    },
     /// Several errors, one message per line (LLVM's `joinErrors`).
     #[error("{}", Lines(.0))]
     Joined(Vec<MemoryError>),
 }
 
-struct Lines<'a>(&'a [MemoryError]);
-
-impl fmt::Display for Lines<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
+impl Join for MemoryError {
+    fn joined(errors: Vec<Self>) -> Self {
+        MemoryError::Joined(errors)
     }
-}
-
-/// Collects errors; `finish` gives `Ok` if there were none.
-#[derive(Default)]
-pub(crate) struct ErrorList(Vec<MemoryError>);
-
-impl ErrorList {
-    pub(crate) fn push(&mut self, e: MemoryError) {
-        match e {
-            MemoryError::Joined(v) => self.0.extend(v),
-            e => self.0.push(e),
-        }
-    }
-    pub(crate) fn push_result<T>(&mut self, r: Result<T, MemoryError>) {
-        if let Err(e) = r {
-            self.push(e);
-        }
-    }
-    pub(crate) fn finish(mut self) -> Result<(), MemoryError> {
-        match self.0.len() {
-            0 => Ok(()),
-            1 => Err(self.0.remove(0)),
-            _ => Err(MemoryError::Joined(self.0)),
+    fn split(self) -> Result<Vec<Self>, Self> {
+        match self {
+            MemoryError::Joined(v) => Ok(v),
+            e => Err(e),
         }
     }
 }
@@ -182,9 +160,4 @@ pub(crate) fn final_prot(rag: RemoteAllocGroup, addr: u64) -> Result<Prot, Memor
         write: rag.write(),
         exec: rag.exec(),
     })
-}
-
-/// Converts a service result for the Session's completion callbacks.
-pub(crate) fn to_crate_error(r: Result<(), MemoryError>) -> crate::Result<()> {
-    r.map_err(|e| crate::Error::msg(e.to_string()))
 }

@@ -13,9 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use super::{final_prot, MemoryError};
+use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{SharedMemoryFinalizeRequest, WrapperFunctionCall};
+use crate::sync::lock;
 use crate::sys::{mmap, shm};
 use crate::ExecutorAddr;
 
@@ -48,14 +50,10 @@ impl SharedMemoryMapper {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Creates and maps a shared memory object of `size` bytes; returns its
     /// address here and its name.
     pub fn reserve(&self, size: u64) -> Result<(ExecutorAddr, String), MemoryError> {
-        if self.lock().shut_down {
+        if lock(&self.state).shut_down {
             return Err(MemoryError::ShutDown("In reserve"));
         }
         let name = format!(
@@ -82,7 +80,7 @@ impl SharedMemoryMapper {
             ))
         })?;
         let base = shm::create_and_map(&name, size).map_err(os)?;
-        self.lock().reservations.insert(
+        lock(&self.state).reservations.insert(
             base,
             Reservation {
                 size: rounded,
@@ -111,7 +109,7 @@ impl SharedMemoryMapper {
         }
         let mut key = u64::MAX;
         {
-            let st = self.lock();
+            let st = lock(&self.state);
             if st.shut_down {
                 return Err(MemoryError::ShutDown(CTX));
             }
@@ -170,8 +168,8 @@ impl SharedMemoryMapper {
                 }
             }
         }
-        let deallocs = run_finalize_actions(req.actions).map_err(MemoryError::Action)?;
-        let mut st = self.lock();
+        let deallocs = run_finalize_actions(req.actions)?;
+        let mut st = lock(&self.state);
         match st.reservations.get_mut(&reservation.0) {
             Some(res) => {
                 res.allocations.push((key, deallocs));
@@ -179,7 +177,7 @@ impl SharedMemoryMapper {
             }
             None => {
                 drop(st);
-                run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                run_dealloc_actions(deallocs)?;
                 Err(MemoryError::AddrNotReserved {
                     context: CTX,
                     addr: reservation.0,
@@ -194,16 +192,14 @@ impl SharedMemoryMapper {
         let mut errs = ErrorList::default();
         for key in keys.iter().rev() {
             let found = {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 st.reservations.values_mut().find_map(|r| {
                     let i = r.allocations.iter().position(|(k, _)| *k == key.0)?;
                     Some(r.allocations.remove(i).1)
                 })
             };
             match found {
-                Some(deallocs) => {
-                    errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action))
-                }
+                Some(deallocs) => errs.push_result(run_dealloc_actions(deallocs)),
                 None => errs.push(MemoryError::NoRegion {
                     context: "In deinitialize",
                     addr: key.0,
@@ -218,12 +214,12 @@ impl SharedMemoryMapper {
     pub fn release(&self, bases: &[ExecutorAddr]) -> Result<(), MemoryError> {
         let mut errs = ErrorList::default();
         for base in bases {
-            let Some(res) = self.lock().reservations.remove(&base.0) else {
+            let Some(res) = lock(&self.state).reservations.remove(&base.0) else {
                 errs.push(MemoryError::ReleaseUnknown(base.0));
                 continue;
             };
             for (_, deallocs) in res.allocations.into_iter().rev() {
-                errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+                errs.push_result(run_dealloc_actions(deallocs));
             }
             // SAFETY: our mapping, no longer known to the mapper.
             if let Err(source) = unsafe { mmap::unmap(base.0, res.size) } {
@@ -239,7 +235,7 @@ impl SharedMemoryMapper {
     /// Releases every reservation and refuses new ones.
     pub fn shutdown(&self) -> Result<(), MemoryError> {
         let bases: Vec<ExecutorAddr> = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             st.shut_down = true;
             st.reservations.keys().map(|&b| ExecutorAddr(b)).collect()
         };
@@ -255,13 +251,13 @@ impl Service for SharedMemoryMapper {
 
     /// Shutdown releases every reservation, running dealloc actions.
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
-        on_complete(to_crate_error(self.shutdown()))
+        on_complete(self.shutdown().map_err(Into::into))
     }
 }
 
 impl Drop for SharedMemoryMapper {
     fn drop(&mut self) {
-        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let st = lock(&self.state);
         for (&b, r) in &st.reservations {
             // SAFETY: our own mappings, unreachable after drop.
             let _ = unsafe { mmap::unmap(b, r.size) };

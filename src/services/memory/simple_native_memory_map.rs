@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
-use super::{final_prot, to_crate_error, ErrorList, MemoryError};
+use super::{final_prot, MemoryError};
+use crate::error::ErrorList;
 use crate::service::{OnCompleteFn, Service};
 use crate::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, WrapperFunctionCall,
 };
+use crate::sync::{lock, wait};
 use crate::sys::mmap;
 use crate::ExecutorAddr;
 
@@ -83,12 +85,6 @@ impl SimpleNativeMemoryMap {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // A panic while holding the lock leaves consistent maps (every
-        // mutation is a single insert/remove), so poisoning is ignored.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Reserves `size` bytes (rounded up to whole pages) of read+write
     /// memory and returns the base.
     pub fn reserve(&self, size: u64) -> Result<ExecutorAddr, MemoryError> {
@@ -102,11 +98,11 @@ impl SimpleNativeMemoryMap {
                 "size overflows",
             ))
         })?;
-        if self.lock().shut_down {
+        if lock(&self.state).shut_down {
             return Err(MemoryError::ShutDown("In reserve"));
         }
         let base = mmap::map_anonymous_rw(len).map_err(os)?;
-        let mut st = self.lock();
+        let mut st = lock(&self.state);
         if st.shut_down {
             drop(st);
             // SAFETY: the mapping was just made and never handed out.
@@ -215,7 +211,7 @@ impl SimpleNativeMemoryMap {
         // (copies can be large); the slab's `busy` count keeps `release`
         // from unmapping it meanwhile.
         let (base, needs_rw) = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             if st.shut_down {
                 return Err(MemoryError::ShutDown(CTX));
             }
@@ -285,7 +281,7 @@ impl SimpleNativeMemoryMap {
             }
         }
         {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             if let Some(slab) = st.slabs.get_mut(&base) {
                 slab.busy -= 1;
                 if failure.is_some() {
@@ -303,7 +299,7 @@ impl SimpleNativeMemoryMap {
 
         match run_finalize_actions(req.actions) {
             Ok(deallocs) => {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 match st
                     .slab_for_range(start, end.max(start + 1))
                     .and_then(|(_, s)| s.regions.get_mut(&start))
@@ -315,7 +311,7 @@ impl SimpleNativeMemoryMap {
                     None => {
                         // Released while the actions ran: undo them now.
                         drop(st);
-                        run_dealloc_actions(deallocs).map_err(MemoryError::Action)?;
+                        run_dealloc_actions(deallocs)?;
                         Err(MemoryError::RangeNotReserved {
                             context: CTX,
                             start,
@@ -325,7 +321,7 @@ impl SimpleNativeMemoryMap {
                 }
             }
             Err(e) => {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 if let Some((_, slab)) = st.slab_for_range(start, end.max(start + 1)) {
                     slab.regions.remove(&start);
                     let ranges: Vec<_> = plan.iter().map(|&(a, l, _)| (a, l)).collect();
@@ -333,7 +329,7 @@ impl SimpleNativeMemoryMap {
                         slab.needs_rw_reset = true;
                     }
                 }
-                Err(MemoryError::Action(e))
+                Err(e)
             }
         }
     }
@@ -347,7 +343,7 @@ impl SimpleNativeMemoryMap {
         for key in keys.iter().rev() {
             let k = key.0;
             let region = {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 let Some((_, slab)) = st.slab_for_range(k, k.saturating_add(1)) else {
                     errs.push(MemoryError::AddrNotReserved {
                         context: CTX,
@@ -366,10 +362,8 @@ impl SimpleNativeMemoryMap {
                     }
                 }
             };
-            errs.push_result(
-                run_dealloc_actions(region.dealloc_actions).map_err(MemoryError::Action),
-            );
-            let mut st = self.lock();
+            errs.push_result(run_dealloc_actions(region.dealloc_actions));
+            let mut st = lock(&self.state);
             if region.size > 0 {
                 if let Some((_, slab)) = st.slab_for_range(k, k + region.size) {
                     if !reset_to_rw(&[(k, region.size)]) {
@@ -389,10 +383,10 @@ impl SimpleNativeMemoryMap {
         for base in bases.iter().rev() {
             let b = base.0;
             let removed = {
-                let mut st = self.lock();
+                let mut st = lock(&self.state);
                 // Wait for initializations still copying into this slab.
                 while st.slabs.get(&b).is_some_and(|s| s.busy > 0) {
-                    st = self.idle.wait(st).unwrap_or_else(|p| p.into_inner());
+                    st = wait(&self.idle, st);
                 }
                 st.slabs.remove(&b)
             };
@@ -405,7 +399,7 @@ impl SimpleNativeMemoryMap {
                 .into_values()
                 .flat_map(|r| r.dealloc_actions)
                 .collect();
-            errs.push_result(run_dealloc_actions(deallocs).map_err(MemoryError::Action));
+            errs.push_result(run_dealloc_actions(deallocs));
             // SAFETY: the slab was mapped by reserve and is no longer known
             // to the manager, so nothing here touches it again.
             if let Err(source) = unsafe { mmap::unmap(b, slab.size) } {
@@ -425,7 +419,7 @@ impl SimpleNativeMemoryMap {
     /// refuses new reservations.
     pub fn shutdown(&self) -> Result<(), MemoryError> {
         let bases: Vec<ExecutorAddr> = {
-            let mut st = self.lock();
+            let mut st = lock(&self.state);
             st.shut_down = true;
             st.slabs.keys().map(|&b| ExecutorAddr(b)).collect()
         };
@@ -434,7 +428,7 @@ impl SimpleNativeMemoryMap {
 
     /// Reserved ranges `(base, size)` (for tests and diagnostics).
     pub fn reservations(&self) -> Vec<(ExecutorAddr, u64)> {
-        self.lock()
+        lock(&self.state)
             .slabs
             .iter()
             .map(|(&b, s)| (ExecutorAddr(b), s.size))
@@ -487,7 +481,7 @@ impl Service for SimpleNativeMemoryMap {
     /// Shutdown releases every reservation, running dealloc actions (JIT'd
     /// static destructors among them).
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
-        on_complete(to_crate_error(self.shutdown()))
+        on_complete(self.shutdown().map_err(Into::into))
     }
 }
 
@@ -496,7 +490,7 @@ impl Drop for SimpleNativeMemoryMap {
         // Normally shutdown already released everything. A manager dropped
         // without shutdown unmaps its slabs without running actions: code
         // in them must not run again anyway.
-        let st = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let st = lock(&self.state);
         for (&b, s) in &st.slabs {
             // SAFETY: our own mappings, unreachable after drop.
             let _ = unsafe { mmap::unmap(b, s.size) };
