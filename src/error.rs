@@ -5,9 +5,11 @@
 //! error in a [`crate::WrapperFunctionBuffer`]; nothing is dropped silently.
 //!
 //! Each module with failure modes has its own error enum (`MemoryError`,
-//! `DylibError`, `DlError`...); `Error` has a variant for each, so `?`
-//! converts at a module edge without flattening to text: the variant keeps
-//! the module error, its message (shown as is) and its source chain.
+//! `DylibError`, `DlError`...) and converts it into [`Error::Module`] with
+//! its [`ErrorKind`], so `?` works at a module edge without flattening to
+//! text: the error keeps the module error (reach it with
+//! [`Error::downcast_ref`]), its message (shown as is) and its source
+//! chain. This module names none of them: imports point down the layers.
 
 use std::fmt;
 
@@ -49,37 +51,10 @@ pub enum Error {
         /// The panic payload, if it was a string.
         message: String,
     },
-    /// A memory service (manager, shared-memory mapper, allocation
-    /// actions) failed.
+    /// A module of orc-rt failed with its own error type (see
+    /// [`ErrorKind`]); shown as that error, whose source chain is kept.
     #[error(transparent)]
-    Memory(#[from] crate::services::memory::MemoryError),
-    /// A memory access for the controller failed.
-    #[error(transparent)]
-    Access(#[from] crate::services::memory::access::AccessError),
-    /// The dylib manager failed.
-    #[error(transparent)]
-    Dylib(#[from] crate::services::dylib::DylibError),
-    /// The dynamic loader failed.
-    #[error(transparent)]
-    Dl(#[from] crate::sys::dl::DlError),
-    /// EH-frame registration failed.
-    #[error(transparent)]
-    EhFrame(#[from] crate::services::eh_frame::EhFrameError),
-    /// GDB JIT registration failed.
-    #[error(transparent)]
-    GdbJit(#[from] crate::services::gdb_jit::GdbJitError),
-    /// perf jitdump support failed.
-    #[error(transparent)]
-    Perf(#[from] crate::services::perf::PerfError),
-    /// A JIT'd entry point was not run.
-    #[error(transparent)]
-    RunAs(#[from] crate::services::run_as::RunAsError),
-    /// A service instance address names no live instance.
-    #[error(transparent)]
-    Instance(#[from] crate::sps_ci::InstanceError),
-    /// A SimpleRemoteEPC transport could not be set up.
-    #[error(transparent)]
-    Transport(#[from] crate::simple_remote_epc::TransportError),
+    Module(ModuleError),
     /// Several errors joined, one message per line (like LLVM's joinErrors).
     #[error("{}", Lines(.0))]
     Joined(Vec<Error>),
@@ -174,7 +149,104 @@ impl Join for Error {
     }
 }
 
+/// Which module an [`Error::Module`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A memory service (manager, shared-memory mapper, allocation actions).
+    Memory,
+    /// A memory access for the controller.
+    Access,
+    /// The dylib manager.
+    Dylib,
+    /// The dynamic loader.
+    Dl,
+    /// EH-frame registration.
+    EhFrame,
+    /// GDB JIT registration.
+    GdbJit,
+    /// perf jitdump support.
+    Perf,
+    /// Running a JIT'd entry point.
+    RunAs,
+    /// A service instance address that names no live instance.
+    Instance,
+    /// Setting up a SimpleRemoteEPC transport.
+    Transport,
+    /// The SimpleRemoteEPC protocol.
+    Protocol,
+}
+
+/// A module's own error with its [`ErrorKind`]: displayed as that error,
+/// with that error's source chain.
+#[derive(Debug)]
+pub struct ModuleError {
+    kind: ErrorKind,
+    error: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl ModuleError {
+    /// Wraps a module's error.
+    pub fn new(kind: ErrorKind, error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ModuleError {
+            kind,
+            error: Box::new(error),
+        }
+    }
+
+    /// Which module.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+}
+
+impl fmt::Display for ModuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for ModuleError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// Implements `From<$t> for Error` as [`Error::Module`] of kind `$kind`.
+/// Each module with its own error type invokes it once, next to the type.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! module_error {
+    ($t:ty, $kind:ident) => {
+        impl ::std::convert::From<$t> for $crate::Error {
+            fn from(e: $t) -> Self {
+                $crate::Error::Module($crate::error::ModuleError::new(
+                    $crate::error::ErrorKind::$kind,
+                    e,
+                ))
+            }
+        }
+    };
+}
+
 impl Error {
+    /// The module an [`Error::Module`] comes from; `None` for the other
+    /// variants.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            Error::Module(m) => Some(m.kind),
+            _ => None,
+        }
+    }
+
+    /// The module error of an [`Error::Module`], if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        match self {
+            Error::Module(m) => m.error.downcast_ref::<T>(),
+            _ => None,
+        }
+    }
+
     /// Creates a message error.
     pub fn msg(m: impl Into<String>) -> Self {
         Error::Message(m.into())
@@ -260,7 +332,11 @@ mod tests {
             Ok(())
         }
         let e = reserve().unwrap_err();
-        assert!(matches!(e, Error::Memory(MemoryError::Os { .. })));
+        assert_eq!(e.kind(), Some(ErrorKind::Memory));
+        assert!(matches!(
+            e.downcast_ref::<MemoryError>(),
+            Some(MemoryError::Os { .. })
+        ));
         assert_eq!(
             e.to_string(),
             "In reserve, could not map 0x1000 bytes: Cannot allocate memory (os error 12)"

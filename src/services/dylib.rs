@@ -47,6 +47,8 @@ pub enum DylibError {
     ShutDown(&'static str),
 }
 
+crate::module_error!(DylibError, Dylib);
+
 /// A handle issued to the controller.
 #[derive(Clone, Copy)]
 struct Entry {

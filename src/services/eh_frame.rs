@@ -79,6 +79,8 @@ pub enum EhFrameError {
     NotRegistered(u64),
 }
 
+crate::module_error!(EhFrameError, EhFrame);
+
 /// Sections registered through this module, by start address.
 static REGISTERED: Mutex<BTreeSet<u64>> = Mutex::new(BTreeSet::new());
 

@@ -85,6 +85,8 @@ pub enum GdbJitError {
     },
 }
 
+crate::module_error!(GdbJitError, GdbJit);
+
 /// Makes registrations use `descriptor` and `register` (the executor
 /// binary's `__jit_debug_descriptor` and `__jit_debug_register_code`).
 /// Call it once at start-up, before any registration.

@@ -161,6 +161,8 @@ pub enum PerfError {
     },
 }
 
+crate::module_error!(PerfError, Perf);
+
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> PerfError {
     let context = context.into();
     move |source| PerfError::Io { context, source }

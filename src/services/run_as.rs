@@ -21,6 +21,8 @@ pub enum RunAsError {
     TooManyArguments(usize),
 }
 
+crate::module_error!(RunAsError, RunAs);
+
 /// Refuses a null function address (the reference would jump to 0).
 fn non_null(f: ExecutorAddr) -> Result<usize, RunAsError> {
     if f.0 == 0 {

@@ -80,11 +80,7 @@ pub enum SimpleRemoteEpcError {
     AlreadyConnected,
 }
 
-impl From<SimpleRemoteEpcError> for crate::Error {
-    fn from(e: SimpleRemoteEpcError) -> Self {
-        crate::Error::msg(e.to_string())
-    }
-}
+crate::module_error!(SimpleRemoteEpcError, Protocol);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {

@@ -61,6 +61,8 @@ pub enum EndpointError {
     Transport(#[from] TransportError),
 }
 
+crate::module_error!(EndpointError, Transport);
+
 /// Parses an integer as LLVM's `StringRef::getAsInteger(10, ..)` does:
 /// an optional `-`, then decimal digits only.
 fn parse_int(s: &str) -> Option<i64> {

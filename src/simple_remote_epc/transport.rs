@@ -57,6 +57,8 @@ pub enum TransportError {
     },
 }
 
+crate::module_error!(TransportError, Transport);
+
 /// A connected transport, before it is split.
 pub struct Transport {
     reader: TransportReader,

@@ -41,6 +41,8 @@ pub struct InstanceError {
     pub kind: &'static str,
 }
 
+crate::module_error!(InstanceError, Instance);
+
 /// Live service instances of one type, by the address announced for them.
 ///
 /// Registration holds a `Weak`, so the registry never keeps a service
@@ -123,12 +125,12 @@ mod registry_tests {
         let r = REGISTRY.with(addr, "fail", |_| {
             Err::<(), _>(crate::services::run_as::RunAsError::NullAddress)
         });
-        assert!(matches!(r, Err(crate::Error::RunAs(_))));
+        assert_eq!(r.unwrap_err().kind(), Some(crate::error::ErrorKind::RunAs));
         drop(live);
         let r = REGISTRY.with(addr, "get", |v| Ok::<_, crate::Error>(*v));
-        match r {
-            Err(crate::Error::Instance(e)) => assert_eq!(
-                e,
+        match r.as_ref().map_err(|e| e.downcast_ref::<InstanceError>()) {
+            Err(Some(e)) => assert_eq!(
+                *e,
                 InstanceError {
                     op: "get",
                     addr: addr.0,

@@ -24,6 +24,8 @@ pub enum DlError {
     Open(#[from] libloading::Error),
 }
 
+crate::module_error!(DlError, Dl);
+
 /// A `dlopen` handle. Not closed on drop: libraries opened for JIT'd code
 /// stay loaded for the life of the process, as with LLVM's
 /// `DynamicLibrary::getPermanentLibrary`.

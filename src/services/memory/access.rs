@@ -40,6 +40,8 @@ pub enum AccessError {
     },
 }
 
+crate::module_error!(AccessError, Access);
+
 /// An unsigned integer type the access wrappers transfer (native byte
 /// order, as a plain store would).
 pub trait AccessScalar: Copy + Default {

@@ -137,6 +137,8 @@ pub enum MemoryError {
     Joined(Vec<MemoryError>),
 }
 
+crate::module_error!(MemoryError, Memory);
+
 impl Join for MemoryError {
     fn joined(errors: Vec<Self>) -> Self {
         MemoryError::Joined(errors)
