@@ -2,6 +2,9 @@
 # Installs orc-rt into a temporary prefix with scripts/install.sh and checks
 # a downstream program can use it:
 #   1. the installed tree has the expected files and symlinks;
+#   1b. the installed libraries carry no debug info (liborc_rt.so is much
+#      smaller than the build's, still exports exactly the orc_rt_*
+#      functions), and its split debug file is found through .gnu_debuglink;
 #   2. ctests/consumer builds with find_package(OrcRT) (shared and static)
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
@@ -19,10 +22,12 @@ if [ "${KEEP_TMP:-0}" != 1 ]; then
   trap 'rm -rf "$tmp"' EXIT
 fi
 prefix="$tmp/prefix"
+profile="${PROFILE:-debug}"
+built_so="${CARGO_TARGET_DIR:-$repo/target}/$profile/liborc_rt.so"
 fail() { echo "check-install: FAIL: $*" >&2; exit 1; }
 say() { echo "check-install: $*"; }
 
-PROFILE="${PROFILE:-debug}" scripts/install.sh "$prefix"
+PROFILE="$profile" DEBUGINFO=split scripts/install.sh "$prefix"
 
 # 1. Layout.
 version=$(sed -n 's/^Version: *//p' "$prefix/lib/pkgconfig/orc-rt.pc")
@@ -38,8 +43,30 @@ done
 cmp -s include/orc-rt.h "$prefix/include/orc-rt.h" || fail "installed header differs"
 grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
-scripts/check-exports.sh "$prefix/lib/liborc_rt.so.$version"
 say "layout OK (orc-rt $version)"
+
+# 1b. Stripped libraries, split debug info.
+so="$prefix/lib/liborc_rt.so.$version"
+dbg="$prefix/lib/.debug/liborc_rt.so.$version.debug"
+has_section() { readelf -S -W "$1" | grep -qF " $2 "; }
+if has_section "$so" .debug_info; then fail "installed $so has a .debug_info section"; fi
+if has_section "$so" .symtab; then fail "installed $so still has a static symbol table"; fi
+if readelf -S -W "$prefix/lib/liborc_rt.a" | grep -q ' \.debug_info '; then
+  fail "installed liborc_rt.a has .debug_info sections"
+fi
+installed_size=$(stat -c %s "$so")
+built_size=$(stat -c %s "$built_so")
+if has_section "$built_so" .debug_info; then
+  # The debug info is most of the build's size (debug: ~18 MB -> ~2.5 MB).
+  [ $((installed_size * 3)) -lt "$built_size" ] ||
+    fail "installed $so is $installed_size bytes, the build's $built_size: not stripped?"
+fi
+[ -f "$dbg" ] || fail "missing the debug file $dbg"
+has_section "$dbg" .debug_info || fail "$dbg has no .debug_info"
+[ "$(readelf --string-dump=.gnu_debuglink "$so" | sed -n 's/^ *\[ *0\] *//p')" = \
+  "liborc_rt.so.$version.debug" ] || fail "$so has no .gnu_debuglink to liborc_rt.so.$version.debug"
+scripts/check-exports.sh "$so"
+say "stripped OK: liborc_rt.so $installed_size bytes (build: $built_size), liborc_rt.a $(stat -c %s "$prefix/lib/liborc_rt.a") bytes (build: $(stat -c %s "${built_so%.so}.a"))"
 
 # 2. find_package(OrcRT).
 cmake -S ctests/consumer -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" \
