@@ -8,8 +8,9 @@
 #   2. ctests/consumer builds with find_package(OrcRT) (shared and static)
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
-#      and runs with LD_LIBRARY_PATH;
+#      and runs without LD_LIBRARY_PATH (the .pc file's rpath);
 #   4. the installed CMake package still works after moving the prefix.
+# Nothing runs with LD_LIBRARY_PATH: the installed prefix is never on it.
 #
 # Usage: ctests/consumer/check-install.sh
 # Environment: PROFILE (default debug), SKIP_BUILD=1, KEEP_TMP=1.
@@ -24,6 +25,7 @@ fi
 prefix="$tmp/prefix"
 profile="${PROFILE:-debug}"
 built_so="${CARGO_TARGET_DIR:-$repo/target}/$profile/liborc_rt.so"
+unset LD_LIBRARY_PATH
 fail() { echo "check-install: FAIL: $*" >&2; exit 1; }
 say() { echo "check-install: $*"; }
 
@@ -69,27 +71,31 @@ scripts/check-exports.sh "$so"
 say "stripped OK: liborc_rt.so $installed_size bytes (build: $built_size), liborc_rt.a $(stat -c %s "$prefix/lib/liborc_rt.a") bytes (build: $(stat -c %s "${built_so%.so}.a"))"
 
 # 2. find_package(OrcRT).
+needs() { readelf -d "$1" | grep -q "NEEDED.*\[$2"; }
 cmake -S ctests/consumer -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Debug >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "cmake configure of the consumer"; }
 cmake --build "$tmp/build" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "consumer build"; }
-readelf -d "$tmp/build/consumer" | grep -q 'NEEDED.*\[liborc_rt.so.0\]' ||
-  fail "consumer does not depend on liborc_rt.so.0"
+needs "$tmp/build/consumer" 'liborc_rt.so.0\]' || fail "consumer does not depend on liborc_rt.so.0"
 "$tmp/build/consumer" || fail "find_package consumer (shared) failed"
 [ -x "$tmp/build/consumer_static" ] || fail "OrcRT::orc_rt_static consumer not built"
-if readelf -d "$tmp/build/consumer_static" | grep -q 'NEEDED.*liborc_rt'; then
+if needs "$tmp/build/consumer_static" liborc_rt; then
   fail "consumer_static depends on liborc_rt.so"
 fi
 "$tmp/build/consumer_static" || fail "find_package consumer (static) failed"
 say "find_package(OrcRT) consumer OK (shared and static)"
 
-# 3. pkg-config.
+# 3. pkg-config, shared: the rpath in Libs finds the library.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [ "$(pkg-config --modversion orc-rt)" = "$version" ] || fail "pkg-config --modversion"
+cflags=(-std=c99 -Wall -Wextra -Werror -pedantic)
 # shellcheck disable=SC2046
-cc -std=c99 -Wall -Wextra -Werror -pedantic ctests/consumer/main.c \
-  $(pkg-config --cflags --libs orc-rt) -o "$tmp/consumer_pc" || fail "pkg-config build"
-LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer_pc" || fail "pkg-config consumer failed"
-say "pkg-config consumer OK"
+cc "${cflags[@]}" ctests/consumer/main.c $(pkg-config --cflags --libs orc-rt) \
+  -o "$tmp/consumer_pc" || fail "pkg-config build"
+needs "$tmp/consumer_pc" 'liborc_rt.so.0\]' || fail "consumer_pc does not depend on liborc_rt.so.0"
+readelf -d "$tmp/consumer_pc" | grep -E '\((RUNPATH|RPATH)\)' | grep -qF "[$prefix/lib]" ||
+  fail "consumer_pc has no RUNPATH $prefix/lib"
+"$tmp/consumer_pc" || fail "pkg-config consumer failed without LD_LIBRARY_PATH"
+say "pkg-config consumer OK (found liborc_rt.so.0 through its RUNPATH)"
 
 # 4. Relocation: the CMake package finds its files relative to itself.
 mv "$prefix" "$tmp/moved"
