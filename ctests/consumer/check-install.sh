@@ -9,6 +9,9 @@
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
 #      and runs without LD_LIBRARY_PATH (the .pc file's rpath);
+#   3b. `pkg-config --static --libs orc-rt` names no libgcc_s, and main.c
+#      links and runs with liborc_rt.a both in a dynamic program and with
+#      `cc -static`;
 #   4. the installed CMake package still works after moving the prefix.
 # Nothing runs with LD_LIBRARY_PATH: the installed prefix is never on it.
 #
@@ -81,6 +84,9 @@ needs "$tmp/build/consumer" 'liborc_rt.so.0\]' || fail "consumer does not depend
 if needs "$tmp/build/consumer_static" liborc_rt; then
   fail "consumer_static depends on liborc_rt.so"
 fi
+if needs "$tmp/build/consumer_static" libgcc_s; then
+  fail "consumer_static depends on libgcc_s (OrcRT::orc_rt_static should bring the static unwinder)"
+fi
 "$tmp/build/consumer_static" || fail "find_package consumer (static) failed"
 say "find_package(OrcRT) consumer OK (shared and static)"
 
@@ -96,6 +102,32 @@ readelf -d "$tmp/consumer_pc" | grep -E '\((RUNPATH|RPATH)\)' | grep -qF "[$pref
   fail "consumer_pc has no RUNPATH $prefix/lib"
 "$tmp/consumer_pc" || fail "pkg-config consumer failed without LD_LIBRARY_PATH"
 say "pkg-config consumer OK (found liborc_rt.so.0 through its RUNPATH)"
+
+# 3b. pkg-config, static.
+static_libs=$(pkg-config --static --libs orc-rt)
+case " $static_libs " in
+  *gcc_s*) fail "pkg-config --static --libs orc-rt names libgcc_s: $static_libs" ;;
+esac
+# liborc_rt.a in an otherwise dynamic program (the README's command).
+# shellcheck disable=SC2046
+cc "${cflags[@]}" ctests/consumer/main.c $(pkg-config --cflags orc-rt) \
+  "$(pkg-config --variable=libdir orc-rt)/liborc_rt.a" \
+  $(pkg-config --static --libs-only-l orc-rt | sed 's/-lorc_rt//') \
+  -o "$tmp/consumer_pc_a" || fail "build with liborc_rt.a and the Libs.private libraries"
+if needs "$tmp/consumer_pc_a" liborc_rt; then fail "consumer_pc_a depends on liborc_rt.so"; fi
+if needs "$tmp/consumer_pc_a" libgcc_s; then fail "consumer_pc_a depends on libgcc_s"; fi
+"$tmp/consumer_pc_a" || fail "consumer linked with liborc_rt.a failed"
+# Fully static. glibc warns that getaddrinfo, dlopen... need its shared
+# libraries at run time; that is expected, the link must still succeed.
+# shellcheck disable=SC2046
+cc -static "${cflags[@]}" ctests/consumer/main.c $(pkg-config --static --cflags --libs orc-rt) \
+  -o "$tmp/consumer_pc_static" 2>"$tmp/static.log" ||
+  { cat "$tmp/static.log"; fail "cc -static with pkg-config --static"; }
+if readelf -d "$tmp/consumer_pc_static" | grep -q NEEDED; then
+  fail "consumer_pc_static is not fully static"
+fi
+"$tmp/consumer_pc_static" || fail "fully static consumer failed"
+say "pkg-config --static OK ($static_libs): liborc_rt.a in a dynamic program and with cc -static"
 
 # 4. Relocation: the CMake package finds its files relative to itself.
 mv "$prefix" "$tmp/moved"
