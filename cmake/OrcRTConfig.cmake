@@ -5,7 +5,9 @@
 #
 # Imported targets:
 #   OrcRT::orc_rt         liborc_rt.so (SONAME liborc_rt.so.0) with the
-#                         include directory holding orc-rt.h
+#                         include directory holding orc-rt.h; CMake puts
+#                         its directory in the build-tree RPATH of what
+#                         links it (set INSTALL_RPATH when installing that)
 #   OrcRT::orc_rt_static  liborc_rt.a plus the system libraries Rust's
 #                         standard library needs
 # Variables: OrcRT_INCLUDE_DIR, OrcRT_LIBRARY, OrcRT_STATIC_LIBRARY.
@@ -43,12 +45,14 @@ endif()
 
 if(NOT TARGET OrcRT::orc_rt_static AND EXISTS "${OrcRT_STATIC_LIBRARY}")
   add_library(OrcRT::orc_rt_static STATIC IMPORTED)
-  # From `rustc --print native-static-libs` for the orc_rt staticlib.
+  # From `rustc --print native-static-libs` for the orc_rt staticlib, with
+  # the static unwinder gcc_eh instead of the shared gcc_s it names (as in
+  # orc-rt.pc's Libs.private).
   set_target_properties(OrcRT::orc_rt_static PROPERTIES
     IMPORTED_LOCATION "${OrcRT_STATIC_LIBRARY}"
     IMPORTED_LINK_INTERFACE_LANGUAGES "C"
     INTERFACE_INCLUDE_DIRECTORIES "${OrcRT_INCLUDE_DIR}"
-    INTERFACE_LINK_LIBRARIES "gcc_s;util;rt;Threads::Threads;m;${CMAKE_DL_LIBS}")
+    INTERFACE_LINK_LIBRARIES "gcc_eh;util;rt;Threads::Threads;m;${CMAKE_DL_LIBS}")
 endif()
 
 unset(_orc_rt_prefix)

@@ -7,10 +7,24 @@
 #   PREFIX/include/orc-rt.h
 #   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
 #   PREFIX/lib/pkgconfig/orc-rt.pc
+#   PREFIX/lib/.debug/liborc_rt.so.X.Y.Z.debug   (DEBUGINFO=split only)
+#
+# The libraries are installed without debug info: liborc_rt.so is stripped
+# of everything but its dynamic symbols (strip --strip-unneeded), the
+# archive of its debug sections (strip --strip-debug). By default the
+# shared library's debug info is kept as a separate file that the .so names
+# in its .gnu_debuglink section; gdb looks for it in the .debug directory
+# next to the library, so it is found without any setup.
 #
 # Usage: scripts/install.sh PREFIX
 # Environment:
 #   PROFILE=release|debug  cargo profile to build and install (default release)
+#   DEBUGINFO=split|strip|keep
+#                          split (default): strip, debug info of the .so in
+#                          PREFIX/lib/.debug/; strip: strip, no debug file;
+#                          keep: install unstripped (for packaging tools that
+#                          strip and split themselves)
+#   STRIP, OBJCOPY         the binutils to use (default strip, objcopy)
 #   SKIP_BUILD=1           install what is already built, do not run cargo
 #   DESTDIR=/staging       prepend to every installed path (packaging); the
 #                          .pc file still names PREFIX
@@ -29,6 +43,19 @@ case "$prefix" in
 esac
 profile="${PROFILE:-release}"
 dest="${DESTDIR:-}${prefix}"
+debuginfo="${DEBUGINFO:-split}"
+strip_bin="${STRIP:-strip}"
+objcopy_bin="${OBJCOPY:-objcopy}"
+case "$debuginfo" in
+  split|strip|keep) ;;
+  *) echo "install.sh: unknown DEBUGINFO '$debuginfo' (split, strip or keep)" >&2; exit 2 ;;
+esac
+if [ "$debuginfo" != keep ]; then
+  for t in "$strip_bin" "$objcopy_bin"; do
+    command -v "$t" >/dev/null ||
+      { echo "install.sh: $t not found (install binutils, or DEBUGINFO=keep)" >&2; exit 1; }
+  done
+fi
 
 cd "$repo"
 case "$profile" in
@@ -55,10 +82,29 @@ major="${version%%.*}"
 minor="${version#*.}"; minor="${minor%%.*}"
 
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig"
-install -m 0755 "$out/liborc_rt.so" "$dest/lib/liborc_rt.so.$version"
+so="$dest/lib/liborc_rt.so.$version"
+install -m 0755 "$out/liborc_rt.so" "$so"
 ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"
 ln -sfn "liborc_rt.so.$major" "$dest/lib/liborc_rt.so"
 install -m 0644 "$out/liborc_rt.a" "$dest/lib/liborc_rt.a"
+# A stale debug file from an earlier split install would no longer match.
+rm -f "$dest/lib/.debug/liborc_rt.so.$version.debug"
+if [ "$debuginfo" = split ]; then
+  install -d "$dest/lib/.debug"
+  dbg="$dest/lib/.debug/liborc_rt.so.$version.debug"
+  "$objcopy_bin" --only-keep-debug "$so" "$dbg"
+  chmod 0644 "$dbg"
+fi
+if [ "$debuginfo" != keep ]; then
+  # --strip-unneeded keeps .dynsym, the exported orc_rt_* functions.
+  "$strip_bin" --strip-unneeded "$so"
+  # Only the debug sections: the symbol table of each member is needed to link.
+  "$strip_bin" --strip-debug "$dest/lib/liborc_rt.a"
+fi
+if [ "$debuginfo" = split ]; then
+  # Records the debug file's name (without directory) and CRC.
+  "$objcopy_bin" --add-gnu-debuglink="$dbg" "$so"
+fi
 install -m 0644 include/orc-rt.h "$dest/include/orc-rt.h"
 install -m 0644 cmake/OrcRTConfig.cmake "$dest/lib/cmake/OrcRT/OrcRTConfig.cmake"
 sed -e "s/@ORC_RT_VERSION@/$version/g" \
@@ -70,4 +116,4 @@ sed -e "s|@PREFIX@|$prefix|g" -e "s|@ORC_RT_VERSION@|$version|g" \
     cmake/orc-rt.pc.in > "$dest/lib/pkgconfig/orc-rt.pc"
 chmod 0644 "$dest/lib/cmake/OrcRT/OrcRTConfigVersion.cmake" "$dest/lib/pkgconfig/orc-rt.pc"
 
-echo "install.sh: installed orc-rt $version ($profile) into $dest"
+echo "install.sh: installed orc-rt $version ($profile, debug info: $debuginfo) into $dest"

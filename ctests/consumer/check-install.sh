@@ -2,11 +2,18 @@
 # Installs orc-rt into a temporary prefix with scripts/install.sh and checks
 # a downstream program can use it:
 #   1. the installed tree has the expected files and symlinks;
+#   1b. the installed libraries carry no debug info (liborc_rt.so is much
+#      smaller than the build's, still exports exactly the orc_rt_*
+#      functions), and its split debug file is found through .gnu_debuglink;
 #   2. ctests/consumer builds with find_package(OrcRT) (shared and static)
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
-#      and runs with LD_LIBRARY_PATH;
+#      and runs without LD_LIBRARY_PATH (the .pc file's rpath);
+#   3b. `pkg-config --static --libs orc-rt` names no libgcc_s, and main.c
+#      links and runs with liborc_rt.a both in a dynamic program and with
+#      `cc -static`;
 #   4. the installed CMake package still works after moving the prefix.
+# Nothing runs with LD_LIBRARY_PATH: the installed prefix is never on it.
 #
 # Usage: ctests/consumer/check-install.sh
 # Environment: PROFILE (default debug), SKIP_BUILD=1, KEEP_TMP=1.
@@ -19,10 +26,13 @@ if [ "${KEEP_TMP:-0}" != 1 ]; then
   trap 'rm -rf "$tmp"' EXIT
 fi
 prefix="$tmp/prefix"
+profile="${PROFILE:-debug}"
+built_so="${CARGO_TARGET_DIR:-$repo/target}/$profile/liborc_rt.so"
+unset LD_LIBRARY_PATH
 fail() { echo "check-install: FAIL: $*" >&2; exit 1; }
 say() { echo "check-install: $*"; }
 
-PROFILE="${PROFILE:-debug}" scripts/install.sh "$prefix"
+PROFILE="$profile" DEBUGINFO=split scripts/install.sh "$prefix"
 
 # 1. Layout.
 version=$(sed -n 's/^Version: *//p' "$prefix/lib/pkgconfig/orc-rt.pc")
@@ -38,31 +48,86 @@ done
 cmp -s include/orc-rt.h "$prefix/include/orc-rt.h" || fail "installed header differs"
 grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
-scripts/check-exports.sh "$prefix/lib/liborc_rt.so.$version"
 say "layout OK (orc-rt $version)"
 
+# 1b. Stripped libraries, split debug info.
+so="$prefix/lib/liborc_rt.so.$version"
+dbg="$prefix/lib/.debug/liborc_rt.so.$version.debug"
+has_section() { readelf -S -W "$1" | grep -qF " $2 "; }
+if has_section "$so" .debug_info; then fail "installed $so has a .debug_info section"; fi
+if has_section "$so" .symtab; then fail "installed $so still has a static symbol table"; fi
+if readelf -S -W "$prefix/lib/liborc_rt.a" | grep -q ' \.debug_info '; then
+  fail "installed liborc_rt.a has .debug_info sections"
+fi
+installed_size=$(stat -c %s "$so")
+built_size=$(stat -c %s "$built_so")
+if has_section "$built_so" .debug_info; then
+  # The debug info is most of the build's size (debug: ~18 MB -> ~2.5 MB).
+  [ $((installed_size * 3)) -lt "$built_size" ] ||
+    fail "installed $so is $installed_size bytes, the build's $built_size: not stripped?"
+fi
+[ -f "$dbg" ] || fail "missing the debug file $dbg"
+has_section "$dbg" .debug_info || fail "$dbg has no .debug_info"
+[ "$(readelf --string-dump=.gnu_debuglink "$so" | sed -n 's/^ *\[ *0\] *//p')" = \
+  "liborc_rt.so.$version.debug" ] || fail "$so has no .gnu_debuglink to liborc_rt.so.$version.debug"
+scripts/check-exports.sh "$so"
+say "stripped OK: liborc_rt.so $installed_size bytes (build: $built_size), liborc_rt.a $(stat -c %s "$prefix/lib/liborc_rt.a") bytes (build: $(stat -c %s "${built_so%.so}.a"))"
+
 # 2. find_package(OrcRT).
+needs() { readelf -d "$1" | grep -q "NEEDED.*\[$2"; }
 cmake -S ctests/consumer -B "$tmp/build" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Debug >"$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; fail "cmake configure of the consumer"; }
 cmake --build "$tmp/build" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; fail "consumer build"; }
-readelf -d "$tmp/build/consumer" | grep -q 'NEEDED.*\[liborc_rt.so.0\]' ||
-  fail "consumer does not depend on liborc_rt.so.0"
+needs "$tmp/build/consumer" 'liborc_rt.so.0\]' || fail "consumer does not depend on liborc_rt.so.0"
 "$tmp/build/consumer" || fail "find_package consumer (shared) failed"
 [ -x "$tmp/build/consumer_static" ] || fail "OrcRT::orc_rt_static consumer not built"
-if readelf -d "$tmp/build/consumer_static" | grep -q 'NEEDED.*liborc_rt'; then
+if needs "$tmp/build/consumer_static" liborc_rt; then
   fail "consumer_static depends on liborc_rt.so"
+fi
+if needs "$tmp/build/consumer_static" libgcc_s; then
+  fail "consumer_static depends on libgcc_s (OrcRT::orc_rt_static should bring the static unwinder)"
 fi
 "$tmp/build/consumer_static" || fail "find_package consumer (static) failed"
 say "find_package(OrcRT) consumer OK (shared and static)"
 
-# 3. pkg-config.
+# 3. pkg-config, shared: the rpath in Libs finds the library.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [ "$(pkg-config --modversion orc-rt)" = "$version" ] || fail "pkg-config --modversion"
+cflags=(-std=c99 -Wall -Wextra -Werror -pedantic)
 # shellcheck disable=SC2046
-cc -std=c99 -Wall -Wextra -Werror -pedantic ctests/consumer/main.c \
-  $(pkg-config --cflags --libs orc-rt) -o "$tmp/consumer_pc" || fail "pkg-config build"
-LD_LIBRARY_PATH="$prefix/lib" "$tmp/consumer_pc" || fail "pkg-config consumer failed"
-say "pkg-config consumer OK"
+cc "${cflags[@]}" ctests/consumer/main.c $(pkg-config --cflags --libs orc-rt) \
+  -o "$tmp/consumer_pc" || fail "pkg-config build"
+needs "$tmp/consumer_pc" 'liborc_rt.so.0\]' || fail "consumer_pc does not depend on liborc_rt.so.0"
+readelf -d "$tmp/consumer_pc" | grep -E '\((RUNPATH|RPATH)\)' | grep -qF "[$prefix/lib]" ||
+  fail "consumer_pc has no RUNPATH $prefix/lib"
+"$tmp/consumer_pc" || fail "pkg-config consumer failed without LD_LIBRARY_PATH"
+say "pkg-config consumer OK (found liborc_rt.so.0 through its RUNPATH)"
+
+# 3b. pkg-config, static.
+static_libs=$(pkg-config --static --libs orc-rt)
+case " $static_libs " in
+  *gcc_s*) fail "pkg-config --static --libs orc-rt names libgcc_s: $static_libs" ;;
+esac
+# liborc_rt.a in an otherwise dynamic program (the README's command).
+# shellcheck disable=SC2046
+cc "${cflags[@]}" ctests/consumer/main.c $(pkg-config --cflags orc-rt) \
+  "$(pkg-config --variable=libdir orc-rt)/liborc_rt.a" \
+  $(pkg-config --static --libs-only-l orc-rt | sed 's/-lorc_rt//') \
+  -o "$tmp/consumer_pc_a" || fail "build with liborc_rt.a and the Libs.private libraries"
+if needs "$tmp/consumer_pc_a" liborc_rt; then fail "consumer_pc_a depends on liborc_rt.so"; fi
+if needs "$tmp/consumer_pc_a" libgcc_s; then fail "consumer_pc_a depends on libgcc_s"; fi
+"$tmp/consumer_pc_a" || fail "consumer linked with liborc_rt.a failed"
+# Fully static. glibc warns that getaddrinfo, dlopen... need its shared
+# libraries at run time; that is expected, the link must still succeed.
+# shellcheck disable=SC2046
+cc -static "${cflags[@]}" ctests/consumer/main.c $(pkg-config --static --cflags --libs orc-rt) \
+  -o "$tmp/consumer_pc_static" 2>"$tmp/static.log" ||
+  { cat "$tmp/static.log"; fail "cc -static with pkg-config --static"; }
+if readelf -d "$tmp/consumer_pc_static" | grep -q NEEDED; then
+  fail "consumer_pc_static is not fully static"
+fi
+"$tmp/consumer_pc_static" || fail "fully static consumer failed"
+say "pkg-config --static OK ($static_libs): liborc_rt.a in a dynamic program and with cc -static"
 
 # 4. Relocation: the CMake package finds its files relative to itself.
 mv "$prefix" "$tmp/moved"
