@@ -7,6 +7,8 @@
 #   3. header      include/orc-rt.h matches what build.rs generates
 #                  (git diff --exit-code; only inside a git checkout)
 #   4. cargo-test  cargo test (unit, integration tests in tests/, doctests)
+#   4b. doc        RUSTDOCFLAGS="-D warnings" cargo doc --no-deps (the Rust
+#                  API's docs build without a broken link)
 #   5. exports     scripts/check-exports.sh (SONAME, only orc_rt_* exported)
 #   6. ctests      CMake + CTest on ctests/ (C99/C++17, dlopen, LLVM 22
 #                  layout, valgrind and ASan variants)
@@ -141,6 +143,7 @@ else
   skip header "not a git checkout"
 fi
 step cargo-test cargo test
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 step exports scripts/check-exports.sh "$target_dir/debug/liborc_rt.so"
 step ctests run_ctests
 step install run_install
