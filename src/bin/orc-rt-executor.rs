@@ -64,13 +64,13 @@ fn print_last_entry() {
 
 /// Serves one controller; returns whether it ended with an error (already
 /// reported as `<argv0>: <message>` by the Session's error reporter).
-fn serve(transport: Transport, argv0: &str) -> Result<bool, String> {
+fn serve(transport: Transport, argv0: &str) -> Result<bool, orc_rt::Error> {
     // Calls nest without limit and workers must outlive JIT'd code: see
     // GrowingThreadPoolTaskDispatcher.
     let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
     let name = argv0.to_string();
     session.set_error_reporter(Box::new(move |e| eprintln!("{name}: {e}")));
-    let ca = simple_remote_epc::serve(&session, transport).map_err(|e| e.to_string())?;
+    let ca = simple_remote_epc::serve(&session, transport)?;
     session.wait_for_detach();
     if let Err(e) = session.shutdown_and_wait() {
         session.report_error(e);
@@ -101,7 +101,7 @@ fn main() {
     let result = config
         .endpoint
         .open()
-        .map_err(|e| e.to_string())
+        .map_err(orc_rt::Error::from)
         .and_then(|t| serve(t, &argv0));
     if config.test_jitloadergdb {
         print_last_entry();

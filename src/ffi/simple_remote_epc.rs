@@ -55,7 +55,7 @@ pub extern "C" fn orc_rt_Session_attachSimpleRemoteEPC(
         // documented ownership transfer); they are validated first.
         let transport = match unsafe { Transport::from_raw_fds(InFD, OutFD) } {
             Ok(t) => t,
-            Err(e) => return error_to_ref(Error::msg(e.to_string())),
+            Err(e) => return error_to_ref(e.into()),
         };
         result_to_ref(serve(&session, transport).map(drop))
     })

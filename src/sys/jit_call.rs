@@ -5,8 +5,6 @@
 
 use std::os::raw::{c_char, c_int};
 
-use crate::controller_access::SyncWrapperFunction;
-
 /// Calls `int main(int, char **)` at `addr`.
 ///
 /// # Safety
@@ -36,14 +34,4 @@ pub unsafe fn call_int(addr: usize, arg: c_int) -> c_int {
     // SAFETY: caller promise on the signature.
     let f: extern "C" fn(c_int) -> c_int = unsafe { std::mem::transmute(addr) };
     f(arg)
-}
-
-/// The synchronous wrapper function at `addr`.
-///
-/// # Safety
-/// `addr` is a function with LLVM 22's synchronous wrapper ABI.
-pub unsafe fn sync_wrapper_at(addr: usize) -> SyncWrapperFunction {
-    // SAFETY: caller promise on the signature; fn pointers and usize have
-    // the same size on supported targets.
-    unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(addr) }
 }

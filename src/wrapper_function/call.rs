@@ -65,11 +65,8 @@ impl IncomingCall {
     /// A non-zero `addr` must be the address of a function with LLVM 22's
     /// synchronous wrapper ABI, for as long as the result may be run.
     pub unsafe fn sync_at(addr: ExecutorAddr) -> Result<Self> {
-        let a = checked_code_address(addr)?;
-        // SAFETY: non-null, and the caller vouches for the function's ABI.
-        Ok(IncomingCall::Sync(unsafe {
-            std::mem::transmute::<usize, SyncWrapperFunction>(a)
-        }))
+        // SAFETY: forwarded caller promise.
+        Ok(IncomingCall::Sync(unsafe { sync_fn_at(addr) }?))
     }
 
     /// The native-ABI function at `addr`. Refuses address 0.
@@ -78,11 +75,8 @@ impl IncomingCall {
     /// A non-zero `addr` must be the address of a function with orc-rt's
     /// native wrapper ABI, for as long as the result may be run.
     pub unsafe fn native_at(addr: ExecutorAddr) -> Result<Self> {
-        let a = checked_code_address(addr)?;
-        // SAFETY: non-null, and the caller vouches for the function's ABI.
-        Ok(IncomingCall::Native(unsafe {
-            std::mem::transmute::<usize, NativeWrapperFunction>(a)
-        }))
+        // SAFETY: forwarded caller promise.
+        Ok(IncomingCall::Native(unsafe { native_fn_at(addr) }?))
     }
 
     /// Runs the call for the Session with handle `session` (the
@@ -119,6 +113,29 @@ impl IncomingCall {
             }
         }
     }
+}
+
+/// The LLVM 22 synchronous-ABI function at `addr`: the one cast from an
+/// address to a wrapper function (with [`native_fn_at`]). Refuses 0.
+///
+/// # Safety
+/// A non-zero `addr` must be the address of a function with LLVM 22's
+/// synchronous wrapper ABI.
+pub unsafe fn sync_fn_at(addr: ExecutorAddr) -> Result<SyncWrapperFunction> {
+    let a = checked_code_address(addr)?;
+    // SAFETY: non-null and of pointer size; the caller vouches for the ABI.
+    Ok(unsafe { std::mem::transmute::<usize, SyncWrapperFunction>(a) })
+}
+
+/// The native-ABI function at `addr`. Refuses 0.
+///
+/// # Safety
+/// A non-zero `addr` must be the address of a function with orc-rt's
+/// native wrapper ABI.
+pub unsafe fn native_fn_at(addr: ExecutorAddr) -> Result<NativeWrapperFunction> {
+    let a = checked_code_address(addr)?;
+    // SAFETY: non-null and of pointer size; the caller vouches for the ABI.
+    Ok(unsafe { std::mem::transmute::<usize, NativeWrapperFunction>(a) })
 }
 
 fn checked_code_address(addr: ExecutorAddr) -> Result<usize> {

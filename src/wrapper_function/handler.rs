@@ -292,15 +292,24 @@ impl<R: SpsSerialize> SpsResponder<R> {
     }
 }
 
-fn decode_args<A: SpsDeserialize>(args: &WrapperFunctionBuffer) -> Result<A, String> {
+/// Why a handler's argument buffer could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    /// The caller sent an out-of-band error instead of arguments.
+    #[error("argument buffer is an out-of-band error: {0}")]
+    OutOfBand(String),
+    /// The bytes are not the handler's SPS argument type.
+    #[error("could not deserialize wrapper function arguments: {0}")]
+    Sps(#[from] crate::sps::SpsError),
+}
+
+fn decode_args<A: SpsDeserialize>(args: &WrapperFunctionBuffer) -> Result<A, ArgsError> {
     match args.as_slice() {
-        Some(b) => deserialize_all::<A>(b)
-            .map_err(|e| format!("could not deserialize wrapper function arguments: {e}")),
-        None => Err(format!(
-            "argument buffer is an out-of-band error: {}",
+        Some(b) => Ok(deserialize_all::<A>(b)?),
+        None => Err(ArgsError::OutOfBand(
             args.out_of_band_error_message()
                 .map(|m| m.to_string_lossy().into_owned())
-                .unwrap_or_default()
+                .unwrap_or_default(),
         )),
     }
 }
@@ -318,7 +327,7 @@ where
     std::sync::Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
         let a = match decode_args::<A>(&args) {
             Ok(a) => a,
-            Err(m) => return r.respond_error(&m),
+            Err(e) => return r.respond_error(&e.to_string()),
         };
         drop(args);
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(a))) {
@@ -341,7 +350,7 @@ where
     std::sync::Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
         match decode_args::<A>(&args) {
             Ok(a) => f(a, SpsResponder::new(r)),
-            Err(m) => r.respond_error(&m),
+            Err(e) => r.respond_error(&e.to_string()),
         }
     })
 }

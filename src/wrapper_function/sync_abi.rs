@@ -234,25 +234,52 @@ pub fn catch_to_buffer(
     })
 }
 
+/// Why a synchronous call expected to return an `SPSError` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SpsErrorCallError {
+    /// The function returned an error in-band (its `SPSError` message).
+    #[error("{0}")]
+    InBand(String),
+    /// The function returned an out-of-band error.
+    #[error("{0}")]
+    OutOfBand(String),
+    /// The result was not an `SPSError`.
+    #[error(
+        "could not deserialize the SPSError result of the wrapper function at {addr:#x}: {source}"
+    )]
+    BadResult {
+        /// The function's address.
+        addr: usize,
+        /// The decoding failure.
+        #[source]
+        source: SpsError,
+    },
+}
+
 /// Runs a synchronous-ABI wrapper function expected to return an `SPSError`
 /// (allocation actions): `Ok` on success; `Err` with the in-band message,
 /// the out-of-band message, or a decoding failure.
 ///
 /// # Safety
 /// As for [`call_sync`].
-pub unsafe fn call_sync_sps_error(f: SyncWrapperFunction, args: &[u8]) -> Result<(), String> {
+pub unsafe fn call_sync_sps_error(
+    f: SyncWrapperFunction,
+    args: &[u8],
+) -> Result<(), SpsErrorCallError> {
     // SAFETY: forwarded caller promise.
     let result = unsafe { call_sync(f, args) };
     if let Some(m) = result.out_of_band_error_message() {
-        return Err(m.to_string_lossy().into_owned());
+        return Err(SpsErrorCallError::OutOfBand(
+            m.to_string_lossy().into_owned(),
+        ));
     }
     let bytes = result.as_slice().unwrap_or(&[]);
     match deserialize_all::<SpsResult>(bytes) {
-        Ok(r) => r,
-        Err(e) => Err(format!(
-            "could not deserialize the SPSError result of the wrapper function at {:#x}: {e}",
-            f as usize
-        )),
+        Ok(r) => r.map_err(SpsErrorCallError::InBand),
+        Err(source) => Err(SpsErrorCallError::BadResult {
+            addr: f as usize,
+            source,
+        }),
     }
 }
 

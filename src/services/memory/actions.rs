@@ -8,8 +8,7 @@
 use super::MemoryError;
 use crate::error::ErrorList;
 use crate::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
-use crate::sys::jit_call;
-use crate::wrapper_function::sync_abi;
+use crate::wrapper_function::{sync_abi, sync_fn_at};
 
 /// Runs one call; `Ok` for a null call. A failure is
 /// [`MemoryError::Action`] with the action's message.
@@ -17,16 +16,16 @@ pub fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
     if call.is_null() {
         return Ok(());
     }
-    let addr = call.fn_addr.0 as usize;
+    let action = |message: String| MemoryError::Action {
+        fn_addr: call.fn_addr.0,
+        message,
+    };
     // SAFETY: an allocation action is, by contract with the controller, the
     // address of a function with the synchronous wrapper ABI (JIT'd code or
     // a bootstrap symbol); the controller is trusted to run code here.
-    let f = unsafe { jit_call::sync_wrapper_at(addr) };
+    let f = unsafe { sync_fn_at(call.fn_addr) }.map_err(|e| action(e.to_string()))?;
     // SAFETY: as above.
-    unsafe { sync_abi::call_sync_sps_error(f, &call.args) }.map_err(|message| MemoryError::Action {
-        fn_addr: call.fn_addr.0,
-        message,
-    })
+    unsafe { sync_abi::call_sync_sps_error(f, &call.args) }.map_err(|e| action(e.to_string()))
 }
 
 /// Runs the finalize half of each pair in order and returns the non-null
