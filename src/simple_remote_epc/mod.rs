@@ -15,5 +15,5 @@ pub use controller_access::{
     jit_dispatch, SimpleRemoteEpcControllerAccess, SimpleRemoteEpcError, DISPATCH_CTX_SYMBOL,
     DISPATCH_FN_SYMBOL, PROCESS_TRIPLE,
 };
-pub use frame::{Frame, FrameError, FrameHeader, Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
+pub use frame::{BufferFrame, FrameError, FrameHeader, Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
 pub use transport::{Transport, TransportError};
