@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use orc_rt::services::perf::RecordBatch;
-use orc_rt::simple_remote_epc::frame::read_frame;
+use orc_rt::simple_remote_epc::frame::read_frame_buffer;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ExecutorSymbolDef, FinalizeRequest, PointerWrite,
     RemoteSymbolLookupSetElement, SharedMemoryFinalizeRequest, SimpleRemoteEpcExecutorInfo,
@@ -107,10 +107,10 @@ fn real_traffic_frame_seeds_parse_into_whole_frames() {
         // Two control bytes (chunk size, interrupt period), then frames.
         // Hand-made protocol cases may end in a refused or cut frame.
         let mut r = &bytes[2..];
-        while let Ok(Some(f)) = read_frame(&mut r) {
+        while let Ok(Some(f)) = read_frame_buffer(&mut r) {
             assert_eq!(
                 f.header.size,
-                32 + f.payload.len() as u64,
+                32 + f.payload.as_slice().expect("an in-band payload").len() as u64,
                 "{}",
                 path.display()
             );

@@ -1,12 +1,12 @@
 //! `gdb_jit_interface!` defines the GDB JIT symbols in the invoking crate
 //! and registrations go to them.
 
-mod services_common;
+mod common;
 
+use common::call;
 use orc_rt::sps::SpsResult;
 use orc_rt::sps_ci::gdb_jit;
 use orc_rt::{ExecutorAddr, ExecutorAddrRange};
-use services_common::call;
 
 orc_rt::gdb_jit_interface!();
 

@@ -2,8 +2,9 @@
 //! controller drives it: reserve, initialize (content, protections,
 //! allocation actions), run code, deinitialize, release.
 
-mod services_common;
+mod common;
 
+use common::*;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest, WrapperFunctionCall,
 };
@@ -11,7 +12,6 @@ use orc_rt::sps::{SpsExpected, SpsResult};
 use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{memory as mm, run_as};
 use orc_rt::ExecutorAddr;
-use services_common::*;
 
 const PAGE: u64 = 4096;
 

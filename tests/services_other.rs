@@ -2,12 +2,13 @@
 //! shared-memory mapper and the bootstrap symbol table, through their
 //! synchronous-ABI entry points.
 
-mod services_common;
+mod common;
 
 use std::ffi::CStr;
 use std::os::raw::{c_char, c_int};
 use std::sync::Arc;
 
+use common::*;
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, BufferWrite, ExecutorSymbolDef, PointerWrite, RemoteAllocGroup,
     RemoteSymbolLookupSetElement, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
@@ -17,7 +18,6 @@ use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};
 use orc_rt::sps_ci::bootstrap::{add_bootstrap_services, BootstrapServices};
 use orc_rt::sps_ci::{access, dylib, eh_frame, gdb_jit, run_as, shared_memory};
 use orc_rt::{ExecutorAddr, ExecutorAddrRange};
-use services_common::*;
 
 fn instance(s: &BootstrapServices, name: &str) -> ExecutorAddr {
     s.symbols()

@@ -1,8 +1,9 @@
 //! Perf JIT support: the functions resolve through the dylib manager's
 //! process handle, and Start/Impl/End write a well-formed jitdump.
 
-mod services_common;
+mod common;
 
+use common::*;
 use orc_rt::services::perf::{
     CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix,
 };
@@ -11,7 +12,6 @@ use orc_rt::sps::{SpsExpected, SpsResult};
 use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{dylib, perf};
 use orc_rt::ExecutorAddr;
-use services_common::*;
 
 fn u32_at(b: &[u8], o: usize) -> u32 {
     u32::from_ne_bytes(b[o..o + 4].try_into().unwrap())

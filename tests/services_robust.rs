@@ -5,17 +5,17 @@
 //! registering unwind tables at arbitrary addresses is their job, and a
 //! mutated address could hit mapped memory of the test process.)
 
-mod services_common;
+mod common;
 
 use std::sync::Arc;
 
+use common::*;
 use orc_rt::controller_access::SyncWrapperFunction;
 use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
 use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};
 use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{access, dylib, eh_frame, memory as mm, shared_memory};
 use orc_rt::ExecutorAddr;
-use services_common::*;
 
 struct Rng(u64);
 impl Rng {

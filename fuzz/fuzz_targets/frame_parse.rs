@@ -1,11 +1,13 @@
-//! SimpleRemoteEPC frame parsing (`read_frame`, `FrameHeader`) over an
-//! arbitrary byte stream, delivered in fuzzer-chosen chunk sizes with
-//! injected `Interrupted` errors.
+//! SimpleRemoteEPC frame parsing (`read_frame_buffer`, the reader the
+//! executor uses, and `FrameHeader`) over an arbitrary byte stream,
+//! delivered in fuzzer-chosen chunk sizes with injected `Interrupted`
+//! errors.
 //!
 //! Properties checked:
-//! - `read_frame` never panics, and never allocates more than about one
-//!   read chunk beyond the bytes actually delivered;
-//! - each frame read re-encodes (header + payload) to exactly the bytes it
+//! - `read_frame_buffer` never panics (its memory use for announced but
+//!   missing bytes is checked by `tests/simple_remote_epc_alloc.rs`);
+//! - each frame read carries an in-band payload (never an out-of-band
+//!   error) and re-encodes (header + payload) to exactly the bytes it
 //!   consumed, and its header's checked payload length matches;
 //! - `Ok(None)` only at a frame boundary with no byte left,
 //!   `UnexpectedEof` only when the stream really ended inside a frame, and
@@ -17,7 +19,7 @@
 use std::io::{self, Read};
 
 use libfuzzer_sys::fuzz_target;
-use orc_rt::simple_remote_epc::frame::{read_frame, FrameError, FrameHeader};
+use orc_rt::simple_remote_epc::frame::{read_frame_buffer, FrameError, FrameHeader};
 use orc_rt::simple_remote_epc::{Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
 
 /// A reader that hands out at most `chunk` bytes per call and fails with
@@ -74,19 +76,20 @@ fuzz_target!(|input: &[u8]| {
     };
     loop {
         let start = r.pos;
-        match read_frame(&mut r) {
+        match read_frame_buffer(&mut r) {
             Ok(None) => {
                 assert_eq!(start, stream.len(), "clean EOF with bytes left");
                 break;
             }
             Ok(Some(f)) => {
                 let consumed = &stream[start..r.pos];
-                assert_eq!(f.header.payload_len().ok(), Some(f.payload.len()));
+                let payload = f.payload.as_slice().expect("an in-band payload");
+                assert_eq!(f.header.payload_len().ok(), Some(payload.len()));
                 let mut again = f.header.encode().to_vec();
-                again.extend_from_slice(&f.payload);
+                again.extend_from_slice(payload);
                 assert_eq!(again, consumed, "frame does not re-encode to its bytes");
                 if let Some(op) = Opcode::from_u64(f.header.opcode) {
-                    let h = FrameHeader::new(op, f.header.seqno, f.header.tag, f.payload.len());
+                    let h = FrameHeader::new(op, f.header.seqno, f.header.tag, payload.len());
                     assert_eq!(h, f.header);
                 }
             }

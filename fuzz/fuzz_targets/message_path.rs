@@ -34,15 +34,15 @@ use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::{Arc, Once};
 
 use libfuzzer_sys::fuzz_target;
-use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::session::Session;
-use orc_rt::simple_remote_epc::frame::read_frame;
+use orc_rt::simple_remote_epc::frame::read_frame_buffer;
 use orc_rt::simple_remote_epc::{FrameHeader, Opcode, SimpleRemoteEpcControllerAccess, Transport};
 use orc_rt::sps::orc_types::{
     AllocActionCallPair, FinalizeRequest, RemoteSymbolLookupSetElement,
     SharedMemoryFinalizeRequest, WrapperFunctionCall,
 };
 use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsExpected};
+use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{dylib, memory, shared_memory};
 use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
 use orc_rt::ExecutorAddr;
@@ -294,7 +294,7 @@ fn run(input: &[u8]) {
     let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols.clone()).expect("access");
     session.attach(ca.clone()).expect("attach");
 
-    let setup = read_frame(&mut from_exec)
+    let setup = read_frame_buffer(&mut from_exec)
         .expect("read Setup")
         .expect("Setup frame");
     assert_eq!(setup.header.opcode, Opcode::Setup.to_u64());
@@ -310,7 +310,7 @@ fn run(input: &[u8]) {
     let mut rest = input;
     loop {
         let mut cur = rest;
-        let frame = match read_frame(&mut cur) {
+        let frame = match read_frame_buffer(&mut cur) {
             Ok(Some(f)) => f,
             _ => {
                 // Not a whole, sane frame: send the rest as it is.
@@ -320,13 +320,14 @@ fn run(input: &[u8]) {
         };
         rest = cur;
         let h = frame.header;
+        let args = frame.payload.as_slice().expect("an in-band payload");
         let mut callee = None;
         let (tag, payload) = if h.opcode == Opcode::CallWrapper.to_u64() && h.tag != 0 {
             let name = CALLABLE[((h.tag - 1) % CALLABLE.len() as u64) as usize];
             callee = Some(name);
-            (ctx.sym(name), patch_args(name, &frame.payload, &ctx))
+            (ctx.sym(name), patch_args(name, args, &ctx))
         } else {
-            (h.tag, frame.payload)
+            (h.tag, args.to_vec())
         };
         let header = FrameHeader {
             size: 32 + payload.len() as u64,
@@ -340,7 +341,7 @@ fn run(input: &[u8]) {
             break; // the executor has stopped reading
         }
         if h.opcode == Opcode::CallWrapper.to_u64() {
-            match read_frame(&mut from_exec) {
+            match read_frame_buffer(&mut from_exec) {
                 Ok(Some(r)) => {
                     assert_eq!(
                         r.header.opcode,
@@ -349,11 +350,12 @@ fn run(input: &[u8]) {
                     );
                     assert_eq!(r.header.seqno, h.seqno, "Result for the wrong call");
                     if let Some(name) = callee {
+                        let result = r.payload.as_slice().expect("an in-band Result payload");
                         if ctx.debug {
-                            let msg = String::from_utf8_lossy(&r.payload);
+                            let msg = String::from_utf8_lossy(result);
                             eprintln!("message_path: {name} -> {msg:?}");
                         }
-                        learn(name, &r.payload, &mut ctx);
+                        learn(name, result, &mut ctx);
                     }
                 }
                 // The session ended (the executor closed its side).

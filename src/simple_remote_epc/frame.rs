@@ -1,8 +1,10 @@
 //! SimpleRemoteEPC frames: a 32-byte little-endian header `{size, opcode,
 //! seqno, tag}` (size counts the header too) followed by the payload.
 //!
-//! [`read_frame`] never trusts the size field for allocation: the payload is
-//! read in bounded chunks, so memory grows only as bytes actually arrive.
+//! [`read_frame_buffer`] never trusts the size field with memory: a payload up
+//! to [`DIRECT_PAYLOAD_MAX`] gets a lazily zeroed buffer (address space, no
+//! memory until bytes arrive), a larger one a buffer that grows only as bytes
+//! actually arrive.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -136,15 +138,6 @@ impl FrameHeader {
     }
 }
 
-/// A whole received frame.
-#[derive(Debug)]
-pub struct Frame {
-    /// Its header (the size is consistent with `payload`).
-    pub header: FrameHeader,
-    /// Its payload bytes.
-    pub payload: Vec<u8>,
-}
-
 /// Why a frame could not be read. The messages match LLVM 22's executor
 /// where it has one.
 #[derive(Debug, thiserror::Error)]
@@ -181,20 +174,6 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
     Ok(got)
 }
 
-/// Reads one whole frame. `Ok(None)` means a clean end of stream exactly at
-/// a frame boundary.
-///
-/// At most 1 MiB is reserved up front; beyond that the payload buffer grows
-/// with the bytes actually received, so a header that announces an absurd
-/// size without sending the bytes costs no memory.
-pub fn read_frame<R: Read + ?Sized>(r: &mut R) -> Result<Option<Frame>, FrameError> {
-    let Some(header) = read_header(r)? else {
-        return Ok(None);
-    };
-    let payload = read_growing_payload(r, header.payload_len()?)?;
-    Ok(Some(Frame { header, payload }))
-}
-
 /// Reads a frame header; `None` at a clean end of stream (no byte of it).
 fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<Option<FrameHeader>, FrameError> {
     let mut hb = [0u8; HEADER_SIZE];
@@ -228,7 +207,7 @@ fn read_growing_payload<R: Read + ?Sized>(r: &mut R, len: usize) -> Result<Vec<u
 /// Payloads up to this size are read straight into a
 /// [`WrapperFunctionBuffer`] allocated up front (lazily zeroed, so a header
 /// announcing bytes that never come costs address space, not memory).
-/// Larger ones go through [`read_frame`]'s growing buffer.
+/// Larger ones are read into a buffer that grows as bytes arrive.
 pub const DIRECT_PAYLOAD_MAX: usize = 64 << 20;
 
 /// A received frame whose payload is already in a
@@ -242,9 +221,16 @@ pub struct BufferFrame {
     pub payload: WrapperFunctionBuffer,
 }
 
-/// Like [`read_frame`], but delivers the payload in a
-/// [`WrapperFunctionBuffer`]: payloads up to [`DIRECT_PAYLOAD_MAX`] are read
-/// directly into it (no intermediate buffer, no copy).
+/// Reads one whole frame. `Ok(None)` means a clean end of stream exactly at
+/// a frame boundary.
+///
+/// The payload is delivered in a [`WrapperFunctionBuffer`], ready for a
+/// wrapper function. Payloads up to [`DIRECT_PAYLOAD_MAX`] are read directly
+/// into it (no intermediate buffer, no copy; the buffer is lazily zeroed, so
+/// announced bytes that never come cost no memory). Larger ones are read into
+/// a buffer that starts at 1 MiB and grows with the bytes actually received,
+/// then copied, so a header that announces an absurd size without sending
+/// the bytes costs no memory either.
 pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
     let Some(header) = read_header(r)? else {
         return Ok(None);
@@ -292,15 +278,16 @@ mod tests {
     #[test]
     fn connection_reset_is_end_of_stream() {
         // At a frame boundary: a clean end.
-        assert!(matches!(read_frame(&mut ResetAfter(&[])), Ok(None)));
-        // Inside a header or a payload: end of file inside a frame.
-        let e = read_frame(&mut ResetAfter(&[1, 2, 3])).unwrap_err();
+        assert!(matches!(read_frame_buffer(&mut ResetAfter(&[])), Ok(None)));
+        // Inside a header or a payload (read directly or into the growing
+        // buffer): end of file inside a frame.
+        let e = read_frame_buffer(&mut ResetAfter(&[1, 2, 3])).unwrap_err();
         assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
-        let mut hdr = 48u64.to_le_bytes().to_vec();
-        hdr.extend_from_slice(&[0u8; 24]);
-        hdr.extend_from_slice(&[7u8; 4]);
-        let e = read_frame(&mut ResetAfter(&hdr)).unwrap_err();
-        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+        for len in [16, DIRECT_PAYLOAD_MAX + 1] {
+            let h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, len);
+            let e = read_frame_buffer(&mut ResetAfter(&frame_bytes(h, &[7u8; 4]))).unwrap_err();
+            assert!(matches!(e, FrameError::UnexpectedEof), "{len}: {e}");
+        }
     }
 
     #[test]
@@ -352,18 +339,18 @@ mod tests {
         assert_eq!(&bytes[..8], &[0x28, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&bytes[8..16], &[2, 0, 0, 0, 0, 0, 0, 0]);
         assert_eq!(&bytes[16..24], &[5, 0, 0, 0, 0, 0, 0, 0]);
-        let f = read_frame(&mut &bytes[..]).unwrap().unwrap();
+        let f = read_frame_buffer(&mut &bytes[..]).unwrap().unwrap();
         assert_eq!(f.header, h);
-        assert_eq!(f.payload, 42i64.to_le_bytes());
+        assert_eq!(f.payload.as_slice().unwrap(), 42i64.to_le_bytes());
     }
 
     #[test]
     fn clean_eof_and_truncations() {
-        assert!(read_frame(&mut &[][..]).unwrap().is_none());
+        assert!(read_frame_buffer(&mut &[][..]).unwrap().is_none());
         let h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 100);
         let bytes = frame_bytes(h, &[7u8; 10]);
         for cut in [1, 12, 31, 32, 40] {
-            let e = read_frame(&mut &bytes[..cut]).unwrap_err();
+            let e = read_frame_buffer(&mut &bytes[..cut]).unwrap_err();
             assert!(matches!(e, FrameError::UnexpectedEof), "{cut}: {e}");
             assert_eq!(e.to_string(), "Unexpected end-of-file");
         }
@@ -373,30 +360,41 @@ mod tests {
     fn size_too_small() {
         let mut h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 0);
         h.size = 16;
-        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
+        let e = read_frame_buffer(&mut &h.encode()[..]).unwrap_err();
         assert_eq!(e.to_string(), "Message size too small");
     }
 
     #[test]
-    fn absurd_size_does_not_allocate() {
-        // 2^62 passes no sane limit; 2 GiB passes the limit but no data
-        // follows: the reader must fail after reading, not allocate 2 GiB.
+    fn sizes_over_the_limit_are_refused_from_the_header() {
+        // 2^62 passes no sane limit; exactly the limit passes it, but no
+        // data follows. (tests/simple_remote_epc_alloc.rs checks what such
+        // headers cost in memory.)
         let mut h = FrameHeader::new(Opcode::CallWrapper, 1, 0x1234, 0);
-        h.size = 1 << 62;
-        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
-        assert!(matches!(e, FrameError::TooLarge(_)), "{e}");
-        h.size = 2 << 30;
-        let e = read_frame(&mut &h.encode()[..]).unwrap_err();
-        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
+        for (size, too_large) in [
+            (1 << 62, true),
+            (MAX_PAYLOAD_SIZE + HEADER_SIZE as u64 + 1, true),
+            (MAX_PAYLOAD_SIZE + HEADER_SIZE as u64, false),
+        ] {
+            h.size = size;
+            let e = read_frame_buffer(&mut &h.encode()[..]).unwrap_err();
+            if too_large {
+                assert!(
+                    matches!(e, FrameError::TooLarge(s) if s == size),
+                    "{size}: {e}"
+                );
+            } else {
+                assert!(matches!(e, FrameError::UnexpectedEof), "{size}: {e}");
+            }
+        }
     }
 
     #[test]
-    fn multi_chunk_payload() {
+    fn growing_payload_spans_chunks() {
         let data: Vec<u8> = (0..(3 * READ_CHUNK + 17)).map(|i| i as u8).collect();
-        let h = FrameHeader::new(Opcode::CallWrapper, 9, 0x10, data.len());
-        let bytes = frame_bytes(h, &data);
-        let f = read_frame(&mut &bytes[..]).unwrap().unwrap();
-        assert_eq!(f.payload, data);
+        let got = read_growing_payload(&mut &data[..], data.len()).unwrap();
+        assert_eq!(got, data);
+        let e = read_growing_payload(&mut &data[..], data.len() + 1).unwrap_err();
+        assert!(matches!(e, FrameError::UnexpectedEof), "{e}");
     }
 
     #[test]

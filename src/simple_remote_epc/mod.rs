@@ -22,7 +22,7 @@ pub use controller_access::{
     DISPATCH_CTX_SYMBOL, DISPATCH_FN_SYMBOL, PROCESS_TRIPLE,
 };
 pub use endpoint::{Endpoint, EndpointError};
-pub use frame::{Frame, FrameError, FrameHeader, Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
+pub use frame::{BufferFrame, FrameError, FrameHeader, Opcode, HEADER_SIZE, MAX_PAYLOAD_SIZE};
 pub use transport::{Transport, TransportError};
 
 /// Serves an LLVM 22 controller over `transport` for `session`, as

@@ -1,4 +1,5 @@
-//! Helpers shared by the services tests (included with `mod`).
+//! Helpers shared by the integration tests (`mod common;` in each test crate;
+//! as `tests/common/mod.rs` cargo does not build it as a test crate of its own).
 
 #![allow(dead_code)]
 
