@@ -214,8 +214,11 @@ impl Inner {
     fn spawn_lifecycle(self: &Arc<Self>, name: &str, f: impl FnOnce(&Arc<Inner>) + Send + 'static) {
         let me = self.clone();
         let marker = self.lifecycle_marker;
+        // Lifecycle threads run Services' notifications, which may run
+        // JIT'd code (deinitializers): they get the stack such code expects.
         let spawned = std::thread::Builder::new()
             .name(name.to_string())
+            .stack_size(crate::task_dispatcher::default_stack_size())
             .spawn(move || run_marked(marker, || f(&me)));
         match spawned {
             Ok(h) => lock_any(&self.threads).push(h),

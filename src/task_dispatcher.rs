@@ -171,6 +171,55 @@ struct PoolState {
     idle_waiters: usize,
 }
 
+/// The default stack of a thread that may run JIT'd code: what the
+/// process's main thread would get (8 MiB when that is unlimited or out of
+/// range).
+const FALLBACK_STACK_SIZE: usize = 8 << 20;
+/// Limits of a reasonable stack size.
+const MIN_STACK_SIZE: usize = 64 << 10;
+const MAX_STACK_SIZE: usize = 1 << 30;
+
+/// Parses a size in bytes with an optional `K`, `M` or `G` suffix
+/// (powers of 1024).
+fn parse_size(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let (digits, mult) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1 << 10),
+        b'm' | b'M' => (&s[..s.len() - 1], 1 << 20),
+        b'g' | b'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(mult)
+}
+
+/// The stack size of the threads that run tasks (and so JIT'd code, which
+/// expects the stack of a process's main thread):
+///
+/// 1. `ORC_RT_STACK_SIZE` if set to a size between 64 KiB and 1 GiB
+///    (bytes, or with a `K`/`M`/`G` suffix, e.g. `16M`);
+/// 2. otherwise the soft `RLIMIT_STACK` (`ulimit -s`), if between 64 KiB
+///    and 1 GiB;
+/// 3. otherwise 8 MiB.
+///
+/// Every such thread has a guard page below its stack, so an overflow is a
+/// SIGSEGV, as in a native program. Embedders choose another size with
+/// [`ThreadPoolTaskDispatcher::with_stack_size`] or
+/// [`GrowingThreadPoolTaskDispatcher::with_stack_size`].
+pub fn default_stack_size() -> usize {
+    let in_range = |n: usize| (MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&n).then_some(n);
+    if let Some(n) = std::env::var("ORC_RT_STACK_SIZE")
+        .ok()
+        .and_then(|v| parse_size(&v))
+        .and_then(in_range)
+    {
+        return n;
+    }
+    crate::sys::stack::soft_stack_limit()
+        .and_then(|n| usize::try_from(n).ok())
+        .and_then(in_range)
+        .unwrap_or(FALLBACK_STACK_SIZE)
+}
+
 struct PoolShared {
     id: usize,
     state: Mutex<PoolState>,
@@ -198,8 +247,15 @@ pub struct ThreadPoolTaskDispatcher {
 }
 
 impl ThreadPoolTaskDispatcher {
-    /// Creates a pool of `num_threads` workers (at least one).
+    /// Creates a pool of `num_threads` workers (at least one), each with
+    /// [`default_stack_size`].
     pub fn new(num_threads: usize) -> crate::Result<Self> {
+        Self::with_stack_size(num_threads, default_stack_size())
+    }
+
+    /// Creates a pool of `num_threads` workers (at least one) whose stacks
+    /// are `stack_size` bytes (rounded up to whole pages by the system).
+    pub fn with_stack_size(num_threads: usize, stack_size: usize) -> crate::Result<Self> {
         let shared = Arc::new(PoolShared {
             id: new_marker_id(),
             state: Mutex::new(PoolState {
@@ -220,6 +276,7 @@ impl ThreadPoolTaskDispatcher {
             let shared = pool.shared.clone();
             let h = std::thread::Builder::new()
                 .name(format!("orc-rt-worker-{i}"))
+                .stack_size(stack_size)
                 .spawn(move || worker_loop(&shared))
                 .map_err(|e| crate::Error::io(format!("spawning worker thread {i}"), e))?;
             lock(&pool.workers).push(h);
@@ -333,6 +390,7 @@ struct GrowingState {
 
 struct GrowingShared {
     id: usize,
+    stack_size: usize,
     state: Mutex<GrowingState>,
     work: Condvar,
     idle: Condvar,
@@ -367,12 +425,20 @@ pub struct GrowingThreadPoolTaskDispatcher {
 }
 
 impl GrowingThreadPoolTaskDispatcher {
-    /// Creates a dispatcher with no worker yet. Never fails: threads are
-    /// started by [`TaskDispatcher::dispatch`].
+    /// Creates a dispatcher with no worker yet; workers get
+    /// [`default_stack_size`]. Never fails: threads are started by
+    /// [`TaskDispatcher::dispatch`].
     pub fn new() -> Self {
+        Self::with_stack_size(default_stack_size())
+    }
+
+    /// Like [`GrowingThreadPoolTaskDispatcher::new`], with worker stacks of
+    /// `stack_size` bytes (rounded up to whole pages by the system).
+    pub fn with_stack_size(stack_size: usize) -> Self {
         GrowingThreadPoolTaskDispatcher {
             shared: Arc::new(GrowingShared {
                 id: new_marker_id(),
+                stack_size,
                 state: Mutex::new(GrowingState::default()),
                 work: Condvar::new(),
                 idle: Condvar::new(),
@@ -432,6 +498,7 @@ impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
         let shared = self.shared.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("orc-rt-worker-{n}"))
+            .stack_size(self.shared.stack_size)
             .spawn(move || shared.worker());
         if let Err(e) = spawned {
             lock(&self.shared.state).workers -= 1;

@@ -79,6 +79,8 @@ fn serve(transport: Transport, argv0: &str) -> Result<bool, orc_rt::Error> {
 }
 
 fn main() {
+    // JIT'd code that overflows its stack dies by SIGSEGV, as natively.
+    orc_rt::sys::stack::restore_default_fault_signals();
     let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let argv0 = argv.next().unwrap_or_else(|| "orc-rt-executor".to_string());
     let args: Vec<String> = argv.collect();

@@ -11,4 +11,5 @@ pub mod jit_call;
 pub mod mem;
 pub mod mmap;
 pub mod shm;
+pub mod stack;
 pub mod unwind;
