@@ -13,9 +13,8 @@ use orc_rt::sps::orc_types::{
     jit_symbol_flags, AllocActionCallPair, ExecutorSymbolDef, FinalizeRequest, RemoteAllocGroup,
     RemoteSymbolLookupSetElement, SegFinalizeRequest, WrapperFunctionCall,
 };
-use orc_rt::sps::{
-    deserialize_all, serialize_to_buffer, SpsDeserialize, SpsExpected, SpsSerialize,
-};
+use orc_rt::sps::{deserialize_all, SpsDeserialize, SpsExpected, SpsSerialize};
+use orc_rt::wrapper_function::serialize_to_buffer;
 use orc_rt::ExecutorAddr;
 
 /// Best (lowest) time per operation over 5 rounds, in seconds; the best

@@ -26,8 +26,9 @@ use orc_rt::notification::NotificationService;
 use orc_rt::service::{OnCompleteFn, Service};
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::{self, Endpoint};
-use orc_rt::sps::{deserialize_all, serialize_to_buffer};
+use orc_rt::sps::deserialize_all;
 use orc_rt::task_dispatcher::{GrowingThreadPoolTaskDispatcher, ThreadPoolTaskDispatcher};
+use orc_rt::wrapper_function::serialize_to_buffer;
 use orc_rt::wrapper_function::{
     bytes_handler, sps_async_handler, sps_handler, IncomingCall, SpsResponder,
 };

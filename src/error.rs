@@ -31,9 +31,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// SPS serialization or deserialization failed.
-    #[error("SPS: {0}")]
-    Sps(#[from] crate::sps::SpsError),
     /// The Session is shutting down or shut down; the operation was refused.
     #[error("session is shut down")]
     SessionShutDown,
@@ -169,6 +166,8 @@ pub enum ErrorKind {
     Perf,
     /// Running a JIT'd entry point.
     RunAs,
+    /// SPS serialization or deserialization.
+    Sps,
     /// A service instance address that names no live instance.
     Instance,
     /// Setting up a SimpleRemoteEPC transport.
@@ -323,7 +322,17 @@ mod tests {
 
     #[test]
     fn module_errors_convert_with_their_message_and_source() {
-        use crate::services::memory::MemoryError;
+        /// A module's error, as each module has its own.
+        #[derive(Debug, thiserror::Error)]
+        enum MemoryError {
+            #[error("{context}: {source}")]
+            Os {
+                context: String,
+                #[source]
+                source: std::io::Error,
+            },
+        }
+        crate::module_error!(MemoryError, Memory);
         fn reserve() -> Result<()> {
             Err(MemoryError::Os {
                 context: "In reserve, could not map 0x1000 bytes".into(),

@@ -47,10 +47,11 @@ use crate::controller_access::{
 };
 use crate::handle::{Handle, HandleKind, HandleTable};
 use crate::service::Service;
-use crate::sps::{serialize_to_buffer, SpsDeserialize, SpsSerialize};
+use crate::sps::{SpsDeserialize, SpsSerialize};
 use crate::sync::{lock as lock_any, read, wait, write};
 use crate::task_dispatcher::{marked_depth, new_marker_id, run_marked, Task, TaskDispatcher};
 use crate::wrapper_function::handler::{decode_sps_result, reply_channel, Responder};
+use crate::wrapper_function::serialize_to_buffer;
 use crate::{Error, Result, WrapperFunctionBuffer};
 
 /// Receives errors nobody else can return.

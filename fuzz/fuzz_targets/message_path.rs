@@ -300,7 +300,7 @@ fn run(input: &[u8]) {
     assert_eq!(setup.header.opcode, Opcode::Setup.to_u64());
 
     let mut ctx = Ctx {
-        symbols,
+        symbols: symbols.into_iter().map(|s| (s.name, s.addr)).collect(),
         native_base: None,
         shm_base: None,
         dylib_handle: None,

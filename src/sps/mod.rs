@@ -102,6 +102,8 @@ pub enum SpsError {
     InvalidAllocGroup(u8),
 }
 
+crate::module_error!(SpsError, Sps);
+
 /// A cursor over SPS-encoded input bytes.
 #[derive(Debug, Clone)]
 pub struct SpsInputBuffer<'a> {
@@ -336,28 +338,6 @@ pub trait SpsDeserialize: Sized {
         }
         Ok(v)
     }
-}
-
-/// Encodes `v` into a new [`crate::WrapperFunctionBuffer`] with one
-/// allocation of exactly `v.size()` bytes. If the memory cannot be allocated
-/// the result is an out-of-band error buffer.
-pub fn serialize_to_buffer<T: SpsSerialize + ?Sized>(v: &T) -> crate::WrapperFunctionBuffer {
-    let size = v.size();
-    let mut buf = crate::WrapperFunctionBuffer::allocate(size);
-    let overflowed = match buf.as_mut_slice() {
-        Some(dst) => {
-            let mut out = SpsOutputBuffer::new(dst);
-            v.serialize(&mut out);
-            out.overflowed() || out.position() != size
-        }
-        None => return buf,
-    };
-    if overflowed {
-        return crate::WrapperFunctionBuffer::out_of_band_error(
-            "SPS: internal error: encoded size does not match the computed size",
-        );
-    }
-    buf
 }
 
 /// Encodes `v` into a new `Vec<u8>` of exactly `v.size()` bytes.

@@ -321,9 +321,45 @@ pub unsafe fn dispose_raw(raw: &mut orc_rt_WrapperFunctionBuffer) {
     *raw = orc_rt_WrapperFunctionBuffer::empty();
 }
 
+/// Encodes `v` into a new [`WrapperFunctionBuffer`] with one
+/// allocation of exactly `v.size()` bytes. If the memory cannot be allocated
+/// the result is an out-of-band error buffer.
+pub fn serialize_to_buffer<T: crate::sps::SpsSerialize + ?Sized>(v: &T) -> WrapperFunctionBuffer {
+    let size = v.size();
+    let mut buf = WrapperFunctionBuffer::allocate(size);
+    let overflowed = match buf.as_mut_slice() {
+        Some(dst) => {
+            let mut out = crate::sps::SpsOutputBuffer::new(dst);
+            v.serialize(&mut out);
+            out.overflowed() || out.position() != size
+        }
+        None => return buf,
+    };
+    if overflowed {
+        return WrapperFunctionBuffer::out_of_band_error(
+            "SPS: internal error: encoded size does not match the computed size",
+        );
+    }
+    buf
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sps_values_serialize_into_one_buffer() {
+        use crate::sps::deserialize_all;
+        let small = serialize_to_buffer(&(7u32,));
+        assert_eq!(small.as_slice(), Some(&[7u8, 0, 0, 0][..]));
+        let v = vec![7u8; 1000];
+        let buf = serialize_to_buffer(&v);
+        assert_eq!(buf.len(), 1008);
+        assert_eq!(
+            deserialize_all::<Vec<u8>>(buf.as_slice().expect("bytes")),
+            Ok(v)
+        );
+    }
 
     #[test]
     fn layout_matches_llvm() {

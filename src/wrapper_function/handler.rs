@@ -14,7 +14,8 @@ use std::fmt::Display;
 use std::marker::PhantomData;
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 
-use crate::sps::{deserialize_all, serialize_to_buffer, SpsDeserialize, SpsSerialize};
+use crate::sps::{deserialize_all, SpsDeserialize, SpsSerialize};
+use crate::wrapper_function::serialize_to_buffer;
 
 use crate::WrapperFunctionBuffer;
 

@@ -9,7 +9,8 @@
 //!
 //! ```
 //! use orc_rt::wrapper_function::{sps_handler, reply_channel, IncomingCall, Responder};
-//! use orc_rt::sps::{deserialize_all, serialize_to_buffer};
+//! use orc_rt::sps::deserialize_all;
+//! use orc_rt::wrapper_function::serialize_to_buffer;
 //! use orc_rt::handle::Handle;
 //!
 //! // An SPS-typed closure: (u32, u32) -> u64.
@@ -28,7 +29,7 @@ pub mod sync_abi;
 
 pub use buffer::{
     dispose_raw, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionBufferDataUnion,
-    WrapperFunctionBuffer, INLINE_CAPACITY,
+    serialize_to_buffer, WrapperFunctionBuffer, INLINE_CAPACITY,
 };
 pub use call::{native_fn_at, sync_fn_at, IncomingCall};
 pub use handler::{
