@@ -1,6 +1,6 @@
 //! The panic boundary: no Rust panic ever unwinds into C.
 //!
-//! Every exported function body runs inside [`ffi_boundary!`], which catches
+//! Every exported function body runs inside `ffi_boundary!`, which catches
 //! an unwind and turns it into the function's documented failure value
 //! ([`FfiDefault`]): an error handle, an out-of-band error buffer, NULL, 0.
 

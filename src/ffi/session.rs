@@ -149,7 +149,7 @@ pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
 
 /// Sets the error reporter: `F(Ctx, Msg)` for every error the Session
 /// cannot return (service failures, panics in callbacks...). NULL `F`
-/// restores the default (print "orc-rt: error: <msg>" to stderr). Any
+/// restores the default (print `orc-rt: error: <msg>` to stderr). Any
 /// thread; `Ctx` must stay valid until the Session is destroyed or the
 /// reporter replaced.
 #[no_mangle]

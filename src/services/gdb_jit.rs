@@ -5,7 +5,7 @@
 //! `__jit_debug_descriptor` (a [`JitDescriptor`], version 1) and
 //! `__jit_debug_register_code` (a non-inlined function they break on).
 //! liborc_rt.so must not export them (it exports only `orc_rt_*`), so the
-//! executor binary defines both, with [`gdb_jit_interface!`], and hands
+//! executor binary defines both, with [`gdb_jit_interface!`](crate::gdb_jit_interface), and hands
 //! them to [`set_interface`] at start-up. A Rust binary does not export its
 //! symbols dynamically by default; link it with
 //! `-Wl,--export-dynamic-symbol=__jit_debug_descriptor` and

@@ -14,6 +14,22 @@
 //! | `SPSRemoteSymbolLookup` | [`RemoteSymbolLookup`] |
 //! | `SPSSimpleRemoteEPCExecutorInfo` | [`SimpleRemoteEpcExecutorInfo`] |
 //! | `SPSELFPerObjectSectionsToRegister` | [`ElfPerObjectSectionsToRegister`] |
+//!
+//! [`ExecutorSymbolDef`]: crate::sps::orc_types::ExecutorSymbolDef
+//! [`RemoteAllocGroup`]: crate::sps::orc_types::RemoteAllocGroup
+//! [`WrapperFunctionCall`]: crate::sps::orc_types::WrapperFunctionCall
+//! [`AllocActionCallPair`]: crate::sps::orc_types::AllocActionCallPair
+//! [`SegFinalizeRequest`]: crate::sps::orc_types::SegFinalizeRequest
+//! [`FinalizeRequest`]: crate::sps::orc_types::FinalizeRequest
+//! [`SharedMemorySegFinalizeRequest`]: crate::sps::orc_types::SharedMemorySegFinalizeRequest
+//! [`SharedMemoryFinalizeRequest`]: crate::sps::orc_types::SharedMemoryFinalizeRequest
+//! [`UIntWrite<T>`]: crate::sps::orc_types::UIntWrite
+//! [`PointerWrite`]: crate::sps::orc_types::PointerWrite
+//! [`BufferWrite`]: crate::sps::orc_types::BufferWrite
+//! [`RemoteSymbolLookupSetElement`]: crate::sps::orc_types::RemoteSymbolLookupSetElement
+//! [`RemoteSymbolLookup`]: crate::sps::orc_types::RemoteSymbolLookup
+//! [`SimpleRemoteEpcExecutorInfo`]: crate::sps::orc_types::SimpleRemoteEpcExecutorInfo
+//! [`ElfPerObjectSectionsToRegister`]: crate::sps::orc_types::ElfPerObjectSectionsToRegister
 
 use std::collections::HashSet;
 

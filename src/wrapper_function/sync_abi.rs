@@ -5,7 +5,7 @@
 //! orc-rt's native ABI is asynchronous: a handler gets its decoded arguments
 //! and a [`Responder`] to reply through, now or later. This module is the
 //! only bridge: [`serve_sync`] runs such a handler as a synchronous call,
-//! and [`sync_wrapper!`] stamps out the entry points.
+//! and `sync_wrapper!` (crate-private) stamps out the entry points.
 
 use std::cell::RefCell;
 use std::os::raw::c_char;
