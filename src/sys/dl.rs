@@ -1,4 +1,21 @@
 //! The dynamic loader: `dlopen`, `dlsym`, `dlclose`, with `dlerror` text.
+//!
+//! The dylib manager resolves symbols for the controller's linker through
+//! these calls; failures carry the loader's own message. Handles are never
+//! closed: libraries stay loaded for the life of the process.
+//!
+//! ```
+//! use orc_rt::sys::dl;
+//!
+//! // The executable's global scope sees libc.
+//! let me = dl::open(None, libc::RTLD_NOW).unwrap();
+//! let malloc = dl::symbol(me, "malloc").unwrap();
+//! assert_eq!(dl::default_symbol("malloc"), Some(malloc));
+//! assert_eq!(dl::symbol(me, "orc_rt_doc_no_such_symbol"), None);
+//!
+//! let err = dl::open(Some(b"/nonexistent/libnothing.so"), libc::RTLD_NOW).unwrap_err();
+//! assert!(err.contains("libnothing.so"), "{err}");
+//! ```
 
 use std::ffi::{CStr, CString};
 use std::os::raw::c_void;
