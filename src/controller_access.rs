@@ -9,12 +9,12 @@
 //! the same process (tests, benchmarks, hosts that JIT in-process).
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::controller_access::InProcessController;
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 //! use orc_rt::wrapper_function::sps_handler;
 //! use orc_rt::{Error, ExecutorAddr};
+//! use std::sync::Arc;
 //!
 //! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
 //! let tag = ExecutorAddr::new(0x10);
@@ -34,7 +34,8 @@
 //! // The controller may go away before the Session ends.
 //! controller.close();
 //! session.wait_for_detach();
-//! assert!(session.call_controller_sps_blocking::<_, u64>(tag, &(20u64,)).is_err());
+//! let r = session.call_controller_sps_blocking::<_, u64>(tag, &(20u64,));
+//! assert!(r.is_err());
 //! session.shutdown_and_wait().unwrap();
 //! ```
 

@@ -23,10 +23,10 @@
 //!    its error reporter).
 //!
 //! ```
-//! use std::sync::{Arc, Mutex};
 //! use orc_rt::notification::NotificationService;
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
+//! use std::sync::{Arc, Mutex};
 //!
 //! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
 //! let notes = NotificationService::new();
@@ -35,7 +35,9 @@
 //! let log = Arc::new(Mutex::new(Vec::new()));
 //! for name in ["first", "second"] {
 //!     let l = log.clone();
-//!     notes.add_on_detach(move |shutdown| l.lock().unwrap().push(format!("detach {name} {shutdown}")));
+//!     notes.add_on_detach(move |shutdown| {
+//!         l.lock().unwrap().push(format!("detach {name} {shutdown}"))
+//!     });
 //!     let l = log.clone();
 //!     notes.add_on_shutdown(move || l.lock().unwrap().push(format!("shutdown {name}")));
 //! }
@@ -44,7 +46,12 @@
 //! session.shutdown_and_wait().unwrap();
 //! assert_eq!(
 //!     *log.lock().unwrap(),
-//!     ["detach second true", "detach first true", "shutdown second", "shutdown first"]
+//!     [
+//!         "detach second true",
+//!         "detach first true",
+//!         "shutdown second",
+//!         "shutdown first"
+//!     ]
 //! );
 //!
 //! // Registered after the event: runs at once, on this thread.

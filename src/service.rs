@@ -8,10 +8,10 @@
 //! through a callback, so a Service may finish its work on another thread.
 //!
 //! ```
-//! use std::sync::{Arc, Mutex};
 //! use orc_rt::service::{OnCompleteFn, Service};
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
+//! use std::sync::{Arc, Mutex};
 //!
 //! /// Logs its notifications; completes shutdown from another thread.
 //! struct Recorder {
@@ -37,16 +37,27 @@
 //! let log = Arc::new(Mutex::new(Vec::new()));
 //! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
 //! for name in ["dylibs", "memory"] {
-//!     session.add_service(Arc::new(Recorder { name, log: log.clone() })).unwrap();
+//!     session
+//!         .add_service(Arc::new(Recorder {
+//!             name,
+//!             log: log.clone(),
+//!         }))
+//!         .unwrap();
 //! }
 //! session.shutdown_and_wait().unwrap();
 //! // Detach, then shutdown, each in reverse order of addition.
 //! assert_eq!(
 //!     *log.lock().unwrap(),
-//!     ["memory detach true", "dylibs detach true", "memory shutdown", "dylibs shutdown"]
+//!     [
+//!         "memory detach true",
+//!         "dylibs detach true",
+//!         "memory shutdown",
+//!         "dylibs shutdown"
+//!     ]
 //! );
 //! // A Session that has shut down takes no more Services.
-//! assert!(session.add_service(Arc::new(Recorder { name: "late", log })).is_err());
+//! let late = Arc::new(Recorder { name: "late", log });
+//! assert!(session.add_service(late).is_err());
 //! ```
 
 use crate::Error;

@@ -10,21 +10,28 @@
 //! run.
 //!
 //! ```
+//! use orc_rt::task_dispatcher::{
+//!     InPlaceTaskDispatcher, TaskDispatcher, ThreadPoolTaskDispatcher,
+//! };
 //! use std::sync::atomic::{AtomicBool, Ordering};
 //! use std::sync::{mpsc, Arc};
-//! use orc_rt::task_dispatcher::{InPlaceTaskDispatcher, TaskDispatcher, ThreadPoolTaskDispatcher};
 //!
 //! // Two workers run the tasks, off the dispatching thread.
 //! let pool = ThreadPoolTaskDispatcher::new(2).unwrap();
 //! let (tx, rx) = mpsc::channel();
 //! for i in 0..4 {
 //!     let tx = tx.clone();
-//!     pool.dispatch(Box::new(move || tx.send((i, std::thread::current().id())).unwrap()));
+//!     pool.dispatch(Box::new(move || {
+//!         tx.send((i, std::thread::current().id())).unwrap()
+//!     }));
 //! }
 //! let mut done: Vec<_> = rx.iter().take(4).collect();
 //! assert!(done.iter().all(|(_, t)| *t != std::thread::current().id()));
 //! done.sort_by_key(|(i, _)| *i);
-//! assert_eq!(done.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 1, 2, 3]);
+//! assert_eq!(
+//!     done.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+//!     [0, 1, 2, 3]
+//! );
 //!
 //! // After shutdown a task is dropped unrun, releasing what it owns.
 //! pool.shutdown();

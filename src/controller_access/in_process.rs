@@ -10,12 +10,12 @@
 //! is detached or shut down.
 //!
 //! ```
-//! use std::sync::{mpsc, Arc};
 //! use orc_rt::controller_access::{InProcessController, IncomingCall};
 //! use orc_rt::session::Session;
 //! use orc_rt::sps::{deserialize_all, serialize_to_buffer};
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 //! use orc_rt::wrapper_function::sps_handler;
+//! use std::sync::{mpsc, Arc};
 //!
 //! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
 //! let controller = InProcessController::new();
@@ -25,19 +25,28 @@
 //! // An executor function (here a Rust closure), called and waited for.
 //! let greet = IncomingCall::handler(sps_handler(|(name,): (String,)| format!("hello, {name}")));
 //! let r = controller.call_blocking(greet.clone(), serialize_to_buffer(&("orc",)));
-//! assert_eq!(deserialize_all::<String>(r.as_slice().unwrap()).unwrap(), "hello, orc");
+//! assert_eq!(
+//!     deserialize_all::<String>(r.as_slice().unwrap()).unwrap(),
+//!     "hello, orc"
+//! );
 //!
 //! // Or called from several threads at once, each result to its callback.
 //! let (tx, rx) = mpsc::channel();
 //! std::thread::scope(|s| {
 //!     for name in ["a", "b", "c"] {
 //!         let (c, f, tx) = (&controller, greet.clone(), tx.clone());
-//!         s.spawn(move || c.call(f, serialize_to_buffer(&(name,)), move |r| tx.send(r).unwrap()));
+//!         s.spawn(move || {
+//!             c.call(f, serialize_to_buffer(&(name,)), move |r| {
+//!                 tx.send(r).unwrap()
+//!             })
+//!         });
 //!     }
 //! });
 //! drop(tx);
-//! let mut got: Vec<String> =
-//!     rx.iter().map(|r| deserialize_all(r.as_slice().unwrap()).unwrap()).collect();
+//! let mut got: Vec<String> = rx
+//!     .iter()
+//!     .map(|r| deserialize_all(r.as_slice().unwrap()).unwrap())
+//!     .collect();
 //! got.sort();
 //! assert_eq!(got, ["hello, a", "hello, b", "hello, c"]);
 //!

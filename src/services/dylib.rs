@@ -19,7 +19,10 @@
 //! use orc_rt::sps::orc_types::{jit_symbol_flags, RemoteSymbolLookupSetElement};
 //! use orc_rt::ExecutorAddr;
 //!
-//! let lookup = |name: &str, required| RemoteSymbolLookupSetElement { name: name.into(), required };
+//! let lookup = |name: &str, required| RemoteSymbolLookupSetElement {
+//!     name: name.into(),
+//!     required,
+//! };
 //! let manager = DylibManager::new();
 //! let process = manager.open(b"", 0).unwrap(); // the executor's global scope
 //! let found = dylib::resolve(
@@ -45,7 +48,10 @@
 //! assert!(matches!(missing, Err(DylibError::Open(m)) if m.contains("libnothing.so")));
 //! // Handles die with their manager and are refused afterwards.
 //! manager.shutdown();
-//! assert_eq!(dylib::resolve(process, &[]), Err(DylibError::BadHandle(process.value())));
+//! assert_eq!(
+//!     dylib::resolve(process, &[]),
+//!     Err(DylibError::BadHandle(process.value()))
+//! );
 //! ```
 
 use std::collections::BTreeMap;

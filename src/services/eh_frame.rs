@@ -26,10 +26,16 @@
 //! static EMPTY: [u8; 4] = [0; 4]; // the terminator alone
 //! let range = range_of(&EMPTY);
 //! eh_frame::register(range).unwrap();
-//! assert_eq!(eh_frame::register(range), Err(EhFrameError::AlreadyRegistered(range.start.value())));
+//! assert_eq!(
+//!     eh_frame::register(range),
+//!     Err(EhFrameError::AlreadyRegistered(range.start.value()))
+//! );
 //! eh_frame::deregister(range).unwrap();
 //! // libgcc would abort on an unknown section: refused here instead.
-//! assert_eq!(eh_frame::deregister(range), Err(EhFrameError::NotRegistered(range.start.value())));
+//! assert_eq!(
+//!     eh_frame::deregister(range),
+//!     Err(EhFrameError::NotRegistered(range.start.value()))
+//! );
 //! ```
 
 use std::collections::BTreeSet;

@@ -19,9 +19,9 @@
 //! working but is invisible to debuggers.
 //!
 //! ```
-//! use std::sync::atomic::{AtomicUsize, Ordering};
 //! use orc_rt::services::gdb_jit::{self, GdbJitError, JitDescriptorCell, JIT_REGISTER_FN};
 //! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
 //!
 //! // What `gdb_jit_interface!` defines in an executor binary, by hand.
 //! static DESCRIPTOR: JitDescriptorCell = JitDescriptorCell::new();
@@ -43,10 +43,16 @@
 //! assert_eq!(d.action_flag, JIT_REGISTER_FN);
 //! // SAFETY: the entry was made by `register` and is never freed.
 //! let entry = unsafe { &*d.first_entry };
-//! assert_eq!((entry.symfile_addr, entry.symfile_size), (OBJECT.as_ptr(), 64));
+//! assert_eq!(
+//!     (entry.symfile_addr, entry.symfile_size),
+//!     (OBJECT.as_ptr(), 64)
+//! );
 //!
 //! let reversed = ExecutorAddrRange::new(range.end, range.start);
-//! assert!(matches!(gdb_jit::register(reversed, false), Err(GdbJitError::BadRange { .. })));
+//! assert!(matches!(
+//!     gdb_jit::register(reversed, false),
+//!     Err(GdbJitError::BadRange { .. })
+//! ));
 //! ```
 
 use std::sync::Mutex;

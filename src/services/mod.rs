@@ -6,11 +6,11 @@
 //! [`crate::sps_ci`].
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::services::dylib::{self, DylibManager};
 //! use orc_rt::services::memory::SimpleNativeMemoryMap;
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
+//! use std::sync::Arc;
 //!
 //! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
 //! let dylibs = Arc::new(DylibManager::new());

@@ -28,7 +28,10 @@
 //! static CODE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
 //! let name = b"jitted_fn".to_vec();
 //! let record = CodeLoadRecord {
-//!     prefix: RecordPrefix { id: JIT_CODE_LOAD, total_size: (56 + name.len() + 1 + 4) as u32 },
+//!     prefix: RecordPrefix {
+//!         id: JIT_CODE_LOAD,
+//!         total_size: (56 + name.len() + 1 + 4) as u32,
+//!     },
 //!     vma: CODE.as_ptr() as u64,
 //!     code_addr: CODE.as_ptr() as u64,
 //!     code_size: 4,
@@ -36,7 +39,11 @@
 //!     name,
 //!     ..Default::default()
 //! };
-//! perf::register(&RecordBatch { code_load_records: vec![record], ..Default::default() }).unwrap();
+//! perf::register(&RecordBatch {
+//!     code_load_records: vec![record],
+//!     ..Default::default()
+//! })
+//! .unwrap();
 //! perf::end().unwrap();
 //!
 //! let dump = std::fs::read(&path).unwrap();

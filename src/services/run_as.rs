@@ -6,10 +6,10 @@
 //! refused, since calling it would crash.
 //!
 //! ```
-//! use std::ffi::CStr;
-//! use std::os::raw::{c_char, c_int};
 //! use orc_rt::services::run_as;
 //! use orc_rt::ExecutorAddr;
+//! use std::ffi::CStr;
+//! use std::os::raw::{c_char, c_int};
 //!
 //! /// Stands for a JIT'd `main`: returns the length of its last argument.
 //! extern "C" fn jit_main(argc: c_int, argv: *const *const c_char) -> c_int {

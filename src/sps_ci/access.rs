@@ -13,13 +13,25 @@
 //! assert_eq!(symbols().len(), 13);
 //! let memory = SimpleNativeMemoryMap::new();
 //! let base = memory.reserve(4096).unwrap();
-//! let writes = vec![UIntWrite { addr: base, value: 7u32 }, UIntWrite { addr: base + 4, value: 9 }];
+//! let writes = vec![
+//!     UIntWrite {
+//!         addr: base,
+//!         value: 7u32,
+//!     },
+//!     UIntWrite {
+//!         addr: base + 4,
+//!         value: 9,
+//!     },
+//! ];
 //! // SAFETY (every call below): the entry points have the synchronous ABI.
 //! let r = unsafe { call_sync(write_uint32s_wrapper, &serialize_to_vec(&(writes,))) };
 //! assert_eq!(r.as_slice(), Some(&[][..])); // SPSEmpty
 //! let addrs = vec![base + 4, base];
 //! let r = unsafe { call_sync(read_uint32s_wrapper, &serialize_to_vec(&(addrs,))) };
-//! assert_eq!(deserialize_all::<Vec<u32>>(r.as_slice().unwrap()).unwrap(), [9, 7]);
+//! assert_eq!(
+//!     deserialize_all::<Vec<u32>>(r.as_slice().unwrap()).unwrap(),
+//!     [9, 7]
+//! );
 //!
 //! let bad = vec![ExecutorAddr::new(0)];
 //! let r = unsafe { call_sync(read_uint32s_wrapper, &serialize_to_vec(&(bad,))) };

@@ -14,7 +14,6 @@
 //! symbols, are made resolvable through the dylib manager's process handle.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::session::Session;
 //! use orc_rt::sps::{serialize_to_vec, SpsExpected};
 //! use orc_rt::sps_ci::{bootstrap::add_bootstrap_services, memory};
@@ -22,6 +21,7 @@
 //! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
 //! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
 //! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
 //!
 //! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
 //! let symbols = add_bootstrap_services(&session).unwrap();
@@ -37,14 +37,21 @@
 //! let reserve = unsafe { sync_wrapper_at(symbol(memory::RESERVE_NAME).addr.value() as usize) };
 //! // SAFETY (both calls): as above.
 //! let r = unsafe { call_sync(reserve, &args) };
-//! let base = decode_sps_result::<SpsExpected<ExecutorAddr>>(r).unwrap().into_result();
+//! let base = decode_sps_result::<SpsExpected<ExecutorAddr>>(r)
+//!     .unwrap()
+//!     .into_result();
 //! assert!(!base.unwrap().is_null());
 //!
 //! // After shutdown, the services refuse work.
 //! session.shutdown_and_wait().unwrap();
 //! let r = unsafe { call_sync(reserve, &args) };
-//! let e = decode_sps_result::<SpsExpected<ExecutorAddr>>(r).unwrap().into_result();
-//! assert_eq!(e, Err("In reserve: the memory manager is shut down".to_string()));
+//! let e = decode_sps_result::<SpsExpected<ExecutorAddr>>(r)
+//!     .unwrap()
+//!     .into_result();
+//! assert_eq!(
+//!     e,
+//!     Err("In reserve: the memory manager is shut down".to_string())
+//! );
 //! ```
 
 use std::sync::Arc;

@@ -7,7 +7,6 @@
 //! process-wide, so `resolve` needs no instance.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::services::dylib::DylibManager;
 //! use orc_rt::sps::orc_types::{ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 //! use orc_rt::sps::{serialize_to_vec, SpsDeserialize, SpsExpected, SpsSerialize};
@@ -15,6 +14,7 @@
 //! use orc_rt::sps_ci::SyncWrapperFunction;
 //! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
 //! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
 //!
 //! /// Calls `f` as a controller does: SPS arguments in, SPS result out.
 //! ///
@@ -33,7 +33,10 @@
 //! let r: SpsExpected<ExecutorAddr> = unsafe { call(open_wrapper, &open_args) };
 //! let handle = r.into_result().unwrap();
 //!
-//! let wanted = vec![RemoteSymbolLookupSetElement { name: "malloc".into(), required: true }];
+//! let wanted = vec![RemoteSymbolLookupSetElement {
+//!     name: "malloc".into(),
+//!     required: true,
+//! }];
 //! let r: SpsExpected<Vec<Option<ExecutorSymbolDef>>> =
 //!     unsafe { call(resolve_wrapper, &(handle, wanted)) };
 //! assert!(!r.into_result().unwrap()[0].unwrap().addr.is_null());
@@ -42,7 +45,10 @@
 //! drop(manager);
 //! let r: SpsExpected<ExecutorAddr> = unsafe { call(open_wrapper, &open_args) };
 //! let e = r.into_result().unwrap_err();
-//! assert!(e.ends_with("is not a live SimpleExecutorDylibManager instance"), "{e}");
+//! assert!(
+//!     e.ends_with("is not a live SimpleExecutorDylibManager instance"),
+//!     "{e}"
+//! );
 //! ```
 
 use super::InstanceRegistry;

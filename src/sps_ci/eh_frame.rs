@@ -9,21 +9,28 @@
 //! ```
 //! use orc_rt::services::memory::actions::run_call;
 //! use orc_rt::sps::orc_types::WrapperFunctionCall;
-//! use orc_rt::sps_ci::eh_frame::{deregister_eh_frame_alloc_action, register_eh_frame_alloc_action};
+//! use orc_rt::sps_ci::eh_frame::{
+//!     deregister_eh_frame_alloc_action, register_eh_frame_alloc_action,
+//! };
 //! use orc_rt::sps_ci::fn_addr;
 //! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
 //!
 //! static EMPTY: [u8; 4] = [0; 4]; // an .eh_frame section without records
 //! let start = ExecutorAddr::from_ptr(EMPTY.as_ptr());
 //! let range = ExecutorAddrRange::from_start_and_size(start, 4).unwrap();
-//! let register = WrapperFunctionCall::with_args(fn_addr(register_eh_frame_alloc_action), &(range,));
+//! let register =
+//!     WrapperFunctionCall::with_args(fn_addr(register_eh_frame_alloc_action), &(range,));
 //! let deregister =
 //!     WrapperFunctionCall::with_args(fn_addr(deregister_eh_frame_alloc_action), &(range,));
 //!
 //! assert_eq!(run_call(&register), Ok(()));
-//! assert!(run_call(&register).unwrap_err().ends_with("already registered"));
+//! assert!(run_call(&register)
+//!     .unwrap_err()
+//!     .ends_with("already registered"));
 //! assert_eq!(run_call(&deregister), Ok(()));
-//! assert!(run_call(&deregister).unwrap_err().ends_with("not registered"));
+//! assert!(run_call(&deregister)
+//!     .unwrap_err()
+//!     .ends_with("not registered"));
 //! ```
 
 use crate::services::eh_frame;

@@ -14,7 +14,10 @@
 //! let action = fn_addr(register_jit_loader_gdb_alloc_action);
 //!
 //! // As LLVM runs it: an allocation action of the linked object.
-//! assert_eq!(run_call(&WrapperFunctionCall::with_args(action, &(range, true))), Ok(()));
+//! assert_eq!(
+//!     run_call(&WrapperFunctionCall::with_args(action, &(range, true))),
+//!     Ok(())
+//! );
 //! let reversed = ExecutorAddrRange::new(range.end, range.start);
 //! let e = run_call(&WrapperFunctionCall::with_args(action, &(reversed, true))).unwrap_err();
 //! assert!(e.contains("invalid range"), "{e}");

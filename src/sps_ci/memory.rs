@@ -7,7 +7,6 @@
 //! messages.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::services::memory::SimpleNativeMemoryMap;
 //! use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
 //! use orc_rt::sps::{serialize_to_vec, SpsDeserialize, SpsExpected, SpsResult, SpsSerialize};
@@ -17,6 +16,7 @@
 //! use orc_rt::sps_ci::SyncWrapperFunction;
 //! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
 //! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
 //!
 //! /// Calls `f` as a controller does: SPS arguments in, SPS result out.
 //! ///
@@ -48,13 +48,20 @@
 //! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
 //! assert_eq!(r, Ok(()));
 //! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
-//! assert!(r.unwrap_err().ends_with("is not part of any reserved address range"));
+//! let e = r.unwrap_err();
+//! assert!(
+//!     e.ends_with("is not part of any reserved address range"),
+//!     "{e}"
+//! );
 //!
 //! // A dropped manager's instance address is refused.
 //! drop(manager);
 //! let r: SpsExpected<ExecutorAddr> = unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
 //! let e = r.into_result().unwrap_err();
-//! assert!(e.ends_with("is not a live SimpleExecutorMemoryManager instance"), "{e}");
+//! assert!(
+//!     e.ends_with("is not a live SimpleExecutorMemoryManager instance"),
+//!     "{e}"
+//! );
 //! ```
 
 use super::InstanceRegistry;

@@ -13,20 +13,28 @@
 //! instances, so a stale or forged address gives an error.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::sps_ci::InstanceRegistry;
+//! use std::sync::Arc;
 //!
 //! struct Counter(u32);
 //! static COUNTERS: InstanceRegistry<Counter> = InstanceRegistry::new("Counter");
 //!
 //! let counter = Arc::new(Counter(41));
 //! let addr = COUNTERS.register(&counter); // what Setup announces
-//! assert_eq!(COUNTERS.with(addr, "get", |c| Ok::<_, String>(c.0 + 1)), Ok(42));
+//! assert_eq!(
+//!     COUNTERS.with(addr, "get", |c| Ok::<_, String>(c.0 + 1)),
+//!     Ok(42)
+//! );
 //!
 //! // Once the instance is gone, its address is refused, never dereferenced.
 //! drop(counter);
-//! let e = COUNTERS.with(addr, "get", |c| Ok::<_, String>(c.0)).unwrap_err();
-//! assert_eq!(e, format!("In get, {:#x} is not a live Counter instance", addr.value()));
+//! let e = COUNTERS
+//!     .with(addr, "get", |c| Ok::<_, String>(c.0))
+//!     .unwrap_err();
+//! assert_eq!(
+//!     e,
+//!     format!("In get, {:#x} is not a live Counter instance", addr.value())
+//! );
 //! // So is a forged one.
 //! assert!(COUNTERS.lookup(addr + 8).is_err());
 //! ```

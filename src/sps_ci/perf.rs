@@ -10,8 +10,15 @@
 //! use orc_rt::wrapper_function::sync_abi::call_sync_sps_error;
 //!
 //! // The records travel as SPS structures.
-//! let record = CodeLoadRecord { code_index: 7, name: b"f".to_vec(), ..Default::default() };
-//! let batch = RecordBatch { code_load_records: vec![record], ..Default::default() };
+//! let record = CodeLoadRecord {
+//!     code_index: 7,
+//!     name: b"f".to_vec(),
+//!     ..Default::default()
+//! };
+//! let batch = RecordBatch {
+//!     code_load_records: vec![record],
+//!     ..Default::default()
+//! };
 //! let bytes = serialize_to_vec(&batch);
 //! assert_eq!(deserialize_all::<RecordBatch>(&bytes).unwrap(), batch);
 //!

@@ -3,11 +3,11 @@
 //! error case).
 //!
 //! ```
-//! use std::os::raw::{c_char, c_int};
 //! use orc_rt::sps::{deserialize_all, serialize_to_vec};
 //! use orc_rt::sps_ci::run_as::{run_as_int_function_wrapper, run_as_main_wrapper};
 //! use orc_rt::wrapper_function::sync_abi::call_sync;
 //! use orc_rt::ExecutorAddr;
+//! use std::os::raw::{c_char, c_int};
 //!
 //! extern "C" fn square(x: c_int) -> c_int {
 //!     x * x
@@ -18,7 +18,12 @@
 //!
 //! let square = ExecutorAddr::from_fn_ptr(square as *const ());
 //! // SAFETY (every call below): the entry points have the synchronous ABI.
-//! let r = unsafe { call_sync(run_as_int_function_wrapper, &serialize_to_vec(&(square, 12i32))) };
+//! let r = unsafe {
+//!     call_sync(
+//!         run_as_int_function_wrapper,
+//!         &serialize_to_vec(&(square, 12i32)),
+//!     )
+//! };
 //! assert_eq!(deserialize_all::<i32>(r.as_slice().unwrap()).unwrap(), 144);
 //!
 //! let main = ExecutorAddr::from_fn_ptr(count_args as *const ());

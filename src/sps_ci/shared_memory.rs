@@ -7,7 +7,6 @@
 //! the name of the new shared memory object.
 //!
 //! ```
-//! use std::sync::Arc;
 //! use orc_rt::services::memory::SharedMemoryMapper;
 //! use orc_rt::sps::{serialize_to_vec, SpsDeserialize, SpsExpected, SpsResult, SpsSerialize};
 //! use orc_rt::sps_ci::shared_memory::{release_wrapper, reserve_wrapper, INSTANCES};
@@ -15,6 +14,7 @@
 //! use orc_rt::sys::shm;
 //! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
 //! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
 //!
 //! /// Calls `f` as a controller does: SPS arguments in, SPS result out.
 //! ///
@@ -28,7 +28,8 @@
 //! let mapper = Arc::new(SharedMemoryMapper::new());
 //! let instance = INSTANCES.register(&mapper);
 //! // SAFETY (every `call` below): orc-rt's entry points have that ABI.
-//! let r: SpsExpected<(ExecutorAddr, String)> = unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
+//! let r: SpsExpected<(ExecutorAddr, String)> =
+//!     unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
 //! let (base, name) = r.into_result().unwrap();
 //! assert!(name.starts_with("/jitlink_"));
 //! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
@@ -36,7 +37,8 @@
 //! shm::unlink(&name).unwrap(); // the controller's job, normally
 //!
 //! drop(mapper);
-//! let r: SpsExpected<(ExecutorAddr, String)> = unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
+//! let r: SpsExpected<(ExecutorAddr, String)> =
+//!     unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
 //! assert!(r.into_result().is_err());
 //! ```
 use super::InstanceRegistry;

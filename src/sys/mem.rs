@@ -23,6 +23,7 @@
 //! // Bad addresses are errors, not crashes.
 //! assert!(mem::read(0, &mut word).is_err());
 //! assert!(mem::read_vec(u64::MAX - 1, 4).is_err()); // would wrap
+//!
 //! // SAFETY: our own mapping, unused from here on.
 //! unsafe { mmap::unmap(base, page) }.unwrap();
 //! ```

@@ -17,7 +17,16 @@
 //! // SAFETY: the range is the fresh mapping above, holding no Rust objects.
 //! unsafe {
 //!     mmap::copy_and_zero_fill(base, b"code", 4);
-//!     mmap::protect(base, page, mmap::Prot { read: true, write: false, exec: false }).unwrap();
+//!     mmap::protect(
+//!         base,
+//!         page,
+//!         mmap::Prot {
+//!             read: true,
+//!             write: false,
+//!             exec: false,
+//!         },
+//!     )
+//!     .unwrap();
 //! }
 //! let mut b = [0u8; 8];
 //! mem::read(base, &mut b).unwrap();

@@ -20,8 +20,9 @@
 //! // A responder dropped unanswered still answers, with an error.
 //! let (cb, pending) = reply_channel();
 //! drop(Responder::named("forgetful handler", cb));
-//! let msg = pending.wait().out_of_band_error_message().unwrap().to_owned();
-//! assert!(msg.to_str().unwrap().starts_with("forgetful handler dropped without a reply"));
+//! let reply = pending.wait();
+//! let msg = reply.out_of_band_error_message().unwrap().to_str().unwrap();
+//! assert!(msg.starts_with("forgetful handler dropped"), "{msg}");
 //!
 //! // `uint32_t (uint32_t, uint32_t)`, answered later from another thread.
 //! let div = sps_async_handler(|(a, b): (u32, u32), r: SpsResponder<u32>| {
@@ -35,13 +36,19 @@
 //! assert_eq!(decode_sps_result::<u32>(pending.wait()).unwrap(), 42);
 //!
 //! let (cb, pending) = reply_channel();
-//! div(serialize_to_buffer(&(1u32, 0u32)), Responder::named("divide", cb));
+//! div(
+//!     serialize_to_buffer(&(1u32, 0u32)),
+//!     Responder::named("divide", cb),
+//! );
 //! let e = decode_sps_result::<u32>(pending.wait()).unwrap_err();
 //! assert_eq!(e.to_string(), "wrapper function failed: divide: 1 / 0");
 //!
 //! // Arguments that do not decode as the handler's type never reach it.
 //! let (cb, pending) = reply_channel();
-//! div(WrapperFunctionBuffer::from_slice(&[1, 2, 3]), Responder::new(cb));
+//! div(
+//!     WrapperFunctionBuffer::from_slice(&[1, 2, 3]),
+//!     Responder::new(cb),
+//! );
 //! assert!(pending.wait().is_out_of_band_error());
 //! ```
 

@@ -31,7 +31,9 @@
 //! ) {
 //!     // SAFETY: the function owns its argument buffer (the ABI's rule).
 //!     let args = unsafe { WrapperFunctionBuffer::from_raw(args) };
-//!     let (Some(ret), s) = (ret, s as usize) else { return };
+//!     let (Some(ret), s) = (ret, s as usize) else {
+//!         return;
+//!     };
 //!     std::thread::spawn(move || {
 //!         let mut v = args.as_slice().unwrap_or_default().to_vec();
 //!         v.reverse();

@@ -6,14 +6,14 @@
 //! action".
 //!
 //! ```
-//! use std::os::raw::c_char;
-//! use std::sync::Mutex;
 //! use orc_rt::services::memory::actions::{run_dealloc_actions, run_finalize_actions};
 //! use orc_rt::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
 //! use orc_rt::sps::{deserialize_all, serialize_to_buffer, SpsResult};
 //! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
 //! use orc_rt::wrapper_function::sync_abi::arg_bytes;
 //! use orc_rt::ExecutorAddr;
+//! use std::os::raw::c_char;
+//! use std::sync::Mutex;
 //!
 //! static LOG: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 //!
@@ -32,8 +32,12 @@
 //!     };
 //!     serialize_to_buffer(&r).into_raw()
 //! }
-//! let call = |n: u32| WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(n,));
-//! let pair = |f, d| AllocActionCallPair { finalize: call(f), dealloc: call(d) };
+//! let call =
+//!     |n: u32| WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(n,));
+//! let pair = |f, d| AllocActionCallPair {
+//!     finalize: call(f),
+//!     dealloc: call(d),
+//! };
 //!
 //! // Finalize actions run in order and keep their dealloc halves, which run
 //! // in reverse.
@@ -48,7 +52,10 @@
 //! assert_eq!(e, "action 0 failed");
 //! assert_eq!(*LOG.lock().unwrap(), [1, 10]);
 //! // Address 0 is "no action".
-//! assert_eq!(run_dealloc_actions(vec![WrapperFunctionCall::default()]), Ok(()));
+//! assert_eq!(
+//!     run_dealloc_actions(vec![WrapperFunctionCall::default()]),
+//!     Ok(())
+//! );
 //! ```
 
 use crate::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};

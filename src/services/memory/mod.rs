@@ -18,7 +18,12 @@
 //! let memory = SimpleNativeMemoryMap::new();
 //! let base = memory.reserve(page_size()).unwrap();
 //! let request = |rag, addr: ExecutorAddr| FinalizeRequest {
-//!     segments: vec![SegFinalizeRequest { rag, addr, size: 8, content: b"code".to_vec() }],
+//!     segments: vec![SegFinalizeRequest {
+//!         rag,
+//!         addr,
+//!         size: 8,
+//!         content: b"code".to_vec(),
+//!     }],
 //!     actions: vec![],
 //! };
 //! let rwx = RemoteAllocGroup::new(true, true, true, false);

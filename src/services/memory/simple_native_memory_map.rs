@@ -8,8 +8,6 @@
 //! shutdown, which is how JIT'd static destructors run.
 //!
 //! ```
-//! use std::os::raw::c_char;
-//! use std::sync::Mutex;
 //! use orc_rt::services::memory::{MemoryError, SimpleNativeMemoryMap};
 //! use orc_rt::sps::orc_types::{
 //!     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest,
@@ -19,6 +17,8 @@
 //! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
 //! use orc_rt::wrapper_function::sync_abi::arg_bytes;
 //! use orc_rt::ExecutorAddr;
+//! use std::os::raw::c_char;
+//! use std::sync::Mutex;
 //!
 //! static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
 //!
@@ -31,7 +31,9 @@
 //!         .map_err(|e| e.to_string());
 //!     serialize_to_buffer(&r).into_raw()
 //! }
-//! let call = |msg: &str| WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(msg,));
+//! let call = |msg: &str| {
+//!     WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(msg,))
+//! };
 //!
 //! let memory = SimpleNativeMemoryMap::new();
 //! let base = memory.reserve(1 << 16).unwrap();
@@ -42,7 +44,10 @@
 //!         size: 100,
 //!         content: b"constant data".to_vec(),
 //!     }],
-//!     actions: vec![AllocActionCallPair { finalize: call("constructors"), dealloc: call("destructors") }],
+//!     actions: vec![AllocActionCallPair {
+//!         finalize: call("constructors"),
+//!         dealloc: call("destructors"),
+//!     }],
 //! };
 //! let key = memory.initialize(request.clone()).unwrap();
 //! assert_eq!(key, base);
@@ -54,11 +59,17 @@
 //! // Deinitialize runs the dealloc actions; the memory stays reserved.
 //! memory.deinitialize(&[key]).unwrap();
 //! assert_eq!(*LOG.lock().unwrap(), ["constructors", "destructors"]);
-//! assert!(matches!(memory.deinitialize(&[key]), Err(MemoryError::NoRegion { .. })));
+//! assert!(matches!(
+//!     memory.deinitialize(&[key]),
+//!     Err(MemoryError::NoRegion { .. })
+//! ));
 //!
 //! memory.release(&[base]).unwrap();
 //! assert!(memory.reservations().is_empty());
-//! assert!(matches!(memory.release(&[base]), Err(MemoryError::ReleaseUnknown(_))));
+//! assert!(matches!(
+//!     memory.release(&[base]),
+//!     Err(MemoryError::ReleaseUnknown(_))
+//! ));
 //! ```
 
 use std::collections::BTreeMap;
