@@ -538,7 +538,7 @@ void orc_rt_Session_destroy(orc_rt_SessionRef S);
 /**
  * Sets the error reporter: `F(Ctx, Msg)` for every error the Session
  * cannot return (service failures, panics in callbacks...). NULL `F`
- * restores the default (print "orc-rt: error: <msg>" to stderr). Any
+ * restores the default (print `orc-rt: error: <msg>` to stderr). Any
  * thread; `Ctx` must stay valid until the Session is destroyed or the
  * reporter replaced.
  */

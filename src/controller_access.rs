@@ -7,6 +7,37 @@
 //!
 //! [`InProcessController`] is a ControllerAccess whose controller lives in
 //! the same process (tests, benchmarks, hosts that JIT in-process).
+//!
+//! ```
+//! use orc_rt::controller_access::InProcessController;
+//! use orc_rt::session::Session;
+//! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+//! use orc_rt::wrapper_function::sps_handler;
+//! use orc_rt::{Error, ExecutorAddr};
+//! use std::sync::Arc;
+//!
+//! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+//! let tag = ExecutorAddr::new(0x10);
+//!
+//! // No controller yet: a call fails at once, with an out-of-band error.
+//! let r = session.call_controller_sps_blocking::<_, u64>(tag, &(20u64,));
+//! assert!(matches!(r, Err(Error::OutOfBand(m)) if m.contains("controller is detached")));
+//!
+//! // The controller associates a handler with the tag; the executor calls it
+//! // by that tag.
+//! let controller = InProcessController::new();
+//! controller.add_handler(tag, sps_handler(|(x,): (u64,)| 2 * x + 2));
+//! session.attach(controller.clone()).unwrap();
+//! let r = session.call_controller_sps_blocking::<_, u64>(tag, &(20u64,));
+//! assert_eq!(r.unwrap(), 42);
+//!
+//! // The controller may go away before the Session ends.
+//! controller.close();
+//! session.wait_for_detach();
+//! let r = session.call_controller_sps_blocking::<_, u64>(tag, &(20u64,));
+//! assert!(r.is_err());
+//! session.shutdown_and_wait().unwrap();
+//! ```
 
 use std::sync::Weak;
 

@@ -10,6 +10,29 @@
 //! text: the error keeps the module error (reach it with
 //! [`Error::downcast_ref`]), its message (shown as is) and its source
 //! chain. This module names none of them: imports point down the layers.
+//!
+//! ```
+//! use orc_rt::sps::{deserialize_all, SpsError};
+//! use orc_rt::Error;
+//!
+//! // SPS failures convert with `?`.
+//! fn decode_u32(bytes: &[u8]) -> orc_rt::Result<u32> {
+//!     Ok(deserialize_all::<u32>(bytes)?)
+//! }
+//! assert_eq!(decode_u32(&[42, 0, 0, 0]).unwrap(), 42);
+//! let e = decode_u32(&[42, 0]).unwrap_err();
+//! assert!(matches!(e, Error::Sps(SpsError::UnexpectedEnd { .. })));
+//!
+//! // Failures that happen together are joined, one message per line.
+//! let joined = Error::join(Some(Error::msg("first failed")), Some(e)).unwrap();
+//! assert!(joined.to_string().starts_with("first failed\nSPS: "));
+//! assert!(Error::join(None, None).is_none());
+//!
+//! // A caught panic keeps its message.
+//! let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+//! let e = Error::from_panic("handler", payload);
+//! assert_eq!(e.to_string(), "panic in handler: boom");
+//! ```
 
 use std::fmt;
 

@@ -3,6 +3,30 @@
 //! An [`ExecutorAddr`] is a 64-bit address in the executor process, carried
 //! on the wire as `SPSExecutorAddr` (`u64`). An [`ExecutorAddrRange`] is a
 //! half-open range `[start, end)` of such addresses.
+//!
+//! Address arithmetic is explicit about overflow: the `checked_*` and
+//! `align_*` forms return `None` rather than wrap, which is what code that
+//! checks addresses from the wire should use.
+//!
+//! ```
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//!
+//! let a = ExecutorAddr::new(0x1003);
+//! assert_eq!(a.align_down(0x10), Some(ExecutorAddr::new(0x1000)));
+//! assert_eq!(a.align_up(0x10), Some(ExecutorAddr::new(0x1010)));
+//! assert_eq!(a.align_up(3), None); // not a power of two
+//! assert_eq!(ExecutorAddr::new(u64::MAX).checked_add(1), None);
+//! assert_eq!((a + 5) - a, 5);
+//!
+//! let r = ExecutorAddrRange::from_start_and_size(ExecutorAddr::new(0x1000), 0x100).unwrap();
+//! assert_eq!(r.size(), 0x100);
+//! assert!(r.contains(ExecutorAddr::new(0x10ff)));
+//! assert!(!r.contains(r.end)); // half-open
+//! let tail = ExecutorAddrRange::new(ExecutorAddr::new(0x1080), ExecutorAddr::new(0x1200));
+//! assert!(r.overlaps(&tail) && !r.contains_range(&tail));
+//! // A range that would wrap around the address space is refused.
+//! assert!(ExecutorAddrRange::from_start_and_size(ExecutorAddr::new(u64::MAX), 2).is_none());
+//! ```
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};

@@ -14,6 +14,30 @@
 //! - [`sps_ci`]: the wire bindings of the services;
 //! - [`simple_remote_epc`]: LLVM 22's transport;
 //! - [`ffi`]: the C ABI, a leaf that nothing else imports.
+//!
+//! # Example
+//!
+//! A Rust host needs no `unsafe` and no `ffi` type: a Session, a controller
+//! in the same process, and an executor function that is a closure taking
+//! and returning SPS-typed values.
+//!
+//! ```
+//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::session::Session;
+//! use orc_rt::sps::serialize_to_buffer;
+//! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+//! use orc_rt::wrapper_function::{decode_sps_result, sps_handler};
+//! use std::sync::Arc;
+//!
+//! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+//! let controller = InProcessController::new();
+//! session.attach(controller.clone()).unwrap();
+//!
+//! let add = IncomingCall::handler(sps_handler(|(a, b): (u32, u32)| a + b));
+//! let r = controller.call_blocking(add, serialize_to_buffer(&(40u32, 2u32)));
+//! assert_eq!(decode_sps_result::<u32>(r).unwrap(), 42);
+//! session.shutdown_and_wait().unwrap();
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]

@@ -21,6 +21,45 @@
 //! 5. A panicking callback is caught; the remaining callbacks still run, and
 //!    the panic is reported as the service's error (the Session passes it to
 //!    its error reporter).
+//!
+//! ```
+//! use orc_rt::notification::NotificationService;
+//! use orc_rt::session::Session;
+//! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
+//! use std::sync::{Arc, Mutex};
+//!
+//! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
+//! let notes = NotificationService::new();
+//! session.add_service(notes.clone()).unwrap();
+//!
+//! let log = Arc::new(Mutex::new(Vec::new()));
+//! for name in ["first", "second"] {
+//!     let l = log.clone();
+//!     notes.add_on_detach(move |shutdown| {
+//!         l.lock().unwrap().push(format!("detach {name} {shutdown}"))
+//!     });
+//!     let l = log.clone();
+//!     notes.add_on_shutdown(move || l.lock().unwrap().push(format!("shutdown {name}")));
+//! }
+//! assert_eq!(notes.pending(), (2, 2));
+//!
+//! session.shutdown_and_wait().unwrap();
+//! assert_eq!(
+//!     *log.lock().unwrap(),
+//!     [
+//!         "detach second true",
+//!         "detach first true",
+//!         "shutdown second",
+//!         "shutdown first"
+//!     ]
+//! );
+//!
+//! // Registered after the event: runs at once, on this thread.
+//! let l = log.clone();
+//! notes.add_on_shutdown(move || l.lock().unwrap().push("late".to_string()));
+//! assert_eq!(log.lock().unwrap().last().unwrap(), "late");
+//! assert_eq!(notes.pending(), (0, 0));
+//! ```
 
 use std::sync::{Arc, Mutex};
 

@@ -8,6 +8,45 @@
 //! whenever every worker is busy, for executors serving a controller whose
 //! calls nest). Tasks still queued when shutdown starts are dropped, not
 //! run.
+//!
+//! ```
+//! use orc_rt::task_dispatcher::{
+//!     InPlaceTaskDispatcher, TaskDispatcher, ThreadPoolTaskDispatcher,
+//! };
+//! use std::sync::atomic::{AtomicBool, Ordering};
+//! use std::sync::{mpsc, Arc};
+//!
+//! // Two workers run the tasks, off the dispatching thread.
+//! let pool = ThreadPoolTaskDispatcher::new(2).unwrap();
+//! let (tx, rx) = mpsc::channel();
+//! for i in 0..4 {
+//!     let tx = tx.clone();
+//!     pool.dispatch(Box::new(move || {
+//!         tx.send((i, std::thread::current().id())).unwrap()
+//!     }));
+//! }
+//! let mut done: Vec<_> = rx.iter().take(4).collect();
+//! assert!(done.iter().all(|(_, t)| *t != std::thread::current().id()));
+//! done.sort_by_key(|(i, _)| *i);
+//! assert_eq!(
+//!     done.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+//!     [0, 1, 2, 3]
+//! );
+//!
+//! // After shutdown a task is dropped unrun, releasing what it owns.
+//! pool.shutdown();
+//! let (tx, rx) = mpsc::channel::<()>();
+//! pool.dispatch(Box::new(move || tx.send(()).unwrap()));
+//! assert!(rx.recv().is_err()); // the sender was dropped, never used
+//!
+//! // In place: the task has run when `dispatch` returns.
+//! let inline = InPlaceTaskDispatcher::new();
+//! let ran = Arc::new(AtomicBool::new(false));
+//! let r = ran.clone();
+//! inline.dispatch(Box::new(move || r.store(true, Ordering::SeqCst)));
+//! assert!(ran.load(Ordering::SeqCst));
+//! inline.shutdown();
+//! ```
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

@@ -8,6 +8,55 @@
 //! each result through a callback or by blocking. Every call gets exactly one
 //! result: the wrapper function's, or an out-of-band error if the Session
 //! is detached or shut down.
+//!
+//! ```
+//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::session::Session;
+//! use orc_rt::sps::{deserialize_all, serialize_to_buffer};
+//! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+//! use orc_rt::wrapper_function::sps_handler;
+//! use std::sync::{mpsc, Arc};
+//!
+//! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+//! let controller = InProcessController::new();
+//! session.attach(controller.clone()).unwrap();
+//! assert!(controller.is_connected());
+//!
+//! // An executor function (here a Rust closure), called and waited for.
+//! let greet = IncomingCall::handler(sps_handler(|(name,): (String,)| format!("hello, {name}")));
+//! let r = controller.call_blocking(greet.clone(), serialize_to_buffer(&("orc",)));
+//! assert_eq!(
+//!     deserialize_all::<String>(r.as_slice().unwrap()).unwrap(),
+//!     "hello, orc"
+//! );
+//!
+//! // Or called from several threads at once, each result to its callback.
+//! let (tx, rx) = mpsc::channel();
+//! std::thread::scope(|s| {
+//!     for name in ["a", "b", "c"] {
+//!         let (c, f, tx) = (&controller, greet.clone(), tx.clone());
+//!         s.spawn(move || {
+//!             c.call(f, serialize_to_buffer(&(name,)), move |r| {
+//!                 tx.send(r).unwrap()
+//!             })
+//!         });
+//!     }
+//! });
+//! drop(tx);
+//! let mut got: Vec<String> = rx
+//!     .iter()
+//!     .map(|r| deserialize_all(r.as_slice().unwrap()).unwrap())
+//!     .collect();
+//! got.sort();
+//! assert_eq!(got, ["hello, a", "hello, b", "hello, c"]);
+//!
+//! // Once the Session is shut down, a call still gets exactly one result: an
+//! // error.
+//! session.shutdown_and_wait().unwrap();
+//! let r = controller.call_blocking(greet, serialize_to_buffer(&("late",)));
+//! assert!(r.is_out_of_band_error());
+//! assert_eq!(controller.pending_calls(), 0);
+//! ```
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

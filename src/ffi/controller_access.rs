@@ -4,6 +4,108 @@
 //! process: it registers handlers for tags (reached from the executor side
 //! with `orc_rt_Session_callController`) and calls executor wrapper
 //! functions, concurrently from any number of threads.
+//!
+//! ```
+//! use orc_rt::ffi::controller_access::{
+//!     orc_rt_ControllerResponderRef, orc_rt_ControllerResponder_respond,
+//!     orc_rt_InProcessController_addHandler, orc_rt_InProcessController_callWrapperSync,
+//!     orc_rt_InProcessController_create, orc_rt_InProcessController_disconnect,
+//!     orc_rt_InProcessController_dispose,
+//! };
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_attachInProcessController, orc_rt_Session_callController,
+//!     orc_rt_Session_create, orc_rt_Session_destroy, orc_rt_Session_waitForDetach,
+//! };
+//! use orc_rt::ffi::task_dispatcher::orc_rt_InPlaceTaskDispatcher_create;
+//! use orc_rt::wrapper_function::{
+//!     orc_rt_SessionRef, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionReturn,
+//! };
+//! use orc_rt::WrapperFunctionBuffer;
+//! use std::os::raw::c_void;
+//!
+//! /// An executor function with the native ABI: answers "pong".
+//! unsafe extern "C" fn ping(
+//!     s: orc_rt_SessionRef,
+//!     id: u64,
+//!     ret: orc_rt_WrapperFunctionReturn,
+//!     args: orc_rt_WrapperFunctionBuffer,
+//! ) {
+//!     // SAFETY: the function owns `args`, and calls `ret` once with its id.
+//!     unsafe {
+//!         drop(WrapperFunctionBuffer::from_raw(args));
+//!         if let Some(ret) = ret {
+//!             ret(s, id, WrapperFunctionBuffer::from_slice(b"pong").into_raw())
+//!         }
+//!     }
+//! }
+//! /// A controller handler: answers its argument bytes, twice.
+//! unsafe extern "C" fn twice(
+//!     _: *mut c_void,
+//!     args: orc_rt_WrapperFunctionBuffer,
+//!     r: orc_rt_ControllerResponderRef,
+//! ) {
+//!     // SAFETY: the handler owns `args` and `r`, and responds once.
+//!     unsafe {
+//!         let args = WrapperFunctionBuffer::from_raw(args);
+//!         let reply = args.as_slice().unwrap_or_default().repeat(2);
+//!         orc_rt_ControllerResponder_respond(
+//!             r,
+//!             WrapperFunctionBuffer::from_slice(&reply).into_raw(),
+//!         )
+//!     }
+//! }
+//! /// Receives a controller result into the `Option` that `ctx` points at.
+//! unsafe extern "C" fn store(
+//!     _: orc_rt_SessionRef,
+//!     r: orc_rt_WrapperFunctionBuffer,
+//!     ctx: *mut c_void,
+//! ) {
+//!     // SAFETY: `ctx` is the live `Option` passed below; the result is ours.
+//!     unsafe {
+//!         *(ctx as *mut Option<WrapperFunctionBuffer>) = Some(WrapperFunctionBuffer::from_raw(r))
+//!     }
+//! }
+//!
+//! // SAFETY: fresh handles, used as documented and released once; buffers are
+//! // handed over as the functions say. With an in-place dispatcher every call
+//! // below completes before it returns, so `slot` outlives its use.
+//! unsafe {
+//!     let s = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+//!     let c = orc_rt_InProcessController_create();
+//!     let tag = 0x10 as *mut c_void;
+//!     orc_rt_InProcessController_addHandler(c, tag, Some(twice), std::ptr::null_mut());
+//!     assert!(orc_rt_Session_attachInProcessController(s, c).is_null());
+//!
+//!     // Controller to executor: a native wrapper function, waited for.
+//!     let none = WrapperFunctionBuffer::new().into_raw();
+//!     let r = WrapperFunctionBuffer::from_raw(orc_rt_InProcessController_callWrapperSync(
+//!         c,
+//!         Some(ping),
+//!         none,
+//!     ));
+//!     assert_eq!(r.as_slice(), Some(&b"pong"[..]));
+//!
+//!     // Executor to controller: a handler, by its tag.
+//!     let mut slot: Option<WrapperFunctionBuffer> = None;
+//!     let args = WrapperFunctionBuffer::from_slice(b"ab").into_raw();
+//!     let ctx = &mut slot as *mut Option<WrapperFunctionBuffer> as *mut c_void;
+//!     orc_rt_Session_callController(s, tag, args, Some(store), ctx);
+//!     assert_eq!(slot.unwrap().as_slice(), Some(&b"abab"[..]));
+//!
+//!     // Once the controller has disconnected, calls get an out-of-band error.
+//!     orc_rt_InProcessController_disconnect(c);
+//!     orc_rt_Session_waitForDetach(s);
+//!     let none = WrapperFunctionBuffer::new().into_raw();
+//!     let r = WrapperFunctionBuffer::from_raw(orc_rt_InProcessController_callWrapperSync(
+//!         c,
+//!         Some(ping),
+//!         none,
+//!     ));
+//!     assert!(r.is_out_of_band_error());
+//!     orc_rt_InProcessController_dispose(c);
+//!     orc_rt_Session_destroy(s);
+//! }
+//! ```
 
 use std::os::raw::c_void;
 use std::sync::Arc;

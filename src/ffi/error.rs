@@ -4,6 +4,37 @@
 //! `orc_rt_Error_consume`, `orc_rt_Error_toString` or `orc_rt_Error_cantFail`
 //! must be applied to it, and the handle is dead afterwards. Names follow
 //! upstream orc-rt's `orc-rt-c/support/Error.h`.
+//!
+//! ```
+//! use orc_rt::ffi::error::{
+//!     error_from_ref, error_to_ref, orc_rt_Error_consume, orc_rt_Error_freeErrorMessage,
+//!     orc_rt_Error_getTypeId, orc_rt_Error_toString, orc_rt_StringError_create,
+//!     orc_rt_StringError_getTypeId,
+//! };
+//! use std::ffi::CStr;
+//!
+//! // SAFETY: every error handle is consumed exactly once, and every message
+//! // freed once with `orc_rt_Error_freeErrorMessage`.
+//! unsafe {
+//!     let e = orc_rt_StringError_create(c"could not open libfoo.so".as_ptr());
+//!     assert_eq!(orc_rt_Error_getTypeId(e), orc_rt_StringError_getTypeId());
+//!     let msg = orc_rt_Error_toString(e); // consumes `e`
+//!     assert_eq!(CStr::from_ptr(msg), c"could not open libfoo.so");
+//!     orc_rt_Error_freeErrorMessage(msg);
+//!
+//!     // NULL means success.
+//!     assert!(orc_rt_Error_getTypeId(std::ptr::null_mut()).is_null());
+//!     let msg = orc_rt_Error_toString(std::ptr::null_mut());
+//!     assert_eq!(CStr::from_ptr(msg), c"success");
+//!     orc_rt_Error_freeErrorMessage(msg);
+//!     orc_rt_Error_consume(orc_rt_StringError_create(std::ptr::null()));
+//! }
+//!
+//! // Rust code hands errors over as boxed handles, and takes them back.
+//! let e = error_to_ref(orc_rt::Error::msg("lost"));
+//! // SAFETY: a fresh handle, taken back once.
+//! assert_eq!(unsafe { error_from_ref(e) }.unwrap().to_string(), "lost");
+//! ```
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_void};

@@ -1,5 +1,54 @@
 //! C API for the NotificationService: callbacks run on detach and shutdown,
 //! in reverse order of registration (rules in `crate::notification`).
+//!
+//! A C host registers plain function pointers with a context; the service
+//! itself is the Rust [`NotificationService`], added to a Session like any
+//! other Service.
+//!
+//! ```
+//! use orc_rt::ffi::notification::{
+//!     orc_rt_NotificationService_addOnDetach, orc_rt_NotificationService_addOnShutdown,
+//!     orc_rt_NotificationService_create, orc_rt_NotificationService_dispose,
+//! };
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_addNotificationService, orc_rt_Session_create, orc_rt_Session_destroy,
+//! };
+//! use orc_rt::ffi::task_dispatcher::orc_rt_InPlaceTaskDispatcher_create;
+//! use std::os::raw::{c_int, c_void};
+//! use std::sync::Mutex;
+//!
+//! static EVENTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//! unsafe extern "C" fn on_detach(ctx: *mut c_void, shutdown_requested: c_int) {
+//!     EVENTS
+//!         .lock()
+//!         .unwrap()
+//!         .push(format!("detach {} {shutdown_requested}", ctx as usize));
+//! }
+//! unsafe extern "C" fn on_shutdown(ctx: *mut c_void) {
+//!     EVENTS
+//!         .lock()
+//!         .unwrap()
+//!         .push(format!("shutdown {}", ctx as usize));
+//! }
+//!
+//! // SAFETY: fresh handles, each used as documented and released once; the
+//! // contexts are plain numbers, usable from any thread.
+//! unsafe {
+//!     let s = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
+//!     let n = orc_rt_NotificationService_create();
+//!     for ctx in [1usize, 2] {
+//!         orc_rt_NotificationService_addOnDetach(n, Some(on_detach), ctx as *mut c_void);
+//!         orc_rt_NotificationService_addOnShutdown(n, Some(on_shutdown), ctx as *mut c_void);
+//!     }
+//!     assert!(orc_rt_Session_addNotificationService(s, n).is_null());
+//!     orc_rt_NotificationService_dispose(n); // the Session keeps its own reference
+//!     orc_rt_Session_destroy(s); // shuts down and waits
+//! }
+//! assert_eq!(
+//!     *EVENTS.lock().unwrap(),
+//!     ["detach 2 1", "detach 1 1", "shutdown 2", "shutdown 1"]
+//! );
+//! ```
 
 use std::os::raw::{c_int, c_void};
 use std::sync::Arc;

@@ -1,8 +1,37 @@
 //! The panic boundary: no Rust panic ever unwinds into C.
 //!
-//! Every exported function body runs inside [`ffi_boundary!`], which catches
+//! Every exported function body runs inside `ffi_boundary!`, which catches
 //! an unwind and turns it into the function's documented failure value
 //! ([`FfiDefault`]): an error handle, an out-of-band error buffer, NULL, 0.
+//!
+//! ```
+//! use orc_rt::ffi::error::{error_from_ref, orc_rt_ErrorRef};
+//! use orc_rt::ffi::panic::FfiDefault;
+//! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+//! use orc_rt::WrapperFunctionBuffer;
+//! use std::os::raw::c_char;
+//!
+//! // What a function returns when its body panicked, by return type.
+//! let e = <orc_rt_ErrorRef as FfiDefault>::on_panic("orc_rt_Example", "boom".into());
+//! // SAFETY: a fresh error handle, taken back once.
+//! let e = unsafe { error_from_ref(e) }.unwrap();
+//! assert_eq!(e.to_string(), "panic in orc_rt_Example: boom");
+//!
+//! let b = <orc_rt_WrapperFunctionBuffer as FfiDefault>::on_panic("orc_rt_Example", "boom".into());
+//! // SAFETY: a fresh buffer, owned here from now on.
+//! let b = unsafe { WrapperFunctionBuffer::from_raw(b) };
+//! assert_eq!(
+//!     b.out_of_band_error_message(),
+//!     Some(c"panic in orc_rt_Example: boom")
+//! );
+//!
+//! // Pointers become NULL and integers 0; the message goes to stderr.
+//! assert!(<*mut c_char as FfiDefault>::on_panic("orc_rt_Example", "boom".into()).is_null());
+//! assert_eq!(
+//!     <usize as FfiDefault>::on_panic("orc_rt_Example", "boom".into()),
+//!     0
+//! );
+//! ```
 
 use std::os::raw::{c_char, c_void};
 

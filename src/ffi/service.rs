@@ -1,5 +1,72 @@
 //! C API for Services implemented in C: `orc_rt_ServiceFunctions` and the
 //! completion handle `orc_rt_ServiceCompletionRef`.
+//!
+//! The Session treats such a Service like a Rust one: it notifies it on
+//! detach and shutdown in reverse order of addition and waits for each
+//! completion, which may come from any thread; an error passed to the
+//! completion goes to the Session's error reporter.
+//!
+//! ```
+//! use orc_rt::ffi::error::orc_rt_StringError_create;
+//! use orc_rt::ffi::service::{
+//!     orc_rt_ServiceCompletionRef, orc_rt_ServiceCompletion_complete, orc_rt_ServiceFunctions,
+//! };
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_addService, orc_rt_Session_create, orc_rt_Session_destroy,
+//!     orc_rt_Session_setErrorReporter,
+//! };
+//! use orc_rt::ffi::task_dispatcher::orc_rt_InPlaceTaskDispatcher_create;
+//! use std::ffi::CStr;
+//! use std::os::raw::{c_char, c_int, c_void};
+//! use std::sync::Mutex;
+//!
+//! static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//!
+//! unsafe extern "C" fn on_detach(
+//!     _: *mut c_void,
+//!     shutdown: c_int,
+//!     done: orc_rt_ServiceCompletionRef,
+//! ) {
+//!     LOG.lock().unwrap().push(format!("detach {shutdown}"));
+//!     // SAFETY: `done` is ours, completed once; a NULL error is success.
+//!     unsafe { orc_rt_ServiceCompletion_complete(done, std::ptr::null_mut()) }
+//! }
+//! unsafe extern "C" fn on_shutdown(_: *mut c_void, done: orc_rt_ServiceCompletionRef) {
+//!     let done = done as usize;
+//!     // Completes later, from another thread, with an error.
+//!     std::thread::spawn(move || {
+//!         // SAFETY: as above; the error handle is handed over.
+//!         unsafe {
+//!             let e = orc_rt_StringError_create(c"could not flush the cache".as_ptr());
+//!             orc_rt_ServiceCompletion_complete(done as orc_rt_ServiceCompletionRef, e)
+//!         }
+//!     });
+//! }
+//! unsafe extern "C" fn destroy(_: *mut c_void) {
+//!     LOG.lock().unwrap().push("destroy".to_string());
+//! }
+//! unsafe extern "C" fn report(_: *mut c_void, msg: *const c_char) {
+//!     // SAFETY: the message is a C string, valid for the call.
+//!     let msg = unsafe { CStr::from_ptr(msg) }.to_string_lossy();
+//!     LOG.lock().unwrap().push(format!("error: {msg}"));
+//! }
+//!
+//! let fns = orc_rt_ServiceFunctions {
+//!     Ctx: std::ptr::null_mut(),
+//!     OnDetach: Some(on_detach),
+//!     OnShutdown: Some(on_shutdown),
+//!     Destroy: Some(destroy),
+//! };
+//! // SAFETY: a fresh dispatcher handle, consumed by the Session.
+//! let s = unsafe { orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create()) };
+//! orc_rt_Session_setErrorReporter(s, Some(report), std::ptr::null_mut());
+//! assert!(orc_rt_Session_addService(s, fns).is_null());
+//! orc_rt_Session_destroy(s);
+//! assert_eq!(
+//!     *LOG.lock().unwrap(),
+//!     ["detach 1", "error: could not flush the cache", "destroy"]
+//! );
+//! ```
 
 use std::os::raw::{c_int, c_void};
 

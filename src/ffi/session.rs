@@ -6,6 +6,53 @@
 //! a stale handle gives an error (or, for functions without a result, a
 //! message on stderr), never a crash. Do not race `orc_rt_Session_destroy`
 //! with other calls on the same Session.
+//!
+//! ```
+//! use orc_rt::ffi::error::orc_rt_StringError_create;
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_create, orc_rt_Session_destroy, orc_rt_Session_dispatch,
+//!     orc_rt_Session_reportError, orc_rt_Session_setErrorReporter, orc_rt_Session_shutdown,
+//!     orc_rt_Session_waitForShutdown,
+//! };
+//! use orc_rt::ffi::task_dispatcher::orc_rt_InPlaceTaskDispatcher_create;
+//! use std::ffi::CStr;
+//! use std::os::raw::{c_char, c_void};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Mutex;
+//!
+//! static REPORTED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//! unsafe extern "C" fn report(_: *mut c_void, msg: *const c_char) {
+//!     // SAFETY: the message is a C string, valid for the call.
+//!     REPORTED
+//!         .lock()
+//!         .unwrap()
+//!         .push(unsafe { CStr::from_ptr(msg) }.to_string_lossy().into());
+//! }
+//! unsafe extern "C" fn bump(ctx: *mut c_void) {
+//!     // SAFETY: every `ctx` below is a pointer to a static counter.
+//!     unsafe { &*(ctx as *const AtomicUsize) }.fetch_add(1, Ordering::SeqCst);
+//! }
+//! static TASKS_RUN: AtomicUsize = AtomicUsize::new(0);
+//! static SHUTDOWNS: AtomicUsize = AtomicUsize::new(0);
+//! let ctx = |c: &'static AtomicUsize| c as *const AtomicUsize as *mut c_void;
+//!
+//! // SAFETY: a fresh dispatcher handle, consumed by the Session.
+//! let s = unsafe { orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create()) };
+//! orc_rt_Session_setErrorReporter(s, Some(report), std::ptr::null_mut());
+//! // SAFETY: a fresh error handle, consumed by the call.
+//! unsafe { orc_rt_Session_reportError(s, orc_rt_StringError_create(c"disk full".as_ptr())) };
+//! assert_eq!(*REPORTED.lock().unwrap(), ["disk full"]);
+//!
+//! assert!(orc_rt_Session_dispatch(s, Some(bump), None, ctx(&TASKS_RUN)).is_null());
+//! assert_eq!(TASKS_RUN.load(Ordering::SeqCst), 1); // in place: already run
+//! orc_rt_Session_shutdown(s, Some(bump), ctx(&SHUTDOWNS));
+//! assert!(orc_rt_Session_waitForShutdown(s).is_null());
+//! assert_eq!(SHUTDOWNS.load(Ordering::SeqCst), 1);
+//! // After shutdown a task is not run (and there is no `Dispose` to call).
+//! assert!(orc_rt_Session_dispatch(s, Some(bump), None, ctx(&TASKS_RUN)).is_null());
+//! assert_eq!(TASKS_RUN.load(Ordering::SeqCst), 1);
+//! orc_rt_Session_destroy(s);
+//! ```
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -149,7 +196,7 @@ pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
 
 /// Sets the error reporter: `F(Ctx, Msg)` for every error the Session
 /// cannot return (service failures, panics in callbacks...). NULL `F`
-/// restores the default (print "orc-rt: error: <msg>" to stderr). Any
+/// restores the default (print `orc-rt: error: <msg>` to stderr). Any
 /// thread; `Ctx` must stay valid until the Session is destroyed or the
 /// reporter replaced.
 #[no_mangle]

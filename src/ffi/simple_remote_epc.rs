@@ -1,4 +1,42 @@
 //! C API for the SimpleRemoteEPC controller access.
+//!
+//! A C host hands over the file descriptors of its connection to
+//! `llvm-jitlink` (or any LLVM 22 controller) and waits for the controller to
+//! go away; everything else runs on the Session's threads.
+//!
+//! ```
+//! use orc_rt::ffi::error::orc_rt_Error_consume;
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_create, orc_rt_Session_destroy, orc_rt_Session_waitForDetach,
+//! };
+//! use orc_rt::ffi::simple_remote_epc::orc_rt_Session_attachSimpleRemoteEPC;
+//! use orc_rt::ffi::task_dispatcher::orc_rt_GrowingThreadPoolTaskDispatcher_create;
+//! use orc_rt::simple_remote_epc::{frame::read_frame, Opcode};
+//! use std::os::fd::IntoRawFd;
+//! use std::os::unix::net::UnixStream;
+//! use std::time::Duration;
+//!
+//! // SAFETY: a fresh dispatcher handle, consumed by the Session.
+//! let s = unsafe { orc_rt_Session_create(orc_rt_GrowingThreadPoolTaskDispatcher_create()) };
+//! // Descriptors that are not open are refused (and left alone).
+//! let e = orc_rt_Session_attachSimpleRemoteEPC(s, -1, -1);
+//! assert!(!e.is_null());
+//! // SAFETY: a live error handle, consumed once.
+//! unsafe { orc_rt_Error_consume(e) };
+//!
+//! let (executor_end, mut controller) = UnixStream::pair().unwrap();
+//! controller
+//!     .set_read_timeout(Some(Duration::from_secs(30)))
+//!     .unwrap();
+//! let fd = executor_end.into_raw_fd(); // the Session owns it from now on
+//! assert!(orc_rt_Session_attachSimpleRemoteEPC(s, fd, fd).is_null());
+//! let setup = read_frame(&mut controller).unwrap().unwrap();
+//! assert_eq!(Opcode::from_u64(setup.header.opcode), Some(Opcode::Setup));
+//!
+//! drop(controller); // the controller goes away...
+//! orc_rt_Session_waitForDetach(s); // ... and the Session detaches
+//! orc_rt_Session_destroy(s);
+//! ```
 
 use std::os::raw::c_int;
 

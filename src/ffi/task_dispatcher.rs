@@ -4,6 +4,70 @@
 //!
 //! A dispatcher handle is owned by the caller until it is passed to
 //! `orc_rt_Session_create`, which consumes it.
+//!
+//! ```
+//! use orc_rt::ffi::session::{
+//!     orc_rt_Session_create, orc_rt_Session_destroy, orc_rt_Session_dispatch,
+//! };
+//! use orc_rt::ffi::task_dispatcher::{
+//!     orc_rt_TaskDispatcherFunctions, orc_rt_TaskDispatcher_createCustom, orc_rt_TaskRef,
+//!     orc_rt_Task_dispose, orc_rt_Task_run,
+//! };
+//! use std::os::raw::c_void;
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Mutex;
+//!
+//! /// A C dispatcher that queues tasks until the host runs them.
+//! static QUEUE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+//! unsafe extern "C" fn dispatch(_: *mut c_void, t: orc_rt_TaskRef) {
+//!     QUEUE.lock().unwrap().push(t as usize);
+//! }
+//! unsafe extern "C" fn shutdown(_: *mut c_void) {
+//!     // Tasks still queued are dropped, not run.
+//!     let queued = std::mem::take(&mut *QUEUE.lock().unwrap());
+//!     for t in queued {
+//!         // SAFETY: each queued task is live and released exactly once.
+//!         unsafe { orc_rt_Task_dispose(t as orc_rt_TaskRef) }
+//!     }
+//! }
+//!
+//! static RAN: AtomicUsize = AtomicUsize::new(0);
+//! static DROPPED: AtomicUsize = AtomicUsize::new(0);
+//! unsafe extern "C" fn run(_: *mut c_void) {
+//!     RAN.fetch_add(1, Ordering::SeqCst);
+//! }
+//! unsafe extern "C" fn dispose(_: *mut c_void) {
+//!     DROPPED.fetch_add(1, Ordering::SeqCst);
+//! }
+//!
+//! let fns = |dispatch_fn| orc_rt_TaskDispatcherFunctions {
+//!     Ctx: std::ptr::null_mut(),
+//!     Dispatch: dispatch_fn,
+//!     Shutdown: Some(shutdown),
+//!     Destroy: None,
+//! };
+//! // Dispatch and Shutdown are required.
+//! assert!(orc_rt_TaskDispatcher_createCustom(fns(None)).is_null());
+//! let d = orc_rt_TaskDispatcher_createCustom(fns(Some(dispatch)));
+//! // SAFETY: a fresh dispatcher handle, consumed by the Session.
+//! let s = unsafe { orc_rt_Session_create(d) };
+//! for _ in 0..2 {
+//!     assert!(
+//!         orc_rt_Session_dispatch(s, Some(run), Some(dispose), std::ptr::null_mut()).is_null()
+//!     );
+//! }
+//! // The host runs one task...
+//! let t = QUEUE.lock().unwrap().pop().unwrap();
+//! // SAFETY: a live task from the queue, consumed here.
+//! unsafe { orc_rt_Task_run(t as orc_rt_TaskRef) };
+//! // ... and shutdown drops the other: each task gets exactly one of Run or
+//! // Dispose.
+//! orc_rt_Session_destroy(s);
+//! assert_eq!(
+//!     (RAN.load(Ordering::SeqCst), DROPPED.load(Ordering::SeqCst)),
+//!     (1, 1)
+//! );
+//! ```
 
 use std::os::raw::c_void;
 use std::sync::Arc;

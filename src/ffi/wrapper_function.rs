@@ -5,6 +5,60 @@
 //! `orc-rt-c/support/WrapperFunction.h`; here they are real exported functions
 //! rather than static inlines, so hosts that `dlopen` liborc_rt.so can use
 //! them too.
+//!
+//! A buffer is in one of four states: empty, small (up to 8 bytes, inside
+//! the struct), large (a `malloc`ed block), or an out-of-band error (size 0
+//! and a `malloc`ed message).
+//!
+//! ```
+//! use orc_rt::ffi::wrapper_function::{
+//!     orc_rt_CreateWrapperFunctionBufferFromOutOfBandError,
+//!     orc_rt_CreateWrapperFunctionBufferFromRange, orc_rt_CreateWrapperFunctionBufferFromString,
+//!     orc_rt_DisposeWrapperFunctionBuffer, orc_rt_WrapperFunctionBufferConstData,
+//!     orc_rt_WrapperFunctionBufferEmpty, orc_rt_WrapperFunctionBufferGetOutOfBandError,
+//!     orc_rt_WrapperFunctionBufferInit, orc_rt_WrapperFunctionBufferSize,
+//! };
+//! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+//! use std::ffi::CStr;
+//! use std::mem::size_of;
+//!
+//! // SAFETY: every buffer is valid, owned here and disposed of once; the
+//! // pointers passed in are valid for the sizes given.
+//! unsafe {
+//!     let mut empty = std::mem::MaybeUninit::<orc_rt_WrapperFunctionBuffer>::uninit();
+//!     orc_rt_WrapperFunctionBufferInit(empty.as_mut_ptr());
+//!     let mut empty = empty.assume_init();
+//!     assert_eq!(orc_rt_WrapperFunctionBufferEmpty(&empty), 1);
+//!
+//!     let mut small = orc_rt_CreateWrapperFunctionBufferFromRange(b"inline".as_ptr().cast(), 6);
+//!     assert_eq!(orc_rt_WrapperFunctionBufferSize(&small), 6);
+//!     let start = &small as *const orc_rt_WrapperFunctionBuffer as usize;
+//!     let inside = start..start + size_of::<orc_rt_WrapperFunctionBuffer>();
+//!     assert!(inside.contains(&(orc_rt_WrapperFunctionBufferConstData(&small) as usize)));
+//!
+//!     let mut large =
+//!         orc_rt_CreateWrapperFunctionBufferFromString(c"more than eight bytes".as_ptr());
+//!     assert_eq!(orc_rt_WrapperFunctionBufferSize(&large), 22); // with the NUL
+//!     let data = orc_rt_WrapperFunctionBufferConstData(&large);
+//!     assert_eq!(CStr::from_ptr(data), c"more than eight bytes");
+//!
+//!     let mut err =
+//!         orc_rt_CreateWrapperFunctionBufferFromOutOfBandError(c"no such symbol".as_ptr());
+//!     assert_eq!(orc_rt_WrapperFunctionBufferSize(&err), 0);
+//!     assert_eq!(orc_rt_WrapperFunctionBufferEmpty(&err), 0);
+//!     assert!(orc_rt_WrapperFunctionBufferConstData(&err).is_null());
+//!     let msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&err);
+//!     assert_eq!(CStr::from_ptr(msg), c"no such symbol");
+//!
+//!     // Disposing frees what a buffer owns and leaves it empty, so disposing
+//!     // twice is harmless.
+//!     for b in [&mut empty, &mut small, &mut large, &mut err] {
+//!         orc_rt_DisposeWrapperFunctionBuffer(b);
+//!         assert_eq!(orc_rt_WrapperFunctionBufferEmpty(b), 1);
+//!         orc_rt_DisposeWrapperFunctionBuffer(b);
+//!     }
+//! }
+//! ```
 
 use std::ffi::CStr;
 use std::os::raw::c_char;

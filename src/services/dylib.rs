@@ -13,6 +13,46 @@
 //! need them, but not at start-up, which would delay every session's Setup
 //! (lazy binding: resolving all of libstdc++'s functions up front would
 //! cost another half millisecond).
+//!
+//! ```
+//! use orc_rt::services::dylib::{self, DylibError, DylibManager};
+//! use orc_rt::sps::orc_types::{jit_symbol_flags, RemoteSymbolLookupSetElement};
+//! use orc_rt::ExecutorAddr;
+//!
+//! let lookup = |name: &str, required| RemoteSymbolLookupSetElement {
+//!     name: name.into(),
+//!     required,
+//! };
+//! let manager = DylibManager::new();
+//! let process = manager.open(b"", 0).unwrap(); // the executor's global scope
+//! let found = dylib::resolve(
+//!     process,
+//!     &[
+//!         lookup("malloc", true),
+//!         lookup("orc_rt_doc_weak_symbol", false),
+//!         lookup("orc_rt_doc_missing_symbol", true),
+//!     ],
+//! )
+//! .unwrap();
+//! let malloc = found[0].unwrap();
+//! assert!(!malloc.addr.is_null() && malloc.flags == jit_symbol_flags::EXPORTED);
+//! assert!(found[1].unwrap().addr.is_null()); // weak and missing: address 0
+//! assert!(found[2].is_none()); // required and missing: the controller reports it
+//!
+//! // orc-rt's own process symbols resolve through a process handle too.
+//! dylib::register_builtin_symbol("orc_rt_doc_builtin", ExecutorAddr::new(0x1234));
+//! let found = dylib::resolve(process, &[lookup("orc_rt_doc_builtin", true)]).unwrap();
+//! assert_eq!(found[0].unwrap().addr, ExecutorAddr::new(0x1234));
+//!
+//! let missing = manager.open(b"/nonexistent/libnothing.so", 0);
+//! assert!(matches!(missing, Err(DylibError::Open(m)) if m.contains("libnothing.so")));
+//! // Handles die with their manager and are refused afterwards.
+//! manager.shutdown();
+//! assert_eq!(
+//!     dylib::resolve(process, &[]),
+//!     Err(DylibError::BadHandle(process.value()))
+//! );
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

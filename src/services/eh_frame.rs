@@ -7,6 +7,36 @@
 //! deregister a section it does not know, and walks a section until its
 //! terminator; so we check that the section is readable and terminated,
 //! and keep the set of registered sections to refuse bad deregistrations.
+//!
+//! ```
+//! use orc_rt::services::eh_frame::{self, EhFrameError};
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//!
+//! fn range_of(bytes: &'static [u8]) -> ExecutorAddrRange {
+//!     let start = ExecutorAddr::from_ptr(bytes.as_ptr());
+//!     ExecutorAddrRange::from_start_and_size(start, bytes.len() as u64).unwrap()
+//! }
+//!
+//! // Length-prefixed records, then a zero length.
+//! assert!(eh_frame::check_section(&[4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0]).is_ok());
+//! static UNTERMINATED: [u8; 8] = [4, 0, 0, 0, 1, 2, 3, 4];
+//! let r = eh_frame::register(range_of(&UNTERMINATED));
+//! assert!(matches!(r, Err(EhFrameError::Malformed { .. })));
+//!
+//! static EMPTY: [u8; 4] = [0; 4]; // the terminator alone
+//! let range = range_of(&EMPTY);
+//! eh_frame::register(range).unwrap();
+//! assert_eq!(
+//!     eh_frame::register(range),
+//!     Err(EhFrameError::AlreadyRegistered(range.start.value()))
+//! );
+//! eh_frame::deregister(range).unwrap();
+//! // libgcc would abort on an unknown section: refused here instead.
+//! assert_eq!(
+//!     eh_frame::deregister(range),
+//!     Err(EhFrameError::NotRegistered(range.start.value()))
+//! );
+//! ```
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;

@@ -5,7 +5,7 @@
 //! `__jit_debug_descriptor` (a [`JitDescriptor`], version 1) and
 //! `__jit_debug_register_code` (a non-inlined function they break on).
 //! liborc_rt.so must not export them (it exports only `orc_rt_*`), so the
-//! executor binary defines both, with [`gdb_jit_interface!`], and hands
+//! executor binary defines both, with [`gdb_jit_interface!`](crate::gdb_jit_interface), and hands
 //! them to [`set_interface`] at start-up. A Rust binary does not export its
 //! symbols dynamically by default; link it with
 //! `-Wl,--export-dynamic-symbol=__jit_debug_descriptor` and
@@ -17,6 +17,43 @@
 //! `dlsym(RTLD_DEFAULT)` (hosts such as LLVM's tools define them); if the
 //! process has none, a private descriptor is used, which keeps JIT'd code
 //! working but is invisible to debuggers.
+//!
+//! ```
+//! use orc_rt::services::gdb_jit::{self, GdbJitError, JitDescriptorCell, JIT_REGISTER_FN};
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! // What `gdb_jit_interface!` defines in an executor binary, by hand.
+//! static DESCRIPTOR: JitDescriptorCell = JitDescriptorCell::new();
+//! static HOOK_CALLS: AtomicUsize = AtomicUsize::new(0);
+//! extern "C" fn register_code() {
+//!     HOOK_CALLS.fetch_add(1, Ordering::SeqCst);
+//! }
+//! // SAFETY: a static descriptor, changed only by this module from now on.
+//! unsafe { gdb_jit::set_interface(DESCRIPTOR.0.get(), register_code) };
+//!
+//! static OBJECT: [u8; 64] = [0; 64]; // stands for an in-memory debug object
+//! let start = ExecutorAddr::from_ptr(OBJECT.as_ptr());
+//! let range = ExecutorAddrRange::from_start_and_size(start, 64).unwrap();
+//! gdb_jit::register(range, true).unwrap();
+//! assert_eq!(HOOK_CALLS.load(Ordering::SeqCst), 1);
+//!
+//! // SAFETY: no registration runs now; the descriptor is only read.
+//! let d = unsafe { &*DESCRIPTOR.0.get() };
+//! assert_eq!(d.action_flag, JIT_REGISTER_FN);
+//! // SAFETY: the entry was made by `register` and is never freed.
+//! let entry = unsafe { &*d.first_entry };
+//! assert_eq!(
+//!     (entry.symfile_addr, entry.symfile_size),
+//!     (OBJECT.as_ptr(), 64)
+//! );
+//!
+//! let reversed = ExecutorAddrRange::new(range.end, range.start);
+//! assert!(matches!(
+//!     gdb_jit::register(reversed, false),
+//!     Err(GdbJitError::BadRange { .. })
+//! ));
+//! ```
 
 use std::sync::Mutex;
 

@@ -13,6 +13,46 @@
 //! Record bytes follow the jitdump format (native byte order, packed). Code
 //! and unwind bytes are copied from executor memory with checked reads, so
 //! a bogus address or size gives an error, not a crash.
+//!
+//! ```
+//! use orc_rt::services::perf::{self, CodeLoadRecord, PerfError, RecordBatch, RecordPrefix};
+//! use orc_rt::services::perf::{JITDUMP_MAGIC, JIT_CODE_CLOSE, JIT_CODE_LOAD};
+//!
+//! let dir = std::env::temp_dir().join(format!("orc-rt-doc-perf-{}", std::process::id()));
+//! std::env::set_var("JITDUMPDIR", &dir);
+//! assert!(matches!(perf::end(), Err(PerfError::NotStarted)));
+//! let path = perf::start().unwrap();
+//! assert!(path.starts_with(dir.join(".debug/jit")));
+//!
+//! // One linked function; its code bytes are copied from executor memory.
+//! static CODE: [u8; 4] = [0x55, 0x48, 0x89, 0xe5];
+//! let name = b"jitted_fn".to_vec();
+//! let record = CodeLoadRecord {
+//!     prefix: RecordPrefix {
+//!         id: JIT_CODE_LOAD,
+//!         total_size: (56 + name.len() + 1 + 4) as u32,
+//!     },
+//!     vma: CODE.as_ptr() as u64,
+//!     code_addr: CODE.as_ptr() as u64,
+//!     code_size: 4,
+//!     code_index: 1,
+//!     name,
+//!     ..Default::default()
+//! };
+//! perf::register(&RecordBatch {
+//!     code_load_records: vec![record],
+//!     ..Default::default()
+//! })
+//! .unwrap();
+//! perf::end().unwrap();
+//!
+//! let dump = std::fs::read(&path).unwrap();
+//! assert_eq!(dump[..4], JITDUMP_MAGIC.to_ne_bytes());
+//! assert!(dump.windows(13).any(|w| w == b"jitted_fn\0\x55\x48\x89"));
+//! // Last comes the 16-byte close record: id, size, timestamp.
+//! assert_eq!(dump[dump.len() - 16..][..4], JIT_CODE_CLOSE.to_ne_bytes());
+//! std::fs::remove_dir_all(&dir).unwrap();
+//! ```
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};

@@ -1,5 +1,34 @@
 //! Running JIT'd entry points for the controller: `main`-style, `void()`
 //! and `int(int)` functions (the `run_as_*` bootstrap wrappers).
+//!
+//! The controller vouches for each address (it is trusted to run code in
+//! this process), so these functions are safe to call; only address 0 is
+//! refused, since calling it would crash.
+//!
+//! ```
+//! use orc_rt::services::run_as;
+//! use orc_rt::ExecutorAddr;
+//! use std::ffi::CStr;
+//! use std::os::raw::{c_char, c_int};
+//!
+//! /// Stands for a JIT'd `main`: returns the length of its last argument.
+//! extern "C" fn jit_main(argc: c_int, argv: *const *const c_char) -> c_int {
+//!     // SAFETY: `run_as_main` passes `argc` C strings followed by NULL.
+//!     let last = unsafe { CStr::from_ptr(*argv.add(argc as usize - 1)) };
+//!     last.to_bytes().len() as c_int
+//! }
+//! extern "C" fn negate(x: c_int) -> c_int {
+//!     -x
+//! }
+//!
+//! let main = ExecutorAddr::from_fn_ptr(jit_main as *const ());
+//! // No program name is prepended; an argument is cut at its first NUL.
+//! let args = [b"a".to_vec(), b"four\0ignored".to_vec()];
+//! assert_eq!(run_as::run_as_main(main, &args), Ok(4));
+//! let negate = ExecutorAddr::from_fn_ptr(negate as *const ());
+//! assert_eq!(run_as::run_as_int_function(negate, 7), Ok(-7));
+//! assert!(run_as::run_as_void_function(ExecutorAddr::new(0)).is_err());
+//! ```
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int};

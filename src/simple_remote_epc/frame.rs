@@ -5,6 +5,46 @@
 //! to [`DIRECT_PAYLOAD_MAX`] gets a lazily zeroed buffer (address space, no
 //! memory until bytes arrive), a larger one a buffer that grows only as bytes
 //! actually arrive.
+//!
+//! ```
+//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::{FrameError, FrameHeader, Opcode, HEADER_SIZE};
+//! use std::io::Cursor;
+//!
+//! let header = FrameHeader::new(Opcode::CallWrapper, 7, 0x1000, 5);
+//! let bytes = header.encode();
+//! assert_eq!(bytes[..8], (HEADER_SIZE as u64 + 5).to_le_bytes()); // size counts the header
+//! assert_eq!(bytes[8..16], 3u64.to_le_bytes()); // CallWrapper
+//! assert_eq!(FrameHeader::decode(&bytes), header);
+//!
+//! let mut stream = bytes.to_vec();
+//! stream.extend_from_slice(b"hello");
+//! let frame = read_frame(&mut Cursor::new(&stream)).unwrap().unwrap();
+//! assert_eq!((frame.header, &frame.payload[..]), (header, &b"hello"[..]));
+//!
+//! // End of stream at a frame boundary is clean; inside a frame, an error.
+//! assert!(read_frame(&mut Cursor::new(&[])).unwrap().is_none());
+//! let cut = read_frame(&mut Cursor::new(&stream[..stream.len() - 1]));
+//! assert!(matches!(cut, Err(FrameError::UnexpectedEof)));
+//!
+//! // A size the bytes never follow is not allocated up front...
+//! let liar = FrameHeader::new(Opcode::Result, 0, 0, 1 << 30);
+//! assert!(matches!(
+//!     read_frame(&mut Cursor::new(liar.encode())),
+//!     Err(FrameError::UnexpectedEof)
+//! ));
+//! // ... and absurd sizes are refused outright.
+//! let absurd = FrameHeader {
+//!     size: u64::MAX,
+//!     ..header
+//! };
+//! assert!(matches!(
+//!     read_frame(&mut Cursor::new(absurd.encode())),
+//!     Err(FrameError::TooLarge(_))
+//! ));
+//! let short = FrameHeader { size: 8, ..header };
+//! assert!(matches!(short.payload_len(), Err(FrameError::SizeTooSmall)));
+//! ```
 
 use std::fmt;
 use std::io::{self, Read};

@@ -6,6 +6,66 @@
 //! with Result frames; JIT'd code reaches the controller through the
 //! `__llvm_orc_SimpleRemoteEPC_dispatch_fn` bootstrap symbol. Transports are
 //! an inherited fd pair or one TCP connection ([`transport`]).
+//!
+//! ```
+//! use orc_rt::session::Session;
+//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::{serve, FrameHeader, Opcode, Transport};
+//! use orc_rt::simple_remote_epc::{DISPATCH_FN_SYMBOL, PROCESS_TRIPLE};
+//! use orc_rt::sps::orc_types::SimpleRemoteEpcExecutorInfo;
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsExpected};
+//! use orc_rt::sps_ci::memory;
+//! use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
+//! use orc_rt::ExecutorAddr;
+//! use std::io::Write;
+//! use std::os::fd::IntoRawFd;
+//! use std::os::unix::net::UnixStream;
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! let (executor_end, mut controller) = UnixStream::pair().unwrap();
+//! controller
+//!     .set_read_timeout(Some(Duration::from_secs(30)))
+//!     .unwrap();
+//! let fd = executor_end.into_raw_fd();
+//! // SAFETY: a fresh descriptor, handed over to the transport.
+//! let transport = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+//! let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
+//! let connection = serve(&session, transport).unwrap();
+//!
+//! // The controller's side: Setup comes first.
+//! let setup = read_frame(&mut controller).unwrap().unwrap();
+//! assert_eq!(Opcode::from_u64(setup.header.opcode), Some(Opcode::Setup));
+//! let info: SimpleRemoteEpcExecutorInfo = deserialize_all(&setup.payload).unwrap();
+//! assert_eq!(info.triple, PROCESS_TRIPLE);
+//! let symbol = |name: &str| {
+//!     info.bootstrap_symbols
+//!         .iter()
+//!         .find(|(n, _)| n == name)
+//!         .unwrap()
+//!         .1
+//! };
+//! assert!(!symbol(DISPATCH_FN_SYMBOL).is_null());
+//!
+//! // A call by address: the memory manager's reserve. The Result frame
+//! // carries the call's sequence number.
+//! let args = serialize_to_vec(&(symbol(memory::INSTANCE_NAME), 4096u64));
+//! let reserve = symbol(memory::RESERVE_NAME).value();
+//! let call = FrameHeader::new(Opcode::CallWrapper, 1, reserve, args.len());
+//! controller.write_all(&call.encode()).unwrap();
+//! controller.write_all(&args).unwrap();
+//! let result = read_frame(&mut controller).unwrap().unwrap();
+//! assert_eq!(Opcode::from_u64(result.header.opcode), Some(Opcode::Result));
+//! assert_eq!(result.header.seqno, 1);
+//! let SpsExpected(base) = deserialize_all::<SpsExpected<ExecutorAddr>>(&result.payload).unwrap();
+//! assert!(!base.unwrap().is_null());
+//!
+//! // The controller closing the connection detaches the Session.
+//! drop(controller);
+//! session.wait_for_detach();
+//! assert_eq!(connection.disconnect_error(), None);
+//! session.shutdown_and_wait().unwrap();
+//! ```
 
 use std::sync::Arc;
 

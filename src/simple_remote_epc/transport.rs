@@ -5,6 +5,45 @@
 //! thread), a [`TransportWriter`] (one whole frame per call) and a
 //! [`Waker`] that makes a blocked reader return so that the executor can
 //! disconnect on its own initiative, whatever kind of fd it reads from.
+//!
+//! ```
+//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::{FrameHeader, Opcode, Transport, TransportError};
+//! use std::io::{ErrorKind, Read, Write};
+//! use std::os::fd::IntoRawFd;
+//! use std::os::unix::net::UnixStream;
+//!
+//! let (ours, mut peer) = UnixStream::pair().unwrap();
+//! let fd = ours.into_raw_fd();
+//! // SAFETY: a fresh descriptor, handed over to the transport.
+//! let transport = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+//! let (mut reader, mut writer, waker) = transport.split();
+//!
+//! // One whole frame per write...
+//! let header = FrameHeader::new(Opcode::Hangup, 3, 0, 2);
+//! writer.write_frame(&header.encode(), b"hi").unwrap();
+//! let frame = read_frame(&mut peer).unwrap().unwrap();
+//! assert_eq!((frame.header, &frame.payload[..]), (header, &b"hi"[..]));
+//!
+//! // ... and the reader reads what the peer sends.
+//! peer.write_all(&FrameHeader::new(Opcode::Result, 4, 0, 0).encode())
+//!     .unwrap();
+//! assert_eq!(read_frame(&mut reader).unwrap().unwrap().header.seqno, 4);
+//!
+//! // The waker makes a blocked read (and every later one) return.
+//! let blocked = std::thread::spawn(move || reader.read(&mut [0u8; 1]).map_err(|e| e.kind()));
+//! waker.wake();
+//! assert_eq!(blocked.join().unwrap(), Err(ErrorKind::ConnectionAborted));
+//!
+//! // Closing the writer: the peer sees end-of-file.
+//! writer.close();
+//! assert_eq!(peer.read(&mut [0u8; 1]).unwrap(), 0);
+//!
+//! // Descriptors are checked before they are taken.
+//! // SAFETY: -1 is no descriptor; nothing is taken on failure.
+//! let bad = unsafe { Transport::from_raw_fds(-1, -1) };
+//! assert!(matches!(bad, Err(TransportError::BadFd(-1))));
+//! ```
 
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};

@@ -53,6 +53,43 @@
 //!   ([`SpsError::LengthTooLarge`]), checked before any allocation; LLVM
 //!   reserves first. Sequences of zero-sized elements are capped at
 //!   [`MAX_ZERO_SIZED_COUNT`].
+//!
+//! # Example
+//!
+//! ```
+//! use orc_rt::sps::{deserialize_all, deserialize_prefix, serialize_to_vec};
+//! use orc_rt::sps::{SpsError, SpsExpected, SpsResult};
+//! use orc_rt::ExecutorAddr;
+//!
+//! // The argument list `(uint32_t, SPSString, SPSOptional<SPSExecutorAddr>)`.
+//! let args = (7u32, "hi".to_string(), Some(ExecutorAddr::new(0x1000)));
+//! let bytes = serialize_to_vec(&args);
+//! assert_eq!(
+//!     bytes[..14],
+//!     [7, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, b'h', b'i']
+//! );
+//! assert_eq!(bytes[14..], [1, 0, 0x10, 0, 0, 0, 0, 0, 0]);
+//! let back: (u32, String, Option<ExecutorAddr>) = deserialize_all(&bytes).unwrap();
+//! assert_eq!(back, args);
+//!
+//! // Decoding is strict about malformed input...
+//! assert_eq!(deserialize_all::<bool>(&[2]), Err(SpsError::InvalidBool(2)));
+//! assert_eq!(
+//!     deserialize_all::<u8>(&[1, 2]),
+//!     Err(SpsError::TrailingBytes(1))
+//! );
+//! let huge_count = u64::MAX.to_le_bytes();
+//! assert!(matches!(
+//!     deserialize_all::<Vec<u64>>(&huge_count),
+//!     Err(SpsError::LengthTooLarge { .. })
+//! ));
+//! // ... unless asked to behave like LLVM: value and bytes used.
+//! assert_eq!(deserialize_prefix::<u8>(&[1, 2]), Ok((1, 1)));
+//!
+//! // SPSError and SPSExpected<SPSEmpty> flag success oppositely.
+//! assert_eq!(serialize_to_vec(&SpsResult::Ok(())), [0]);
+//! assert_eq!(serialize_to_vec(&SpsExpected::ok(())), [1]);
+//! ```
 
 /// cbindgen:ignore
 mod impls;

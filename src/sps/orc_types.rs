@@ -14,6 +14,57 @@
 //! | `SPSRemoteSymbolLookup` | [`RemoteSymbolLookup`] |
 //! | `SPSSimpleRemoteEPCExecutorInfo` | [`SimpleRemoteEpcExecutorInfo`] |
 //! | `SPSELFPerObjectSectionsToRegister` | [`ElfPerObjectSectionsToRegister`] |
+//!
+//! ```
+//! use orc_rt::sps::orc_types::{
+//!     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest,
+//!     WrapperFunctionCall,
+//! };
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsError};
+//! use orc_rt::ExecutorAddr;
+//!
+//! // One read+exec segment, and a finalize action called with one `u32`.
+//! let req = FinalizeRequest {
+//!     segments: vec![SegFinalizeRequest {
+//!         rag: RemoteAllocGroup::new(true, false, true, false),
+//!         addr: ExecutorAddr::new(0x10000),
+//!         size: 0x1000,
+//!         content: vec![0xc3],
+//!     }],
+//!     actions: vec![AllocActionCallPair {
+//!         finalize: WrapperFunctionCall::with_args(ExecutorAddr::new(0x2000), &(7u32,)),
+//!         dealloc: WrapperFunctionCall::default(),
+//!     }],
+//! };
+//! let bytes = serialize_to_vec(&req);
+//! assert_eq!(deserialize_all::<FinalizeRequest>(&bytes).unwrap(), req);
+//! // After the segment count comes the first segment's protection byte.
+//! assert_eq!(bytes[8], RemoteAllocGroup::READ | RemoteAllocGroup::EXEC);
+//! assert!(req.actions[0].dealloc.is_null());
+//!
+//! // Unknown protection bits are refused, not dropped.
+//! assert_eq!(RemoteAllocGroup::from_bits(0x10), None);
+//! assert_eq!(
+//!     deserialize_all::<RemoteAllocGroup>(&[0x10]),
+//!     Err(SpsError::InvalidAllocGroup(0x10))
+//! );
+//! ```
+//!
+//! [`ExecutorSymbolDef`]: crate::sps::orc_types::ExecutorSymbolDef
+//! [`RemoteAllocGroup`]: crate::sps::orc_types::RemoteAllocGroup
+//! [`WrapperFunctionCall`]: crate::sps::orc_types::WrapperFunctionCall
+//! [`AllocActionCallPair`]: crate::sps::orc_types::AllocActionCallPair
+//! [`SegFinalizeRequest`]: crate::sps::orc_types::SegFinalizeRequest
+//! [`FinalizeRequest`]: crate::sps::orc_types::FinalizeRequest
+//! [`SharedMemorySegFinalizeRequest`]: crate::sps::orc_types::SharedMemorySegFinalizeRequest
+//! [`SharedMemoryFinalizeRequest`]: crate::sps::orc_types::SharedMemoryFinalizeRequest
+//! [`UIntWrite<T>`]: crate::sps::orc_types::UIntWrite
+//! [`PointerWrite`]: crate::sps::orc_types::PointerWrite
+//! [`BufferWrite`]: crate::sps::orc_types::BufferWrite
+//! [`RemoteSymbolLookupSetElement`]: crate::sps::orc_types::RemoteSymbolLookupSetElement
+//! [`RemoteSymbolLookup`]: crate::sps::orc_types::RemoteSymbolLookup
+//! [`SimpleRemoteEpcExecutorInfo`]: crate::sps::orc_types::SimpleRemoteEpcExecutorInfo
+//! [`ElfPerObjectSectionsToRegister`]: crate::sps::orc_types::ElfPerObjectSectionsToRegister
 
 use std::collections::HashSet;
 
@@ -46,6 +97,26 @@ macro_rules! sps_struct {
 }
 
 /// JIT symbol flag bits (the `flags` byte of [`ExecutorSymbolDef`]).
+///
+/// These are the bits of LLVM's `JITSymbolFlags`, which travel as one byte
+/// next to a second, target-specific one. The dylib manager marks every
+/// symbol it resolves [`EXPORTED`](jit_symbol_flags::EXPORTED).
+///
+/// ```
+/// use orc_rt::sps::orc_types::{jit_symbol_flags, ExecutorSymbolDef};
+/// use orc_rt::sps::{deserialize_all, serialize_to_vec};
+/// use orc_rt::ExecutorAddr;
+///
+/// let def = ExecutorSymbolDef {
+///     addr: ExecutorAddr::new(0x1000),
+///     flags: jit_symbol_flags::EXPORTED | jit_symbol_flags::CALLABLE,
+///     target_flags: 0,
+/// };
+/// // The address, then the generic and the target flag byte.
+/// let bytes = serialize_to_vec(&def);
+/// assert_eq!(bytes, [0, 0x10, 0, 0, 0, 0, 0, 0, 0x30, 0]);
+/// assert_eq!(deserialize_all::<ExecutorSymbolDef>(&bytes).unwrap(), def);
+/// ```
 pub mod jit_symbol_flags {
     /// The symbol is in an error state.
     pub const HAS_ERROR: u8 = 0x01;

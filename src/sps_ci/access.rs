@@ -1,6 +1,43 @@
 //! SPS bindings of [`crate::services::memory::access`]: the
 //! `__llvm_orc_bootstrap_mem_{write,read}_*_wrapper` functions. Writes
 //! return `SPSEmpty`; a failed access gives an out-of-band error.
+//!
+//! ```
+//! use orc_rt::services::memory::SimpleNativeMemoryMap;
+//! use orc_rt::sps::orc_types::UIntWrite;
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec};
+//! use orc_rt::sps_ci::access::{read_uint32s_wrapper, symbols, write_uint32s_wrapper};
+//! use orc_rt::wrapper_function::sync_abi::call_sync;
+//! use orc_rt::ExecutorAddr;
+//!
+//! assert_eq!(symbols().len(), 13);
+//! let memory = SimpleNativeMemoryMap::new();
+//! let base = memory.reserve(4096).unwrap();
+//! let writes = vec![
+//!     UIntWrite {
+//!         addr: base,
+//!         value: 7u32,
+//!     },
+//!     UIntWrite {
+//!         addr: base + 4,
+//!         value: 9,
+//!     },
+//! ];
+//! // SAFETY (every call below): the entry points have the synchronous ABI.
+//! let r = unsafe { call_sync(write_uint32s_wrapper, &serialize_to_vec(&(writes,))) };
+//! assert_eq!(r.as_slice(), Some(&[][..])); // SPSEmpty
+//! let addrs = vec![base + 4, base];
+//! let r = unsafe { call_sync(read_uint32s_wrapper, &serialize_to_vec(&(addrs,))) };
+//! assert_eq!(
+//!     deserialize_all::<Vec<u32>>(r.as_slice().unwrap()).unwrap(),
+//!     [9, 7]
+//! );
+//!
+//! let bad = vec![ExecutorAddr::new(0)];
+//! let r = unsafe { call_sync(read_uint32s_wrapper, &serialize_to_vec(&(bad,))) };
+//! assert!(r.is_out_of_band_error());
+//! memory.release(&[base]).unwrap();
+//! ```
 
 use crate::services::memory::access;
 use crate::sps::orc_types::{PointerWrite, UIntWrite};

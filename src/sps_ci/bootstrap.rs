@@ -12,6 +12,47 @@
 //! The perf JIT interface functions (`llvm_orc_registerJITLoaderPerf*`),
 //! which LLVM 22 looks up as process symbols rather than bootstrap
 //! symbols, are made resolvable through the dylib manager's process handle.
+//!
+//! ```
+//! use orc_rt::session::Session;
+//! use orc_rt::sps::{serialize_to_vec, SpsExpected};
+//! use orc_rt::sps_ci::{bootstrap::add_bootstrap_services, memory};
+//! use orc_rt::sys::jit_call::sync_wrapper_at;
+//! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
+//! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
+//! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
+//!
+//! let session = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
+//! let symbols = add_bootstrap_services(&session).unwrap();
+//! assert_eq!(symbols.len(), 32);
+//! let symbol = |name: &str| symbols.iter().find(|s| s.name == name).unwrap();
+//! assert!(symbol(memory::RESERVE_NAME).leaf);
+//!
+//! // What a controller does with the table: reserve memory through the
+//! // memory manager's entry point, naming the instance by its address.
+//! let instance = symbol(memory::INSTANCE_NAME).addr;
+//! let args = serialize_to_vec(&(instance, 4096u64));
+//! // SAFETY: the table maps the name to a synchronous-ABI entry point.
+//! let reserve = unsafe { sync_wrapper_at(symbol(memory::RESERVE_NAME).addr.value() as usize) };
+//! // SAFETY (both calls): as above.
+//! let r = unsafe { call_sync(reserve, &args) };
+//! let base = decode_sps_result::<SpsExpected<ExecutorAddr>>(r)
+//!     .unwrap()
+//!     .into_result();
+//! assert!(!base.unwrap().is_null());
+//!
+//! // After shutdown, the services refuse work.
+//! session.shutdown_and_wait().unwrap();
+//! let r = unsafe { call_sync(reserve, &args) };
+//! let e = decode_sps_result::<SpsExpected<ExecutorAddr>>(r)
+//!     .unwrap()
+//!     .into_result();
+//! assert_eq!(
+//!     e,
+//!     Err("In reserve: the memory manager is shut down".to_string())
+//! );
+//! ```
 
 use std::sync::Arc;
 

@@ -1,6 +1,37 @@
 //! SPS bindings of [`crate::services::eh_frame`]: the allocation actions
 //! `llvm_orc_registerEHFrameAllocAction` and
 //! `llvm_orc_deregisterEHFrameAllocAction`, `SPSError (SPSExecutorAddrRange)`.
+//!
+//! LLVM attaches them to a linked object as allocation actions, so they run
+//! when its memory is finalized and deallocated; this is how they are called
+//! below.
+//!
+//! ```
+//! use orc_rt::services::memory::actions::run_call;
+//! use orc_rt::sps::orc_types::WrapperFunctionCall;
+//! use orc_rt::sps_ci::eh_frame::{
+//!     deregister_eh_frame_alloc_action, register_eh_frame_alloc_action,
+//! };
+//! use orc_rt::sps_ci::fn_addr;
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//!
+//! static EMPTY: [u8; 4] = [0; 4]; // an .eh_frame section without records
+//! let start = ExecutorAddr::from_ptr(EMPTY.as_ptr());
+//! let range = ExecutorAddrRange::from_start_and_size(start, 4).unwrap();
+//! let register =
+//!     WrapperFunctionCall::with_args(fn_addr(register_eh_frame_alloc_action), &(range,));
+//! let deregister =
+//!     WrapperFunctionCall::with_args(fn_addr(deregister_eh_frame_alloc_action), &(range,));
+//!
+//! assert_eq!(run_call(&register), Ok(()));
+//! assert!(run_call(&register)
+//!     .unwrap_err()
+//!     .ends_with("already registered"));
+//! assert_eq!(run_call(&deregister), Ok(()));
+//! assert!(run_call(&deregister)
+//!     .unwrap_err()
+//!     .ends_with("not registered"));
+//! ```
 
 use crate::services::eh_frame;
 use crate::sps::{to_sps_result, SpsResult};

@@ -1,6 +1,27 @@
 //! SPS binding of [`crate::services::gdb_jit`]: the allocation action
 //! `llvm_orc_registerJITLoaderGDBAllocAction`,
 //! `SPSError (SPSExecutorAddrRange, bool auto_register)`.
+//!
+//! ```
+//! use orc_rt::services::memory::actions::run_call;
+//! use orc_rt::sps::orc_types::WrapperFunctionCall;
+//! use orc_rt::sps_ci::{fn_addr, gdb_jit::register_jit_loader_gdb_alloc_action};
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//!
+//! static OBJECT: [u8; 16] = [0; 16]; // stands for an in-memory debug object
+//! let start = ExecutorAddr::from_ptr(OBJECT.as_ptr());
+//! let range = ExecutorAddrRange::from_start_and_size(start, 16).unwrap();
+//! let action = fn_addr(register_jit_loader_gdb_alloc_action);
+//!
+//! // As LLVM runs it: an allocation action of the linked object.
+//! assert_eq!(
+//!     run_call(&WrapperFunctionCall::with_args(action, &(range, true))),
+//!     Ok(())
+//! );
+//! let reversed = ExecutorAddrRange::new(range.end, range.start);
+//! let e = run_call(&WrapperFunctionCall::with_args(action, &(reversed, true))).unwrap_err();
+//! assert!(e.contains("invalid range"), "{e}");
+//! ```
 
 use crate::services::gdb_jit;
 use crate::sps::{to_sps_result, SpsResult};

@@ -1,5 +1,68 @@
 //! SPS bindings of [`SimpleNativeMemoryMap`] (LLVM's
 //! `SimpleExecutorMemoryManager` wrappers).
+//!
+//! Each function takes the manager's instance address first (the
+//! `__llvm_orc_SimpleExecutorMemoryManager_Instance` bootstrap symbol) and
+//! looks it up in [`INSTANCES`]; failures travel in-band, with LLVM's
+//! messages.
+//!
+//! ```
+//! use orc_rt::services::memory::SimpleNativeMemoryMap;
+//! use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+//! use orc_rt::sps::{serialize_to_vec, SpsDeserialize, SpsExpected, SpsResult, SpsSerialize};
+//! use orc_rt::sps_ci::memory::{
+//!     deinitialize_wrapper, initialize_wrapper, release_wrapper, reserve_wrapper, INSTANCES,
+//! };
+//! use orc_rt::sps_ci::SyncWrapperFunction;
+//! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
+//! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
+//!
+//! /// Calls `f` as a controller does: SPS arguments in, SPS result out.
+//! ///
+//! /// # Safety
+//! /// `f` has LLVM 22's synchronous wrapper ABI.
+//! unsafe fn call<A: SpsSerialize, R: SpsDeserialize>(f: SyncWrapperFunction, args: &A) -> R {
+//!     // SAFETY: the caller's promise.
+//!     decode_sps_result(unsafe { call_sync(f, &serialize_to_vec(args)) }).unwrap()
+//! }
+//!
+//! let manager = Arc::new(SimpleNativeMemoryMap::new());
+//! let instance = INSTANCES.register(&manager);
+//! // SAFETY (every `call` below): orc-rt's entry points have that ABI.
+//! let r: SpsExpected<ExecutorAddr> = unsafe { call(reserve_wrapper, &(instance, 65536u64)) };
+//! let base = r.into_result().unwrap();
+//! let request = FinalizeRequest {
+//!     segments: vec![SegFinalizeRequest {
+//!         rag: RemoteAllocGroup::new(true, false, false, false),
+//!         addr: base,
+//!         size: 4,
+//!         content: b"data".to_vec(),
+//!     }],
+//!     actions: vec![],
+//! };
+//! let r: SpsExpected<ExecutorAddr> = unsafe { call(initialize_wrapper, &(instance, &request)) };
+//! let key = r.into_result().unwrap();
+//! let r: SpsResult = unsafe { call(deinitialize_wrapper, &(instance, vec![key])) };
+//! assert_eq!(r, Ok(()));
+//! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
+//! assert_eq!(r, Ok(()));
+//! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
+//! let e = r.unwrap_err();
+//! assert!(
+//!     e.ends_with("is not part of any reserved address range"),
+//!     "{e}"
+//! );
+//!
+//! // A dropped manager's instance address is refused.
+//! drop(manager);
+//! let r: SpsExpected<ExecutorAddr> = unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
+//! let e = r.into_result().unwrap_err();
+//! assert!(
+//!     e.ends_with("is not a live SimpleExecutorMemoryManager instance"),
+//!     "{e}"
+//! );
+//! ```
 
 use super::InstanceRegistry;
 use crate::services::memory::simple_native_memory_map::SegmentRef;

@@ -2,6 +2,33 @@
 //! / `End` (`SPSError ()`) and `llvm_orc_registerJITLoaderPerfImpl`
 //! (`SPSError (SPSPerfJITRecordBatch)`), and the SPS encodings of the perf
 //! records (LLVM 22's `PerfSharedStructs.h`).
+//!
+//! ```
+//! use orc_rt::services::perf::{CodeLoadRecord, RecordBatch};
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec};
+//! use orc_rt::sps_ci::perf::{perf_end, symbols, END_NAME};
+//! use orc_rt::wrapper_function::sync_abi::call_sync_sps_error;
+//!
+//! // The records travel as SPS structures.
+//! let record = CodeLoadRecord {
+//!     code_index: 7,
+//!     name: b"f".to_vec(),
+//!     ..Default::default()
+//! };
+//! let batch = RecordBatch {
+//!     code_load_records: vec![record],
+//!     ..Default::default()
+//! };
+//! let bytes = serialize_to_vec(&batch);
+//! assert_eq!(deserialize_all::<RecordBatch>(&bytes).unwrap(), batch);
+//!
+//! // LLVM looks the three functions up as process symbols.
+//! assert!(symbols().iter().any(|(name, _)| *name == END_NAME));
+//! // Ending a jitdump that was never started fails in-band.
+//! // SAFETY: `perf_end` has the synchronous ABI and returns an SPSError.
+//! let r = unsafe { call_sync_sps_error(perf_end, &[]) };
+//! assert_eq!(r, Err("PerfState not initialized".to_string()));
+//! ```
 
 use crate::services::perf::{
     self, CodeLoadRecord, DebugEntry, DebugInfoRecord, RecordBatch, RecordPrefix,

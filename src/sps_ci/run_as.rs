@@ -1,6 +1,40 @@
 //! SPS bindings of [`crate::services::run_as`] (the `run_as_*` bootstrap wrappers).
 //! A null function address gives an out-of-band error (the results have no
 //! error case).
+//!
+//! ```
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec};
+//! use orc_rt::sps_ci::run_as::{run_as_int_function_wrapper, run_as_main_wrapper};
+//! use orc_rt::wrapper_function::sync_abi::call_sync;
+//! use orc_rt::ExecutorAddr;
+//! use std::os::raw::{c_char, c_int};
+//!
+//! extern "C" fn square(x: c_int) -> c_int {
+//!     x * x
+//! }
+//! extern "C" fn count_args(argc: c_int, _argv: *const *const c_char) -> c_int {
+//!     argc
+//! }
+//!
+//! let square = ExecutorAddr::from_fn_ptr(square as *const ());
+//! // SAFETY (every call below): the entry points have the synchronous ABI.
+//! let r = unsafe {
+//!     call_sync(
+//!         run_as_int_function_wrapper,
+//!         &serialize_to_vec(&(square, 12i32)),
+//!     )
+//! };
+//! assert_eq!(deserialize_all::<i32>(r.as_slice().unwrap()).unwrap(), 144);
+//!
+//! let main = ExecutorAddr::from_fn_ptr(count_args as *const ());
+//! let args = (main, vec!["a", "b"]);
+//! let r = unsafe { call_sync(run_as_main_wrapper, &serialize_to_vec(&args)) };
+//! assert_eq!(deserialize_all::<i64>(r.as_slice().unwrap()).unwrap(), 2);
+//!
+//! let null = (ExecutorAddr::new(0), 1i32);
+//! let r = unsafe { call_sync(run_as_int_function_wrapper, &serialize_to_vec(&null)) };
+//! assert!(r.is_out_of_band_error());
+//! ```
 
 use crate::services::run_as;
 use crate::wrapper_function::handler::SpsResponder;

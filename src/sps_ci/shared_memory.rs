@@ -1,5 +1,46 @@
 //! SPS bindings of [`SharedMemoryMapper`] (LLVM's
 //! `ExecutorSharedMemoryMapperService` wrappers).
+//!
+//! Each function takes the mapper's instance address first (the
+//! `__llvm_orc_ExecutorSharedMemoryMapperService_Instance` bootstrap symbol)
+//! and looks it up in [`INSTANCES`]; `reserve` answers with the address and
+//! the name of the new shared memory object.
+//!
+//! ```
+//! use orc_rt::services::memory::SharedMemoryMapper;
+//! use orc_rt::sps::{serialize_to_vec, SpsDeserialize, SpsExpected, SpsResult, SpsSerialize};
+//! use orc_rt::sps_ci::shared_memory::{release_wrapper, reserve_wrapper, INSTANCES};
+//! use orc_rt::sps_ci::SyncWrapperFunction;
+//! use orc_rt::sys::shm;
+//! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
+//! use orc_rt::ExecutorAddr;
+//! use std::sync::Arc;
+//!
+//! /// Calls `f` as a controller does: SPS arguments in, SPS result out.
+//! ///
+//! /// # Safety
+//! /// `f` has LLVM 22's synchronous wrapper ABI.
+//! unsafe fn call<A: SpsSerialize, R: SpsDeserialize>(f: SyncWrapperFunction, args: &A) -> R {
+//!     // SAFETY: the caller's promise.
+//!     decode_sps_result(unsafe { call_sync(f, &serialize_to_vec(args)) }).unwrap()
+//! }
+//!
+//! let mapper = Arc::new(SharedMemoryMapper::new());
+//! let instance = INSTANCES.register(&mapper);
+//! // SAFETY (every `call` below): orc-rt's entry points have that ABI.
+//! let r: SpsExpected<(ExecutorAddr, String)> =
+//!     unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
+//! let (base, name) = r.into_result().unwrap();
+//! assert!(name.starts_with("/jitlink_"));
+//! let r: SpsResult = unsafe { call(release_wrapper, &(instance, vec![base])) };
+//! assert_eq!(r, Ok(()));
+//! shm::unlink(&name).unwrap(); // the controller's job, normally
+//!
+//! drop(mapper);
+//! let r: SpsExpected<(ExecutorAddr, String)> =
+//!     unsafe { call(reserve_wrapper, &(instance, 4096u64)) };
+//! assert!(r.into_result().is_err());
+//! ```
 use super::InstanceRegistry;
 use crate::services::memory::SharedMemoryMapper;
 use crate::sps::orc_types::SharedMemoryFinalizeRequest;

@@ -1,4 +1,23 @@
 //! Clocks and thread ids.
+//!
+//! The perf jitdump writer stamps its records with [`monotonic_ns`] (the
+//! clock `perf` uses), records the writing thread with [`thread_id`] and
+//! dates its output directory with [`local_date`].
+//!
+//! ```
+//! use orc_rt::sys::clock;
+//!
+//! let t0 = clock::monotonic_ns();
+//! std::thread::sleep(std::time::Duration::from_millis(2));
+//! assert!(clock::monotonic_ns() >= t0 + 2_000_000);
+//!
+//! let here = clock::thread_id();
+//! let there = std::thread::spawn(clock::thread_id).join().unwrap();
+//! assert!(here != 0 && there != here);
+//!
+//! let date = clock::local_date(); // e.g. "20250131"
+//! assert!(date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()));
+//! ```
 
 /// `CLOCK_MONOTONIC` in nanoseconds (0 if unavailable).
 pub fn monotonic_ns() -> u64 {

@@ -4,6 +4,19 @@
 //! Libraries are never closed: a [`DlHandle`] is the raw handle of a
 //! [`Library`] given up with [`Library::into_raw`], so no drop can
 //! `dlclose` a library JIT'd code may still call into.
+//!
+//! ```
+//! use orc_rt::sys::dl;
+//!
+//! // The executable's global scope sees libc.
+//! let me = dl::open(None, libc::RTLD_NOW).unwrap();
+//! let malloc = dl::symbol(me, "malloc").unwrap();
+//! assert_eq!(dl::default_symbol("malloc"), Some(malloc));
+//! assert_eq!(dl::symbol(me, "orc_rt_doc_no_such_symbol"), None);
+//!
+//! let err = dl::open(Some(b"/nonexistent/libnothing.so"), libc::RTLD_NOW).unwrap_err();
+//! assert!(err.contains("libnothing.so"), "{err}");
+//! ```
 
 use std::ffi::{CString, OsStr};
 use std::mem::ManuallyDrop;

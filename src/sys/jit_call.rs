@@ -2,6 +2,35 @@
 //! defines. Each function is `unsafe`: the address must be code with that
 //! signature, which only the controller (trusted to run code in this
 //! process) can promise.
+//!
+//! ```
+//! use orc_rt::sys::jit_call;
+//! use std::os::raw::{c_char, c_int};
+//!
+//! extern "C" fn twice(x: c_int) -> c_int {
+//!     x * 2
+//! }
+//! extern "C" fn argc_if_terminated(argc: c_int, argv: *mut *mut c_char) -> c_int {
+//!     // SAFETY: callers of `call_main` pass `argc` strings followed by NULL.
+//!     let last = unsafe { *argv.add(argc as usize) };
+//!     if last.is_null() {
+//!         argc
+//!     } else {
+//!         -1
+//!     }
+//! }
+//!
+//! let mut argv = [c"prog".as_ptr() as *mut c_char, std::ptr::null_mut()];
+//! // SAFETY: each address is a function with exactly the signature it is
+//! // called with, and `argv` holds one C string and NULL.
+//! unsafe {
+//!     assert_eq!(jit_call::call_int(twice as usize, 21), 42);
+//!     assert_eq!(
+//!         jit_call::call_main(argc_if_terminated as usize, 1, argv.as_mut_ptr()),
+//!         1
+//!     );
+//! }
+//! ```
 
 use std::os::raw::{c_char, c_int};
 

@@ -8,6 +8,25 @@
 //! seccomp policy) we fall back to plain copies, which is exactly what the
 //! reference executor does: the controller is trusted with this process's
 //! memory by design.
+//!
+//! ```
+//! use orc_rt::sys::{mem, mmap};
+//!
+//! let page = mmap::page_size();
+//! let base = mmap::map_anonymous_rw(page).unwrap();
+//! mem::write(base, b"hello\0world").unwrap();
+//! assert_eq!(mem::read_c_string(base).unwrap(), b"hello");
+//! let mut word = [0u8; 5];
+//! mem::read(base + 6, &mut word).unwrap();
+//! assert_eq!(&word, b"world");
+//!
+//! // Bad addresses are errors, not crashes.
+//! assert!(mem::read(0, &mut word).is_err());
+//! assert!(mem::read_vec(u64::MAX - 1, 4).is_err()); // would wrap
+//!
+//! // SAFETY: our own mapping, unused from here on.
+//! unsafe { mmap::unmap(base, page) }.unwrap();
+//! ```
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};

@@ -1,5 +1,39 @@
 //! Anonymous and shared memory mappings, protection changes and
 //! instruction-cache maintenance.
+//!
+//! The memory services build on these: memory for JIT'd code is mapped
+//! read+write ([`read_write`]), filled, then given its final protection with
+//! [`protect`]; it is never writable and executable at once.
+//!
+//! ```
+//! use orc_rt::sys::{mem, mmap};
+//!
+//! let page = mmap::page_size();
+//! assert_eq!(mmap::round_up_to_page(1), Some(page));
+//! assert_eq!(mmap::round_up_to_page(u64::MAX), None);
+//!
+//! let base = mmap::map_anonymous_rw(page).unwrap();
+//! mem::write(base, &[0xff; 8]).unwrap();
+//! // SAFETY: the range is the fresh mapping above, holding no Rust objects.
+//! unsafe {
+//!     mmap::copy_and_zero_fill(base, b"code", 4);
+//!     mmap::protect(
+//!         base,
+//!         page,
+//!         mmap::Prot {
+//!             read: true,
+//!             write: false,
+//!             exec: false,
+//!         },
+//!     )
+//!     .unwrap();
+//! }
+//! let mut b = [0u8; 8];
+//! mem::read(base, &mut b).unwrap();
+//! assert_eq!(&b, b"code\0\0\0\0");
+//! // SAFETY: as above; nothing uses the mapping afterwards.
+//! unsafe { mmap::unmap(base, page) }.unwrap();
+//! ```
 
 use std::io;
 use std::ptr;

@@ -4,6 +4,20 @@
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
 //! except the loader's [`dl::DlError`] (`dlerror` text).
+//!
+//! ```
+//! use orc_rt::sys::{mem, mmap};
+//!
+//! // Map a page for JIT'd data, fill it through checked copies, unmap it.
+//! let page = mmap::page_size();
+//! assert!(page.is_power_of_two());
+//! let base = mmap::map_anonymous_rw(page).unwrap();
+//! mem::write(base, b"orc").unwrap();
+//! assert_eq!(mem::read_vec(base, 3).unwrap(), b"orc");
+//! // SAFETY: the mapping was made above for this example and nothing uses it
+//! // afterwards.
+//! unsafe { mmap::unmap(base, page) }.unwrap();
+//! ```
 
 pub mod clock;
 pub mod dl;

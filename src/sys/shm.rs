@@ -1,4 +1,28 @@
 //! POSIX shared memory objects (`shm_open`).
+//!
+//! The shared-memory mapper creates one object per reservation; the
+//! controller opens the same name and writes segment content through its own
+//! mapping, so only the executor's protections change here.
+//!
+//! ```
+//! use orc_rt::sys::{mem, mmap, shm};
+//!
+//! let name = format!("/orc_rt_doc_shm_{}", std::process::id());
+//! let page = mmap::page_size();
+//! let base = shm::create_and_map(&name, page).unwrap();
+//! // The name exists until it is unlinked: creating it again fails.
+//! assert!(shm::create_and_map(&name, page).is_err());
+//!
+//! // Mapped with no access; grant some before use.
+//! // SAFETY: our own mapping, holding no Rust objects.
+//! unsafe { mmap::protect(base, page, mmap::read_write()) }.unwrap();
+//! mem::write(base, b"shared").unwrap();
+//!
+//! shm::unlink(&name).unwrap();
+//! assert!(shm::unlink(&name).is_err());
+//! // SAFETY: as above; nothing uses the mapping afterwards.
+//! unsafe { mmap::unmap(base, page) }.unwrap();
+//! ```
 
 use std::ffi::CString;
 use std::io;

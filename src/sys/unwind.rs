@@ -5,6 +5,20 @@
 //! zero-length terminator entry. The functions are looked up in the
 //! process scope (libgcc_s is always loaded in a Rust process), so no
 //! declarations leak into the C header.
+//!
+//! ```
+//! use orc_rt::sys::unwind;
+//!
+//! // The smallest well-formed section: the zero-length terminator alone.
+//! static EMPTY_EH_FRAME: [u8; 4] = [0; 4];
+//! let begin = EMPTY_EH_FRAME.as_ptr() as u64;
+//! // SAFETY: a zero-terminated section in a static (mapped for good),
+//! // deregistered exactly once, after its registration.
+//! unsafe {
+//!     unwind::register_frame(begin).unwrap();
+//!     unwind::deregister_frame(begin).unwrap();
+//! }
+//! ```
 
 use std::io;
 use std::os::raw::c_void;

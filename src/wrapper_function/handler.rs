@@ -9,6 +9,48 @@
 //! SPS-typed forms ([`sps_handler`], [`sps_async_handler`], and
 //! `Session::call_controller_sps`) take the Rust type as the SPS signature:
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
+//!
+//! ```
+//! use orc_rt::sps::serialize_to_buffer;
+//! use orc_rt::wrapper_function::{
+//!     decode_sps_result, reply_channel, sps_async_handler, Responder, SpsResponder,
+//! };
+//! use orc_rt::WrapperFunctionBuffer;
+//!
+//! // A responder dropped unanswered still answers, with an error.
+//! let (cb, pending) = reply_channel();
+//! drop(Responder::named("forgetful handler", cb));
+//! let reply = pending.wait();
+//! let msg = reply.out_of_band_error_message().unwrap().to_str().unwrap();
+//! assert!(msg.starts_with("forgetful handler dropped"), "{msg}");
+//!
+//! // `uint32_t (uint32_t, uint32_t)`, answered later from another thread.
+//! let div = sps_async_handler(|(a, b): (u32, u32), r: SpsResponder<u32>| {
+//!     std::thread::spawn(move || match a.checked_div(b) {
+//!         Some(q) => r.respond(&q),
+//!         None => r.fail(format!("{a} / 0")),
+//!     });
+//! });
+//! let (cb, pending) = reply_channel();
+//! div(serialize_to_buffer(&(84u32, 2u32)), Responder::new(cb));
+//! assert_eq!(decode_sps_result::<u32>(pending.wait()).unwrap(), 42);
+//!
+//! let (cb, pending) = reply_channel();
+//! div(
+//!     serialize_to_buffer(&(1u32, 0u32)),
+//!     Responder::named("divide", cb),
+//! );
+//! let e = decode_sps_result::<u32>(pending.wait()).unwrap_err();
+//! assert_eq!(e.to_string(), "wrapper function failed: divide: 1 / 0");
+//!
+//! // Arguments that do not decode as the handler's type never reach it.
+//! let (cb, pending) = reply_channel();
+//! div(
+//!     WrapperFunctionBuffer::from_slice(&[1, 2, 3]),
+//!     Responder::new(cb),
+//! );
+//! assert!(pending.wait().is_out_of_band_error());
+//! ```
 
 use std::fmt::Display;
 use std::marker::PhantomData;

@@ -11,6 +11,48 @@
 //! takes the entry, so a second return with the same id is refused and
 //! reported (never delivered twice), even if the id's slot has been reused
 //! by a new call since.
+//!
+//! ```
+//! use orc_rt::handle::Handle;
+//! use orc_rt::wrapper_function::native::{session_handle, session_ref};
+//! use orc_rt::wrapper_function::{
+//!     orc_rt_SessionRef, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionReturn,
+//!     reply_channel, IncomingCall, Responder,
+//! };
+//! use orc_rt::WrapperFunctionBuffer;
+//!
+//! /// A native wrapper function as a C host writes one: it returns its
+//! /// argument bytes reversed, later, from another thread.
+//! unsafe extern "C" fn reverse(
+//!     s: orc_rt_SessionRef,
+//!     call_id: u64,
+//!     ret: orc_rt_WrapperFunctionReturn,
+//!     args: orc_rt_WrapperFunctionBuffer,
+//! ) {
+//!     // SAFETY: the function owns its argument buffer (the ABI's rule).
+//!     let args = unsafe { WrapperFunctionBuffer::from_raw(args) };
+//!     let (Some(ret), s) = (ret, s as usize) else {
+//!         return;
+//!     };
+//!     std::thread::spawn(move || {
+//!         let mut v = args.as_slice().unwrap_or_default().to_vec();
+//!         v.reverse();
+//!         let result = WrapperFunctionBuffer::from_slice(&v).into_raw();
+//!         // SAFETY: the return function this call was given, called once
+//!         // with its call id; the result buffer is handed over.
+//!         unsafe { ret(s as orc_rt_SessionRef, call_id, result) }
+//!     });
+//! }
+//!
+//! let (cb, pending) = reply_channel();
+//! let args = WrapperFunctionBuffer::from_slice(b"abc");
+//! IncomingCall::Native(reverse).run(Handle::from_raw(0), args, Responder::new(cb));
+//! assert_eq!(pending.wait().as_slice(), Some(&b"cba"[..]));
+//!
+//! // The `orc_rt_SessionRef` C code sees is the Session's handle.
+//! let h = Handle::from_raw(0x1234);
+//! assert_eq!(session_handle(session_ref(h)), h);
+//! ```
 
 #![allow(non_snake_case)] // C parameter names, as in the header.
 

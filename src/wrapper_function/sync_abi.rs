@@ -5,7 +5,43 @@
 //! orc-rt's native ABI is asynchronous: a handler gets its decoded arguments
 //! and a [`Responder`] to reply through, now or later. This module is the
 //! only bridge: [`serve_sync`] runs such a handler as a synchronous call,
-//! and [`sync_wrapper!`] stamps out the entry points.
+//! and `sync_wrapper!` (crate-private) stamps out the entry points.
+//!
+//! ```
+//! use orc_rt::sps::{deserialize_all, serialize_to_vec};
+//! use orc_rt::wrapper_function::sync_abi::{arg_bytes, call_sync, catch_to_buffer, serve_sync};
+//! use orc_rt::wrapper_function::{orc_rt_WrapperFunctionBuffer, SpsResponder};
+//! use std::os::raw::c_char;
+//!
+//! /// The handler: `uint64_t (uint64_t, uint64_t)`, failing on overflow.
+//! fn add((a, b): (u64, u64), r: SpsResponder<u64>) {
+//!     r.respond_or_fail(a.checked_add(b).ok_or("overflow"))
+//! }
+//!
+//! /// Its entry point, with LLVM 22's synchronous ABI.
+//! unsafe extern "C" fn add_wrapper(
+//!     data: *const c_char,
+//!     size: usize,
+//! ) -> orc_rt_WrapperFunctionBuffer {
+//!     catch_to_buffer("add_wrapper", || {
+//!         // SAFETY: the caller lends `size` bytes at `data` for the call.
+//!         let args = unsafe { arg_bytes(data, size) };
+//!         serve_sync("add_wrapper", args, deserialize_all, add)
+//!     })
+//!     .into_raw()
+//! }
+//!
+//! // SAFETY (all three calls): `add_wrapper` has the synchronous ABI.
+//! let r = unsafe { call_sync(add_wrapper, &serialize_to_vec(&(40u64, 2u64))) };
+//! assert_eq!(deserialize_all::<u64>(r.as_slice().unwrap()).unwrap(), 42);
+//! let r = unsafe { call_sync(add_wrapper, &serialize_to_vec(&(u64::MAX, 1u64))) };
+//! assert_eq!(
+//!     r.out_of_band_error_message().unwrap().to_str(),
+//!     Ok("add_wrapper: overflow")
+//! );
+//! let r = unsafe { call_sync(add_wrapper, b"short") };
+//! assert!(r.is_out_of_band_error());
+//! ```
 
 use std::cell::RefCell;
 use std::os::raw::c_char;

@@ -9,6 +9,51 @@
 //! types have no error case) rather than a crash where the kernel lets us
 //! check. Output sizes are bounded by what is actually readable, never by a
 //! count taken from the wire.
+//!
+//! ```
+//! use orc_rt::services::memory::access::{
+//!     read_strings, read_uints, write_buffers, write_uints, AccessError,
+//! };
+//! use orc_rt::services::memory::SimpleNativeMemoryMap;
+//! use orc_rt::sps::orc_types::{BufferWrite, UIntWrite};
+//! use orc_rt::ExecutorAddr;
+//!
+//! let memory = SimpleNativeMemoryMap::new();
+//! let base = memory.reserve(4096).unwrap();
+//! write_uints(&[
+//!     UIntWrite {
+//!         addr: base,
+//!         value: 0xdead_beef_u32,
+//!     },
+//!     UIntWrite {
+//!         addr: base + 4,
+//!         value: 42u32,
+//!     },
+//! ])
+//! .unwrap();
+//! assert_eq!(
+//!     read_uints::<u32>(&[base, base + 4]).unwrap(),
+//!     [0xdead_beef, 42]
+//! );
+//! write_buffers(&[BufferWrite {
+//!     addr: base + 16,
+//!     buffer: b"main\0".to_vec(),
+//! }])
+//! .unwrap();
+//! assert_eq!(read_strings(&[base + 16]).unwrap(), [b"main".to_vec()]);
+//!
+//! // A bad address is an error naming it, not a crash.
+//! let e = read_uints::<u64>(&[ExecutorAddr::new(0)]).unwrap_err();
+//! assert!(matches!(
+//!     e,
+//!     AccessError::Fault {
+//!         op: "read",
+//!         addr: 0,
+//!         ..
+//!     }
+//! ));
+//! memory.release(&[base]).unwrap();
+//! ```
 
 use crate::sps::orc_types::{BufferWrite, PointerWrite, UIntWrite};
 use crate::sys::mem;

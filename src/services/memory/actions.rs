@@ -4,6 +4,59 @@
 //! Each call uses LLVM 22's synchronous ABI and must return an `SPSError`;
 //! an out-of-band error counts as a failure. A call with address 0 is "no
 //! action".
+//!
+//! ```
+//! use orc_rt::services::memory::actions::{run_dealloc_actions, run_finalize_actions};
+//! use orc_rt::sps::orc_types::{AllocActionCallPair, WrapperFunctionCall};
+//! use orc_rt::sps::{deserialize_all, serialize_to_buffer, SpsResult};
+//! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+//! use orc_rt::wrapper_function::sync_abi::arg_bytes;
+//! use orc_rt::ExecutorAddr;
+//! use std::os::raw::c_char;
+//! use std::sync::Mutex;
+//!
+//! static LOG: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+//!
+//! /// An allocation action, `SPSError (uint32_t)`: logs its argument, fails
+//! /// for 0.
+//! unsafe extern "C" fn log(data: *const c_char, size: usize) -> orc_rt_WrapperFunctionBuffer {
+//!     // SAFETY: the caller lends `size` bytes at `data` for the call.
+//!     let args = unsafe { arg_bytes(data, size) }.unwrap_or_default();
+//!     let r: SpsResult = match deserialize_all::<(u32,)>(args) {
+//!         Ok((0,)) => Err("action 0 failed".to_string()),
+//!         Ok((n,)) => {
+//!             LOG.lock().unwrap().push(n);
+//!             Ok(())
+//!         }
+//!         Err(e) => Err(e.to_string()),
+//!     };
+//!     serialize_to_buffer(&r).into_raw()
+//! }
+//! let call =
+//!     |n: u32| WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(n,));
+//! let pair = |f, d| AllocActionCallPair {
+//!     finalize: call(f),
+//!     dealloc: call(d),
+//! };
+//!
+//! // Finalize actions run in order and keep their dealloc halves, which run
+//! // in reverse.
+//! let deallocs = run_finalize_actions(vec![pair(1, 10), pair(2, 20)]).unwrap();
+//! assert_eq!(*LOG.lock().unwrap(), [1, 2]);
+//! run_dealloc_actions(deallocs).unwrap();
+//! assert_eq!(*LOG.lock().unwrap(), [1, 2, 20, 10]);
+//!
+//! // A failing finalize action undoes the ones before it.
+//! LOG.lock().unwrap().clear();
+//! let e = run_finalize_actions(vec![pair(1, 10), pair(0, 20)]).unwrap_err();
+//! assert_eq!(e, "action 0 failed");
+//! assert_eq!(*LOG.lock().unwrap(), [1, 10]);
+//! // Address 0 is "no action".
+//! assert_eq!(
+//!     run_dealloc_actions(vec![WrapperFunctionCall::default()]),
+//!     Ok(())
+//! );
+//! ```
 
 use super::MemoryError;
 use crate::error::ErrorList;

@@ -7,6 +7,40 @@
 //! read+write, filled, then switched to its final protection (code becomes
 //! read+execute). Every address and size from the wire is checked against
 //! the ranges this process reserved before any memory is touched.
+//!
+//! ```
+//! use orc_rt::services::memory::access::read_buffers;
+//! use orc_rt::services::memory::{MemoryError, SimpleNativeMemoryMap};
+//! use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+//! use orc_rt::sys::mmap::page_size;
+//! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
+//!
+//! let memory = SimpleNativeMemoryMap::new();
+//! let base = memory.reserve(page_size()).unwrap();
+//! let request = |rag, addr: ExecutorAddr| FinalizeRequest {
+//!     segments: vec![SegFinalizeRequest {
+//!         rag,
+//!         addr,
+//!         size: 8,
+//!         content: b"code".to_vec(),
+//!     }],
+//!     actions: vec![],
+//! };
+//! let rwx = RemoteAllocGroup::new(true, true, true, false);
+//! let rx = RemoteAllocGroup::new(true, false, true, false);
+//!
+//! // Write+execute is refused, and so is memory outside the reservations.
+//! let r = memory.initialize(request(rwx, base));
+//! assert!(matches!(r, Err(MemoryError::WriteAndExec { .. })));
+//! let r = memory.initialize(request(rx, base + page_size()));
+//! assert!(matches!(r, Err(MemoryError::RangeNotReserved { .. })));
+//!
+//! // Filled, zero-padded, then made read+execute.
+//! let key = memory.initialize(request(rx, base)).unwrap();
+//! let range = ExecutorAddrRange::from_start_and_size(key, 8).unwrap();
+//! assert_eq!(read_buffers(&[range]).unwrap(), [b"code\0\0\0\0".to_vec()]);
+//! memory.release(&[base]).unwrap();
+//! ```
 
 pub mod access;
 pub mod actions;

@@ -7,6 +7,38 @@
 //! executor only sets protections (`initialize`) and runs allocation
 //! actions. Both processes must therefore share `/dev/shm`. The executor
 //! never unlinks the name (the controller does, once it has mapped it).
+//!
+//! ```
+//! use orc_rt::services::memory::access::read_uints;
+//! use orc_rt::services::memory::{MemoryError, SharedMemoryMapper};
+//! use orc_rt::sps::orc_types::{
+//!     RemoteAllocGroup, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
+//! };
+//! use orc_rt::sys::{mmap::page_size, shm};
+//! use orc_rt::ExecutorAddr;
+//!
+//! let mapper = SharedMemoryMapper::new();
+//! let (base, name) = mapper.reserve(2 * page_size()).unwrap();
+//! assert!(name.starts_with(&format!("/jitlink_{}_", std::process::id())));
+//! // (The controller now opens `name` and writes the segments' content.)
+//!
+//! let request = |addr: ExecutorAddr| SharedMemoryFinalizeRequest {
+//!     segments: vec![SharedMemorySegFinalizeRequest {
+//!         rag: RemoteAllocGroup::new(true, false, false, false),
+//!         addr,
+//!         size: 8,
+//!     }],
+//!     actions: vec![],
+//! };
+//! let r = mapper.initialize(base, request(base + 1));
+//! assert!(matches!(r, Err(MemoryError::Unaligned { .. })));
+//! let key = mapper.initialize(base, request(base)).unwrap();
+//! assert_eq!(read_uints::<u64>(&[key]).unwrap(), [0]); // readable now
+//! mapper.deinitialize(&[key]).unwrap();
+//! mapper.release(&[base]).unwrap();
+//! // Unlinking the name is the controller's job, once it has mapped it.
+//! shm::unlink(&name).unwrap();
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -6,6 +6,71 @@
 //! covered inside a slab, keyed by its lowest segment address. Regions
 //! keep their dealloc actions until `deinitialize`, `release` or Session
 //! shutdown, which is how JIT'd static destructors run.
+//!
+//! ```
+//! use orc_rt::services::memory::{MemoryError, SimpleNativeMemoryMap};
+//! use orc_rt::sps::orc_types::{
+//!     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest,
+//!     WrapperFunctionCall,
+//! };
+//! use orc_rt::sps::{deserialize_all, serialize_to_buffer, SpsResult};
+//! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+//! use orc_rt::wrapper_function::sync_abi::arg_bytes;
+//! use orc_rt::ExecutorAddr;
+//! use std::os::raw::c_char;
+//! use std::sync::Mutex;
+//!
+//! static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+//!
+//! /// An allocation action, `SPSError (SPSString)`: logs its argument.
+//! unsafe extern "C" fn log(data: *const c_char, size: usize) -> orc_rt_WrapperFunctionBuffer {
+//!     // SAFETY: the caller lends `size` bytes at `data` for the call.
+//!     let args = unsafe { arg_bytes(data, size) }.unwrap_or_default();
+//!     let r: SpsResult = deserialize_all::<(String,)>(args)
+//!         .map(|(msg,)| LOG.lock().unwrap().push(msg))
+//!         .map_err(|e| e.to_string());
+//!     serialize_to_buffer(&r).into_raw()
+//! }
+//! let call = |msg: &str| {
+//!     WrapperFunctionCall::with_args(ExecutorAddr::from_fn_ptr(log as *const ()), &(msg,))
+//! };
+//!
+//! let memory = SimpleNativeMemoryMap::new();
+//! let base = memory.reserve(1 << 16).unwrap();
+//! let request = FinalizeRequest {
+//!     segments: vec![SegFinalizeRequest {
+//!         rag: RemoteAllocGroup::new(true, false, false, false),
+//!         addr: base,
+//!         size: 100,
+//!         content: b"constant data".to_vec(),
+//!     }],
+//!     actions: vec![AllocActionCallPair {
+//!         finalize: call("constructors"),
+//!         dealloc: call("destructors"),
+//!     }],
+//! };
+//! let key = memory.initialize(request.clone()).unwrap();
+//! assert_eq!(key, base);
+//! assert_eq!(*LOG.lock().unwrap(), ["constructors"]);
+//! // A region is initialized once.
+//! let again = memory.initialize(request);
+//! assert!(matches!(again, Err(MemoryError::Overlap { .. })));
+//!
+//! // Deinitialize runs the dealloc actions; the memory stays reserved.
+//! memory.deinitialize(&[key]).unwrap();
+//! assert_eq!(*LOG.lock().unwrap(), ["constructors", "destructors"]);
+//! assert!(matches!(
+//!     memory.deinitialize(&[key]),
+//!     Err(MemoryError::NoRegion { .. })
+//! ));
+//!
+//! memory.release(&[base]).unwrap();
+//! assert!(memory.reservations().is_empty());
+//! assert!(matches!(
+//!     memory.release(&[base]),
+//!     Err(MemoryError::ReleaseUnknown(_))
+//! ));
+//! ```
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
