@@ -1,20 +1,27 @@
-//! `orc-rt-executor`: drop-in replacement for `llvm-jitlink-executor-22`.
+//! `orc-rt-executor`: drop-in replacement for `llvm-jitlink-executor-22`
+//! and for `lli-child-target` (LLVM 22's `lli -remote-mcjit` child).
 //!
 //! ```text
 //! orc-rt-executor [test-jitloadergdb] filedescs=<infd>,<outfd> [args...]
 //! orc-rt-executor [test-jitloadergdb] listen=<host>:<port> [args...]
+//! orc-rt-executor <input fd> <output fd>          (lli-child-target's form)
 //! ```
 //!
 //! Usage errors, messages and exit codes are those of the reference: usage
 //! errors print `error: <msg>` and the usage text and exit 1; a protocol or
 //! transport error prints `<argv0>: <msg>` and exits 1; a clean end of the
-//! session (EOF at a frame boundary, or Hangup) exits 0.
+//! session (EOF at a frame boundary, or Hangup) exits 0. The second form is
+//! taken when there are exactly two arguments and neither is a flag
+//! (`test-*`) or a `kind=value` spec.
 
 use std::process::exit;
 use std::sync::Arc;
 
 use orc_rt::session::Session;
-use orc_rt::simple_remote_epc::{self, Endpoint, Transport};
+use orc_rt::simple_remote_epc::{
+    self, Endpoint, EndpointError, SimpleRemoteEpcError, Transport, TransportError,
+};
+use orc_rt::sps_ci::bootstrap::BootstrapProfile;
 use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
 
 orc_rt::gdb_jit_interface!();
@@ -64,13 +71,29 @@ fn print_last_entry() {
 
 /// Serves one controller; returns whether it ended with an error (already
 /// reported as `<argv0>: <message>` by the Session's error reporter).
-fn serve(transport: Transport, argv0: &str) -> Result<bool, orc_rt::Error> {
+fn serve(
+    transport: Transport,
+    argv0: &str,
+    profile: BootstrapProfile,
+) -> Result<bool, orc_rt::Error> {
     // Calls nest without limit and workers must outlive JIT'd code: see
     // GrowingThreadPoolTaskDispatcher.
     let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
     let name = argv0.to_string();
-    session.set_error_reporter(Box::new(move |e| eprintln!("{name}: {e}")));
-    let ca = simple_remote_epc::serve(&session, transport)?;
+    let child = profile == BootstrapProfile::LliChildTarget;
+    session.set_error_reporter(Box::new(move |e| {
+        // lli-child-target names every failure of its descriptors so.
+        let write_failed = matches!(
+            e.downcast_ref::<SimpleRemoteEpcError>(),
+            Some(SimpleRemoteEpcError::Write(_))
+        );
+        if child && write_failed {
+            eprintln!("{name}: FD-transport disconnected");
+        } else {
+            eprintln!("{name}: {e}");
+        }
+    }));
+    let ca = simple_remote_epc::serve_profile(&session, transport, profile)?;
     session.wait_for_detach();
     if let Err(e) = session.shutdown_and_wait() {
         session.report_error(e);
@@ -86,6 +109,19 @@ fn main() {
     let args: Vec<String> = argv.collect();
     if args.is_empty() {
         usage_error("insufficient arguments");
+    }
+    let is_spec = |a: &str| a.starts_with("test-") || a.contains('=');
+    match &args[..] {
+        [input, output] if !is_spec(input) && !is_spec(output) => {
+            lli_child_target(&argv0, input, output)
+        }
+        // A descriptor number first, but not two arguments: lli-child-target's
+        // usage error.
+        [first, ..] if first.trim_start_matches(['-', '+']).parse::<u64>().is_ok() => {
+            eprintln!("Usage: {argv0} <input fd> <output fd>");
+            exit(1)
+        }
+        _ => {}
     }
     let (test_jitloadergdb, spec_index) = parse_flags(&args);
     if test_jitloadergdb {
@@ -104,7 +140,7 @@ fn main() {
         .endpoint
         .open()
         .map_err(orc_rt::Error::from)
-        .and_then(|t| serve(t, &argv0));
+        .and_then(|t| serve(t, &argv0, BootstrapProfile::JitlinkExecutor));
     if config.test_jitloadergdb {
         print_last_entry();
     }
@@ -113,6 +149,34 @@ fn main() {
         Ok(true) => exit(1),
         Err(msg) => {
             eprintln!("{argv0}: {msg}");
+            exit(1)
+        }
+    }
+}
+
+/// `lli-child-target <input fd> <output fd>`: serves `lli -remote-mcjit`
+/// with that tool's catalog, messages and exit codes.
+fn lli_child_target(argv0: &str, input: &str, output: &str) -> ! {
+    let endpoint = Endpoint::lli_child_target(input, output);
+    let transport = match endpoint.open() {
+        Ok(t) => t,
+        // A descriptor that is not open: lli-child-target finds out when
+        // its transport fails, and says so in these words.
+        Err(EndpointError::Transport(TransportError::BadFd(_)))
+        | Err(EndpointError::InvalidOutputFd(_)) => {
+            eprintln!("{argv0}: FD-transport disconnected");
+            exit(1)
+        }
+        Err(e) => {
+            eprintln!("{argv0}: {e}");
+            exit(1)
+        }
+    };
+    match serve(transport, argv0, BootstrapProfile::LliChildTarget) {
+        Ok(false) => exit(0),
+        Ok(true) => exit(1),
+        Err(e) => {
+            eprintln!("{argv0}: {e}");
             exit(1)
         }
     }

@@ -75,6 +75,12 @@ pub enum SimpleRemoteEpcError {
     /// Two bootstrap symbols share a name.
     #[error("duplicate bootstrap symbol {0:?}")]
     DuplicateSymbol(String),
+    /// The transport's reader was already taken (connected twice).
+    #[error("the transport reader is gone")]
+    ReaderGone,
+    /// The reader thread could not be started.
+    #[error("could not start the reader thread: {0}")]
+    ReaderThread(#[source] std::io::Error),
     /// `connect` was called on a connection that already served a Session.
     #[error("attach: this SimpleRemoteEPC connection already serves a Session")]
     AlreadyConnected,
@@ -100,7 +106,21 @@ struct State {
     next_seqno: u64,
     pending: HashMap<u64, OnCallControllerCompleteFn>,
     session: Weak<Session>,
+    /// Why the connection ended, if not cleanly (text, kept for
+    /// `disconnect_error`).
     error: Option<String>,
+    /// The same error, typed, until it is reported to the Session.
+    unreported: Option<SimpleRemoteEpcError>,
+}
+
+impl State {
+    /// Records the first error that ends the connection.
+    fn record(&mut self, e: SimpleRemoteEpcError) {
+        if self.error.is_none() {
+            self.error = Some(e.to_string());
+            self.unreported = Some(e);
+        }
+    }
 }
 
 struct Inner {
@@ -183,6 +203,7 @@ impl SimpleRemoteEpcControllerAccess {
                 pending: HashMap::new(),
                 session: Weak::new(),
                 error: None,
+                unreported: None,
             }),
             finished: Condvar::new(),
             writer: Mutex::new(writer),
@@ -291,7 +312,7 @@ impl Inner {
                     trace_line(format_args!("controller closed the connection: {e}"));
                 }
             } else {
-                st.error = Some(SimpleRemoteEpcError::Write(e).to_string());
+                st.record(SimpleRemoteEpcError::Write(e));
             }
             st.phase = Phase::Disconnecting;
             drop(st);
@@ -417,17 +438,17 @@ impl Inner {
     /// Ends the connection: closes the write side, fails pending calls and
     /// notifies the Session. Runs once, on the reader thread (or in
     /// `connect` if the reader never started).
-    fn finish(&self, error: Option<String>) {
+    fn finish(&self, error: Option<SimpleRemoteEpcError>) {
         let (pending, session, error) = {
             let mut st = lock(&self.state);
-            if st.error.is_none() {
-                st.error = error;
+            if let Some(e) = error {
+                st.record(e);
             }
             st.phase = Phase::Disconnected;
             (
                 std::mem::take(&mut st.pending),
                 st.session.clone(),
-                st.error.clone(),
+                st.unreported.take(),
             )
         };
         lock(&self.writer).close();
@@ -437,7 +458,7 @@ impl Inner {
         if let Some(s) = session.upgrade() {
             if let Some(e) = error {
                 // The Session's owner learns why the controller went away.
-                s.report_error(crate::Error::msg(e));
+                s.report_error(e.into());
             }
             s.notify_disconnected();
         }
@@ -464,7 +485,7 @@ impl Inner {
                 Ok(Some(frame)) => match self.handle_frame(&ca, &session, frame) {
                     Ok(true) => {}
                     Ok(false) => break None,
-                    Err(e) => break Some(e.to_string()),
+                    Err(e) => break Some(e),
                 },
                 Err(FrameError::Io(e))
                     if e.kind() == ErrorKind::ConnectionAborted
@@ -473,7 +494,7 @@ impl Inner {
                     // Local disconnect (or a write error already recorded).
                     break None;
                 }
-                Err(e) => break Some(e.to_string()),
+                Err(e) => break Some(e.into()),
             }
         };
         drop(reader);
@@ -506,11 +527,11 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
         let info = self.executor_info();
         let payload = crate::sps::serialize_to_vec(&info);
         if let Err(e) = inner.send(Opcode::Setup, 0, 0, &payload) {
-            inner.finish(Some(SimpleRemoteEpcError::Write(e).to_string()));
+            inner.finish(Some(SimpleRemoteEpcError::Write(e)));
             return Ok(());
         }
         let Some(reader) = lock(&inner.reader).take() else {
-            inner.finish(Some("the transport reader is gone".to_string()));
+            inner.finish(Some(SimpleRemoteEpcError::ReaderGone));
             return Ok(());
         };
         let ca = Arc::new(SimpleRemoteEpcControllerAccess {
@@ -521,7 +542,7 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
             .name("orc-rt-epc-reader".to_string())
             .spawn(move || thread_inner.reader_loop(ca, reader, session));
         if let Err(e) = spawned {
-            inner.finish(Some(format!("could not start the reader thread: {e}")));
+            inner.finish(Some(SimpleRemoteEpcError::ReaderThread(e)));
         }
         Ok(())
     }

@@ -73,7 +73,40 @@ fn parse_int(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
+/// Parses a descriptor as `lli-child-target` does (C++ `istream >> int`):
+/// leading white space, an optional sign, then as many decimal digits as
+/// there are; no digit gives 0, and a value out of `int`'s range gives the
+/// nearest bound.
+fn parse_istream_int(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let mut v: i64 = 0;
+    for b in digits[..end].bytes() {
+        v = (v * 10 + i64::from(b - b'0')).min(i64::from(i32::MAX) + 1);
+    }
+    let v = if neg { -v } else { v };
+    v.clamp(i64::from(i32::MIN), i64::from(i32::MAX))
+}
+
 impl Endpoint {
+    /// The endpoint of `lli-child-target <input fd> <output fd>` (LLVM 22's
+    /// `lli -remote-mcjit` child), parsed as that tool does: never fails,
+    /// text that is no number reads as descriptor 0.
+    ///
+    /// ```
+    /// use orc_rt::simple_remote_epc::Endpoint;
+    /// assert_eq!(Endpoint::lli_child_target("5", "9"), Endpoint::Fds(5, 9));
+    /// assert_eq!(Endpoint::lli_child_target("x", " 7y"), Endpoint::Fds(0, 7));
+    /// ```
+    pub fn lli_child_target(input: &str, output: &str) -> Endpoint {
+        Endpoint::Fds(parse_istream_int(input), parse_istream_int(output))
+    }
+
     /// Parses a spec (`filedescs=<in>,<out>` or `listen=<host>:<port>`).
     pub fn parse(spec: &str) -> Result<Endpoint, EndpointError> {
         let (kind, rest) = spec.split_once('=').unwrap_or((spec, ""));
@@ -171,6 +204,13 @@ mod tests {
         assert_eq!(err("filedescs=3,4,5"), "4,5 is not a valid file descriptor");
         assert_eq!(err("filedescs=0x3,4"), "0x3 is not a valid file descriptor");
         assert_eq!(err("filedescs=+3,4"), "+3 is not a valid file descriptor");
+        assert_eq!(Endpoint::lli_child_target("3", "4"), Endpoint::Fds(3, 4));
+        assert_eq!(Endpoint::lli_child_target("-1", "+4"), Endpoint::Fds(-1, 4));
+        assert_eq!(Endpoint::lli_child_target("", "abc"), Endpoint::Fds(0, 0));
+        assert_eq!(
+            Endpoint::lli_child_target("99999999999", "-99999999999"),
+            Endpoint::Fds(i64::from(i32::MAX), i64::from(i32::MIN))
+        );
         let open = |e: Endpoint| e.open().err().unwrap().to_string();
         assert_eq!(
             open(Endpoint::Fds(3, -2)),

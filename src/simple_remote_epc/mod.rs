@@ -70,7 +70,7 @@
 use std::sync::Arc;
 
 use crate::session::Session;
-use crate::sps_ci::bootstrap::add_bootstrap_services;
+use crate::sps_ci::bootstrap::{add_bootstrap_services_for, BootstrapProfile};
 
 mod controller_access;
 pub mod endpoint;
@@ -98,7 +98,17 @@ pub fn serve(
     session: &Arc<Session>,
     transport: Transport,
 ) -> crate::Result<Arc<SimpleRemoteEpcControllerAccess>> {
-    let symbols = add_bootstrap_services(session)?;
+    serve_profile(session, transport, BootstrapProfile::JitlinkExecutor)
+}
+
+/// [`serve`] with the bootstrap catalog of `profile` (e.g. that of
+/// `lli-child-target`).
+pub fn serve_profile(
+    session: &Arc<Session>,
+    transport: Transport,
+    profile: BootstrapProfile,
+) -> crate::Result<Arc<SimpleRemoteEpcControllerAccess>> {
+    let symbols = add_bootstrap_services_for(session, profile)?;
     let ca = SimpleRemoteEpcControllerAccess::new(transport, symbols)?;
     session.attach(ca.clone())?;
     Ok(ca)

@@ -212,9 +212,33 @@ impl BootstrapServices {
 ///
 /// Fails if the Session is already shutting down.
 pub fn add_bootstrap_services(session: &Arc<Session>) -> Result<Vec<BootstrapSymbol>> {
+    add_bootstrap_services_for(session, BootstrapProfile::JitlinkExecutor)
+}
+
+/// Which executor's bootstrap catalog to serve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BootstrapProfile {
+    /// `llvm-jitlink-executor`: every service (32 symbols here, 34 with the
+    /// transport's dispatch symbols).
+    JitlinkExecutor,
+    /// `lli-child-target`: the same without the shared-memory mapper,
+    /// which `lli -remote-mcjit` never uses (27 symbols here).
+    LliChildTarget,
+}
+
+/// [`add_bootstrap_services`] for the catalog of `profile`.
+pub fn add_bootstrap_services_for(
+    session: &Arc<Session>,
+    profile: BootstrapProfile,
+) -> Result<Vec<BootstrapSymbol>> {
     let s = BootstrapServices::create();
     session.add_service(s.dylib.clone())?;
     session.add_service(s.memory.clone())?;
-    session.add_service(s.shared_memory.clone())?;
-    Ok(s.symbols())
+    let mut symbols = s.symbols();
+    match profile {
+        BootstrapProfile::JitlinkExecutor => session.add_service(s.shared_memory.clone())?,
+        BootstrapProfile::LliChildTarget => symbols
+            .retain(|sym| !sym.name.starts_with("__llvm_orc_ExecutorSharedMemoryMapperService_")),
+    }
+    Ok(symbols)
 }
