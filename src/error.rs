@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use orc_rt::sps::{deserialize_all, SpsError};
-//! use orc_rt::Error;
+//! use orc_rt::error::{Error, ErrorKind};
 //!
 //! // SPS failures convert with `?`.
 //! fn decode_u32(bytes: &[u8]) -> orc_rt::Result<u32> {
@@ -21,11 +21,20 @@
 //! }
 //! assert_eq!(decode_u32(&[42, 0, 0, 0]).unwrap(), 42);
 //! let e = decode_u32(&[42, 0]).unwrap_err();
-//! assert!(matches!(e, Error::Sps(SpsError::UnexpectedEnd { .. })));
+//! assert_eq!(e.kind(), Some(ErrorKind::Sps));
+//! assert_eq!(
+//!     e.downcast_ref::<SpsError>(),
+//!     Some(&SpsError::UnexpectedEnd { needed: 4, remaining: 2 })
+//! );
+//! // Shown as the SpsError itself, with no prefix.
+//! assert_eq!(e.to_string(), "unexpected end of input: needed 4 more bytes, 2 left");
 //!
 //! // Failures that happen together are joined, one message per line.
 //! let joined = Error::join(Some(Error::msg("first failed")), Some(e)).unwrap();
-//! assert!(joined.to_string().starts_with("first failed\nSPS: "));
+//! assert_eq!(
+//!     joined.to_string(),
+//!     "first failed\nunexpected end of input: needed 4 more bytes, 2 left"
+//! );
 //! assert!(Error::join(None, None).is_none());
 //!
 //! // A caught panic keeps its message.

@@ -24,9 +24,8 @@
 //! ```
 //! use orc_rt::controller_access::{InProcessController, IncomingCall};
 //! use orc_rt::session::Session;
-//! use orc_rt::sps::serialize_to_buffer;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
-//! use orc_rt::wrapper_function::{decode_sps_result, sps_handler};
+//! use orc_rt::wrapper_function::{decode_sps_result, serialize_to_buffer, sps_handler};
 //! use std::sync::Arc;
 //!
 //! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));

@@ -12,9 +12,9 @@
 //! ```
 //! use orc_rt::controller_access::{InProcessController, IncomingCall};
 //! use orc_rt::session::Session;
-//! use orc_rt::sps::{deserialize_all, serialize_to_buffer};
+//! use orc_rt::sps::deserialize_all;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
-//! use orc_rt::wrapper_function::sps_handler;
+//! use orc_rt::wrapper_function::{serialize_to_buffer, sps_handler};
 //! use std::sync::{mpsc, Arc};
 //!
 //! let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));

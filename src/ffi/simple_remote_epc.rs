@@ -11,7 +11,7 @@
 //! };
 //! use orc_rt::ffi::simple_remote_epc::orc_rt_Session_attachSimpleRemoteEPC;
 //! use orc_rt::ffi::task_dispatcher::orc_rt_GrowingThreadPoolTaskDispatcher_create;
-//! use orc_rt::simple_remote_epc::{frame::read_frame, Opcode};
+//! use orc_rt::simple_remote_epc::{frame::read_frame_buffer, Opcode};
 //! use std::os::fd::IntoRawFd;
 //! use std::os::unix::net::UnixStream;
 //! use std::time::Duration;
@@ -30,7 +30,7 @@
 //!     .unwrap();
 //! let fd = executor_end.into_raw_fd(); // the Session owns it from now on
 //! assert!(orc_rt_Session_attachSimpleRemoteEPC(s, fd, fd).is_null());
-//! let setup = read_frame(&mut controller).unwrap().unwrap();
+//! let setup = read_frame_buffer(&mut controller).unwrap().unwrap();
 //! assert_eq!(Opcode::from_u64(setup.header.opcode), Some(Opcode::Setup));
 //!
 //! drop(controller); // the controller goes away...

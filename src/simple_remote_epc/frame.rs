@@ -7,7 +7,7 @@
 //! actually arrive.
 //!
 //! ```
-//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::frame::read_frame_buffer;
 //! use orc_rt::simple_remote_epc::{FrameError, FrameHeader, Opcode, HEADER_SIZE};
 //! use std::io::Cursor;
 //!
@@ -19,18 +19,18 @@
 //!
 //! let mut stream = bytes.to_vec();
 //! stream.extend_from_slice(b"hello");
-//! let frame = read_frame(&mut Cursor::new(&stream)).unwrap().unwrap();
-//! assert_eq!((frame.header, &frame.payload[..]), (header, &b"hello"[..]));
+//! let frame = read_frame_buffer(&mut Cursor::new(&stream)).unwrap().unwrap();
+//! assert_eq!((frame.header, frame.payload.as_slice().unwrap()), (header, &b"hello"[..]));
 //!
 //! // End of stream at a frame boundary is clean; inside a frame, an error.
-//! assert!(read_frame(&mut Cursor::new(&[])).unwrap().is_none());
-//! let cut = read_frame(&mut Cursor::new(&stream[..stream.len() - 1]));
+//! assert!(read_frame_buffer(&mut Cursor::new(&[])).unwrap().is_none());
+//! let cut = read_frame_buffer(&mut Cursor::new(&stream[..stream.len() - 1]));
 //! assert!(matches!(cut, Err(FrameError::UnexpectedEof)));
 //!
 //! // A size the bytes never follow is not allocated up front...
 //! let liar = FrameHeader::new(Opcode::Result, 0, 0, 1 << 30);
 //! assert!(matches!(
-//!     read_frame(&mut Cursor::new(liar.encode())),
+//!     read_frame_buffer(&mut Cursor::new(liar.encode())),
 //!     Err(FrameError::UnexpectedEof)
 //! ));
 //! // ... and absurd sizes are refused outright.
@@ -39,7 +39,7 @@
 //!     ..header
 //! };
 //! assert!(matches!(
-//!     read_frame(&mut Cursor::new(absurd.encode())),
+//!     read_frame_buffer(&mut Cursor::new(absurd.encode())),
 //!     Err(FrameError::TooLarge(_))
 //! ));
 //! let short = FrameHeader { size: 8, ..header };

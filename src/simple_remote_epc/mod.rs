@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use orc_rt::session::Session;
-//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::frame::read_frame_buffer;
 //! use orc_rt::simple_remote_epc::{serve, FrameHeader, Opcode, Transport};
 //! use orc_rt::simple_remote_epc::{DISPATCH_FN_SYMBOL, PROCESS_TRIPLE};
 //! use orc_rt::sps::orc_types::SimpleRemoteEpcExecutorInfo;
@@ -34,9 +34,9 @@
 //! let connection = serve(&session, transport).unwrap();
 //!
 //! // The controller's side: Setup comes first.
-//! let setup = read_frame(&mut controller).unwrap().unwrap();
+//! let setup = read_frame_buffer(&mut controller).unwrap().unwrap();
 //! assert_eq!(Opcode::from_u64(setup.header.opcode), Some(Opcode::Setup));
-//! let info: SimpleRemoteEpcExecutorInfo = deserialize_all(&setup.payload).unwrap();
+//! let info: SimpleRemoteEpcExecutorInfo = deserialize_all(setup.payload.as_slice().unwrap()).unwrap();
 //! assert_eq!(info.triple, PROCESS_TRIPLE);
 //! let symbol = |name: &str| {
 //!     info.bootstrap_symbols
@@ -54,10 +54,10 @@
 //! let call = FrameHeader::new(Opcode::CallWrapper, 1, reserve, args.len());
 //! controller.write_all(&call.encode()).unwrap();
 //! controller.write_all(&args).unwrap();
-//! let result = read_frame(&mut controller).unwrap().unwrap();
+//! let result = read_frame_buffer(&mut controller).unwrap().unwrap();
 //! assert_eq!(Opcode::from_u64(result.header.opcode), Some(Opcode::Result));
 //! assert_eq!(result.header.seqno, 1);
-//! let SpsExpected(base) = deserialize_all::<SpsExpected<ExecutorAddr>>(&result.payload).unwrap();
+//! let SpsExpected(base) = deserialize_all::<SpsExpected<ExecutorAddr>>(result.payload.as_slice().unwrap()).unwrap();
 //! assert!(!base.unwrap().is_null());
 //!
 //! // The controller closing the connection detaches the Session.

@@ -7,7 +7,7 @@
 //! disconnect on its own initiative, whatever kind of fd it reads from.
 //!
 //! ```
-//! use orc_rt::simple_remote_epc::frame::read_frame;
+//! use orc_rt::simple_remote_epc::frame::read_frame_buffer;
 //! use orc_rt::simple_remote_epc::{FrameHeader, Opcode, Transport, TransportError};
 //! use std::io::{ErrorKind, Read, Write};
 //! use std::os::fd::IntoRawFd;
@@ -22,13 +22,13 @@
 //! // One whole frame per write...
 //! let header = FrameHeader::new(Opcode::Hangup, 3, 0, 2);
 //! writer.write_frame(&header.encode(), b"hi").unwrap();
-//! let frame = read_frame(&mut peer).unwrap().unwrap();
-//! assert_eq!((frame.header, &frame.payload[..]), (header, &b"hi"[..]));
+//! let frame = read_frame_buffer(&mut peer).unwrap().unwrap();
+//! assert_eq!((frame.header, frame.payload.as_slice().unwrap()), (header, &b"hi"[..]));
 //!
 //! // ... and the reader reads what the peer sends.
 //! peer.write_all(&FrameHeader::new(Opcode::Result, 4, 0, 0).encode())
 //!     .unwrap();
-//! assert_eq!(read_frame(&mut reader).unwrap().unwrap().header.seqno, 4);
+//! assert_eq!(read_frame_buffer(&mut reader).unwrap().unwrap().header.seqno, 4);
 //!
 //! // The waker makes a blocked read (and every later one) return.
 //! let blocked = std::thread::spawn(move || reader.read(&mut [0u8; 1]).map_err(|e| e.kind()));

@@ -17,9 +17,8 @@
 //! use orc_rt::session::Session;
 //! use orc_rt::sps::{serialize_to_vec, SpsExpected};
 //! use orc_rt::sps_ci::{bootstrap::add_bootstrap_services, memory};
-//! use orc_rt::sys::jit_call::sync_wrapper_at;
 //! use orc_rt::task_dispatcher::InPlaceTaskDispatcher;
-//! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync};
+//! use orc_rt::wrapper_function::{decode_sps_result, sync_abi::call_sync, sync_fn_at};
 //! use orc_rt::ExecutorAddr;
 //! use std::sync::Arc;
 //!
@@ -34,7 +33,10 @@
 //! let instance = symbol(memory::INSTANCE_NAME).addr;
 //! let args = serialize_to_vec(&(instance, 4096u64));
 //! // SAFETY: the table maps the name to a synchronous-ABI entry point.
-//! let reserve = unsafe { sync_wrapper_at(symbol(memory::RESERVE_NAME).addr.value() as usize) };
+//! let reserve = unsafe { sync_fn_at(symbol(memory::RESERVE_NAME).addr) }.unwrap();
+//! // Address 0 is refused rather than called.
+//! // SAFETY: a null address is checked before any cast.
+//! assert!(unsafe { sync_fn_at(ExecutorAddr::new(0)) }.is_err());
 //! // SAFETY (both calls): as above.
 //! let r = unsafe { call_sync(reserve, &args) };
 //! let base = decode_sps_result::<SpsExpected<ExecutorAddr>>(r)

@@ -13,7 +13,8 @@
 //! instances, so a stale or forged address gives an error.
 //!
 //! ```
-//! use orc_rt::sps_ci::InstanceRegistry;
+//! use orc_rt::error::{Error, ErrorKind};
+//! use orc_rt::sps_ci::{InstanceError, InstanceRegistry};
 //! use std::sync::Arc;
 //!
 //! struct Counter(u32);
@@ -22,21 +23,26 @@
 //! let counter = Arc::new(Counter(41));
 //! let addr = COUNTERS.register(&counter); // what Setup announces
 //! assert_eq!(
-//!     COUNTERS.with(addr, "get", |c| Ok::<_, String>(c.0 + 1)),
-//!     Ok(42)
+//!     COUNTERS.with(addr, "get", |c| Ok::<_, Error>(c.0 + 1)).unwrap(),
+//!     42
 //! );
 //!
 //! // Once the instance is gone, its address is refused, never dereferenced.
 //! drop(counter);
 //! let e = COUNTERS
-//!     .with(addr, "get", |c| Ok::<_, String>(c.0))
+//!     .with(addr, "get", |c| Ok::<_, Error>(c.0))
 //!     .unwrap_err();
+//! assert_eq!(e.kind(), Some(ErrorKind::Instance));
 //! assert_eq!(
-//!     e,
+//!     e.downcast_ref::<InstanceError>(),
+//!     Some(&InstanceError { op: "get", addr: addr.value(), kind: "Counter" })
+//! );
+//! assert_eq!(
+//!     e.to_string(),
 //!     format!("In get, {:#x} is not a live Counter instance", addr.value())
 //! );
 //! // So is a forged one.
-//! assert!(COUNTERS.lookup(addr + 8).is_err());
+//! assert!(COUNTERS.lookup(addr + 8).is_none());
 //! ```
 
 pub mod access;

@@ -7,7 +7,7 @@
 //! use orc_rt::services::perf::{CodeLoadRecord, RecordBatch};
 //! use orc_rt::sps::{deserialize_all, serialize_to_vec};
 //! use orc_rt::sps_ci::perf::{perf_end, symbols, END_NAME};
-//! use orc_rt::wrapper_function::sync_abi::call_sync_sps_error;
+//! use orc_rt::wrapper_function::sync_abi::{call_sync_sps_error, SpsErrorCallError};
 //!
 //! // The records travel as SPS structures.
 //! let record = CodeLoadRecord {
@@ -27,7 +27,10 @@
 //! // Ending a jitdump that was never started fails in-band.
 //! // SAFETY: `perf_end` has the synchronous ABI and returns an SPSError.
 //! let r = unsafe { call_sync_sps_error(perf_end, &[]) };
-//! assert_eq!(r, Err("PerfState not initialized".to_string()));
+//! assert!(
+//!     matches!(&r, Err(SpsErrorCallError::InBand(m)) if m == "PerfState not initialized"),
+//!     "{r:?}"
+//! );
 //! ```
 
 use crate::services::perf::{

@@ -6,16 +6,20 @@
 //! `dlclose` a library JIT'd code may still call into.
 //!
 //! ```
-//! use orc_rt::sys::dl;
+//! use orc_rt::sys::dl::{self, DlError};
 //!
 //! // The executable's global scope sees libc.
-//! let me = dl::open(None, libc::RTLD_NOW).unwrap();
+//! let me = dl::process();
 //! let malloc = dl::symbol(me, "malloc").unwrap();
 //! assert_eq!(dl::default_symbol("malloc"), Some(malloc));
 //! assert_eq!(dl::symbol(me, "orc_rt_doc_no_such_symbol"), None);
 //!
-//! let err = dl::open(Some(b"/nonexistent/libnothing.so"), libc::RTLD_NOW).unwrap_err();
-//! assert!(err.contains("libnothing.so"), "{err}");
+//! let err = dl::open(b"/nonexistent/libnothing.so", libc::RTLD_NOW).unwrap_err();
+//! assert!(matches!(err, DlError::Open(_)));
+//! assert!(err.to_string().contains("libnothing.so"), "{err}");
+//! // A path with a NUL never reaches `dlopen`.
+//! let err = dl::open(b"lib\0evil.so", libc::RTLD_NOW).unwrap_err();
+//! assert!(matches!(err, DlError::NulInPath(_)), "{err}");
 //! ```
 
 use std::ffi::{CString, OsStr};

@@ -11,9 +11,9 @@
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 //!
 //! ```
-//! use orc_rt::sps::serialize_to_buffer;
 //! use orc_rt::wrapper_function::{
-//!     decode_sps_result, reply_channel, sps_async_handler, Responder, SpsResponder,
+//!     decode_sps_result, reply_channel, serialize_to_buffer, sps_async_handler, Responder,
+//!     SpsResponder,
 //! };
 //! use orc_rt::WrapperFunctionBuffer;
 //!

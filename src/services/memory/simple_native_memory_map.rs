@@ -13,8 +13,8 @@
 //!     AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest,
 //!     WrapperFunctionCall,
 //! };
-//! use orc_rt::sps::{deserialize_all, serialize_to_buffer, SpsResult};
-//! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+//! use orc_rt::sps::{deserialize_all, SpsResult};
+//! use orc_rt::wrapper_function::{orc_rt_WrapperFunctionBuffer, serialize_to_buffer};
 //! use orc_rt::wrapper_function::sync_abi::arg_bytes;
 //! use orc_rt::ExecutorAddr;
 //! use std::os::raw::c_char;
