@@ -16,6 +16,11 @@ fn main() {
     // liborc_rt.so carries a versioned SONAME so hosts link against the ABI
     // major version, not the development symlink.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liborc_rt.so.0");
+    // dlclose never unloads liborc_rt.so: its handle tables (src/handle.rs)
+    // must outlive every handle a host may still hold, so that a handle kept
+    // across a dlclose/dlopen cycle is refused instead of naming a new
+    // object, and so that the tables' storage is never orphaned.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
 
     // The executor binary defines the GDB JIT interface symbols (see
     // src/services/gdb_jit.rs); debuggers find them only in the dynamic symbol table.

@@ -7,6 +7,8 @@
 
 pub mod panic;
 
+pub(crate) mod handle;
+
 pub mod controller_access;
 pub mod error;
 pub mod notification;

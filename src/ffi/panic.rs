@@ -6,7 +6,17 @@
 
 use std::os::raw::{c_char, c_void};
 
+use crate::error::{report_unowned, Error};
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+
+/// Prints a panic caught at the boundary of a function that has no error
+/// to return it through (an error of no Session).
+pub(crate) fn report_panic(fn_name: &str, message: String) {
+    report_unowned(Error::Panic {
+        context: format!("{fn_name} (caught at the C boundary)"),
+        message,
+    });
+}
 
 /// What an exported function returns when its body panicked.
 pub trait FfiDefault {
@@ -16,7 +26,7 @@ pub trait FfiDefault {
 
 impl FfiDefault for () {
     fn on_panic(fn_name: &str, message: String) -> Self {
-        eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+        report_panic(fn_name, message);
     }
 }
 
@@ -25,7 +35,7 @@ macro_rules! null_default {
     ($($t:ty),*) => {$(
         impl FfiDefault for $t {
             fn on_panic(fn_name: &str, message: String) -> Self {
-                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                $crate::ffi::panic::report_panic(fn_name, message);
                 std::ptr::null_mut::<u8>() as $t
             }
         }
@@ -39,7 +49,7 @@ macro_rules! zero_default {
     ($($t:ty),*) => {$(
         impl FfiDefault for $t {
             fn on_panic(fn_name: &str, message: String) -> Self {
-                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                $crate::ffi::panic::report_panic(fn_name, message);
                 0 as $t
             }
         }
