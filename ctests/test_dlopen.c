@@ -60,6 +60,7 @@ int main(int argc, char **argv) {
   FromStringFn FromString;
   FromOOBFn FromOOB;
   DisposeFn Dispose;
+  DisposeFn OldDispose; /* the deprecated spelling, for old binaries */
   InitFn Init;
   DataFn Data;
   ConstDataFn ConstData;
@@ -83,7 +84,8 @@ int main(int argc, char **argv) {
   RESOLVE(FromRange, "orc_rt_CreateWrapperFunctionBufferFromRange");
   RESOLVE(FromString, "orc_rt_CreateWrapperFunctionBufferFromString");
   RESOLVE(FromOOB, "orc_rt_CreateWrapperFunctionBufferFromOutOfBandError");
-  RESOLVE(Dispose, "orc_rt_DisposeWrapperFunctionBuffer");
+  RESOLVE(Dispose, "orc_rt_WrapperFunctionBufferDispose");
+  RESOLVE(OldDispose, "orc_rt_DisposeWrapperFunctionBuffer");
   RESOLVE(Init, "orc_rt_WrapperFunctionBufferInit");
   RESOLVE(Data, "orc_rt_WrapperFunctionBufferData");
   RESOLVE(ConstData, "orc_rt_WrapperFunctionBufferConstData");
@@ -116,7 +118,7 @@ int main(int argc, char **argv) {
     CHECK(Empty(&Oob) == 0);
     Dispose(&Small);
     Dispose(&Big);
-    Dispose(&Copy);
+    OldDispose(&Copy);
     Dispose(&Oob);
     Dispose(&Oob);
     CHECK(Empty(&Small) && Empty(&Big) && Empty(&Copy) && Empty(&Oob));

@@ -58,7 +58,7 @@ static int oob_contains(orc_rt_WrapperFunctionBuffer *B, const char *Want) {
   if (!Ok)
     fprintf(stderr, "buffer error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(not an error)",
             Want);
-  orc_rt_DisposeWrapperFunctionBuffer(B);
+  orc_rt_WrapperFunctionBufferDispose(B);
   return Ok;
 }
 
@@ -138,14 +138,14 @@ static void rec_controller_return(orc_rt_SessionRef S, orc_rt_WrapperFunctionBuf
   const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
   (void)S;
   rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_DisposeWrapperFunctionBuffer(&R);
+  orc_rt_WrapperFunctionBufferDispose(&R);
 }
 
 /* callWrapper result: records the out-of-band message, frees the bytes. */
 static void rec_result(void *Ctx, orc_rt_WrapperFunctionBuffer R) {
   const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
   rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_DisposeWrapperFunctionBuffer(&R);
+  orc_rt_WrapperFunctionBufferDispose(&R);
 }
 
 /* ---- wrapper functions ---- */
@@ -180,7 +180,7 @@ static uint64_t late_call_id;
 static orc_rt_WrapperFunctionReturn late_return;
 static void late_wf(orc_rt_SessionRef S, uint64_t CallId, orc_rt_WrapperFunctionReturn Return,
                     orc_rt_WrapperFunctionBuffer ArgBytes) {
-  orc_rt_DisposeWrapperFunctionBuffer(&ArgBytes);
+  orc_rt_WrapperFunctionBufferDispose(&ArgBytes);
   pthread_mutex_lock(&late_mutex);
   late_session = S;
   late_call_id = CallId;
@@ -261,7 +261,7 @@ static void noop_notify_shutdown(void *Ctx) { (void)Ctx; }
 static void noop_handler(void *Ctx, orc_rt_WrapperFunctionBuffer A,
                          orc_rt_ControllerResponderRef R) {
   (void)Ctx;
-  orc_rt_DisposeWrapperFunctionBuffer(&A);
+  orc_rt_WrapperFunctionBufferDispose(&A);
   orc_rt_ControllerResponder_respond(R, orc_rt_WrapperFunctionBufferAllocate(0));
 }
 static void noop_dispatch(void *Ctx, orc_rt_TaskRef T) {
@@ -298,7 +298,7 @@ static void test_buffers(void) {
 
   /* NULL buffer pointers. */
   orc_rt_WrapperFunctionBufferInit(NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(NULL);
+  orc_rt_WrapperFunctionBufferDispose(NULL);
   CHECK(orc_rt_WrapperFunctionBufferData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferConstData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferSize(NULL) == 0);
@@ -308,7 +308,7 @@ static void test_buffers(void) {
   /* NULL data / strings. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 0);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 5);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
   CHECK(orc_rt_WrapperFunctionBufferData(&B) == NULL);
@@ -327,21 +327,21 @@ static void test_buffers(void) {
 
   /* Double dispose in every state: the second is a no-op. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange("abc", 3);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 
   B = orc_rt_CreateWrapperFunctionBufferFromRange(Long, sizeof(Long));
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
 
   B = orc_rt_CreateWrapperFunctionBufferFromOutOfBandError("oops");
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -660,7 +660,7 @@ static void test_bad_returns(void) {
   B = orc_rt_InProcessController_callWrapperSync(C, return_twice_wf, big_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == sizeof("a large argument buffer that lives on the heap"));
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(rec_calls(&Rep) == 1);
   CHECK(rec_last_contains(&Rep, "returned twice"));
 
@@ -668,7 +668,7 @@ static void test_bad_returns(void) {
    * the proper return still arrives. */
   B = orc_rt_InProcessController_callWrapperSync(C, bogus_session_wf, big_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
 
   orc_rt_InProcessController_dispose(C);
   orc_rt_Session_destroy(S);

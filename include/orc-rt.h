@@ -37,6 +37,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/* The success value of orc_rt_ErrorRef (upstream orc-rt's name). */
+#define orc_rt_ErrorSuccess ((orc_rt_ErrorRef)0)
 #define ORC_RT_VERSION_MAJOR 0
 #define ORC_RT_VERSION_MINOR 1
 #define ORC_RT_VERSION_PATCH 0
@@ -123,7 +125,7 @@ typedef union {
  *
  * Layout-compatible with LLVM 22's `CWrapperFunctionBuffer`. Whoever holds a
  * buffer owns it and must pass it on or dispose of it with
- * `orc_rt_DisposeWrapperFunctionBuffer`.
+ * `orc_rt_WrapperFunctionBufferDispose`.
  */
 typedef struct {
   /**
@@ -829,6 +831,16 @@ orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromOutOfBandErro
  *
  * # Safety
  * `B` is NULL or points at a valid buffer owned by the caller.
+ */
+void orc_rt_WrapperFunctionBufferDispose(orc_rt_WrapperFunctionBuffer *B);
+
+/**
+ * Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
+ * (upstream orc-rt's name), kept so existing binaries and sources keep
+ * working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+ *
+ * # Safety
+ * As `orc_rt_WrapperFunctionBufferDispose`.
  */
 void orc_rt_DisposeWrapperFunctionBuffer(orc_rt_WrapperFunctionBuffer *B);
 
