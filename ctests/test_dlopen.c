@@ -37,6 +37,7 @@ typedef orc_rt_Error_TypeId (*StringErrTypeIdFn)(void);
 typedef char *(*ErrToStringFn)(orc_rt_ErrorRef);
 typedef void (*ErrFreeMsgFn)(char *);
 typedef void (*ErrConsumeFn)(orc_rt_ErrorRef);
+typedef const char *(*GetVersionFn)(uint32_t *, uint32_t *, uint32_t *);
 
 static void *Lib;
 static int Missing;
@@ -73,6 +74,7 @@ int main(int argc, char **argv) {
   ErrToStringFn ErrToString;
   ErrFreeMsgFn ErrFreeMsg;
   ErrConsumeFn ErrConsume;
+  GetVersionFn GetVersion;
   void *Unknown;
 
   Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
@@ -98,7 +100,24 @@ int main(int argc, char **argv) {
   RESOLVE(ErrToString, "orc_rt_Error_toString");
   RESOLVE(ErrFreeMsg, "orc_rt_Error_freeErrorMessage");
   RESOLVE(ErrConsume, "orc_rt_Error_consume");
+  RESOLVE(GetVersion, "orc_rt_getVersion");
   REQUIRE(Missing == 0);
+
+  /* What a host checks first: is the loaded library the version its
+   * header describes? */
+  {
+    uint32_t Major = 99, Minor = 99, Patch = 99;
+    const char *V = GetVersion(&Major, &Minor, &Patch);
+    char Expected[64];
+    CHECK_STREQ(V, ORC_RT_VERSION_STRING);
+    CHECK(Major == ORC_RT_VERSION_MAJOR);
+    CHECK(Minor == ORC_RT_VERSION_MINOR);
+    CHECK(Patch == ORC_RT_VERSION_PATCH);
+    snprintf(Expected, sizeof(Expected), "%u.%u.%u", (unsigned)Major, (unsigned)Minor,
+             (unsigned)Patch);
+    CHECK(V != NULL && strncmp(V, Expected, strlen(Expected)) == 0);
+    CHECK(GetVersion(NULL, NULL, NULL) == V); /* static, and NULLs are fine */
+  }
 
   /* Internal Rust symbols must not be visible. */
   Unknown = dlsym(Lib, "rust_eh_personality");

@@ -39,9 +39,11 @@
 #include <stdint.h>
 /* The success value of orc_rt_ErrorRef (upstream orc-rt's name). */
 #define orc_rt_ErrorSuccess ((orc_rt_ErrorRef)0)
+/* Version of this header; orc_rt_getVersion gives the loaded library's. */
 #define ORC_RT_VERSION_MAJOR 0
 #define ORC_RT_VERSION_MINOR 1
 #define ORC_RT_VERSION_PATCH 0
+#define ORC_RT_VERSION_STRING "0.1.0"
 
 
 /**
@@ -778,6 +780,21 @@ void orc_rt_Task_run(orc_rt_TaskRef T);
  * Any value of `T` is accepted (handles are checked).
  */
 void orc_rt_Task_dispose(orc_rt_TaskRef T);
+
+/**
+ * Returns the version of the loaded library as a static NUL-terminated
+ * string, "MAJOR.MINOR.PATCH" (never freed, valid for the life of the
+ * process), and stores its three parts in `*Major`, `*Minor`, `*Patch`
+ * (each may be NULL). Compare with the `ORC_RT_VERSION_*` macros, the
+ * version of the header the host was compiled against: a host that
+ * `dlopen`s liborc_rt.so can check it loaded what it expects (the same
+ * major version; while the major version is 0, the same minor version).
+ * Any thread; never fails.
+ *
+ * # Safety
+ * Each out-parameter is NULL or points at writable memory for a `uint32_t`.
+ */
+const char *orc_rt_getVersion(uint32_t *Major, uint32_t *Minor, uint32_t *Patch);
 
 /**
  * Resets `*B` to the empty state without freeing anything. NULL is ignored.

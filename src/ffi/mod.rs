@@ -16,4 +16,5 @@ pub mod service;
 pub mod session;
 pub mod simple_remote_epc;
 pub mod task_dispatcher;
+pub mod version;
 pub mod wrapper_function;
