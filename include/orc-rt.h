@@ -6,7 +6,35 @@
  * Conventions: every function is prefixed orc_rt_; orc_rt_ErrorRef NULL
  * means success; buffers and strings that cross the boundary are malloc'ed
  * and free'd so either side may free them. No function unwinds into C: a
- * Rust panic is caught and reported.
+ * Rust panic is caught and reported. Native wrapper functions take
+ * (S, CallId, Return, ArgBytes), this runtime's original order (upstream
+ * orc-rt has since moved CallId last).
+ *
+ * Lifecycle of a Session:
+ *   1. create    D = orc_rt_GrowingThreadPoolTaskDispatcher_create() (or
+ *                orc_rt_ThreadPoolTaskDispatcher_create, or NULL for a
+ *                default pool); S = orc_rt_Session_create(D), which takes
+ *                D. Add Services: orc_rt_Session_addService,
+ *                orc_rt_Session_addNotificationService.
+ *   2. attach    a controller: C = orc_rt_InProcessController_create(),
+ *                orc_rt_InProcessController_addHandler(C, ...),
+ *                orc_rt_Session_attachInProcessController(S, C); or a
+ *                remote one: orc_rt_Session_attachSimpleRemoteEPC(S, In, Out).
+ *   3. call      the controller calls wrapper functions
+ *                (orc_rt_InProcessController_callWrapper, ...Sync, or over
+ *                the wire), which answer through their Return; executor
+ *                code calls the controller with orc_rt_Session_callController
+ *                and runs tasks with orc_rt_Session_dispatch.
+ *   4. shutdown  orc_rt_Session_shutdown(S, OnShutdown, Ctx), then
+ *                orc_rt_Session_waitForShutdown(S): the controller is
+ *                detached, controller calls still pending fail, in-flight
+ *                calls drain, Services shut down in reverse order.
+ *                (orc_rt_Session_detach / orc_rt_Session_waitForDetach end
+ *                only the controller connection.)
+ *   5. destroy   orc_rt_Session_destroy(S) (shuts down and waits if step 4
+ *                was skipped), then release what the host still owns:
+ *                orc_rt_InProcessController_dispose(C),
+ *                orc_rt_NotificationService_dispose(N).
  *
  * Handles. An orc_rt_*Ref is an opaque handle, never a pointer orc-rt
  * dereferences. Every function checks each handle it is given (by table
@@ -593,9 +621,10 @@ orc_rt_ErrorRef orc_rt_Session_addNotificationService(orc_rt_SessionRef S,
  * Attaches in-process controller `C` (the Session takes its own
  * reference). Returns an error if the Session already has a controller or
  * has detached, shutdown has started, or `C` already serves another
- * Session (one controller serves one Session);
- * the Session is then left as it was and may attach another controller.
- * Any thread; do not race it with `orc_rt_Session_shutdown`.
+ * Session (one controller serves one Session, even after it was
+ * disconnected); the Session is then left as it was and may attach
+ * another controller. Any thread; do not race it with
+ * `orc_rt_Session_shutdown`.
  */
 orc_rt_ErrorRef orc_rt_Session_attachInProcessController(orc_rt_SessionRef S,
                                                          orc_rt_InProcessControllerRef C);
@@ -665,12 +694,14 @@ void orc_rt_Session_shutdown(orc_rt_SessionRef S,
                              void *Ctx);
 
 /**
- * Blocks until shutdown has completed. It does not start shutdown (use
- * `orc_rt_Session_shutdown`), so it waits forever if nobody requests
- * shutdown; and, like `orc_rt_Session_destroy`, forever if a native
- * wrapper function never calls its `Return` or a Service never completes
- * a notification. Returns an error without waiting when called from one
- * of the Session's own tasks or lifecycle callbacks (it would deadlock). Any other thread, several at once.
+ * Blocks until shutdown has completed. It does not start shutdown, so it
+ * waits forever if shutdown is never requested (`orc_rt_Session_shutdown`,
+ * or `orc_rt_Session_destroy` on another thread); and, like
+ * `orc_rt_Session_destroy`, forever if a native wrapper function never
+ * calls its `Return` or a Service never completes a notification. Returns
+ * an error without waiting when called from one of the Session's own
+ * tasks or lifecycle callbacks (it would deadlock). Any other thread,
+ * several at once.
  */
 orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
 

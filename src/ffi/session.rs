@@ -287,9 +287,10 @@ pub extern "C" fn orc_rt_Session_addNotificationService(
 /// Attaches in-process controller `C` (the Session takes its own
 /// reference). Returns an error if the Session already has a controller or
 /// has detached, shutdown has started, or `C` already serves another
-/// Session (one controller serves one Session);
-/// the Session is then left as it was and may attach another controller.
-/// Any thread; do not race it with `orc_rt_Session_shutdown`.
+/// Session (one controller serves one Session, even after it was
+/// disconnected); the Session is then left as it was and may attach
+/// another controller. Any thread; do not race it with
+/// `orc_rt_Session_shutdown`.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_attachInProcessController(
     S: orc_rt_SessionRef,
@@ -449,12 +450,14 @@ pub extern "C" fn orc_rt_Session_shutdown(
     })
 }
 
-/// Blocks until shutdown has completed. It does not start shutdown (use
-/// `orc_rt_Session_shutdown`), so it waits forever if nobody requests
-/// shutdown; and, like `orc_rt_Session_destroy`, forever if a native
-/// wrapper function never calls its `Return` or a Service never completes
-/// a notification. Returns an error without waiting when called from one
-/// of the Session's own tasks or lifecycle callbacks (it would deadlock). Any other thread, several at once.
+/// Blocks until shutdown has completed. It does not start shutdown, so it
+/// waits forever if shutdown is never requested (`orc_rt_Session_shutdown`,
+/// or `orc_rt_Session_destroy` on another thread); and, like
+/// `orc_rt_Session_destroy`, forever if a native wrapper function never
+/// calls its `Return` or a Service never completes a notification. Returns
+/// an error without waiting when called from one of the Session's own
+/// tasks or lifecycle callbacks (it would deadlock). Any other thread,
+/// several at once.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_waitForShutdown(S: orc_rt_SessionRef) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_waitForShutdown", {
