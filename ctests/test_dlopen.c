@@ -156,16 +156,33 @@ int main(int argc, char **argv) {
     ErrConsume(NULL);
   }
 
-  /* The library can be unloaded and loaded again. */
-  CHECK(dlclose(Lib) == 0);
-  Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
-  CHECK(Lib != NULL);
-  if (Lib) {
-    RESOLVE(ErrCreate, "orc_rt_StringError_create");
-    RESOLVE(ErrConsume, "orc_rt_Error_consume");
-    if (Missing == 0)
-      ErrConsume(ErrCreate("after reload"));
-    dlclose(Lib);
+  /* The library can be closed and opened again. dlclose does not unload
+   * it, so a handle from before the cycle is still refused afterwards,
+   * and is never handed out again for a new object. */
+  {
+    orc_rt_ErrorRef Before = ErrCreate("consumed before dlclose");
+    ErrConsume(Before);
+    CHECK(dlclose(Lib) == 0);
+    Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
+    CHECK(Lib != NULL);
+    if (Lib) {
+      RESOLVE(ErrCreate, "orc_rt_StringError_create");
+      RESOLVE(ErrConsume, "orc_rt_Error_consume");
+      RESOLVE(ErrToString, "orc_rt_Error_toString");
+      RESOLVE(ErrFreeMsg, "orc_rt_Error_freeErrorMessage");
+      if (Missing == 0) {
+        orc_rt_ErrorRef After = ErrCreate("after reload");
+        char *Msg;
+        CHECK(After != NULL && After != Before);
+        Msg = ErrToString(Before);
+        CHECK(Msg && strstr(Msg, "invalid or destroyed orc_rt_ErrorRef"));
+        ErrFreeMsg(Msg);
+        Msg = ErrToString(After);
+        CHECK_STREQ(Msg, "after reload");
+        ErrFreeMsg(Msg);
+      }
+      dlclose(Lib);
+    }
   }
   CHECK(Missing == 0);
   TEST_FINISH("test_dlopen");
