@@ -16,6 +16,11 @@ fn main() {
     // liborc_rt.so carries a versioned SONAME so hosts link against the ABI
     // major version, not the development symlink.
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liborc_rt.so.0");
+    // dlclose never unloads liborc_rt.so: its handle tables (src/handle.rs)
+    // must outlive every handle a host may still hold, so that a handle kept
+    // across a dlclose/dlopen cycle is refused instead of naming a new
+    // object, and so that the tables' storage is never orphaned.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-z,nodelete");
 
     // The executor binary defines the GDB JIT interface symbols (see
     // src/services/gdb_jit.rs); debuggers find them only in the dynamic symbol table.
@@ -25,9 +30,25 @@ fn main() {
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=Cargo.toml");
 
-    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
+    let mut config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml must parse");
+    // The header's version macros come from the package version, like
+    // orc_rt_getVersion (src/ffi/version.rs), so the two always agree.
+    let pkg = |k: &str| env::var(k).unwrap_or_else(|_| panic!("{k} is not set"));
+    let version_macros = format!(
+        "/* Version of this header; orc_rt_getVersion gives the loaded library's. */\n\
+         #define ORC_RT_VERSION_MAJOR {}\n\
+         #define ORC_RT_VERSION_MINOR {}\n\
+         #define ORC_RT_VERSION_PATCH {}\n\
+         #define ORC_RT_VERSION_STRING \"{}\"\n",
+        pkg("CARGO_PKG_VERSION_MAJOR"),
+        pkg("CARGO_PKG_VERSION_MINOR"),
+        pkg("CARGO_PKG_VERSION_PATCH"),
+        pkg("CARGO_PKG_VERSION"),
+    );
+    config.after_includes = Some(config.after_includes.unwrap_or_default() + &version_macros);
     let generated = out_dir.join("orc-rt.h");
     match cbindgen::Builder::new()
         .with_crate(&crate_dir)

@@ -46,7 +46,7 @@ static void test_init_and_empty(void) {
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
   /* Disposing of an empty buffer is allowed and keeps it empty. */
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -74,11 +74,11 @@ static void test_allocate(size_t n) {
     fill_pattern(D, n, 3);
     CHECK(has_pattern(orc_rt_WrapperFunctionBufferConstData(&B), n, 3));
   }
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
   CHECK(B.Size == 0 && B.Data.ValuePtr == NULL);
   /* Second dispose of the same (now empty) buffer is a no-op. */
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -104,8 +104,8 @@ static void test_from_range(size_t n) {
   } else {
     CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
   }
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -124,9 +124,9 @@ static void test_from_string(void) {
   CHECK(orc_rt_WrapperFunctionBufferSize(&Empty) == 1);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&Empty) == 0);
   CHECK_STREQ(orc_rt_WrapperFunctionBufferConstData(&Empty), "");
-  orc_rt_DisposeWrapperFunctionBuffer(&Short);
-  orc_rt_DisposeWrapperFunctionBuffer(&Long);
-  orc_rt_DisposeWrapperFunctionBuffer(&Empty);
+  orc_rt_WrapperFunctionBufferDispose(&Short);
+  orc_rt_WrapperFunctionBufferDispose(&Long);
+  orc_rt_WrapperFunctionBufferDispose(&Empty);
 }
 
 static void test_out_of_band_error(void) {
@@ -150,11 +150,11 @@ static void test_out_of_band_error(void) {
   CHECK(orc_rt_WrapperFunctionBufferConstData(&B) == NULL);
   CHECK_STREQ(orc_rt_WrapperFunctionBufferGetOutOfBandError(&U),
               "unknown error");
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
-  orc_rt_DisposeWrapperFunctionBuffer(&U);
+  orc_rt_WrapperFunctionBufferDispose(&B);
+  orc_rt_WrapperFunctionBufferDispose(&U);
 }
 
 /* C mallocs the contents and the library frees them. */
@@ -176,7 +176,7 @@ static void test_c_to_library_ownership(void) {
   CHECK(orc_rt_WrapperFunctionBufferConstData(&B) == Heap);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == N);
   CHECK(has_pattern(orc_rt_WrapperFunctionBufferConstData(&B), N, 11));
-  orc_rt_DisposeWrapperFunctionBuffer(&B); /* frees Heap */
+  orc_rt_WrapperFunctionBufferDispose(&B); /* frees Heap */
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 
   /* A hand-built out-of-band error, message malloc'ed by C. */
@@ -185,14 +185,14 @@ static void test_c_to_library_ownership(void) {
   E.Size = 0;
   CHECK_STREQ(orc_rt_WrapperFunctionBufferGetOutOfBandError(&E),
               "c-side error");
-  orc_rt_DisposeWrapperFunctionBuffer(&E); /* frees Msg */
+  orc_rt_WrapperFunctionBufferDispose(&E); /* frees Msg */
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&E) == 1);
 
   /* A hand-built inline buffer owns no memory. */
   B.Size = 5;
   memcpy(B.Data.Value, "hi!!!", 5);
   CHECK(orc_rt_WrapperFunctionBufferConstData(&B) == B.Data.Value);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -223,7 +223,7 @@ static void test_null_handling(void) {
   orc_rt_WrapperFunctionBuffer B;
   /* Functions taking a buffer pointer treat NULL as documented. */
   orc_rt_WrapperFunctionBufferInit(NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(NULL);
+  orc_rt_WrapperFunctionBufferDispose(NULL);
   CHECK(orc_rt_WrapperFunctionBufferData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferConstData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferSize(NULL) == 0);
@@ -233,7 +233,7 @@ static void test_null_handling(void) {
   /* NULL data with size 0 is an empty buffer. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 0);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
 
   /* NULL data with a size is an out-of-band error, not a crash. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 5);
@@ -242,13 +242,13 @@ static void test_null_handling(void) {
   if (orc_rt_WrapperFunctionBufferGetOutOfBandError(&B))
     CHECK(strstr(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B), "NULL") !=
           NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
 
   /* NULL string is an out-of-band error. */
   B = orc_rt_CreateWrapperFunctionBufferFromString(NULL);
   CHECK(B.Size == 0);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) != NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
 }
 
 /* An allocation that cannot succeed gives an out-of-band error buffer. */
@@ -257,7 +257,25 @@ static void test_allocate_too_big(void) {
   CHECK(B.Size == 0);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) != NULL);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 0);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
+}
+
+/* orc_rt_DisposeWrapperFunctionBuffer, the deprecated spelling of
+ * orc_rt_WrapperFunctionBufferDispose, still frees and resets in every
+ * state (the leak checkers of the tool variants see the heap cases). */
+static void test_deprecated_dispose_alias(void) {
+  static const char Long[] = "more than eight bytes, on the heap";
+  orc_rt_WrapperFunctionBuffer B[3];
+  int i;
+  B[0] = orc_rt_CreateWrapperFunctionBufferFromRange("abc", 3);
+  B[1] = orc_rt_CreateWrapperFunctionBufferFromRange(Long, sizeof(Long));
+  B[2] = orc_rt_CreateWrapperFunctionBufferFromOutOfBandError("oops");
+  for (i = 0; i < 3; ++i) {
+    orc_rt_DisposeWrapperFunctionBuffer(&B[i]);
+    CHECK(orc_rt_WrapperFunctionBufferEmpty(&B[i]) == 1);
+    orc_rt_DisposeWrapperFunctionBuffer(&B[i]);
+  }
+  orc_rt_DisposeWrapperFunctionBuffer(NULL);
 }
 
 int main(void) {
@@ -276,6 +294,7 @@ int main(void) {
   test_c_to_library_ownership();
   test_library_to_c_ownership();
   test_null_handling();
+  test_deprecated_dispose_alias();
   if (!SkipHuge)
     test_allocate_too_big();
   TEST_FINISH("test_buffer");

@@ -51,11 +51,11 @@ public:
   Buffer &operator=(const Buffer &) = delete;
   Buffer(Buffer &&O) noexcept : B(O.release()) {}
   Buffer &operator=(Buffer &&O) noexcept {
-    orc_rt_DisposeWrapperFunctionBuffer(&B);
+    orc_rt_WrapperFunctionBufferDispose(&B);
     B = O.release();
     return *this;
   }
-  ~Buffer() { orc_rt_DisposeWrapperFunctionBuffer(&B); }
+  ~Buffer() { orc_rt_WrapperFunctionBufferDispose(&B); }
 
   orc_rt_WrapperFunctionBuffer release() {
     orc_rt_WrapperFunctionBuffer Tmp = B;

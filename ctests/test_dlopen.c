@@ -37,6 +37,7 @@ typedef orc_rt_Error_TypeId (*StringErrTypeIdFn)(void);
 typedef char *(*ErrToStringFn)(orc_rt_ErrorRef);
 typedef void (*ErrFreeMsgFn)(char *);
 typedef void (*ErrConsumeFn)(orc_rt_ErrorRef);
+typedef const char *(*GetVersionFn)(uint32_t *, uint32_t *, uint32_t *);
 
 static void *Lib;
 static int Missing;
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
   FromStringFn FromString;
   FromOOBFn FromOOB;
   DisposeFn Dispose;
+  DisposeFn OldDispose; /* the deprecated spelling, for old binaries */
   InitFn Init;
   DataFn Data;
   ConstDataFn ConstData;
@@ -72,6 +74,7 @@ int main(int argc, char **argv) {
   ErrToStringFn ErrToString;
   ErrFreeMsgFn ErrFreeMsg;
   ErrConsumeFn ErrConsume;
+  GetVersionFn GetVersion;
   void *Unknown;
 
   Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
@@ -83,7 +86,8 @@ int main(int argc, char **argv) {
   RESOLVE(FromRange, "orc_rt_CreateWrapperFunctionBufferFromRange");
   RESOLVE(FromString, "orc_rt_CreateWrapperFunctionBufferFromString");
   RESOLVE(FromOOB, "orc_rt_CreateWrapperFunctionBufferFromOutOfBandError");
-  RESOLVE(Dispose, "orc_rt_DisposeWrapperFunctionBuffer");
+  RESOLVE(Dispose, "orc_rt_WrapperFunctionBufferDispose");
+  RESOLVE(OldDispose, "orc_rt_DisposeWrapperFunctionBuffer");
   RESOLVE(Init, "orc_rt_WrapperFunctionBufferInit");
   RESOLVE(Data, "orc_rt_WrapperFunctionBufferData");
   RESOLVE(ConstData, "orc_rt_WrapperFunctionBufferConstData");
@@ -96,7 +100,24 @@ int main(int argc, char **argv) {
   RESOLVE(ErrToString, "orc_rt_Error_toString");
   RESOLVE(ErrFreeMsg, "orc_rt_Error_freeErrorMessage");
   RESOLVE(ErrConsume, "orc_rt_Error_consume");
+  RESOLVE(GetVersion, "orc_rt_getVersion");
   REQUIRE(Missing == 0);
+
+  /* What a host checks first: is the loaded library the version its
+   * header describes? */
+  {
+    uint32_t Major = 99, Minor = 99, Patch = 99;
+    const char *V = GetVersion(&Major, &Minor, &Patch);
+    char Expected[64];
+    CHECK_STREQ(V, ORC_RT_VERSION_STRING);
+    CHECK(Major == ORC_RT_VERSION_MAJOR);
+    CHECK(Minor == ORC_RT_VERSION_MINOR);
+    CHECK(Patch == ORC_RT_VERSION_PATCH);
+    snprintf(Expected, sizeof(Expected), "%u.%u.%u", (unsigned)Major, (unsigned)Minor,
+             (unsigned)Patch);
+    CHECK(V != NULL && strncmp(V, Expected, strlen(Expected)) == 0);
+    CHECK(GetVersion(NULL, NULL, NULL) == V); /* static, and NULLs are fine */
+  }
 
   /* Internal Rust symbols must not be visible. */
   Unknown = dlsym(Lib, "rust_eh_personality");
@@ -116,7 +137,7 @@ int main(int argc, char **argv) {
     CHECK(Empty(&Oob) == 0);
     Dispose(&Small);
     Dispose(&Big);
-    Dispose(&Copy);
+    OldDispose(&Copy);
     Dispose(&Oob);
     Dispose(&Oob);
     CHECK(Empty(&Small) && Empty(&Big) && Empty(&Copy) && Empty(&Oob));
@@ -135,16 +156,33 @@ int main(int argc, char **argv) {
     ErrConsume(NULL);
   }
 
-  /* The library can be unloaded and loaded again. */
-  CHECK(dlclose(Lib) == 0);
-  Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
-  CHECK(Lib != NULL);
-  if (Lib) {
-    RESOLVE(ErrCreate, "orc_rt_StringError_create");
-    RESOLVE(ErrConsume, "orc_rt_Error_consume");
-    if (Missing == 0)
-      ErrConsume(ErrCreate("after reload"));
-    dlclose(Lib);
+  /* The library can be closed and opened again. dlclose does not unload
+   * it, so a handle from before the cycle is still refused afterwards,
+   * and is never handed out again for a new object. */
+  {
+    orc_rt_ErrorRef Before = ErrCreate("consumed before dlclose");
+    ErrConsume(Before);
+    CHECK(dlclose(Lib) == 0);
+    Lib = dlopen(Path, RTLD_NOW | RTLD_LOCAL);
+    CHECK(Lib != NULL);
+    if (Lib) {
+      RESOLVE(ErrCreate, "orc_rt_StringError_create");
+      RESOLVE(ErrConsume, "orc_rt_Error_consume");
+      RESOLVE(ErrToString, "orc_rt_Error_toString");
+      RESOLVE(ErrFreeMsg, "orc_rt_Error_freeErrorMessage");
+      if (Missing == 0) {
+        orc_rt_ErrorRef After = ErrCreate("after reload");
+        char *Msg;
+        CHECK(After != NULL && After != Before);
+        Msg = ErrToString(Before);
+        CHECK(Msg && strstr(Msg, "invalid or destroyed orc_rt_ErrorRef"));
+        ErrFreeMsg(Msg);
+        Msg = ErrToString(After);
+        CHECK_STREQ(Msg, "after reload");
+        ErrFreeMsg(Msg);
+      }
+      dlclose(Lib);
+    }
   }
   CHECK(Missing == 0);
   TEST_FINISH("test_dlopen");

@@ -27,6 +27,9 @@ STATIC_CHECK(inline_bytes, sizeof(((orc_rt_WrapperFunctionBuffer *)0)->Data.Valu
 static orc_rt_WrapperFunctionBuffer (*const AllocateFn)(size_t) =
     orc_rt_WrapperFunctionBufferAllocate;
 static void (*const DisposeFn)(orc_rt_WrapperFunctionBuffer *) =
+    orc_rt_WrapperFunctionBufferDispose;
+/* The deprecated spelling keeps the same type. */
+static void (*const OldDisposeFn)(orc_rt_WrapperFunctionBuffer *) =
     orc_rt_DisposeWrapperFunctionBuffer;
 static orc_rt_ErrorRef (*const CreateErrFn)(const char *) =
     orc_rt_StringError_create;
@@ -37,7 +40,7 @@ static void demo_return(orc_rt_SessionRef S, uint64_t CallId,
                         orc_rt_WrapperFunctionBuffer ResultBytes) {
   (void)S;
   (void)CallId;
-  orc_rt_DisposeWrapperFunctionBuffer(&ResultBytes);
+  orc_rt_WrapperFunctionBufferDispose(&ResultBytes);
 }
 
 static void demo_wrapper(orc_rt_SessionRef S, uint64_t CallId,
@@ -50,10 +53,11 @@ int main(void) {
   orc_rt_WrapperFunction W = demo_wrapper;
   orc_rt_WrapperFunctionBuffer B = AllocateFn(3);
   char *Msg = ToStringFn(CreateErrFn("x"));
-  int Ok = Msg != NULL;
+  int Ok = Msg != NULL && orc_rt_ErrorSuccess == NULL;
   orc_rt_Error_freeErrorMessage(Msg);
   W(NULL, 1, demo_return, B); /* demo_return disposes of B */
   DisposeFn(NULL);
+  OldDisposeFn(NULL);
   printf("test_header_c99: header OK (orc-rt %d.%d.%d)\n", ORC_RT_VERSION_MAJOR,
          ORC_RT_VERSION_MINOR, ORC_RT_VERSION_PATCH);
   return Ok ? 0 : 1;

@@ -83,7 +83,7 @@ void llvmToOrc(size_t N) {
     const char *D = orc_rt_WrapperFunctionBufferConstData(&B);
     CHECK(D != nullptr && std::string(D, N) == P);
   }
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) != 0);
 }
 
@@ -101,7 +101,7 @@ void errors() {
     CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
     CHECK_STREQ(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B), "from LLVM");
     CHECK(orc_rt_WrapperFunctionBufferConstData(&B) == nullptr);
-    orc_rt_DisposeWrapperFunctionBuffer(&B);
+    orc_rt_WrapperFunctionBufferDispose(&B);
   }
   {
     // Default-constructed on both sides are the same bits.

@@ -58,7 +58,7 @@ static int oob_contains(orc_rt_WrapperFunctionBuffer *B, const char *Want) {
   if (!Ok)
     fprintf(stderr, "buffer error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(not an error)",
             Want);
-  orc_rt_DisposeWrapperFunctionBuffer(B);
+  orc_rt_WrapperFunctionBufferDispose(B);
   return Ok;
 }
 
@@ -138,14 +138,14 @@ static void rec_controller_return(orc_rt_SessionRef S, orc_rt_WrapperFunctionBuf
   const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
   (void)S;
   rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_DisposeWrapperFunctionBuffer(&R);
+  orc_rt_WrapperFunctionBufferDispose(&R);
 }
 
 /* callWrapper result: records the out-of-band message, frees the bytes. */
 static void rec_result(void *Ctx, orc_rt_WrapperFunctionBuffer R) {
   const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
   rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_DisposeWrapperFunctionBuffer(&R);
+  orc_rt_WrapperFunctionBufferDispose(&R);
 }
 
 /* ---- wrapper functions ---- */
@@ -180,7 +180,7 @@ static uint64_t late_call_id;
 static orc_rt_WrapperFunctionReturn late_return;
 static void late_wf(orc_rt_SessionRef S, uint64_t CallId, orc_rt_WrapperFunctionReturn Return,
                     orc_rt_WrapperFunctionBuffer ArgBytes) {
-  orc_rt_DisposeWrapperFunctionBuffer(&ArgBytes);
+  orc_rt_WrapperFunctionBufferDispose(&ArgBytes);
   pthread_mutex_lock(&late_mutex);
   late_session = S;
   late_call_id = CallId;
@@ -261,7 +261,7 @@ static void noop_notify_shutdown(void *Ctx) { (void)Ctx; }
 static void noop_handler(void *Ctx, orc_rt_WrapperFunctionBuffer A,
                          orc_rt_ControllerResponderRef R) {
   (void)Ctx;
-  orc_rt_DisposeWrapperFunctionBuffer(&A);
+  orc_rt_WrapperFunctionBufferDispose(&A);
   orc_rt_ControllerResponder_respond(R, orc_rt_WrapperFunctionBufferAllocate(0));
 }
 static void noop_dispatch(void *Ctx, orc_rt_TaskRef T) {
@@ -298,7 +298,7 @@ static void test_buffers(void) {
 
   /* NULL buffer pointers. */
   orc_rt_WrapperFunctionBufferInit(NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(NULL);
+  orc_rt_WrapperFunctionBufferDispose(NULL);
   CHECK(orc_rt_WrapperFunctionBufferData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferConstData(NULL) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferSize(NULL) == 0);
@@ -308,7 +308,7 @@ static void test_buffers(void) {
   /* NULL data / strings. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 0);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   B = orc_rt_CreateWrapperFunctionBufferFromRange(NULL, 5);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
   CHECK(orc_rt_WrapperFunctionBufferData(&B) == NULL);
@@ -327,21 +327,21 @@ static void test_buffers(void) {
 
   /* Double dispose in every state: the second is a no-op. */
   B = orc_rt_CreateWrapperFunctionBufferFromRange("abc", 3);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 
   B = orc_rt_CreateWrapperFunctionBufferFromRange(Long, sizeof(Long));
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == 0);
 
   B = orc_rt_CreateWrapperFunctionBufferFromOutOfBandError("oops");
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(orc_rt_WrapperFunctionBufferEmpty(&B) == 1);
 }
 
@@ -379,7 +379,7 @@ static void test_null_handles(void) {
   orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, big_args(),
                                 rec_controller_return, &R);
   CHECK(rec_calls(&R) == 1);
-  CHECK(rec_last_contains(&R, "invalid or destroyed orc_rt_SessionRef"));
+  CHECK(rec_last_contains(&R, "invalid orc_rt_SessionRef: NULL"));
   orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, big_args(), NULL, NULL);
   CHECK(error_contains(orc_rt_Session_dispatch(NULL, rec_cb, rec_cb, &R), "invalid"));
   CHECK(rec_calls(&R) == 1); /* neither Run nor Dispose on this error */
@@ -400,25 +400,25 @@ static void test_null_handles(void) {
   orc_rt_ControllerResponder_respond(NULL, big_args()); /* only frees */
   orc_rt_InProcessController_callWrapper(NULL, echo_wf, big_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 2);
-  CHECK(rec_last_contains(&R, "NULL controller or function"));
+  CHECK(rec_last_contains(&R, "invalid orc_rt_InProcessControllerRef: NULL"));
   orc_rt_InProcessController_callWrapper(NULL, echo_wf, big_args(), NULL, NULL);
   orc_rt_InProcessController_callWrapperAtAddress(NULL, 1, 0, big_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 3);
-  CHECK(rec_last_contains(&R, "NULL controller"));
+  CHECK(rec_last_contains(&R, "invalid orc_rt_InProcessControllerRef: NULL"));
   B = orc_rt_InProcessController_callWrapperSync(NULL, echo_wf, big_args());
-  CHECK(oob_contains(&B, "NULL controller or function"));
+  CHECK(oob_contains(&B, "invalid orc_rt_InProcessControllerRef: NULL"));
   {
     /* NULL function / address 0 / NULL handler with a live controller. */
     orc_rt_InProcessControllerRef C = orc_rt_InProcessController_create();
     orc_rt_InProcessController_addHandler(C, (orc_rt_ControllerHandlerTag)1, NULL, NULL);
     orc_rt_InProcessController_callWrapper(C, NULL, big_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 4);
-    CHECK(rec_last_contains(&R, "NULL controller or function"));
+    CHECK(rec_last_contains(&R, "NULL function"));
     orc_rt_InProcessController_callWrapperAtAddress(C, 0, 1, big_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 5);
     CHECK(rec_last_contains(&R, "function address 0"));
     B = orc_rt_InProcessController_callWrapperSync(C, NULL, big_args());
-    CHECK(oob_contains(&B, "NULL controller or function"));
+    CHECK(oob_contains(&B, "NULL function"));
     /* Not attached to any Session yet. */
     orc_rt_InProcessController_callWrapper(C, echo_wf, big_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 6);
@@ -484,8 +484,8 @@ static void test_after_shutdown(void) {
   CHECK(orc_rt_Session_attachInProcessController(S, C) == NULL);
   /* A second attach is refused; a NULL controller / service too. */
   CHECK(error_contains(orc_rt_Session_attachInProcessController(S, C), "already attached"));
-  CHECK(error_contains(orc_rt_Session_attachInProcessController(S, NULL), "NULL controller"));
-  CHECK(error_contains(orc_rt_Session_addNotificationService(S, NULL), "NULL service"));
+  CHECK(error_contains(orc_rt_Session_attachInProcessController(S, NULL), "invalid orc_rt_InProcessControllerRef: NULL"));
+  CHECK(error_contains(orc_rt_Session_addNotificationService(S, NULL), "invalid orc_rt_NotificationServiceRef: NULL"));
   CHECK(error_contains(orc_rt_Session_dispatch(S, NULL, rec_cb, &R), "NULL Run"));
   CHECK(rec_calls(&R) == 0);
 
@@ -660,7 +660,7 @@ static void test_bad_returns(void) {
   B = orc_rt_InProcessController_callWrapperSync(C, return_twice_wf, big_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
   CHECK(orc_rt_WrapperFunctionBufferSize(&B) == sizeof("a large argument buffer that lives on the heap"));
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(rec_calls(&Rep) == 1);
   CHECK(rec_last_contains(&Rep, "returned twice"));
 
@@ -668,7 +668,7 @@ static void test_bad_returns(void) {
    * the proper return still arrives. */
   B = orc_rt_InProcessController_callWrapperSync(C, bogus_session_wf, big_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&B);
+  orc_rt_WrapperFunctionBufferDispose(&B);
 
   orc_rt_InProcessController_dispose(C);
   orc_rt_Session_destroy(S);
@@ -816,7 +816,7 @@ static void test_attach_remote(void) {
   /* NULL / destroyed Session, negative and closed descriptors: an error,
    * and the descriptors are left alone. */
   REQUIRE_VOID(pipe(P) == 0);
-  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(NULL, P[0], P[1]), "not a live"));
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(NULL, P[0], P[1]), "invalid orc_rt_SessionRef: NULL"));
   CHECK(fd_open(P[0]) && fd_open(P[1]));
   S = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
   REQUIRE_VOID(S != NULL);
@@ -827,7 +827,7 @@ static void test_attach_remote(void) {
   CHECK(fd_open(P[0]));
   close(P[0]);
   orc_rt_Session_destroy(S);
-  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, 0, 1), "not a live"));
+  CHECK(error_contains(orc_rt_Session_attachSimpleRemoteEPC(S, 0, 1), "invalid or destroyed orc_rt_SessionRef"));
 
   /* A controller that is already gone (socket peer closed; pipe whose read
    * end is closed, SIGPIPE ignored as documented): the Session detaches by

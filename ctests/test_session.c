@@ -179,7 +179,7 @@ static void reverse_handler(void *ctx, orc_rt_WrapperFunctionBuffer args,
   (void)ctx;
   for (i = 0; i < n; ++i)
     o[i] = in[n - 1 - i];
-  orc_rt_DisposeWrapperFunctionBuffer(&args);
+  orc_rt_WrapperFunctionBufferDispose(&args);
   orc_rt_ControllerResponder_respond(r, out);
 }
 
@@ -197,7 +197,7 @@ static void slot_init(Slot *s) {
   orc_rt_WrapperFunctionBufferInit(&s->result);
 }
 static void slot_fini(Slot *s) {
-  orc_rt_DisposeWrapperFunctionBuffer(&s->result);
+  orc_rt_WrapperFunctionBufferDispose(&s->result);
   pthread_mutex_destroy(&s->m);
   pthread_cond_destroy(&s->cv);
 }
@@ -299,7 +299,7 @@ static void test_controller_and_detach(void) {
                                                  str_buf("hello, session"));
   CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 14 &&
         memcmp(orc_rt_WrapperFunctionBufferConstData(&r), "hello, session", 14) == 0);
-  orc_rt_DisposeWrapperFunctionBuffer(&r);
+  orc_rt_WrapperFunctionBufferDispose(&r);
   slot_init(&slot);
   orc_rt_InProcessController_callWrapperAtAddress(
       c, (uint64_t)(uintptr_t)add_one_sync, 1, str_buf("HAL"), result_to_slot,
@@ -332,7 +332,7 @@ static void test_controller_and_detach(void) {
   slot_fini(&slot);
   r = orc_rt_InProcessController_callWrapperSync(c, echo_native, str_buf("late"));
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&r) != NULL);
-  orc_rt_DisposeWrapperFunctionBuffer(&r);
+  orc_rt_WrapperFunctionBufferDispose(&r);
 
   /* Destroy shuts down and waits. */
   orc_rt_Session_destroy(s);
@@ -518,7 +518,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
   for (i = 0; i < 3; ++i) {
     r = orc_rt_InProcessController_callWrapperSync(c[i], echo_native, str_buf("ping"));
     CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 4);
-    orc_rt_DisposeWrapperFunctionBuffer(&r);
+    orc_rt_WrapperFunctionBufferDispose(&r);
   }
   CHECK(cd.dispatched == 1);
   /* Shut the middle one down; the others keep serving. */
@@ -530,7 +530,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
       CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&r) != NULL);
     else
       CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 4);
-    orc_rt_DisposeWrapperFunctionBuffer(&r);
+    orc_rt_WrapperFunctionBufferDispose(&r);
   }
   for (i = 0; i < 3; ++i) {
     orc_rt_Session_destroy(s[i]);
@@ -616,7 +616,7 @@ static void test_growing_pool(void) {
   r = call_nest(20);
   CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 6 &&
         memcmp(orc_rt_WrapperFunctionBufferConstData(&r), "bottom", 6) == 0);
-  orc_rt_DisposeWrapperFunctionBuffer(&r);
+  orc_rt_WrapperFunctionBufferDispose(&r);
   orc_rt_Session_destroy(s);
   orc_rt_InProcessController_dispose(nest_controller);
 }

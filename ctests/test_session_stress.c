@@ -43,7 +43,7 @@ static void on_result(void *ctx, orc_rt_WrapperFunctionBuffer r) {
     good = orc_rt_WrapperFunctionBufferSize(&r) == n &&
            memcmp(orc_rt_WrapperFunctionBufferConstData(&r), c->expect, n) == 0;
   }
-  orc_rt_DisposeWrapperFunctionBuffer(&r);
+  orc_rt_WrapperFunctionBufferDispose(&r);
   free(c);
   pthread_mutex_lock(&m);
   results++;

@@ -55,8 +55,8 @@ static orc_rt_ErrorRef call_upcase(const char *Text) {
                ? "stored inline"
                : "heap block");
   }
-  orc_rt_DisposeWrapperFunctionBuffer(&Arg);
-  orc_rt_DisposeWrapperFunctionBuffer(&Res);
+  orc_rt_WrapperFunctionBufferDispose(&Arg);
+  orc_rt_WrapperFunctionBufferDispose(&Res);
   return Err;
 }
 

@@ -98,7 +98,7 @@ static int load_api(void *lib) {
   R(Controller_callWrapperSync, "orc_rt_InProcessController_callWrapperSync");
   R(Responder_respond, "orc_rt_ControllerResponder_respond");
   R(Buffer_fromRange, "orc_rt_CreateWrapperFunctionBufferFromRange");
-  R(Buffer_dispose, "orc_rt_DisposeWrapperFunctionBuffer");
+  R(Buffer_dispose, "orc_rt_WrapperFunctionBufferDispose");
   R(Buffer_constData, "orc_rt_WrapperFunctionBufferConstData");
   R(Buffer_size, "orc_rt_WrapperFunctionBufferSize");
   R(Buffer_oobError, "orc_rt_WrapperFunctionBufferGetOutOfBandError");

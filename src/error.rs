@@ -320,6 +320,14 @@ pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+/// Reports an error that belongs to no live Session (a stale handle, a
+/// return for a Session already destroyed): printed to stderr as
+/// `orc-rt: error: <message>`. Everything that has a Session reports
+/// through the Session's error reporter instead.
+pub fn report_unowned(e: Error) {
+    eprintln!("orc-rt: error: {e}");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,12 +409,4 @@ mod tests {
             "panic in test: boom 1"
         );
     }
-}
-
-/// Reports an error that belongs to no live Session (a stale handle, a
-/// return for a Session already destroyed): printed to stderr as
-/// `orc-rt: error: <message>`. Everything that has a Session reports
-/// through the Session's error reporter instead.
-pub fn report_unowned(e: Error) {
-    eprintln!("orc-rt: error: {e}");
 }

@@ -47,6 +47,10 @@ pub enum HandleKind {
     NotificationService = 6,
     /// Errors handed to C.
     Error = 7,
+    /// Completions of Service notifications handed to C.
+    ServiceCompletion = 8,
+    /// Tasks handed to a TaskDispatcher implemented in C.
+    Task = 9,
     /// Tables made by tests and examples.
     Test = 255,
 }

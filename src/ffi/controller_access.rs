@@ -110,12 +110,16 @@
 use std::os::raw::c_void;
 use std::sync::Arc;
 
+use super::handle::{
+    clone_arc, consume, create, destroy, report, Castable, OwnershipArc, OwnershipBox,
+};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use super::session::CtxPtr;
 use crate::controller_access::{
     InProcessController, IncomingCall, NativeWrapperFunction, SyncWrapperFunction,
 };
 use crate::ffi::wrapper_function::orc_rt_WrapperFunction;
+use crate::handle::{HandleKind, HandleTable};
 use crate::wrapper_function::handler::{BytesHandler, Responder};
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 use crate::ExecutorAddr;
@@ -130,9 +134,10 @@ pub struct orc_rt_OpaqueInProcessController {
     _private: [u8; 0],
 }
 
-/// Handle to an in-process controller: a reference owned by the caller,
-/// released with `orc_rt_InProcessController_dispose`. Attaching it to a
-/// Session gives the Session its own reference.
+/// Handle to an in-process controller: a counted reference owned by the
+/// caller, released with `orc_rt_InProcessController_dispose`. Attaching it
+/// to a Session gives the Session its own reference. One controller serves
+/// one Session.
 #[allow(non_camel_case_types)]
 pub type orc_rt_InProcessControllerRef = *mut orc_rt_OpaqueInProcessController;
 
@@ -144,7 +149,8 @@ pub struct orc_rt_OpaqueControllerResponder {
 
 /// The reply channel of one controller-handler call. The handler owns it and
 /// passes it to `orc_rt_ControllerResponder_respond` exactly once, from any
-/// thread, now or later.
+/// thread, now or later (even after the Session is destroyed: the late
+/// reply is then dropped).
 #[allow(non_camel_case_types)]
 pub type orc_rt_ControllerResponderRef = *mut orc_rt_OpaqueControllerResponder;
 
@@ -170,15 +176,36 @@ pub type orc_rt_InProcessController_ResultFn =
 
 null_default!(orc_rt_InProcessControllerRef);
 
-/// Borrows the controller behind a handle; `None` for NULL.
-///
-/// # Safety
-/// `c` is NULL or a live handle.
-pub(crate) unsafe fn controller_ref<'a>(
+static CONTROLLERS: HandleTable<Arc<InProcessController>> =
+    HandleTable::new(HandleKind::InProcessController);
+
+impl Castable for orc_rt_OpaqueInProcessController {
+    type Ownership = OwnershipArc;
+    type Value = Arc<InProcessController>;
+    type Store = HandleTable<Arc<InProcessController>>;
+    const NAME: &'static str = "orc_rt_InProcessControllerRef";
+    fn store() -> &'static Self::Store {
+        &CONTROLLERS
+    }
+}
+
+static RESPONDERS: HandleTable<Responder> = HandleTable::new(HandleKind::ControllerResponder);
+
+impl Castable for orc_rt_OpaqueControllerResponder {
+    type Ownership = OwnershipBox;
+    type Value = Responder;
+    type Store = HandleTable<Responder>;
+    const NAME: &'static str = "orc_rt_ControllerResponderRef";
+    fn store() -> &'static Self::Store {
+        &RESPONDERS
+    }
+}
+
+/// A new reference to the controller behind `c`.
+pub(crate) fn controller_ref(
     c: orc_rt_InProcessControllerRef,
-) -> Option<&'a Arc<InProcessController>> {
-    // SAFETY: caller promise: c came from orc_rt_InProcessController_create.
-    unsafe { (c as *const Arc<InProcessController>).as_ref() }
+) -> crate::Result<Arc<InProcessController>> {
+    clone_arc(c)
 }
 
 /// Creates an in-process controller, not yet attached (see
@@ -186,30 +213,25 @@ pub(crate) unsafe fn controller_ref<'a>(
 #[no_mangle]
 pub extern "C" fn orc_rt_InProcessController_create() -> orc_rt_InProcessControllerRef {
     ffi_boundary!("orc_rt_InProcessController_create", {
-        Box::into_raw(Box::new(InProcessController::new())) as orc_rt_InProcessControllerRef
+        create(InProcessController::new())
     })
 }
 
-/// Releases the caller's reference. NULL is a no-op. Does not disconnect.
-///
-/// # Safety
-/// `C` is NULL or a live handle, not used afterwards.
+/// Releases the caller's reference (an attached Session keeps its own).
+/// Does not disconnect.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_InProcessController_dispose(C: orc_rt_InProcessControllerRef) {
+pub extern "C" fn orc_rt_InProcessController_dispose(C: orc_rt_InProcessControllerRef) {
     ffi_boundary!("orc_rt_InProcessController_dispose", {
-        if !C.is_null() {
-            // SAFETY: caller promise: C came from Box::into_raw above.
-            drop(unsafe { Box::from_raw(C as *mut Arc<InProcessController>) });
-        }
+        destroy(C, "orc_rt_InProcessController_dispose");
     })
 }
 
-/// Registers (or replaces) the handler for tag `T`. NULL `C` or `F` is
-/// ignored. Any thread; `Ctx` must be usable from any thread and outlive the
-/// controller.
+/// Registers (or replaces) the handler for tag `T`. A NULL `F` is ignored.
+/// Any thread.
 ///
 /// # Safety
-/// `C` is NULL or a live handle.
+/// `F(Ctx, ..)` must be safe to call from any thread, concurrently, for as
+/// long as the controller lives.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_InProcessController_addHandler(
     C: orc_rt_InProcessControllerRef,
@@ -218,14 +240,17 @@ pub unsafe extern "C" fn orc_rt_InProcessController_addHandler(
     Ctx: *mut c_void,
 ) {
     ffi_boundary!("orc_rt_InProcessController_addHandler", {
-        // SAFETY: caller promise on C.
-        let (Some(c), Some(f)) = (unsafe { controller_ref(C) }, F) else {
+        let c = match controller_ref(C) {
+            Ok(c) => c,
+            Err(bad) => return report("orc_rt_InProcessController_addHandler", bad),
+        };
+        let Some(f) = F else {
             return;
         };
         let ctx = CtxPtr(Ctx);
         let h: BytesHandler = Arc::new(move |args: WrapperFunctionBuffer, r: Responder| {
             let ctx = &ctx;
-            let r = Box::into_raw(Box::new(r)) as orc_rt_ControllerResponderRef;
+            let r: orc_rt_ControllerResponderRef = create(r);
             // SAFETY: registrant promise on F and Ctx; args and r are handed
             // over as the HandlerFn docs say.
             unsafe { f(ctx.0, args.into_raw(), r) }
@@ -234,12 +259,12 @@ pub unsafe extern "C" fn orc_rt_InProcessController_addHandler(
     })
 }
 
-/// Sends a handler's reply (consumes `R` and `Result`). NULL `R` only
-/// disposes of `Result`. Any thread; does not block.
+/// Sends a handler's reply (consumes `R` and `Result`). A reply that comes
+/// after the call was failed (the Session shut down, or was destroyed) is
+/// dropped. Any thread; does not block.
 ///
 /// # Safety
-/// `R` is NULL or a live responder, not used afterwards; `Result` is a valid
-/// buffer owned by the caller.
+/// `Result` is a valid buffer owned by the caller.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_ControllerResponder_respond(
     R: orc_rt_ControllerResponderRef,
@@ -248,10 +273,10 @@ pub unsafe extern "C" fn orc_rt_ControllerResponder_respond(
     ffi_boundary!("orc_rt_ControllerResponder_respond", {
         // SAFETY: caller promise: Result is owned by the caller.
         let result = unsafe { WrapperFunctionBuffer::from_raw(Result) };
-        if !R.is_null() {
-            // SAFETY: caller promise: R came from addHandler, used once.
-            let r = *unsafe { Box::from_raw(R as *mut Responder) };
-            r.respond(result);
+        match consume(R) {
+            Ok(Some(r)) => r.respond(result),
+            Ok(None) => {}
+            Err(bad) => report("orc_rt_ControllerResponder_respond", bad),
         }
     })
 }
@@ -273,14 +298,15 @@ fn result_callback(
 
 /// Calls native (asynchronous ABI) wrapper function `Fn` with `ArgBytes`
 /// (consumed). `OnResult(Ctx, Result)` is called exactly once with the
-/// result, or with an out-of-band error if `C` is NULL, `Fn` is NULL, `C` is
-/// not attached yet, or the Session is detached or shut down. Any thread,
+/// result, or with an out-of-band error if `Fn` is NULL, `C` is not
+/// attached yet, or the Session is detached or shut down. Any thread,
 /// concurrently; does not block (with an in-place dispatcher the call runs
 /// before this returns).
 ///
 /// # Safety
-/// `C` is NULL or a live handle; `Fn` is NULL or a native wrapper function;
-/// `ArgBytes` is a valid buffer owned by the caller.
+/// `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
+/// owned by the caller; `OnResult(Ctx, ..)` is safe to call once from any
+/// thread.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_InProcessController_callWrapper(
     C: orc_rt_InProcessControllerRef,
@@ -293,11 +319,13 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapper(
         // SAFETY: caller promise: ArgBytes is ours.
         let args = unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) };
         let cb = result_callback(OnResult, Ctx);
-        // SAFETY: caller promise on C.
-        match (unsafe { controller_ref(C) }, Fn) {
-            (Some(c), Some(f)) => c.call(IncomingCall::Native(f), args, cb),
-            _ => cb(WrapperFunctionBuffer::out_of_band_error(
-                "orc_rt_InProcessController_callWrapper: NULL controller or function",
+        match (controller_ref(C), Fn) {
+            (Ok(c), Some(f)) => c.call(IncomingCall::Native(f), args, cb),
+            (Err(bad), _) => cb(WrapperFunctionBuffer::out_of_band_error(&format!(
+                "orc_rt_InProcessController_callWrapper: {bad}"
+            ))),
+            (_, None) => cb(WrapperFunctionBuffer::out_of_band_error(
+                "orc_rt_InProcessController_callWrapper: NULL function",
             )),
         }
     })
@@ -325,11 +353,13 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperAtAddress(
         // SAFETY: caller promise: ArgBytes is ours.
         let args = unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) };
         let cb = result_callback(OnResult, Ctx);
-        // SAFETY: caller promise on C.
-        let Some(c) = (unsafe { controller_ref(C) }) else {
-            return cb(WrapperFunctionBuffer::out_of_band_error(
-                "orc_rt_InProcessController_callWrapperAtAddress: NULL controller",
-            ));
+        let c = match controller_ref(C) {
+            Ok(c) => c,
+            Err(bad) => {
+                return cb(WrapperFunctionBuffer::out_of_band_error(&format!(
+                    "orc_rt_InProcessController_callWrapperAtAddress: {bad}"
+                )))
+            }
         };
         if FnAddr == 0 {
             return cb(WrapperFunctionBuffer::out_of_band_error(
@@ -351,14 +381,15 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperAtAddress(
 }
 
 /// Calls native wrapper function `Fn` and blocks until its result arrives;
-/// the caller owns the returned buffer (an out-of-band error if `C` or `Fn`
-/// is NULL, `C` is not attached yet, or the Session is detached or shut
+/// the caller owns the returned buffer (an out-of-band error if `Fn` is
+/// NULL, `C` is not attached yet, or the Session is detached or shut
 /// down). Any thread except the Session's own thread-pool workers when every
 /// worker might block the same way (the call would wait for a worker that
 /// never frees up); with an in-place dispatcher the call runs inline.
 ///
 /// # Safety
-/// As `orc_rt_InProcessController_callWrapper`.
+/// `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
+/// owned by the caller.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperSync(
     C: orc_rt_InProcessControllerRef,
@@ -368,29 +399,28 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperSync(
     ffi_boundary!("orc_rt_InProcessController_callWrapperSync", {
         // SAFETY: caller promise: ArgBytes is ours.
         let args = unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) };
-        // SAFETY: caller promise on C.
-        match (unsafe { controller_ref(C) }, Fn) {
-            (Some(c), Some(f)) => c.call_blocking(IncomingCall::Native(f), args).into_raw(),
-            _ => WrapperFunctionBuffer::out_of_band_error(
-                "orc_rt_InProcessController_callWrapperSync: NULL controller or function",
-            )
-            .into_raw(),
-        }
+        let r = match (controller_ref(C), Fn) {
+            (Ok(c), Some(f)) => c.call_blocking(IncomingCall::Native(f), args),
+            (Err(bad), _) => WrapperFunctionBuffer::out_of_band_error(&format!(
+                "orc_rt_InProcessController_callWrapperSync: {bad}"
+            )),
+            (_, None) => WrapperFunctionBuffer::out_of_band_error(
+                "orc_rt_InProcessController_callWrapperSync: NULL function",
+            ),
+        };
+        r.into_raw()
     })
 }
 
 /// Disconnects the controller as if it went away: the Session detaches
-/// (Services' on_detach with ShutdownRequested 0). Idempotent; NULL is a
-/// no-op. Does not block for the detach to complete.
-///
-/// # Safety
-/// `C` is NULL or a live handle.
+/// (Services' on_detach with ShutdownRequested 0). Idempotent. Does not
+/// block for the detach to complete.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_InProcessController_disconnect(C: orc_rt_InProcessControllerRef) {
+pub extern "C" fn orc_rt_InProcessController_disconnect(C: orc_rt_InProcessControllerRef) {
     ffi_boundary!("orc_rt_InProcessController_disconnect", {
-        // SAFETY: caller promise on C.
-        if let Some(c) = unsafe { controller_ref(C) } {
-            c.close();
+        match controller_ref(C) {
+            Ok(c) => c.close(),
+            Err(bad) => report("orc_rt_InProcessController_disconnect", bad),
         }
     })
 }

@@ -1,15 +1,17 @@
 //! C API for errors: `orc_rt_ErrorRef`, NULL meaning success.
 //!
-//! A non-NULL `orc_rt_ErrorRef` owns a boxed [`crate::Error`]. Exactly one of
-//! `orc_rt_Error_consume`, `orc_rt_Error_toString` or `orc_rt_Error_cantFail`
-//! must be applied to it, and the handle is dead afterwards. Names follow
-//! upstream orc-rt's `orc-rt-c/support/Error.h`.
+//! A non-NULL `orc_rt_ErrorRef` is a handle ([`super::handle`], Box
+//! ownership) to a [`crate::Error`] that C owns. As upstream orc-rt's
+//! `orc-rt-c/support/Error.h` says, exactly one consuming operation must be
+//! applied to it (`orc_rt_Error_consume`, `orc_rt_Error_toString`,
+//! `orc_rt_Error_cantFail`, or a function documented to consume it such as
+//! `orc_rt_Session_reportError`); the handle is refused afterwards.
 //!
 //! ```
 //! use orc_rt::ffi::error::{
-//!     error_from_ref, error_to_ref, orc_rt_Error_consume, orc_rt_Error_freeErrorMessage,
+//!     error_to_ref, orc_rt_Error_consume, orc_rt_Error_freeErrorMessage,
 //!     orc_rt_Error_getTypeId, orc_rt_Error_toString, orc_rt_StringError_create,
-//!     orc_rt_StringError_getTypeId,
+//!     orc_rt_StringError_getTypeId, take_error,
 //! };
 //! use std::ffi::CStr;
 //!
@@ -32,14 +34,18 @@
 //!
 //! // Rust code hands errors over as boxed handles, and takes them back.
 //! let e = error_to_ref(orc_rt::Error::msg("lost"));
-//! // SAFETY: a fresh handle, taken back once.
-//! assert_eq!(unsafe { error_from_ref(e) }.unwrap().to_string(), "lost");
+//! assert_eq!(take_error(e).unwrap_err().to_string(), "lost");
+//! // The handle is dead now: taking it again is refused, not a crash.
+//! assert!(take_error(e).unwrap_err().to_string().contains("invalid or destroyed"));
 //! ```
 
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_void};
 
+use super::handle::{consume, create, destroy, report, with, Castable, OwnershipBox};
 use super::panic::{ffi_boundary, FfiDefault};
+use crate::error::report_unowned;
+use crate::handle::{HandleKind, HandleTable};
 use crate::Error;
 
 /// Opaque error object (see `orc_rt_ErrorRef`).
@@ -49,7 +55,8 @@ pub struct orc_rt_OpaqueError {
 }
 
 /// Handle to an error. NULL means success; a non-NULL handle must be
-/// consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`).
+/// consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`,
+/// `orc_rt_Error_cantFail`, or a function that says it consumes it).
 #[allow(non_camel_case_types)]
 pub type orc_rt_ErrorRef = *mut orc_rt_OpaqueError;
 
@@ -57,13 +64,25 @@ pub type orc_rt_ErrorRef = *mut orc_rt_OpaqueError;
 #[allow(non_camel_case_types)]
 pub type orc_rt_Error_TypeId = *const c_void;
 
+static ERRORS: HandleTable<Error> = HandleTable::new(HandleKind::Error);
+
+impl Castable for orc_rt_OpaqueError {
+    type Ownership = OwnershipBox;
+    type Value = Error;
+    type Store = HandleTable<Error>;
+    const NAME: &'static str = "orc_rt_ErrorRef";
+    fn store() -> &'static Self::Store {
+        &ERRORS
+    }
+}
+
 static STRING_ERROR_TYPE_ID: u8 = 0;
 static PANIC_ERROR_TYPE_ID: u8 = 0;
 static OTHER_ERROR_TYPE_ID: u8 = 0;
 
-/// Boxes a Rust error into a C handle (the caller of C code owns it).
+/// Hands a Rust error to C (the caller of C code owns the handle).
 pub fn error_to_ref(e: Error) -> orc_rt_ErrorRef {
-    Box::into_raw(Box::new(e)) as orc_rt_ErrorRef
+    create(e)
 }
 
 /// Converts a Rust result into a C handle: NULL for `Ok`.
@@ -74,16 +93,13 @@ pub fn result_to_ref(r: crate::Result<()>) -> orc_rt_ErrorRef {
     }
 }
 
-/// Takes back ownership of an error handle; `None` for NULL (success).
-///
-/// # Safety
-/// `e` is NULL or a live handle from [`error_to_ref`], not used afterwards.
-pub unsafe fn error_from_ref(e: orc_rt_ErrorRef) -> Option<Error> {
-    if e.is_null() {
-        None
-    } else {
-        // SAFETY: caller promise: e came from Box::into_raw in error_to_ref.
-        Some(*unsafe { Box::from_raw(e as *mut Error) })
+/// Consumes an error handle given by C and returns what it stands for:
+/// `Ok` for NULL, the error for a live handle, and an error saying so for a
+/// handle that names no live error (consumed already, or forged).
+pub fn take_error(e: orc_rt_ErrorRef) -> crate::Result<()> {
+    match consume(e) {
+        Ok(None) => Ok(()),
+        Ok(Some(e)) | Err(e) => Err(e),
     }
 }
 
@@ -96,70 +112,66 @@ impl FfiDefault for orc_rt_ErrorRef {
     }
 }
 
-/// Returns the type id of the failure value `E` (NULL for a NULL `E`).
-/// Does not consume `E`.
-///
-/// # Safety
-/// `E` is NULL or a live error handle.
+/// Returns the type id of the failure value `E`, without consuming it.
+/// NULL (success) gives NULL.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Error_getTypeId(E: orc_rt_ErrorRef) -> orc_rt_Error_TypeId {
+pub extern "C" fn orc_rt_Error_getTypeId(E: orc_rt_ErrorRef) -> orc_rt_Error_TypeId {
     ffi_boundary!("orc_rt_Error_getTypeId", {
         if E.is_null() {
             return std::ptr::null();
         }
-        // SAFETY: caller promise: E is a live handle (a boxed Error).
-        let e = unsafe { &*(E as *const Error) };
-        let id: &u8 = match e {
+        let id = with(E, |e| match e {
             Error::Message(_) => &STRING_ERROR_TYPE_ID,
             Error::Panic { .. } => &PANIC_ERROR_TYPE_ID,
             _ => &OTHER_ERROR_TYPE_ID,
-        };
-        id as *const u8 as orc_rt_Error_TypeId
+        });
+        match id {
+            Ok(id) => id as *const u8 as orc_rt_Error_TypeId,
+            Err(bad) => {
+                report("orc_rt_Error_getTypeId", bad);
+                std::ptr::null()
+            }
+        }
     })
 }
 
-/// Disposes of `E` without handling it. NULL is a no-op. `E` is dead
-/// afterwards.
-///
-/// # Safety
-/// `E` is NULL or a live error handle.
+/// Disposes of `E` without handling it (consumes `E`).
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Error_consume(E: orc_rt_ErrorRef) {
+pub extern "C" fn orc_rt_Error_consume(E: orc_rt_ErrorRef) {
     ffi_boundary!("orc_rt_Error_consume", {
-        // SAFETY: caller promise: E is NULL or live and not used again.
-        drop(unsafe { error_from_ref(E) });
+        destroy(E, "orc_rt_Error_consume");
     })
 }
 
-/// Aborts the process with the error's message if `E` is a failure value;
-/// returns normally for NULL. Use only where failure is impossible.
-///
-/// # Safety
-/// `E` is NULL or a live error handle.
+/// Consumes `E`; if it is a failure value, prints its message and aborts
+/// the process. Returns normally for NULL. Use only where failure is
+/// impossible.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Error_cantFail(E: orc_rt_ErrorRef) {
+pub extern "C" fn orc_rt_Error_cantFail(E: orc_rt_ErrorRef) {
     ffi_boundary!("orc_rt_Error_cantFail", {
-        // SAFETY: caller promise: E is NULL or live and not used again.
-        if let Some(e) = unsafe { error_from_ref(E) } {
-            eprintln!("orc-rt: fatal error in orc_rt_Error_cantFail: {e}");
-            std::process::abort();
+        match consume(E) {
+            Ok(None) => {}
+            Ok(Some(e)) => {
+                report_unowned(Error::msg(format!(
+                    "orc_rt_Error_cantFail: fatal: the error was a failure: {e}"
+                )));
+                std::process::abort();
+            }
+            Err(bad) => report("orc_rt_Error_cantFail", bad),
         }
     })
 }
 
 /// Consumes `E` and returns its message as a new string that the caller
-/// frees with `orc_rt_Error_freeErrorMessage`. NULL gives the string
-/// "success".
-///
-/// # Safety
-/// `E` is NULL or a live error handle.
+/// frees with `orc_rt_Error_freeErrorMessage`. NULL gives "success"; a
+/// refused `E` gives a message saying why it was refused (not NULL).
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Error_toString(E: orc_rt_ErrorRef) -> *mut c_char {
+pub extern "C" fn orc_rt_Error_toString(E: orc_rt_ErrorRef) -> *mut c_char {
     ffi_boundary!("orc_rt_Error_toString", {
-        // SAFETY: caller promise: E is NULL or live and not used again.
-        let msg = match unsafe { error_from_ref(E) } {
-            Some(e) => e.to_string(),
-            None => "success".to_string(),
+        let msg = match consume(E) {
+            Ok(None) => "success".to_string(),
+            Ok(Some(e)) => e.to_string(),
+            Err(bad) => format!("orc_rt_Error_toString: {bad}"),
         };
         CString::new(msg.replace('\0', " "))
             .expect("interior NULs replaced")

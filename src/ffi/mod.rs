@@ -37,6 +37,8 @@
 
 pub mod panic;
 
+pub(crate) mod handle;
+
 pub mod controller_access;
 pub mod error;
 pub mod notification;
@@ -44,4 +46,5 @@ pub mod service;
 pub mod session;
 pub mod simple_remote_epc;
 pub mod task_dispatcher;
+pub mod version;
 pub mod wrapper_function;

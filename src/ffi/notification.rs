@@ -53,8 +53,10 @@
 use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 
+use super::handle::{clone_arc, create, destroy, report, Castable, OwnershipArc};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use super::session::CtxPtr;
+use crate::handle::{HandleKind, HandleTable};
 use crate::notification::NotificationService;
 
 /// Opaque notification service (see `orc_rt_NotificationServiceRef`).
@@ -63,7 +65,7 @@ pub struct orc_rt_OpaqueNotificationService {
     _private: [u8; 0],
 }
 
-/// Handle to a NotificationService: a reference the caller owns and
+/// Handle to a NotificationService: a counted reference the caller owns and
 /// releases with `orc_rt_NotificationService_dispose`. Adding it to a
 /// Session gives the Session its own reference.
 #[allow(non_camel_case_types)]
@@ -81,15 +83,24 @@ pub type orc_rt_NotificationService_OnShutdownFn = Option<unsafe extern "C" fn(C
 
 null_default!(orc_rt_NotificationServiceRef);
 
-/// Borrows the service behind a handle; `None` for NULL.
-///
-/// # Safety
-/// `n` is NULL or a live handle.
-pub(crate) unsafe fn service_ref<'a>(
+static SERVICES: HandleTable<Arc<NotificationService>> =
+    HandleTable::new(HandleKind::NotificationService);
+
+impl Castable for orc_rt_OpaqueNotificationService {
+    type Ownership = OwnershipArc;
+    type Value = Arc<NotificationService>;
+    type Store = HandleTable<Arc<NotificationService>>;
+    const NAME: &'static str = "orc_rt_NotificationServiceRef";
+    fn store() -> &'static Self::Store {
+        &SERVICES
+    }
+}
+
+/// A new reference to the service behind `n`.
+pub(crate) fn service_ref(
     n: orc_rt_NotificationServiceRef,
-) -> Option<&'a Arc<NotificationService>> {
-    // SAFETY: caller promise: n came from orc_rt_NotificationService_create.
-    unsafe { (n as *const Arc<NotificationService>).as_ref() }
+) -> crate::Result<Arc<NotificationService>> {
+    clone_arc(n)
 }
 
 /// Creates a notification service (no callbacks yet). The caller owns the
@@ -97,32 +108,27 @@ pub(crate) unsafe fn service_ref<'a>(
 #[no_mangle]
 pub extern "C" fn orc_rt_NotificationService_create() -> orc_rt_NotificationServiceRef {
     ffi_boundary!("orc_rt_NotificationService_create", {
-        Box::into_raw(Box::new(NotificationService::new())) as orc_rt_NotificationServiceRef
+        create(NotificationService::new())
     })
 }
 
 /// Releases the caller's reference (a Session it was added to keeps its
-/// own). NULL is a no-op.
-///
-/// # Safety
-/// `N` is NULL or a live handle, not used afterwards.
+/// own; its callbacks still run).
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_NotificationService_dispose(N: orc_rt_NotificationServiceRef) {
+pub extern "C" fn orc_rt_NotificationService_dispose(N: orc_rt_NotificationServiceRef) {
     ffi_boundary!("orc_rt_NotificationService_dispose", {
-        if !N.is_null() {
-            // SAFETY: caller promise: N came from Box::into_raw above.
-            drop(unsafe { Box::from_raw(N as *mut Arc<NotificationService>) });
-        }
+        destroy(N, "orc_rt_NotificationService_dispose");
     })
 }
 
 /// Registers a detach callback `F(Ctx, ShutdownRequested)`. Callbacks run
 /// in reverse order of registration on the Session's lifecycle thread; one
-/// registered after the detach runs at once on the calling thread. NULL `N`
-/// or `F` is ignored. Any thread; `Ctx` must be usable from any thread.
+/// registered after the detach runs at once on the calling thread. A NULL
+/// `F` is ignored. Any thread.
 ///
 /// # Safety
-/// `N` is NULL or a live handle.
+/// `F(Ctx, ..)` must be safe to call once, from any thread, until the
+/// service is released.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_NotificationService_addOnDetach(
     N: orc_rt_NotificationServiceRef,
@@ -130,8 +136,11 @@ pub unsafe extern "C" fn orc_rt_NotificationService_addOnDetach(
     Ctx: *mut c_void,
 ) {
     ffi_boundary!("orc_rt_NotificationService_addOnDetach", {
-        // SAFETY: caller promise on N.
-        let (Some(n), Some(f)) = (unsafe { service_ref(N) }, F) else {
+        let n = match service_ref(N) {
+            Ok(n) => n,
+            Err(bad) => return report("orc_rt_NotificationService_addOnDetach", bad),
+        };
+        let Some(f) = F else {
             return;
         };
         let ctx = CtxPtr(Ctx);
@@ -147,7 +156,7 @@ pub unsafe extern "C" fn orc_rt_NotificationService_addOnDetach(
 /// `orc_rt_NotificationService_addOnDetach`.
 ///
 /// # Safety
-/// `N` is NULL or a live handle.
+/// As `orc_rt_NotificationService_addOnDetach`.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_NotificationService_addOnShutdown(
     N: orc_rt_NotificationServiceRef,
@@ -155,8 +164,11 @@ pub unsafe extern "C" fn orc_rt_NotificationService_addOnShutdown(
     Ctx: *mut c_void,
 ) {
     ffi_boundary!("orc_rt_NotificationService_addOnShutdown", {
-        // SAFETY: caller promise on N.
-        let (Some(n), Some(f)) = (unsafe { service_ref(N) }, F) else {
+        let n = match service_ref(N) {
+            Ok(n) => n,
+            Err(bad) => return report("orc_rt_NotificationService_addOnShutdown", bad),
+        };
+        let Some(f) = F else {
             return;
         };
         let ctx = CtxPtr(Ctx);

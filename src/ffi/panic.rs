@@ -5,7 +5,7 @@
 //! ([`FfiDefault`]): an error handle, an out-of-band error buffer, NULL, 0.
 //!
 //! ```
-//! use orc_rt::ffi::error::{error_from_ref, orc_rt_ErrorRef};
+//! use orc_rt::ffi::error::{orc_rt_ErrorRef, take_error};
 //! use orc_rt::ffi::panic::FfiDefault;
 //! use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
 //! use orc_rt::WrapperFunctionBuffer;
@@ -13,8 +13,7 @@
 //!
 //! // What a function returns when its body panicked, by return type.
 //! let e = <orc_rt_ErrorRef as FfiDefault>::on_panic("orc_rt_Example", "boom".into());
-//! // SAFETY: a fresh error handle, taken back once.
-//! let e = unsafe { error_from_ref(e) }.unwrap();
+//! let e = take_error(e).unwrap_err();
 //! assert_eq!(e.to_string(), "panic in orc_rt_Example: boom");
 //!
 //! let b = <orc_rt_WrapperFunctionBuffer as FfiDefault>::on_panic("orc_rt_Example", "boom".into());
@@ -35,7 +34,17 @@
 
 use std::os::raw::{c_char, c_void};
 
+use crate::error::{report_unowned, Error};
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+
+/// Prints a panic caught at the boundary of a function that has no error
+/// to return it through (an error of no Session).
+pub(crate) fn report_panic(fn_name: &str, message: String) {
+    report_unowned(Error::Panic {
+        context: format!("{fn_name} (caught at the C boundary)"),
+        message,
+    });
+}
 
 /// What an exported function returns when its body panicked.
 pub trait FfiDefault {
@@ -45,7 +54,7 @@ pub trait FfiDefault {
 
 impl FfiDefault for () {
     fn on_panic(fn_name: &str, message: String) -> Self {
-        eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+        report_panic(fn_name, message);
     }
 }
 
@@ -54,7 +63,7 @@ macro_rules! null_default {
     ($($t:ty),*) => {$(
         impl FfiDefault for $t {
             fn on_panic(fn_name: &str, message: String) -> Self {
-                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                $crate::ffi::panic::report_panic(fn_name, message);
                 std::ptr::null_mut::<u8>() as $t
             }
         }
@@ -68,7 +77,7 @@ macro_rules! zero_default {
     ($($t:ty),*) => {$(
         impl FfiDefault for $t {
             fn on_panic(fn_name: &str, message: String) -> Self {
-                eprintln!("orc-rt: panic in {fn_name} caught at the C boundary: {message}");
+                $crate::ffi::panic::report_panic(fn_name, message);
                 0 as $t
             }
         }

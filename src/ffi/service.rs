@@ -70,10 +70,13 @@
 
 use std::os::raw::{c_int, c_void};
 
-use super::error::{error_from_ref, orc_rt_ErrorRef};
+use super::error::{orc_rt_ErrorRef, take_error};
+use super::handle::{consume, create, report, Castable, OwnershipBox};
 use super::panic::ffi_boundary;
 use super::session::CtxPtr;
+use crate::handle::{HandleKind, HandleTable};
 use crate::service::{OnCompleteFn, Service};
+use crate::Error;
 
 /// Opaque completion object (see `orc_rt_ServiceCompletionRef`).
 #[allow(non_camel_case_types)]
@@ -136,8 +139,20 @@ impl CService {
     }
 }
 
+static COMPLETIONS: HandleTable<OnCompleteFn> = HandleTable::new(HandleKind::ServiceCompletion);
+
+impl Castable for orc_rt_OpaqueServiceCompletion {
+    type Ownership = OwnershipBox;
+    type Value = OnCompleteFn;
+    type Store = HandleTable<OnCompleteFn>;
+    const NAME: &'static str = "orc_rt_ServiceCompletionRef";
+    fn store() -> &'static Self::Store {
+        &COMPLETIONS
+    }
+}
+
 fn completion(done: OnCompleteFn) -> orc_rt_ServiceCompletionRef {
-    Box::into_raw(Box::new(done)) as orc_rt_ServiceCompletionRef
+    create(done)
 }
 
 impl Service for CService {
@@ -173,28 +188,25 @@ impl Drop for CService {
 }
 
 /// Completes a Service notification (consumes `Done` and `E`). `E` NULL
-/// means success; a failure is passed to the Session's error reporter.
-/// NULL `Done` only disposes of `E`. Any thread; does not block.
-///
-/// # Safety
-/// `Done` is NULL or a live completion handle, not used afterwards; `E`
-/// is NULL or a live error handle.
+/// means success; a failure (a refused `E` counts as one) is passed to the
+/// Session's error reporter. Any thread; does not block.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_ServiceCompletion_complete(
+pub extern "C" fn orc_rt_ServiceCompletion_complete(
     Done: orc_rt_ServiceCompletionRef,
     E: orc_rt_ErrorRef,
 ) {
     ffi_boundary!("orc_rt_ServiceCompletion_complete", {
-        // SAFETY: caller promise on E.
-        let err = unsafe { error_from_ref(E) };
-        if Done.is_null() {
-            return;
+        let result = take_error(E);
+        match consume(Done) {
+            Ok(Some(done)) => done(result),
+            Ok(None) => {}
+            Err(bad) => match result {
+                Ok(()) => report("orc_rt_ServiceCompletion_complete", bad),
+                Err(e) => report(
+                    "orc_rt_ServiceCompletion_complete",
+                    Error::msg(format!("{bad}; the error it carried: {e}")),
+                ),
+            },
         }
-        // SAFETY: caller promise: Done came from `completion`, used once.
-        let done = *unsafe { Box::from_raw(Done as *mut OnCompleteFn) };
-        done(match err {
-            None => Ok(()),
-            Some(e) => Err(e),
-        });
     })
 }

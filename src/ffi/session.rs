@@ -1,11 +1,10 @@
 //! C API for the Session: `orc_rt_Session_*`.
 //!
-//! A Session made with `orc_rt_Session_create` is owned by the caller until
-//! `orc_rt_Session_destroy`; its `orc_rt_SessionRef` is valid until then.
-//! Every function checks `S` against the registry of live Sessions: NULL or
-//! a stale handle gives an error (or, for functions without a result, a
-//! message on stderr), never a crash. Do not race `orc_rt_Session_destroy`
-//! with other calls on the same Session.
+//! An `orc_rt_SessionRef` is the Session's own core [`Handle`] (native
+//! wrapper functions receive it), checked through [`super::handle`] like
+//! every other handle. Functions accept any live Session, including one a
+//! Rust host made; only Sessions made by `orc_rt_Session_create` are owned
+//! by C, in the table here, and `orc_rt_Session_destroy` releases them.
 //!
 //! ```
 //! use orc_rt::ffi::error::orc_rt_StringError_create;
@@ -54,22 +53,25 @@
 //! orc_rt_Session_destroy(s);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_void};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use super::controller_access::{
     controller_ref, orc_rt_ControllerHandlerTag, orc_rt_InProcessControllerRef,
 };
-use super::error::{error_from_ref, error_to_ref, orc_rt_ErrorRef, result_to_ref};
+use super::error::{error_to_ref, orc_rt_ErrorRef, result_to_ref, take_error};
+use super::handle::{clone_arc, create, release, report, Castable, OwnershipArc, Store};
 use super::notification::{orc_rt_NotificationServiceRef, service_ref};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use super::service::{orc_rt_ServiceFunctions, CService};
 use super::task_dispatcher::{orc_rt_TaskDispatcherRef, take_dispatcher};
+use crate::handle::Handle;
 use crate::session::Session;
+use crate::sync::lock;
 use crate::task_dispatcher::{TaskDispatcher, ThreadPoolTaskDispatcher};
-use crate::wrapper_function::native::{session_handle, session_ref};
+use crate::wrapper_function::native::{orc_rt_OpaqueSession, session_handle, session_ref};
 use crate::wrapper_function::orc_rt_SessionRef;
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 use crate::{Error, ExecutorAddr};
@@ -113,14 +115,59 @@ pub type orc_rt_Session_TaskFn = Option<unsafe extern "C" fn(Ctx: *mut c_void)>;
 
 null_default!(orc_rt_SessionRef);
 
-fn owned() -> &'static Mutex<HashMap<usize, Arc<Session>>> {
-    static O: OnceLock<Mutex<HashMap<usize, Arc<Session>>>> = OnceLock::new();
-    O.get_or_init(|| Mutex::new(HashMap::new()))
+/// The Sessions C owns (made by `orc_rt_Session_create`, not destroyed
+/// yet), keyed by their core handle. Lookups ([`Store::with`]) accept any
+/// live Session: a native wrapper function gets the handle of whichever
+/// Session called it, C-owned or not.
+pub(crate) struct Sessions {
+    owned: Mutex<BTreeMap<Handle, Arc<Session>>>,
 }
 
-fn session(s: orc_rt_SessionRef) -> Result<Arc<Session>, Error> {
-    Session::from_handle(session_handle(s))
-        .ok_or_else(|| Error::msg(format!("invalid or destroyed orc_rt_SessionRef {s:p}")))
+static SESSIONS: Sessions = Sessions {
+    owned: Mutex::new(BTreeMap::new()),
+};
+
+impl Store<Arc<Session>> for Sessions {
+    fn insert(&self, s: Arc<Session>) -> Handle {
+        let h = s.handle();
+        lock(&self.owned).insert(h, s);
+        h
+    }
+    fn with<R>(&self, h: Handle, f: impl FnOnce(&mut Arc<Session>) -> R) -> Option<R> {
+        let mut s = Session::from_handle(h)?;
+        Some(f(&mut s))
+    }
+    fn remove(&self, h: Handle) -> Option<Arc<Session>> {
+        let mut o = lock(&self.owned);
+        let s = o.remove(&h);
+        if o.is_empty() {
+            // Free the nodes so leak checkers see nothing left behind.
+            *o = BTreeMap::new();
+        }
+        s
+    }
+}
+
+impl Castable for orc_rt_OpaqueSession {
+    type Ownership = OwnershipArc;
+    type Value = Arc<Session>;
+    type Store = Sessions;
+    const NAME: &'static str = "orc_rt_SessionRef";
+    fn store() -> &'static Self::Store {
+        &SESSIONS
+    }
+    // The core's mapping: the handle native wrapper functions receive.
+    fn to_c(h: Handle) -> orc_rt_SessionRef {
+        session_ref(h)
+    }
+    fn from_c(p: orc_rt_SessionRef) -> Handle {
+        session_handle(p)
+    }
+}
+
+/// A new reference to the live Session behind `s`.
+pub(crate) fn session(s: orc_rt_SessionRef) -> Result<Arc<Session>, Error> {
+    clone_arc(s)
 }
 
 fn on_complete(
@@ -142,54 +189,66 @@ fn on_complete(
 /// a message on stderr) if the default thread pool cannot be started.
 ///
 /// # Safety
-/// `D` is NULL or a live dispatcher handle, not used afterwards.
+/// Any value of `D` is accepted (handles are checked).
+// (`unsafe` only so that existing Rust callers compile unchanged.)
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_Session_create(D: orc_rt_TaskDispatcherRef) -> orc_rt_SessionRef {
     ffi_boundary!("orc_rt_Session_create", {
-        // SAFETY: caller promise on D.
-        let d: Arc<dyn TaskDispatcher> = match unsafe { take_dispatcher(D) } {
-            Some(d) => d,
-            None => match ThreadPoolTaskDispatcher::with_default_threads() {
+        let d: Arc<dyn TaskDispatcher> = match take_dispatcher(D) {
+            Ok(Some(d)) => d,
+            Ok(None) => match ThreadPoolTaskDispatcher::with_default_threads() {
                 Ok(p) => Arc::new(p),
                 Err(e) => {
-                    eprintln!("orc-rt: error: orc_rt_Session_create: {e}");
+                    report("orc_rt_Session_create", e);
                     return std::ptr::null_mut();
                 }
             },
+            Err(bad) => {
+                report("orc_rt_Session_create", bad);
+                return std::ptr::null_mut();
+            }
         };
-        let s = Session::new(d);
-        let r = session_ref(s.handle());
-        owned()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(r as usize, s);
-        r
+        create(Session::new(d))
     })
 }
 
-/// Destroys a Session made by `orc_rt_Session_create`: shuts it down if
-/// needed and blocks until shutdown completes (unless called from one of
-/// the Session's own tasks or callbacks, where it returns without waiting
-/// and shutdown finishes in the background). NULL is a no-op; an unknown
-/// handle is reported on stderr. `S` is invalid afterwards.
+/// Destroys a Session made by `orc_rt_Session_create`: starts shutdown if
+/// needed and blocks until it completes, then releases the Session. Called
+/// from one of the Session's own tasks or callbacks it does not wait (that
+/// would deadlock): shutdown then finishes in the background.
+///
+/// Shutdown waits for every in-flight incoming call to return and for
+/// every Service to complete its notifications, so this blocks forever if a
+/// native wrapper function never calls its `Return`, or a Service never
+/// completes its `orc_rt_ServiceCompletionRef`. Calls to the controller
+/// still unanswered are failed before shutdown completes: their `Return`
+/// has run (with an out-of-band error) when this returns, and a late reply
+/// reaches nothing.
+///
+/// A Session C does not own (made by a Rust host) is not destroyed; the
+/// misuse goes to its error reporter. Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
     ffi_boundary!("orc_rt_Session_destroy", {
-        if S.is_null() {
-            return;
-        }
-        let s = {
-            let mut o = owned().lock().unwrap_or_else(|e| e.into_inner());
-            let s = o.remove(&(S as usize));
-            if o.is_empty() {
-                // Free the table so leak checkers see nothing left behind.
-                *o = HashMap::new();
+        match release(S) {
+            Ok(Some(s)) => {
+                // Wait here even if another thread still holds a reference
+                // for a moment (a call racing this one): destroy means "shut
+                // down and gone" for the caller. From the Session's own
+                // context this returns an error at once, and dropping the
+                // Session lets shutdown finish in the background.
+                s.shutdown(None);
+                let _ = s.try_wait_for_shutdown();
+                drop(s);
             }
-            s
-        };
-        match s {
-            Some(s) => drop(s),
-            None => eprintln!("orc-rt: error: orc_rt_Session_destroy: unknown session {S:p}"),
+            Ok(None) => {}
+            Err(bad) => match session(S) {
+                Ok(live) => live.report_error(Error::msg(format!(
+                    "orc_rt_Session_destroy: {S:p} is a Session that C does not own \
+                     (not made by orc_rt_Session_create); not destroyed"
+                ))),
+                Err(_) => report("orc_rt_Session_destroy", bad),
+            },
         }
     })
 }
@@ -208,7 +267,7 @@ pub extern "C" fn orc_rt_Session_setErrorReporter(
     ffi_boundary!("orc_rt_Session_setErrorReporter", {
         let s = match session(S) {
             Ok(s) => s,
-            Err(e) => return eprintln!("orc-rt: error: orc_rt_Session_setErrorReporter: {e}"),
+            Err(bad) => return report("orc_rt_Session_setErrorReporter", bad),
         };
         let ctx = CtxPtr(Ctx);
         match F {
@@ -218,33 +277,33 @@ pub extern "C" fn orc_rt_Session_setErrorReporter(
                 // SAFETY: registrant promise on F and Ctx; msg outlives the call.
                 unsafe { f(ctx.0, msg.as_ptr()) }
             })),
-            None => s.set_error_reporter(Box::new(|e| eprintln!("orc-rt: error: {e}"))),
+            None => s.set_error_reporter(Box::new(crate::error::report_unowned)),
         }
     })
 }
 
 /// Reports `E` through the Session's error reporter (consumes `E`; NULL
-/// is a no-op). Any thread.
-///
-/// # Safety
-/// `E` is NULL or a live error handle.
+/// reports nothing). If `S` is refused, `E` is printed to stderr instead.
+/// Any thread.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Session_reportError(S: orc_rt_SessionRef, E: orc_rt_ErrorRef) {
+pub extern "C" fn orc_rt_Session_reportError(S: orc_rt_SessionRef, E: orc_rt_ErrorRef) {
     ffi_boundary!("orc_rt_Session_reportError", {
-        // SAFETY: caller promise on E.
-        let Some(e) = (unsafe { error_from_ref(E) }) else {
-            return;
-        };
-        match session(S) {
-            Ok(s) => s.report_error(e),
-            Err(bad) => eprintln!("orc-rt: error: {e} ({bad})"),
+        let e = take_error(E).err();
+        match (session(S), e) {
+            (Ok(s), Some(e)) => s.report_error(e),
+            (Ok(_), None) => {}
+            (Err(bad), None) => report("orc_rt_Session_reportError", bad),
+            (Err(bad), Some(e)) => report(
+                "orc_rt_Session_reportError",
+                Error::msg(format!("{e} (not delivered: {bad})")),
+            ),
         }
     })
 }
 
 /// Adds a Service implemented in C (see `orc_rt_ServiceFunctions`).
 /// Services are notified in reverse order of addition. Returns an error if
-/// `S` is invalid or shutdown has started; `Fns.Destroy` then runs at once.
+/// shutdown has started; on any error `Fns.Destroy` runs at once.
 /// Any thread; does not block (a Service added after detach gets its
 /// OnDetach call on this thread).
 #[no_mangle]
@@ -260,59 +319,55 @@ pub extern "C" fn orc_rt_Session_addService(
 
 /// Adds notification service `N` at this position of the service order
 /// (the Session takes its own reference; the caller keeps `N`). Errors as
-/// `orc_rt_Session_addService`, and for NULL `N`.
-///
-/// # Safety
-/// `N` is NULL or a live handle.
+/// `orc_rt_Session_addService`.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Session_addNotificationService(
+pub extern "C" fn orc_rt_Session_addNotificationService(
     S: orc_rt_SessionRef,
     N: orc_rt_NotificationServiceRef,
 ) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_addNotificationService", {
-        // SAFETY: caller promise on N.
-        let Some(n) = (unsafe { service_ref(N) }) else {
-            return error_to_ref(Error::msg(
-                "orc_rt_Session_addNotificationService: NULL service",
-            ));
-        };
-        result_to_ref(session(S).and_then(|s| s.add_service(n.clone())))
+        let r = session(S).and_then(|s| s.add_service(service_ref(N)?));
+        result_to_ref(r)
     })
 }
 
 /// Attaches in-process controller `C` (the Session takes its own
-/// reference). Fails if `S` or `C` is invalid, a controller was already
-/// attached, the Session has detached, or shutdown has started. Any thread;
-/// do not race it with `orc_rt_Session_shutdown`.
-///
-/// # Safety
-/// `C` is NULL or a live handle.
+/// reference). Returns an error if the Session already has a controller or
+/// has detached, shutdown has started, or `C` already serves another
+/// Session (one controller serves one Session, even after it was
+/// disconnected); the Session is then left as it was and may attach
+/// another controller. Any thread; do not race it with
+/// `orc_rt_Session_shutdown`.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_Session_attachInProcessController(
+pub extern "C" fn orc_rt_Session_attachInProcessController(
     S: orc_rt_SessionRef,
     C: orc_rt_InProcessControllerRef,
 ) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_attachInProcessController", {
-        // SAFETY: caller promise on C.
-        let Some(c) = (unsafe { controller_ref(C) }) else {
-            return error_to_ref(Error::msg(
-                "orc_rt_Session_attachInProcessController: NULL controller",
-            ));
-        };
-        result_to_ref(session(S).and_then(|s| s.attach(c.clone())))
+        let r = session(S).and_then(|s| s.attach(controller_ref(C)?));
+        result_to_ref(r)
     })
 }
 
 /// Calls the controller handler identified by `T` with `ArgBytes`
-/// (consumed). `Return(S, ResultBytes, ReturnCtx)` is called exactly once:
-/// with the handler's result, or with an out-of-band error ("controller is
-/// detached: ...", "session is shut down", invalid `S`) immediately on this
-/// thread. Any thread; never blocks for the reply. NULL `Return` discards
-/// the result.
+/// (consumed). `Return(S, ResultBytes, ReturnCtx)` is called exactly once,
+/// with the `S` given here:
+///
+/// - with the handler's result, on the thread that answers;
+/// - with an out-of-band error at once, on this thread, if the controller
+///   is not attached ("controller is detached: ...") or shutdown has
+///   started ("session is shut down");
+/// - with an out-of-band error ("session is shutting down: ...") during
+///   shutdown if the controller has not answered by then. Shutdown does not
+///   complete, and `orc_rt_Session_destroy` does not return, before that;
+///   an answer that comes later reaches nothing.
+///
+/// Any thread; never blocks for the reply. NULL `Return` discards the
+/// result.
 ///
 /// # Safety
-/// `ArgBytes` is a valid buffer owned by the caller; `Return`/`ReturnCtx`
-/// may be called from any thread.
+/// `ArgBytes` is a valid buffer owned by the caller; `Return(.., ReturnCtx)`
+/// is safe to call once from any thread.
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_Session_callController(
     S: orc_rt_SessionRef,
@@ -324,18 +379,22 @@ pub unsafe extern "C" fn orc_rt_Session_callController(
     ffi_boundary!("orc_rt_Session_callController", {
         // SAFETY: caller promise: ArgBytes is ours.
         let args = unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) };
-        let (sref, ctx) = (CtxPtr(S as *mut c_void), CtxPtr(ReturnCtx));
+        // Return gets back the very handle it was called with.
+        let h = orc_rt_OpaqueSession::from_c(S);
+        let ctx = CtxPtr(ReturnCtx);
         let cb = move |r: WrapperFunctionBuffer| {
-            let (sref, ctx) = (sref, ctx);
+            let ctx = ctx;
             match Return {
                 // SAFETY: caller promise on Return/ReturnCtx; result handed over.
-                Some(f) => unsafe { f(sref.0 as orc_rt_SessionRef, r.into_raw(), ctx.0) },
+                Some(f) => unsafe { f(orc_rt_OpaqueSession::to_c(h), r.into_raw(), ctx.0) },
                 None => drop(r),
             }
         };
         match session(S) {
             Ok(s) => s.call_controller(ExecutorAddr(T as u64), args, Box::new(cb)),
-            Err(e) => cb(WrapperFunctionBuffer::out_of_band_error(&e.to_string())),
+            Err(bad) => cb(WrapperFunctionBuffer::out_of_band_error(&format!(
+                "orc_rt_Session_callController: {bad}"
+            ))),
         }
     })
 }
@@ -343,8 +402,8 @@ pub unsafe extern "C" fn orc_rt_Session_callController(
 /// Runs `Run(Ctx)` as a task on the Session's dispatcher. Exactly one of
 /// `Run(Ctx)` or `Dispose(Ctx)` (if not NULL) is called: `Dispose` when the
 /// task is dropped unrun (queued at shutdown, or dispatched after it).
-/// Returns an error only for an invalid `S` or NULL `Run`; then neither is
-/// called and `Ctx` stays the caller's. Any thread.
+/// Returns an error for a NULL `Run`; on any error neither is called and
+/// `Ctx` stays the caller's. Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_dispatch(
     S: orc_rt_SessionRef,
@@ -392,7 +451,6 @@ pub extern "C" fn orc_rt_Session_dispatch(
 /// Starts detaching from the controller (disconnecting it if attached);
 /// Services get OnDetach, then `OnDetach(Ctx)` runs (at once, on this
 /// thread, if already detached; NULL for none). Any thread; never blocks.
-/// For an invalid `S` nothing is called (a message goes to stderr).
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_detach(
     S: orc_rt_SessionRef,
@@ -402,19 +460,21 @@ pub extern "C" fn orc_rt_Session_detach(
     ffi_boundary!("orc_rt_Session_detach", {
         match session(S) {
             Ok(s) => s.detach(on_complete(OnDetach, Ctx)),
-            Err(e) => eprintln!("orc-rt: error: orc_rt_Session_detach: {e}"),
+            Err(bad) => report("orc_rt_Session_detach", bad),
         }
     })
 }
 
-/// Blocks until the Session has detached (forever if nobody detaches or
-/// shuts down). Returns at once for an invalid `S`.
+/// Blocks until the Session has detached: forever if the controller never
+/// goes away and nobody detaches or shuts the Session down, or if a
+/// Service never completes its OnDetach. Returns at once (reporting an
+/// error) when called from one of the Session's own lifecycle callbacks.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_waitForDetach(S: orc_rt_SessionRef) {
     ffi_boundary!("orc_rt_Session_waitForDetach", {
         match session(S) {
             Ok(s) => s.wait_for_detach(),
-            Err(e) => eprintln!("orc-rt: error: orc_rt_Session_waitForDetach: {e}"),
+            Err(bad) => report("orc_rt_Session_waitForDetach", bad),
         }
     })
 }
@@ -423,7 +483,6 @@ pub extern "C" fn orc_rt_Session_waitForDetach(S: orc_rt_SessionRef) {
 /// OnShutdown in reverse order of addition, dispatcher shutdown, then
 /// `OnShutdown(Ctx)` (at once if already shut down; NULL for none). Any
 /// thread, including the Session's own tasks and callbacks; never blocks.
-/// For an invalid `S` nothing is called (a message goes to stderr).
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_shutdown(
     S: orc_rt_SessionRef,
@@ -433,15 +492,19 @@ pub extern "C" fn orc_rt_Session_shutdown(
     ffi_boundary!("orc_rt_Session_shutdown", {
         match session(S) {
             Ok(s) => s.shutdown(on_complete(OnShutdown, Ctx)),
-            Err(e) => eprintln!("orc-rt: error: orc_rt_Session_shutdown: {e}"),
+            Err(bad) => report("orc_rt_Session_shutdown", bad),
         }
     })
 }
 
-/// Blocks until shutdown has completed (start it with
-/// `orc_rt_Session_shutdown`). Returns an error without waiting for an
-/// invalid `S` or when called from one of the Session's own tasks or
-/// lifecycle callbacks (it would deadlock).
+/// Blocks until shutdown has completed. It does not start shutdown, so it
+/// waits forever if shutdown is never requested (`orc_rt_Session_shutdown`,
+/// or `orc_rt_Session_destroy` on another thread); and, like
+/// `orc_rt_Session_destroy`, forever if a native wrapper function never
+/// calls its `Return` or a Service never completes a notification. Returns
+/// an error without waiting when called from one of the Session's own
+/// tasks or lifecycle callbacks (it would deadlock). Any other thread,
+/// several at once.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_waitForShutdown(S: orc_rt_SessionRef) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_waitForShutdown", {

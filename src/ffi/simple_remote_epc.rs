@@ -42,9 +42,8 @@ use std::os::raw::c_int;
 
 use super::error::{error_to_ref, orc_rt_ErrorRef, result_to_ref};
 use super::panic::ffi_boundary;
-use crate::session::Session;
+use super::session::session;
 use crate::simple_remote_epc::{serve, Transport};
-use crate::wrapper_function::native::session_handle;
 use crate::wrapper_function::orc_rt_SessionRef;
 use crate::Error;
 
@@ -67,7 +66,7 @@ use crate::Error;
 /// Session's error reporter. With pipes, the host should ignore SIGPIPE
 /// (writes to a socket never raise it).
 ///
-/// Returns an error if `S` is not a live Session or a descriptor is not
+/// Returns an error if `S` is refused or a descriptor is not
 /// open (the descriptors are then left alone), or if the Session cannot
 /// take more services or already has a controller (the descriptors,
 /// already taken over, are then closed). Any thread; do not race it with
@@ -79,10 +78,13 @@ pub extern "C" fn orc_rt_Session_attachSimpleRemoteEPC(
     OutFD: c_int,
 ) -> orc_rt_ErrorRef {
     ffi_boundary!("orc_rt_Session_attachSimpleRemoteEPC", {
-        let Some(session) = Session::from_handle(session_handle(S)) else {
-            return error_to_ref(Error::msg(
-                "orc_rt_Session_attachSimpleRemoteEPC: not a live Session",
-            ));
+        let session = match session(S) {
+            Ok(s) => s,
+            Err(bad) => {
+                return error_to_ref(Error::msg(format!(
+                    "orc_rt_Session_attachSimpleRemoteEPC: {bad}"
+                )))
+            }
         };
         if InFD < 0 || OutFD < 0 {
             return error_to_ref(Error::msg(format!(

@@ -2,8 +2,10 @@
 //! thread pool, growing thread pool, or a C implementation given as function
 //! pointers) and `orc_rt_TaskRef`.
 //!
-//! A dispatcher handle is owned by the caller until it is passed to
-//! `orc_rt_Session_create`, which consumes it.
+//! A dispatcher handle (Box ownership, see [`super::handle`]) is owned by
+//! the caller until it is passed to `orc_rt_Session_create`, which consumes
+//! it. A task handle is owned by the C dispatcher it was given to until
+//! `orc_rt_Task_run` or `orc_rt_Task_dispose` consumes it.
 //!
 //! ```
 //! use orc_rt::ffi::session::{
@@ -73,7 +75,9 @@ use std::os::raw::c_void;
 use std::sync::Arc;
 
 use super::error::{error_to_ref, orc_rt_ErrorRef};
+use super::handle::{consume, create, destroy, report, Castable, OwnershipBox};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
+use crate::handle::{HandleKind, HandleTable};
 use crate::task_dispatcher::{
     GrowingThreadPoolTaskDispatcher, InPlaceTaskDispatcher, Task, TaskDispatcher,
     ThreadPoolTaskDispatcher,
@@ -138,9 +142,34 @@ unsafe impl Send for CDispatcher {}
 // SAFETY: as above.
 unsafe impl Sync for CDispatcher {}
 
+static DISPATCHERS: HandleTable<Arc<dyn TaskDispatcher>> =
+    HandleTable::new(HandleKind::TaskDispatcher);
+
+impl Castable for orc_rt_OpaqueTaskDispatcher {
+    type Ownership = OwnershipBox;
+    type Value = Arc<dyn TaskDispatcher>;
+    type Store = HandleTable<Arc<dyn TaskDispatcher>>;
+    const NAME: &'static str = "orc_rt_TaskDispatcherRef";
+    fn store() -> &'static Self::Store {
+        &DISPATCHERS
+    }
+}
+
+static TASKS: HandleTable<Task> = HandleTable::new(HandleKind::Task);
+
+impl Castable for orc_rt_OpaqueTask {
+    type Ownership = OwnershipBox;
+    type Value = Task;
+    type Store = HandleTable<Task>;
+    const NAME: &'static str = "orc_rt_TaskRef";
+    fn store() -> &'static Self::Store {
+        &TASKS
+    }
+}
+
 impl TaskDispatcher for CDispatcher {
     fn dispatch(&self, task: Task) {
-        let t = Box::into_raw(Box::new(task)) as orc_rt_TaskRef;
+        let t: orc_rt_TaskRef = create(task);
         // SAFETY: C implementer promise; `t` is a fresh owned task handle.
         unsafe { (self.dispatch)(self.ctx, t) }
     }
@@ -162,22 +191,15 @@ impl Drop for CDispatcher {
 null_default!(orc_rt_TaskDispatcherRef);
 
 fn to_ref(d: Arc<dyn TaskDispatcher>) -> orc_rt_TaskDispatcherRef {
-    Box::into_raw(Box::new(d)) as orc_rt_TaskDispatcherRef
+    create(d)
 }
 
-/// Takes back a dispatcher handle; `None` for NULL.
-///
-/// # Safety
-/// `d` is NULL or a live handle from this module, not used afterwards.
-pub(crate) unsafe fn take_dispatcher(
+/// Takes a dispatcher out of C's hands: `Ok(None)` for NULL, an error for
+/// a handle that names no live dispatcher.
+pub(crate) fn take_dispatcher(
     d: orc_rt_TaskDispatcherRef,
-) -> Option<Arc<dyn TaskDispatcher>> {
-    if d.is_null() {
-        None
-    } else {
-        // SAFETY: caller promise: d came from to_ref.
-        Some(*unsafe { Box::from_raw(d as *mut Arc<dyn TaskDispatcher>) })
-    }
+) -> crate::Result<Option<Arc<dyn TaskDispatcher>>> {
+    consume(d)
 }
 
 /// Creates a dispatcher that runs each task at once on the dispatching
@@ -264,7 +286,10 @@ pub extern "C" fn orc_rt_TaskDispatcher_createCustom(
 ) -> orc_rt_TaskDispatcherRef {
     ffi_boundary!("orc_rt_TaskDispatcher_createCustom", {
         let (Some(dispatch), Some(shutdown)) = (Fns.Dispatch, Fns.Shutdown) else {
-            eprintln!("orc-rt: error: orc_rt_TaskDispatcher_createCustom: Dispatch and Shutdown are required");
+            report(
+                "orc_rt_TaskDispatcher_createCustom",
+                Error::msg("Dispatch and Shutdown are required"),
+            );
             return std::ptr::null_mut();
         };
         to_ref(Arc::new(CDispatcher {
@@ -277,48 +302,43 @@ pub extern "C" fn orc_rt_TaskDispatcher_createCustom(
 }
 
 /// Releases a dispatcher that was not passed to `orc_rt_Session_create`
-/// (shutting it down if it is a thread pool). NULL is a no-op. Blocks
-/// until a fixed thread pool's workers have exited, or a growing pool's
-/// running tasks have finished (its workers stay parked).
-///
-/// # Safety
-/// `D` is NULL or a live dispatcher handle, not used afterwards.
+/// (shutting it down if it is a thread pool). Blocks until a fixed thread
+/// pool's workers have exited, or a growing pool's running tasks have
+/// finished (its workers stay parked).
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_TaskDispatcher_dispose(D: orc_rt_TaskDispatcherRef) {
+pub extern "C" fn orc_rt_TaskDispatcher_dispose(D: orc_rt_TaskDispatcherRef) {
     ffi_boundary!("orc_rt_TaskDispatcher_dispose", {
-        // SAFETY: caller promise.
-        drop(unsafe { take_dispatcher(D) });
+        destroy(D, "orc_rt_TaskDispatcher_dispose");
     })
 }
 
-/// Runs task `T` and releases it (consumes `T`). NULL is a no-op. Call from
-/// any thread; a panic inside the task is caught and printed.
+/// Runs task `T` and releases it (consumes `T`). Call from any thread; a
+/// panic inside the task is caught and printed.
 ///
 /// # Safety
-/// `T` is NULL or a live task handle, not used afterwards.
+/// Any value of `T` is accepted (handles are checked).
+// (`unsafe` only so that existing Rust callers compile unchanged.)
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_Task_run(T: orc_rt_TaskRef) {
     ffi_boundary!("orc_rt_Task_run", {
-        if !T.is_null() {
-            // SAFETY: caller promise: T came from CDispatcher::dispatch.
-            let task = *unsafe { Box::from_raw(T as *mut Task) };
-            task();
+        match consume(T) {
+            Ok(Some(task)) => task(),
+            Ok(None) => {}
+            Err(bad) => report("orc_rt_Task_run", bad),
         }
     })
 }
 
 /// Releases task `T` without running it (consumes `T`): whatever it
 /// captured is released; an incoming call it carried is answered with an
-/// out-of-band error. NULL is a no-op. Any thread.
+/// out-of-band error. Any thread.
 ///
 /// # Safety
-/// `T` is NULL or a live task handle, not used afterwards.
+/// Any value of `T` is accepted (handles are checked).
+// (`unsafe` only so that existing Rust callers compile unchanged.)
 #[no_mangle]
 pub unsafe extern "C" fn orc_rt_Task_dispose(T: orc_rt_TaskRef) {
     ffi_boundary!("orc_rt_Task_dispose", {
-        if !T.is_null() {
-            // SAFETY: caller promise: T came from CDispatcher::dispatch.
-            drop(unsafe { Box::from_raw(T as *mut Task) });
-        }
+        destroy(T, "orc_rt_Task_dispose");
     })
 }

@@ -175,12 +175,26 @@ pub unsafe extern "C" fn orc_rt_CreateWrapperFunctionBufferFromOutOfBandError(
 /// # Safety
 /// `B` is NULL or points at a valid buffer owned by the caller.
 #[no_mangle]
-pub unsafe extern "C" fn orc_rt_DisposeWrapperFunctionBuffer(B: *mut orc_rt_WrapperFunctionBuffer) {
-    ffi_boundary!("orc_rt_DisposeWrapperFunctionBuffer", {
+pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferDispose(B: *mut orc_rt_WrapperFunctionBuffer) {
+    ffi_boundary!("orc_rt_WrapperFunctionBufferDispose", {
         if !B.is_null() {
             // SAFETY: caller promise: *B is valid and owned by the caller.
             unsafe { dispose_raw(&mut *B) };
         }
+    })
+}
+
+/// Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
+/// (upstream orc-rt's name), kept so existing binaries and sources keep
+/// working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+///
+/// # Safety
+/// As `orc_rt_WrapperFunctionBufferDispose`.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_DisposeWrapperFunctionBuffer(B: *mut orc_rt_WrapperFunctionBuffer) {
+    ffi_boundary!("orc_rt_DisposeWrapperFunctionBuffer", {
+        // SAFETY: the caller's promise, passed on unchanged.
+        unsafe { orc_rt_WrapperFunctionBufferDispose(B) }
     })
 }
 

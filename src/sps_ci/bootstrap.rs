@@ -239,8 +239,10 @@ pub fn add_bootstrap_services_for(
     let mut symbols = s.symbols();
     match profile {
         BootstrapProfile::JitlinkExecutor => session.add_service(s.shared_memory.clone())?,
-        BootstrapProfile::LliChildTarget => symbols
-            .retain(|sym| !sym.name.starts_with("__llvm_orc_ExecutorSharedMemoryMapperService_")),
+        BootstrapProfile::LliChildTarget => symbols.retain(|sym| {
+            !sym.name
+                .starts_with("__llvm_orc_ExecutorSharedMemoryMapperService_")
+        }),
     }
     Ok(symbols)
 }

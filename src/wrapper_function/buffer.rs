@@ -42,7 +42,7 @@ pub union orc_rt_WrapperFunctionBufferDataUnion {
 ///
 /// Layout-compatible with LLVM 22's `CWrapperFunctionBuffer`. Whoever holds a
 /// buffer owns it and must pass it on or dispose of it with
-/// `orc_rt_DisposeWrapperFunctionBuffer`.
+/// `orc_rt_WrapperFunctionBufferDispose`.
 #[repr(C)]
 #[derive(Copy, Clone)]
 #[allow(non_camel_case_types, non_snake_case)]
