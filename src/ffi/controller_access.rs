@@ -110,11 +110,11 @@
 use std::os::raw::c_void;
 use std::sync::Arc;
 
+use super::handle::CtxPtr;
 use super::handle::{
     clone_arc, consume, create, destroy, report, Castable, OwnershipArc, OwnershipBox,
 };
 use super::panic::{ffi_boundary, null_default, FfiDefault};
-use super::session::CtxPtr;
 use crate::controller_access::{
     InProcessController, IncomingCall, NativeWrapperFunction, SyncWrapperFunction,
 };

@@ -236,3 +236,14 @@ mod tests {
         assert!(consume(0x1000 as *mut OpaqueToken).is_err());
     }
 }
+
+/// A C context pointer carried into callbacks that may run on other
+/// threads.
+#[derive(Clone, Copy)]
+pub(crate) struct CtxPtr(pub(crate) *mut std::os::raw::c_void);
+
+// SAFETY: every C function taking a `Ctx` documents that it must be usable
+// from any thread; the pointer itself is never dereferenced by Rust.
+unsafe impl Send for CtxPtr {}
+// SAFETY: as above.
+unsafe impl Sync for CtxPtr {}

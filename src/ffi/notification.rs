@@ -53,9 +53,9 @@
 use std::os::raw::{c_int, c_void};
 use std::sync::Arc;
 
+use super::handle::CtxPtr;
 use super::handle::{clone_arc, create, destroy, report, Castable, OwnershipArc};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
-use super::session::CtxPtr;
 use crate::handle::{HandleKind, HandleTable};
 use crate::notification::NotificationService;
 

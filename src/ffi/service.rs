@@ -71,9 +71,9 @@
 use std::os::raw::{c_int, c_void};
 
 use super::error::{orc_rt_ErrorRef, take_error};
+use super::handle::CtxPtr;
 use super::handle::{consume, create, report, Castable, OwnershipBox};
 use super::panic::ffi_boundary;
-use super::session::CtxPtr;
 use crate::handle::{HandleKind, HandleTable};
 use crate::service::{OnCompleteFn, Service};
 use crate::Error;

@@ -62,7 +62,7 @@ use super::controller_access::{
     controller_ref, orc_rt_ControllerHandlerTag, orc_rt_InProcessControllerRef,
 };
 use super::error::{error_to_ref, orc_rt_ErrorRef, result_to_ref, take_error};
-use super::handle::{clone_arc, create, release, report, Castable, OwnershipArc, Store};
+use super::handle::{clone_arc, create, release, report, Castable, CtxPtr, OwnershipArc, Store};
 use super::notification::{orc_rt_NotificationServiceRef, service_ref};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use super::service::{orc_rt_ServiceFunctions, CService};
@@ -75,17 +75,6 @@ use crate::wrapper_function::native::{orc_rt_OpaqueSession, session_handle, sess
 use crate::wrapper_function::orc_rt_SessionRef;
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 use crate::{Error, ExecutorAddr};
-
-/// A C context pointer carried into callbacks that may run on other
-/// threads.
-#[derive(Clone, Copy)]
-pub(crate) struct CtxPtr(pub(crate) *mut c_void);
-
-// SAFETY: every C function taking a `Ctx` documents that it must be usable
-// from any thread; the pointer itself is never dereferenced by Rust.
-unsafe impl Send for CtxPtr {}
-// SAFETY: as above.
-unsafe impl Sync for CtxPtr {}
 
 /// Receives the result of `orc_rt_Session_callController`: the Session,
 /// the result bytes (owned by the callee; an out-of-band error if the
