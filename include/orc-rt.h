@@ -758,6 +758,20 @@ orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_create(size_t NumThreads,
                                                        orc_rt_TaskDispatcherRef *Result);
 
 /**
+ * Like `orc_rt_ThreadPoolTaskDispatcher_create`, with worker stacks of
+ * `StackSize` bytes (0: the default, what a process's main thread gets:
+ * `ORC_RT_STACK_SIZE` if set, else the soft `RLIMIT_STACK`, else 8 MiB).
+ * JIT'd code run by the workers expects a main thread's stack; each stack
+ * has a guard page, so an overflow is a SIGSEGV.
+ *
+ * # Safety
+ * `Result` is NULL or writable.
+ */
+orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(size_t NumThreads,
+                                                                    size_t StackSize,
+                                                                    orc_rt_TaskDispatcherRef *Result);
+
+/**
  * Creates a dispatcher whose worker threads are started on demand (one more
  * whenever a task arrives and every worker is busy), reused, and never
  * exit. The caller owns the result. Never fails (no thread starts until
@@ -776,6 +790,13 @@ orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_create(size_t NumThreads,
  * queued tasks and waits for the running ones. Any thread may call this.
  */
 orc_rt_TaskDispatcherRef orc_rt_GrowingThreadPoolTaskDispatcher_create(void);
+
+/**
+ * Like `orc_rt_GrowingThreadPoolTaskDispatcher_create`, with worker stacks
+ * of `StackSize` bytes (0: the default, see
+ * `orc_rt_ThreadPoolTaskDispatcher_createWithStackSize`). Any thread.
+ */
+orc_rt_TaskDispatcherRef orc_rt_GrowingThreadPoolTaskDispatcher_createWithStackSize(size_t StackSize);
 
 /**
  * Creates a dispatcher from C functions (see

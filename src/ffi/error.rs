@@ -1,6 +1,6 @@
 //! C API for errors: `orc_rt_ErrorRef`, NULL meaning success.
 //!
-//! A non-NULL `orc_rt_ErrorRef` is a handle ([`super::handle`], Box
+//! A non-NULL `orc_rt_ErrorRef` is a handle (`ffi::handle`, Box
 //! ownership) to a [`crate::Error`] that C owns. As upstream orc-rt's
 //! `orc-rt-c/support/Error.h` says, exactly one consuming operation must be
 //! applied to it (`orc_rt_Error_consume`, `orc_rt_Error_toString`,

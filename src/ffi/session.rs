@@ -1,7 +1,7 @@
 //! C API for the Session: `orc_rt_Session_*`.
 //!
 //! An `orc_rt_SessionRef` is the Session's own core [`Handle`] (native
-//! wrapper functions receive it), checked through [`super::handle`] like
+//! wrapper functions receive it), checked through `ffi::handle` like
 //! every other handle. Functions accept any live Session, including one a
 //! Rust host made; only Sessions made by `orc_rt_Session_create` are owned
 //! by C, in the table here, and `orc_rt_Session_destroy` releases them.

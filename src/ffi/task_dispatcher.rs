@@ -2,7 +2,7 @@
 //! thread pool, growing thread pool, or a C implementation given as function
 //! pointers) and `orc_rt_TaskRef`.
 //!
-//! A dispatcher handle (Box ownership, see [`super::handle`]) is owned by
+//! A dispatcher handle (Box ownership, see `ffi::handle`) is owned by
 //! the caller until it is passed to `orc_rt_Session_create`, which consumes
 //! it. A task handle is owned by the C dispatcher it was given to until
 //! `orc_rt_Task_run` or `orc_rt_Task_dispose` consumes it.
@@ -79,8 +79,8 @@ use super::handle::{consume, create, destroy, report, Castable, OwnershipBox};
 use super::panic::{ffi_boundary, null_default, FfiDefault};
 use crate::handle::{HandleKind, HandleTable};
 use crate::task_dispatcher::{
-    GrowingThreadPoolTaskDispatcher, InPlaceTaskDispatcher, Task, TaskDispatcher,
-    ThreadPoolTaskDispatcher,
+    default_stack_size, GrowingThreadPoolTaskDispatcher, InPlaceTaskDispatcher, Task,
+    TaskDispatcher, ThreadPoolTaskDispatcher,
 };
 use crate::Error;
 
@@ -229,7 +229,25 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_create(
     NumThreads: usize,
     Result: *mut orc_rt_TaskDispatcherRef,
 ) -> orc_rt_ErrorRef {
-    ffi_boundary!("orc_rt_ThreadPoolTaskDispatcher_create", {
+    // SAFETY: forwarded caller promise on Result.
+    unsafe { orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(NumThreads, 0, Result) }
+}
+
+/// Like `orc_rt_ThreadPoolTaskDispatcher_create`, with worker stacks of
+/// `StackSize` bytes (0: the default, what a process's main thread gets:
+/// `ORC_RT_STACK_SIZE` if set, else the soft `RLIMIT_STACK`, else 8 MiB).
+/// JIT'd code run by the workers expects a main thread's stack; each stack
+/// has a guard page, so an overflow is a SIGSEGV.
+///
+/// # Safety
+/// `Result` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(
+    NumThreads: usize,
+    StackSize: usize,
+    Result: *mut orc_rt_TaskDispatcherRef,
+) -> orc_rt_ErrorRef {
+    ffi_boundary!("orc_rt_ThreadPoolTaskDispatcher_createWithStackSize", {
         if Result.is_null() {
             return error_to_ref(Error::msg(
                 "orc_rt_ThreadPoolTaskDispatcher_create: Result is NULL",
@@ -237,11 +255,17 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_create(
         }
         // SAFETY: caller promise: Result is writable.
         unsafe { Result.write(std::ptr::null_mut()) };
-        let pool = if NumThreads == 0 {
-            ThreadPoolTaskDispatcher::with_default_threads()
+        let threads = if NumThreads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
-            ThreadPoolTaskDispatcher::new(NumThreads)
+            NumThreads
         };
+        let stack = if StackSize == 0 {
+            default_stack_size()
+        } else {
+            StackSize
+        };
+        let pool = ThreadPoolTaskDispatcher::with_stack_size(threads, stack);
         match pool {
             Ok(p) => {
                 // SAFETY: as above.
@@ -274,6 +298,26 @@ pub extern "C" fn orc_rt_GrowingThreadPoolTaskDispatcher_create() -> orc_rt_Task
     ffi_boundary!("orc_rt_GrowingThreadPoolTaskDispatcher_create", {
         to_ref(Arc::new(GrowingThreadPoolTaskDispatcher::new()))
     })
+}
+
+/// Like `orc_rt_GrowingThreadPoolTaskDispatcher_create`, with worker stacks
+/// of `StackSize` bytes (0: the default, see
+/// `orc_rt_ThreadPoolTaskDispatcher_createWithStackSize`). Any thread.
+#[no_mangle]
+pub extern "C" fn orc_rt_GrowingThreadPoolTaskDispatcher_createWithStackSize(
+    StackSize: usize,
+) -> orc_rt_TaskDispatcherRef {
+    ffi_boundary!(
+        "orc_rt_GrowingThreadPoolTaskDispatcher_createWithStackSize",
+        {
+            let d = if StackSize == 0 {
+                GrowingThreadPoolTaskDispatcher::new()
+            } else {
+                GrowingThreadPoolTaskDispatcher::with_stack_size(StackSize)
+            };
+            to_ref(Arc::new(d))
+        }
+    )
 }
 
 /// Creates a dispatcher from C functions (see
