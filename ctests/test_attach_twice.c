@@ -18,22 +18,6 @@
 
 #define TAG ((orc_rt_ControllerHandlerTag)0x70)
 
-/* Returns 1 if E is a failure whose message contains Want (consumes E). */
-static int error_contains(orc_rt_ErrorRef E, const char *Want) {
-  char *Msg;
-  int Ok;
-  if (!E) {
-    fprintf(stderr, "expected an error containing \"%s\", got success\n", Want);
-    return 0;
-  }
-  Msg = orc_rt_Error_toString(E);
-  Ok = Msg && strstr(Msg, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(null)", Want);
-  orc_rt_Error_freeErrorMessage(Msg);
-  return Ok;
-}
-
 /* Returns 1 for success; prints and consumes a failure. */
 static int ok(orc_rt_ErrorRef E) {
   char *Msg;

@@ -37,31 +37,6 @@ static void sleep_ms(long ms) {
   nanosleep(&ts, NULL);
 }
 
-/* Returns 1 if E is a failure whose message contains Want (consumes E). */
-static int error_contains(orc_rt_ErrorRef E, const char *Want) {
-  char *Msg;
-  int Ok;
-  if (!E)
-    return 0;
-  Msg = orc_rt_Error_toString(E);
-  Ok = Msg && strstr(Msg, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(null)", Want);
-  orc_rt_Error_freeErrorMessage(Msg);
-  return Ok;
-}
-
-/* Returns 1 if B is an out-of-band error containing Want; disposes of B. */
-static int oob_contains(orc_rt_WrapperFunctionBuffer *B, const char *Want) {
-  const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(B);
-  int Ok = Msg && strstr(Msg, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "buffer error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(not an error)",
-            Want);
-  orc_rt_WrapperFunctionBufferDispose(B);
-  return Ok;
-}
-
 /* A large (heap) argument buffer, so a leak on a refusal path is visible to
  * valgrind / LeakSanitizer. */
 static orc_rt_WrapperFunctionBuffer big_args(void) {

@@ -116,19 +116,6 @@ static int check_ok(orc_rt_ErrorRef err) {
 
 /* Returns 1 if err is a failure whose message contains `needle`
  * (consuming it). */
-static int error_contains(orc_rt_ErrorRef err, const char *needle) {
-  char *m;
-  int r;
-  if (!err)
-    return 0;
-  m = orc_rt_Error_toString(err);
-  r = strstr(m, needle) != NULL;
-  if (!r)
-    fprintf(stderr, "error \"%s\" lacks \"%s\"\n", m, needle);
-  orc_rt_Error_freeErrorMessage(m);
-  return r;
-}
-
 /* ---- test 1: ordering on shutdown ---- */
 static void test_shutdown_ordering(void) {
   MockService a = {"A", NULL}, b = {"B", NULL};

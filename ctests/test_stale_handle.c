@@ -42,33 +42,6 @@ static void sleep_ms(long Ms) {
   nanosleep(&Ts, NULL);
 }
 
-/* Returns 1 if E is a failure whose message contains Want (consumes E). */
-static int error_contains(orc_rt_ErrorRef E, const char *Want) {
-  char *Msg;
-  int Ok;
-  if (!E) {
-    fprintf(stderr, "expected an error containing \"%s\", got success\n", Want);
-    return 0;
-  }
-  Msg = orc_rt_Error_toString(E);
-  Ok = Msg && strstr(Msg, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "error \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(null)", Want);
-  orc_rt_Error_freeErrorMessage(Msg);
-  return Ok;
-}
-
-/* Returns 1 if B holds an out-of-band error containing Want; disposes B. */
-static int oob_contains(orc_rt_WrapperFunctionBuffer *B, const char *Want) {
-  const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(B);
-  int Ok = Msg && strstr(Msg, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "buffer \"%s\" does not contain \"%s\"\n", Msg ? Msg : "(not an error)",
-            Want);
-  orc_rt_WrapperFunctionBufferDispose(B);
-  return Ok;
-}
-
 static orc_rt_WrapperFunctionBuffer heap_args(void) {
   static const char Text[] = "argument bytes that live on the heap";
   return orc_rt_CreateWrapperFunctionBufferFromRange(Text, sizeof(Text));
