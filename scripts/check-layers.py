@@ -74,7 +74,7 @@ LAYERS = [
             "wrapper_function",
         ],
     ),
-    ("services", ["services"]),
+    ("services", ["services", "sandbox"]),
     ("sps_ci", ["sps_ci"]),
     ("simple_remote_epc", ["simple_remote_epc"]),
     ("ffi", ["ffi"]),

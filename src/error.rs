@@ -200,6 +200,8 @@ pub enum ErrorKind {
     RunAs,
     /// SPS serialization or deserialization.
     Sps,
+    /// Setting up the sandbox.
+    Sandbox,
     /// A service instance address that names no live instance.
     Instance,
     /// Setting up a SimpleRemoteEPC transport.

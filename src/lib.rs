@@ -56,6 +56,7 @@ pub mod session;
 pub mod task_dispatcher;
 pub mod wrapper_function;
 
+pub mod sandbox;
 pub mod services;
 pub mod sps_ci;
 

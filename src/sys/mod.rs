@@ -24,6 +24,7 @@ pub mod dl;
 pub mod jit_call;
 pub mod mem;
 pub mod mmap;
+pub mod rlimit;
 pub mod shm;
 pub mod stack;
 pub mod unwind;
