@@ -95,6 +95,11 @@ typedef struct orc_rt_OpaqueInProcessController orc_rt_OpaqueInProcessController
 typedef struct orc_rt_OpaqueNotificationService orc_rt_OpaqueNotificationService;
 
 /**
+ * Opaque sandbox policy (see `orc_rt_SandboxPolicyRef`).
+ */
+typedef struct orc_rt_OpaqueSandboxPolicy orc_rt_OpaqueSandboxPolicy;
+
+/**
  * Opaque completion object (see `orc_rt_ServiceCompletionRef`).
  */
 typedef struct orc_rt_OpaqueServiceCompletion orc_rt_OpaqueServiceCompletion;
@@ -113,6 +118,19 @@ typedef struct orc_rt_OpaqueTask orc_rt_OpaqueTask;
  * Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
  */
 typedef struct orc_rt_OpaqueTaskDispatcher orc_rt_OpaqueTaskDispatcher;
+
+/**
+ * Handle to an error. NULL means success; a non-NULL handle must be
+ * consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`,
+ * `orc_rt_Error_cantFail`, or a function that says it consumes it).
+ */
+typedef orc_rt_OpaqueError *orc_rt_ErrorRef;
+
+/**
+ * Handle to a sandbox policy, owned by the caller and released with
+ * `orc_rt_SandboxPolicy_dispose`.
+ */
+typedef orc_rt_OpaqueSandboxPolicy *orc_rt_SandboxPolicyRef;
 
 /**
  * Handle to an in-process controller: a counted reference owned by the
@@ -229,13 +247,6 @@ typedef void (*orc_rt_InProcessController_ResultFn)(void *Ctx,
  * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
  */
 typedef const void *orc_rt_Error_TypeId;
-
-/**
- * Handle to an error. NULL means success; a non-NULL handle must be
- * consumed exactly once (`orc_rt_Error_consume`, `orc_rt_Error_toString`,
- * `orc_rt_Error_cantFail`, or a function that says it consumes it).
- */
-typedef orc_rt_OpaqueError *orc_rt_ErrorRef;
 
 /**
  * Handle to a NotificationService: a counted reference the caller owns and
@@ -363,6 +374,44 @@ typedef struct {
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Parses `Spec` (comma-separated items: `untrusted`, `none`, `require`,
+ * `mem=SIZE`, `fsize=SIZE`, `cpu=S`, `wall=S`, `files=N`, `procs=N`,
+ * `ro=PATH`, `rw=PATH`, `exec`, `fork`, `net`, `perf`, `no-fs`,
+ * `no-syscalls`, `no-limits`; see the README's sandbox section) into a new
+ * policy stored in `*Result` (owned by the caller). Returns an error (and
+ * stores NULL) for a bad spec, a NULL `Spec` or a NULL `Result`. Any
+ * thread.
+ *
+ * # Safety
+ * `Spec` is NULL or a NUL-terminated string; `Result` is NULL or writable.
+ */
+orc_rt_ErrorRef orc_rt_SandboxPolicy_create(const char *Spec, orc_rt_SandboxPolicyRef *Result);
+
+/**
+ * Confines this process with policy `P` from now on: resource limits,
+ * Landlock (files, TCP), seccomp. Call it once, from the thread that
+ * starts every other thread, before starting them (Sessions start
+ * threads) and before running JIT'd code: Landlock confines the calling
+ * thread and the threads it starts afterwards. `P` stays the caller's.
+ *
+ * If `Report` is not NULL, `*Report` receives a description of what is
+ * enforced, with the Landlock ABI found and anything the kernel could not
+ * enforce (free it with `orc_rt_Error_freeErrorMessage`). Returns an error
+ * if `P` is invalid, a mechanism could not be set up, or the policy says
+ * `require` and the kernel cannot enforce all of it (then nothing was
+ * applied).
+ *
+ * # Safety
+ * `Report` is NULL or writable.
+ */
+orc_rt_ErrorRef orc_rt_SandboxPolicy_apply(orc_rt_SandboxPolicyRef P, char **Report);
+
+/**
+ * Releases policy `P` (NULL is a no-op; a sandbox already applied stays).
+ */
+void orc_rt_SandboxPolicy_dispose(orc_rt_SandboxPolicyRef P);
 
 /**
  * Creates an in-process controller, not yet attached (see

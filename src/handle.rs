@@ -51,6 +51,8 @@ pub enum HandleKind {
     ServiceCompletion = 8,
     /// Tasks handed to a TaskDispatcher implemented in C.
     Task = 9,
+    /// Sandbox policies handed to C.
+    SandboxPolicy = 20,
     /// Tables made by tests and examples.
     Test = 255,
 }

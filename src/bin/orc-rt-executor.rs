@@ -13,10 +13,17 @@
 //! session (EOF at a frame boundary, or Hangup) exits 0. The second form is
 //! taken when there are exactly two arguments and neither is a flag
 //! (`test-*`) or a `kind=value` spec.
+//!
+//! Our own options come first and start with `--` (`--help`, `--version`,
+//! `--sandbox=SPEC`, `--sandbox-check`); the sandbox is also read from
+//! `ORC_RT_SANDBOX`, since controllers start executors with `filedescs=`
+//! only. It is applied once the connection is open, before any other
+//! thread starts and before any JIT'd code runs.
 
 use std::process::exit;
 use std::sync::Arc;
 
+use orc_rt::sandbox::{SandboxPolicy, CPU_LIMIT_EXIT_STATUS, WALL_LIMIT_EXIT_STATUS};
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::{
     self, Endpoint, EndpointError, SimpleRemoteEpcError, Transport, TransportError,
@@ -31,6 +38,141 @@ const USAGE: &str = "Usage:
   llvm-jitlink-executor [test-jitloadergdb] filedescs=<infd>,<outfd> [args...]
   llvm-jitlink-executor [test-jitloadergdb] listen=<host>:<port> [args...]
 ";
+
+/// `--help`: the reference's forms, then ours.
+fn help(argv0: &str) -> String {
+    format!(
+        "orc-rt-executor {version}: the executor of orc-rt, a drop-in for LLVM 22's
+llvm-jitlink-executor and lli-child-target.
+
+Usage:
+  {argv0} [OPTIONS] [test-jitloadergdb] filedescs=<infd>,<outfd> [args...]
+  {argv0} [OPTIONS] [test-jitloadergdb] listen=<host>:<port> [args...]
+  {argv0} [OPTIONS] <input fd> <output fd>        (lli-child-target's form)
+
+Options (orc-rt's own; the forms above are the reference's, unchanged):
+  --help                 print this text and exit
+  --version              print the version and exit
+  --sandbox=SPEC         confine JIT'd code (overrides ORC_RT_SANDBOX)
+  --sandbox-check[=SPEC] apply SPEC (or ORC_RT_SANDBOX, or untrusted) to this
+                         process, print what is enforced and the Landlock ABI,
+                         and exit (1 if SPEC requires what cannot be enforced)
+
+Sandbox SPEC: comma-separated items, applied in order:
+  untrusted              the profile for strangers' snippets: every mechanism
+                         below with its defaults
+  none                   no sandbox
+  require                refuse to run if a mechanism cannot be enforced
+  mem=SIZE fsize=SIZE    address space, file size (bytes; K, M, G suffixes)
+  cpu=S wall=S           CPU seconds; wall-clock seconds for the session
+  files=N procs=N        open files; processes and threads (RLIMIT_NPROC)
+  ro=PATH rw=PATH        extra readable / read-write path (repeatable)
+  exec fork net perf     allow execve / new processes / TCP / perf_event_open
+  no-fs no-syscalls no-limits  leave out Landlock files / seccomp / limits
+  (0 removes a limit). untrusted = mem=4G,cpu=60,wall=600,files=256,
+  procs=512,fsize=256M, no core dumps, read-only system files, no TCP,
+  no exec, no new processes, and the seccomp deny list.
+
+Exit status: 0 when the controller ends the session cleanly, 1 on errors;
+{cpu} when the sandbox's CPU limit is hit, {wall} when its wall-clock limit
+is hit (each with a message on stderr).
+
+Environment:
+  ORC_RT_SANDBOX=SPEC    the sandbox (see above)
+  ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
+                         soft RLIMIT_STACK, else 8M)
+  ORC_RT_TRACE=1         log every protocol message on stderr
+",
+        version = env!("CARGO_PKG_VERSION"),
+        cpu = CPU_LIMIT_EXIT_STATUS,
+        wall = WALL_LIMIT_EXIT_STATUS,
+    )
+}
+
+/// Our leading `--` options.
+#[derive(Default)]
+struct Options {
+    sandbox: Option<String>,
+    sandbox_check: Option<Option<String>>,
+}
+
+/// Takes our leading `--` options off `args`. `--help`, `--version` and a
+/// bad option end the process here.
+fn take_options(argv0: &str, args: &mut Vec<String>) -> Options {
+    let mut o = Options::default();
+    while let Some(a) = args.first() {
+        if a == "--help" {
+            print!("{}", help(argv0));
+            exit(0);
+        } else if a == "--version" {
+            println!("orc-rt-executor {}", env!("CARGO_PKG_VERSION"));
+            exit(0);
+        } else if let Some(spec) = a.strip_prefix("--sandbox=") {
+            o.sandbox = Some(spec.to_string());
+        } else if a == "--sandbox-check" {
+            o.sandbox_check = Some(None);
+        } else if let Some(spec) = a.strip_prefix("--sandbox-check=") {
+            o.sandbox_check = Some(Some(spec.to_string()));
+        } else if a.starts_with("--sandbox") {
+            eprintln!("{argv0}: unknown option {a} (see --help)");
+            exit(1);
+        } else {
+            break;
+        }
+        args.remove(0);
+    }
+    o
+}
+
+/// The sandbox from `--sandbox=` or `ORC_RT_SANDBOX`; a bad spec ends the
+/// process.
+fn sandbox_policy(argv0: &str, option: Option<&str>) -> SandboxPolicy {
+    let env = std::env::var("ORC_RT_SANDBOX").ok();
+    let Some(spec) = option.or(env.as_deref()) else {
+        return SandboxPolicy::none();
+    };
+    SandboxPolicy::parse(spec).unwrap_or_else(|e| {
+        eprintln!("{argv0}: {e}");
+        exit(1)
+    })
+}
+
+/// Applies the sandbox (once the connection is open, before any thread
+/// starts); what could not be enforced is said on stderr. A failure, or a
+/// requirement that cannot be met, ends the process.
+fn enter_sandbox(argv0: &str, policy: &SandboxPolicy) {
+    if policy.is_none() {
+        return;
+    }
+    match policy.apply() {
+        Ok(report) if !report.not_enforced.is_empty() => {
+            eprintln!("{argv0}: warning: sandbox: {report}");
+        }
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("{argv0}: {e}");
+            exit(1)
+        }
+    }
+}
+
+/// `--sandbox-check`: applies the policy to this process, reports, exits.
+fn sandbox_check(argv0: &str, spec: Option<&str>) -> ! {
+    let mut policy = sandbox_policy(argv0, spec);
+    if policy.is_none() {
+        policy = SandboxPolicy::untrusted();
+    }
+    match policy.apply() {
+        Ok(report) => {
+            println!("sandbox: {report}");
+            exit(0)
+        }
+        Err(e) => {
+            eprintln!("{argv0}: {e}");
+            exit(1)
+        }
+    }
+}
 
 /// The parsed command line.
 #[derive(Debug, PartialEq, Eq)]
@@ -106,14 +248,19 @@ fn main() {
     orc_rt::sys::stack::restore_default_fault_signals();
     let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let argv0 = argv.next().unwrap_or_else(|| "orc-rt-executor".to_string());
-    let args: Vec<String> = argv.collect();
+    let mut args: Vec<String> = argv.collect();
+    let options = take_options(&argv0, &mut args);
+    if let Some(spec) = options.sandbox_check {
+        sandbox_check(&argv0, spec.as_deref());
+    }
+    let sandbox = sandbox_policy(&argv0, options.sandbox.as_deref());
     if args.is_empty() {
         usage_error("insufficient arguments");
     }
     let is_spec = |a: &str| a.starts_with("test-") || a.contains('=');
     match &args[..] {
         [input, output] if !is_spec(input) && !is_spec(output) => {
-            lli_child_target(&argv0, input, output)
+            lli_child_target(&argv0, input, output, &sandbox)
         }
         // A descriptor number first, but not two arguments: lli-child-target's
         // usage error.
@@ -140,7 +287,10 @@ fn main() {
         .endpoint
         .open()
         .map_err(orc_rt::Error::from)
-        .and_then(|t| serve(t, &argv0, BootstrapProfile::JitlinkExecutor));
+        .and_then(|t| {
+            enter_sandbox(&argv0, &sandbox);
+            serve(t, &argv0, BootstrapProfile::JitlinkExecutor)
+        });
     if config.test_jitloadergdb {
         print_last_entry();
     }
@@ -156,7 +306,7 @@ fn main() {
 
 /// `lli-child-target <input fd> <output fd>`: serves `lli -remote-mcjit`
 /// with that tool's catalog, messages and exit codes.
-fn lli_child_target(argv0: &str, input: &str, output: &str) -> ! {
+fn lli_child_target(argv0: &str, input: &str, output: &str, sandbox: &SandboxPolicy) -> ! {
     let endpoint = Endpoint::lli_child_target(input, output);
     let transport = match endpoint.open() {
         Ok(t) => t,
@@ -172,6 +322,7 @@ fn lli_child_target(argv0: &str, input: &str, output: &str) -> ! {
             exit(1)
         }
     };
+    enter_sandbox(argv0, sandbox);
     match serve(transport, argv0, BootstrapProfile::LliChildTarget) {
         Ok(false) => exit(0),
         Ok(true) => exit(1),

@@ -36,6 +36,7 @@
 #![allow(non_snake_case)]
 
 pub mod panic;
+pub mod sandbox;
 
 pub(crate) mod handle;
 
