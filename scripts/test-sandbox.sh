@@ -312,31 +312,39 @@ same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote he
 # clang-repl-22 --oop-executor: tests/interop/repl-input.txt under
 # ORC_RT_SANDBOX=untrusted, same output as without (blank prompt lines,
 # which interleave at varying places, dropped).
+# repl TAG SPEC CLANG-REPL-ARGS... (SPEC "": no sandbox)
 repl() {
-  local tag="$1"
-  shift
+  local tag="$1" spec="$2"
+  shift 2
+  local envset=(-u ORC_RT_SANDBOX)
+  [ -z "$spec" ] || envset=(ORC_RT_SANDBOX="$spec")
   set +e
-  ( (env "$@" timeout 120 clang-repl-22 --oop-executor="$ours" --orc-runtime="$rt" \
+  ( (env "${envset[@]}" timeout 120 clang-repl-22 --oop-executor="$ours" --orc-runtime="$rt" "$@" \
        <"$repo/tests/interop/repl-input.txt"
      echo $? >"$tag.rc") 2>&1 1>&3 | timeout 150 cat >"$tag.err"
   ) 3>&1 | timeout 150 cat | grep -v '^$' >"$tag.out"
   set -e
   echo "-" >"$tag.status"
 }
-if want clang-repl; then
-  if command -v clang-repl-22 >/dev/null; then
-    repl base -u ORC_RT_SANDBOX
-    repl sbx ORC_RT_SANDBOX="$u"
-    why=""
-    grep -qxF "dtor global" base.out || why+=" without sandbox: the session did not run to the end"
-    grep -qxF "dtor global" sbx.out || why+=" the session did not run to the end"
-    cmp -s base.out sbx.out || why+=" stdout differs"
-    cmp -s base.rc sbx.rc || why+=" exit $(cat sbx.rc) (without sandbox $(cat base.rc))"
-    verdict clang-repl "$why" sbx base
-  else
-    echo "SKIP: clang-repl (clang-repl-22 not installed)"
+# repl_case NAME CLANG-REPL-ARGS...
+repl_case() {
+  local name="$1" why=""
+  shift
+  want "$name" || return 0
+  if ! command -v clang-repl-22 >/dev/null; then
+    echo "SKIP: $name (clang-repl-22 not installed)"
+    return 0
   fi
-fi
+  repl base "" "$@"
+  repl sbx "$u" "$@"
+  grep -qxF "dtor global" base.out || why+=" without sandbox: the session did not run to the end"
+  grep -qxF "dtor global" sbx.out || why+=" the session did not run to the end"
+  cmp -s base.out sbx.out || why+=" stdout differs"
+  cmp -s base.rc sbx.rc || why+=" exit $(cat sbx.rc) (without sandbox $(cat base.rc))"
+  verdict "$name" "$why" sbx base
+}
+repl_case clang-repl
+repl_case clang-repl-shared-memory --use-shared-memory
 
 # ------------------------------------------------------ command line
 if want cli-help; then
@@ -356,6 +364,25 @@ if want cli-version; then
   [ "$rc" = 0 ] || why+=" exit $rc"
   grep -qF -- "$version" v.out || why+=" no version $version on stdout"
   verdict cli-version "$why" v
+fi
+# --sandbox-check=untrusted: the kernel's Landlock ABI (asked directly
+# here) and, from ABI 4 on, every mechanism enforced; `require` then runs.
+if want cli-sandbox-check; then
+  why=""
+  kabi="$(python3 -c 'import ctypes; print(max(0, ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1)))' 2>/dev/null || echo 0)"
+  rc=0
+  timeout 10 "$ours" --sandbox-check=untrusted >check.out 2>check.err </dev/null || rc=$?
+  [ "$rc" = 0 ] || why+=" exit $rc"
+  grep -q "^sandbox: Landlock ABI $kabi\b" check.out || why+=" no 'sandbox: Landlock ABI $kabi' (the kernel's)"
+  if [ "$kabi" -ge 4 ]; then
+    grep -q "enforced: limits, filesystem, network, syscalls" check.out ||
+      why+=" not every mechanism enforced"
+    grep -q "NOT enforced" check.out && why+=" something NOT enforced"
+    rc=0
+    timeout 10 "$ours" --sandbox-check=untrusted,require >>check.out 2>>check.err </dev/null || rc=$?
+    [ "$rc" = 0 ] || why+=" untrusted,require: exit $rc"
+  fi
+  verdict cli-sandbox-check "$why" check
 fi
 # A bad spec is refused before anything runs, in both forms.
 if want cli-bad-spec; then

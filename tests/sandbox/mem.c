@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The pointer escapes, so the compiler cannot drop the malloc/free pair
+   and assume success. */
+void *volatile sink;
+
 int main(int argc, char **argv) {
   long mib = argc > 1 ? atol(argv[1]) : 2048;
-  void *big = malloc((size_t)mib << 20);
-  printf("malloc %ld MiB: %s\n", mib, big ? "OK" : "NULL");
-  free(big);
+  sink = malloc((size_t)mib << 20);
+  printf("malloc %ld MiB: %s\n", mib, sink ? "OK" : "NULL");
+  free(sink);
   char *small = malloc(1 << 20);
   if (small)
     memset(small, 1, 1 << 20);
