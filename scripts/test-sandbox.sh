@@ -286,6 +286,10 @@ if want files-32; then
   fi
   verdict files-32 "$why" p
 fi
+# Nothing lifts the limits (as root, only without CAP_SYS_RESOURCE or with
+# the seccomp filter refusing it).
+probe lift-limits-untrusted "$u" \
+  "raise RLIMIT_AS: EPERM" "raise RLIMIT_CPU: EPERM" "raise RLIMIT_NOFILE: EPERM" -- lift.o
 limit cpu-2 "$u,cpu=2" 152 \
   "orc-rt: sandbox: CPU time limit of 2 s exceeded; exiting with status 152" -- spin.o
 limit wall-2 "$u,wall=2" 124 \
@@ -308,6 +312,17 @@ same atexit-orc-runtime "$u" 3 "main returns 3" -- -orc-runtime="$rt" atexit.o
 same memmgr-shared "$u" 42 "hello, world" -- -use-memmgr=shared hello.o
 same memmgr-shared-orc-runtime "$u" 7 "caught: boom" -- -use-memmgr=shared -orc-runtime="$rt" eh.o
 same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote hello.o
+# --perf-support writes its jitdump under $JITDUMPDIR: allowed with perf and
+# rw= there (one dump from the run without sandbox, one from the run with).
+mkdir -p perf
+JITDUMPDIR="$work/perf" same perf-support "$u,perf,rw=$work/perf" 42 "hello, world" \
+  -- --perf-support hello.o
+if want perf-support; then
+  n="$(find perf -name 'jit-*.dump' | wc -l)"
+  why=""
+  [ "$n" = 2 ] || why=" $n jitdump files in \$JITDUMPDIR, expected 2"
+  verdict perf-support-jitdump "$why"
+fi
 
 # clang-repl-22 --oop-executor: tests/interop/repl-input.txt under
 # ORC_RT_SANDBOX=untrusted, same output as without (blank prompt lines,
