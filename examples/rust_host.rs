@@ -124,7 +124,6 @@ fn in_process_demo() -> Result<(), Error> {
         controller.call(slow_square.clone(), serialize_to_buffer(&(x,)), move |r| {
             let v = r
                 .into_result()
-                .map_err(Error::from)
                 .and_then(|b| Ok(deserialize_all::<u64>(b.as_slice().unwrap_or_default())?));
             let _ = tx.send((x, v));
         });

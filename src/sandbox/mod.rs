@@ -40,7 +40,8 @@ pub use policy::SandboxPolicy;
 pub struct SandboxReport {
     /// The Landlock ABI version the kernel offers (0: none).
     pub landlock_abi: i32,
-    /// Mechanisms in force ("limits", "filesystem", "network", "syscalls").
+    /// Mechanisms in force ("limits", "filesystem", "network", "signals",
+    /// "syscalls"; "signals": Landlock ABI 6 and later, see [`landlock`]).
     pub enforced: Vec<String>,
     /// What the policy asked for and the kernel could not do, with why.
     pub not_enforced: Vec<String>,
@@ -100,5 +101,55 @@ impl std::fmt::Display for SandboxReport {
             write!(f, "; NOT enforced: {}", self.not_enforced.join("; "))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::probe;
+
+    #[test]
+    fn untrusted_confines_a_child_with_every_mechanism() {
+        let abi = landlock::abi_version();
+        if abi < 6 {
+            eprintln!("skipped: Landlock ABI {abi} (this test wants 6 or later)");
+            return;
+        }
+        let policy = SandboxPolicy::parse("untrusted,no-limits").unwrap();
+        probe::in_child(|| {
+            let report = policy.apply().map_err(|e| e.to_string())?;
+            let want = ["filesystem", "network", "signals", "syscalls"];
+            if report.enforced != want || !report.not_enforced.is_empty() {
+                return Err(format!("report: {report}"));
+            }
+            match std::fs::read("/etc/passwd") {
+                Err(e) if e.raw_os_error() == Some(libc::EACCES) => {}
+                r => return Err(format!("read /etc/passwd: {r:?}")),
+            }
+            match probe::execve_sh().raw_os_error() {
+                Some(libc::EPERM) => {}
+                e => return Err(format!("execve: {e:?}")),
+            }
+            std::thread::spawn(|| std::fs::read_dir("/usr/lib").map(drop))
+                .join()
+                .map_err(|_| "thread panicked".to_string())?
+                .map_err(|e| format!("list /usr/lib on a thread: {e}"))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_report_says_what_is_not_enforced() {
+        let r = SandboxReport {
+            landlock_abi: 3,
+            enforced: vec!["filesystem".into(), "syscalls".into()],
+            not_enforced: vec![landlock::unsupported(&SandboxPolicy::untrusted(), 3).unwrap()],
+        };
+        assert_eq!(
+            r.to_string(),
+            "Landlock ABI 3; enforced: filesystem, syscalls; NOT enforced: Landlock ABI 3 has \
+             no network rules (needs 4)"
+        );
     }
 }

@@ -19,11 +19,13 @@ pub struct SandboxPolicy {
     pub read_only: Vec<PathBuf>,
     /// Directories JIT'd code may read and write.
     pub read_write: Vec<PathBuf>,
-    /// Refuse TCP bind and connect (Landlock ABI 4 and later). The
-    /// executor's own connection, made before, keeps working.
+    /// Refuse TCP bind and connect (Landlock ABI 4 and later) and, with
+    /// [`SandboxPolicy::syscalls`], sockets other than UNIX, netlink and
+    /// TCP (seccomp). The executor's own connection, made before, keeps
+    /// working.
     pub deny_network: bool,
     /// Refuse the system calls JIT'd code has no business making (seccomp,
-    /// see [`seccomp`]).
+    /// see [`seccomp`](super::seccomp)).
     pub syscalls: bool,
     /// Allow `execve` (else refused with `EPERM`).
     pub allow_exec: bool,
@@ -61,9 +63,10 @@ impl SandboxPolicy {
     /// | processes/threads (`RLIMIT_NPROC`) | 512 |
     /// | file size | 256 MiB |
     /// | core dumps | off |
-    /// | filesystem | read-only system libraries, loader, locale and time zone data, `/dev/null`, `/dev/zero`, `/dev/urandom`; nothing writable |
-    /// | network | no TCP bind or connect |
-    /// | system calls | the deny list of [`seccomp`]; no `execve`, no new processes |
+    /// | filesystem | read-only system libraries, loader, locale and time zone data, `/proc/self`, `/dev/zero`, `/dev/urandom`; writable only `/dev/null` and `/dev/shm` (the shared-memory memory manager); see [`landlock`](super::landlock) |
+    /// | network | no TCP bind or connect, no UDP, raw or other non-TCP sockets |
+    /// | signals | only to itself and its children (Landlock ABI 6 and later) |
+    /// | system calls | the deny list of [`seccomp`](super::seccomp); no `execve`, no new processes |
     pub fn untrusted() -> Self {
         SandboxPolicy {
             limits: ResourceLimits::untrusted(),

@@ -22,10 +22,11 @@
 //! assert!(matches!(err, DlError::NulInPath(_)), "{err}");
 //! ```
 
-use std::ffi::{CString, OsStr};
+use std::ffi::{CStr, CString, OsStr};
 use std::mem::ManuallyDrop;
 use std::os::raw::c_void;
 use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 
 use libloading::os::unix::Library;
 
@@ -120,6 +121,26 @@ pub fn default_symbol(name: &str) -> Option<u64> {
     (!p.is_null()).then_some(p as u64)
 }
 
+/// The file of the loaded object (the executable or a shared library) that
+/// contains address `addr`, as the loader recorded its name (`dladdr`'s
+/// `dli_fname`: absolute for libraries found by path or the cache, possibly
+/// relative or `argv[0]` for the executable). `None` if no loaded object
+/// contains `addr`.
+pub fn object_containing(addr: usize) -> Option<PathBuf> {
+    // SAFETY: Dl_info is plain old data; all-zero is a valid value.
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr only inspects `addr` (never dereferences it) and
+    // fills the struct we own.
+    if unsafe { libc::dladdr(addr as *const c_void, &mut info) } == 0 || info.dli_fname.is_null() {
+        return None;
+    }
+    // SAFETY: dli_fname is a NUL-terminated string owned by the loader,
+    // valid while the object stays loaded; we copy it at once.
+    let name = unsafe { CStr::from_ptr(info.dli_fname) };
+    let name = OsStr::from_bytes(name.to_bytes());
+    (!name.is_empty()).then(|| PathBuf::from(name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +177,17 @@ mod tests {
         assert_eq!(e.to_string(), "libm.so.6\u{0}: path contains a NUL byte");
         let h = open(b"libm.so.6", libc::RTLD_LAZY).unwrap();
         assert!(symbol(h, "cos").is_some());
+    }
+
+    #[test]
+    fn object_containing_names_the_library_of_an_address() {
+        let malloc = default_symbol("malloc").unwrap() as usize;
+        let libc_path = object_containing(malloc).unwrap();
+        assert!(
+            libc_path.to_string_lossy().contains("libc.so"),
+            "{}",
+            libc_path.display()
+        );
+        assert_eq!(object_containing(0), None);
     }
 }

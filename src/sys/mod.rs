@@ -1,5 +1,6 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
-//! dynamic loader, checked memory copies and the unwinder's frame registry.
+//! dynamic loader, checked memory copies, the unwinder's frame registry,
+//! resource limits and Landlock's version query.
 //!
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
@@ -22,8 +23,11 @@
 pub mod clock;
 pub mod dl;
 pub mod jit_call;
+pub mod landlock;
 pub mod mem;
 pub mod mmap;
+#[cfg(test)]
+pub(crate) mod probe;
 pub mod rlimit;
 pub mod shm;
 pub mod stack;

@@ -12,7 +12,7 @@ pub fn soft_stack_limit() -> Option<u64> {
     if r != 0 || rl.rlim_cur == libc::RLIM_INFINITY {
         return None;
     }
-    Some(rl.rlim_cur as u64)
+    Some(rl.rlim_cur)
 }
 
 /// Puts SIGSEGV and SIGBUS back to their default action (terminate, with a

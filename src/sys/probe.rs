@@ -1,0 +1,189 @@
+//! Test-only probes for the sandbox: run a check in a forked child, and
+//! make the raw system calls a sandbox refuses, returning their errno.
+//!
+//! A sandbox cannot be lifted, so its tests never confine the test process
+//! itself: each check runs in a child forked from the test's thread (the
+//! only thread the child has), which reports through a pipe and its exit
+//! status.
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Runs `f` in a forked child and returns its verdict: `Err` with the
+/// child's message if `f` failed, panicked or the child died. The child
+/// leaves with `_exit`, so no test harness code runs in it afterwards.
+pub(crate) fn in_child(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we own.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(format!("pipe2: {}", io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors are fresh and owned by nothing else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: the child only runs `f` (allocation is fork-safe in glibc;
+    // `f` must not take locks other threads may hold) and then `_exit`s.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        drop(r);
+        let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+            .unwrap_or_else(|_| Err("the check panicked".into()));
+        let (msg, code) = match verdict {
+            Ok(()) => (String::new(), 0),
+            Err(m) => (m, 1),
+        };
+        let mut out = std::fs::File::from(w);
+        let _ = io::Write::write_all(&mut out, msg.as_bytes());
+        // SAFETY: _exit has no preconditions; it skips the harness's
+        // exit handlers, which belong to the parent.
+        unsafe { libc::_exit(code) }
+    }
+    drop(w);
+    let mut msg = String::new();
+    let _ = io::Read::read_to_string(&mut std::fs::File::from(r), &mut msg);
+    let mut status = 0;
+    // SAFETY: waits for our own child and writes its status into `status`.
+    if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
+        return Err(format!("waitpid: {}", io::Error::last_os_error()));
+    }
+    match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+        (true, 0) => Ok(()),
+        (true, _) => Err(msg),
+        _ => Err(format!("the child died (wait status {status:#x}); {msg}")),
+    }
+}
+
+/// `execve("/bin/sh", ["sh", "-c", "exit 42"])`: returns only if it failed.
+pub(crate) fn execve_sh() -> io::Error {
+    let argv = [
+        c"sh".as_ptr(),
+        c"-c".as_ptr(),
+        c"exit 42".as_ptr(),
+        std::ptr::null(),
+    ];
+    let envp = [std::ptr::null()];
+    // SAFETY: NUL-terminated strings and NULL-terminated arrays that live
+    // across the call; on success the process image is replaced.
+    unsafe { libc::execve(c"/bin/sh".as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    io::Error::last_os_error()
+}
+
+/// `fork()`; the new child `_exit`s at once and is reaped.
+pub(crate) fn fork_and_reap() -> io::Result<()> {
+    // SAFETY: the child only calls _exit.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: _exit has no preconditions.
+        unsafe { libc::_exit(0) }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    Ok(())
+}
+
+/// `ptrace(PTRACE_TRACEME)`.
+pub(crate) fn ptrace_traceme() -> io::Result<()> {
+    // SAFETY: TRACEME takes no pointers.
+    check(unsafe { libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) })?;
+    Ok(())
+}
+
+/// `personality(persona)`: the previous persona.
+pub(crate) fn personality(persona: u32) -> io::Result<u32> {
+    // SAFETY: takes a number only.
+    let r = unsafe { libc::personality(persona as libc::c_ulong) };
+    check(r.into()).map(|r| r as u32)
+}
+
+/// `process_vm_readv` of `buf.len()` bytes at `addr` of process `pid`.
+pub(crate) fn process_vm_read(pid: libc::pid_t, addr: usize, buf: &mut [u8]) -> io::Result<usize> {
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: the local iovec describes `buf`; the kernel checks the
+    // remote range.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    check(n as libc::c_long).map(|n| n as usize)
+}
+
+/// `unshare(flags)`.
+pub(crate) fn unshare(flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: takes a number only.
+    check(unsafe { libc::unshare(flags) }.into())?;
+    Ok(())
+}
+
+/// `clone3(NULL, 0)`: `EINVAL` from the kernel (too small), or the
+/// filter's errno.
+pub(crate) fn clone3_null() -> io::Error {
+    // SAFETY: a NULL argument of size 0 is refused before any access.
+    unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<libc::c_void>(), 0usize) };
+    io::Error::last_os_error()
+}
+
+/// `perf_event_open(NULL, 0, -1, -1, 0)`: `EFAULT` from the kernel, or the
+/// filter's errno.
+pub(crate) fn perf_event_open_null() -> io::Error {
+    // SAFETY: the kernel refuses a NULL attribute with EFAULT.
+    unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            std::ptr::null::<libc::c_void>(),
+            0,
+            -1,
+            -1,
+            0,
+        )
+    };
+    io::Error::last_os_error()
+}
+
+/// `socket(domain, ty, protocol)`.
+pub(crate) fn socket(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    protocol: libc::c_int,
+) -> io::Result<OwnedFd> {
+    // SAFETY: takes numbers only.
+    let fd = check(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, protocol) }.into())?;
+    // SAFETY: a fresh descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
+}
+
+/// `kill(pid, sig)` (signal 0 checks the permission only).
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: takes numbers only; the callers send signal 0.
+    check(unsafe { libc::kill(pid, sig) }.into())?;
+    Ok(())
+}
+
+/// System call `nr` with no arguments; returns the error it failed with,
+/// or error 0 if it succeeded.
+pub(crate) fn raw_syscall0(nr: libc::c_long) -> io::Error {
+    // SAFETY: the callers pass calls without arguments (getpid's numbers).
+    let r = unsafe { libc::syscall(nr) };
+    if r < 0 {
+        io::Error::last_os_error()
+    } else {
+        io::Error::from_raw_os_error(0)
+    }
+}
