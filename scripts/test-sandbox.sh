@@ -9,13 +9,14 @@
 #             show the probe itself works
 #   limits    mem=, files=, fsize=, and cpu= / wall=, which end the executor
 #             with status 152 / 124 and a line on stderr (the executor's own
-#             status is recorded by a wrapper script, as in test-stack.sh)
+#             status is recorded by a wrapper script, as in test-stack.sh);
+#             JIT'd code cannot raise them
 #   normal    programs that need nothing the sandbox refuses (hello, file I/O
 #             in rw=, pthreads, C++ exceptions, the ORC runtime, the shared
-#             memory manager, clang-repl) give the same stdout and exit code
-#             as without it
-#   cli       --help, --version, --sandbox= with listen=, test-jitloadergdb,
-#             a bad spec
+#             memory manager, --perf-support, clang-repl) give the same
+#             stdout and exit code as without it
+#   cli       --help, --version, --sandbox-check, --sandbox= with listen=,
+#             test-jitloadergdb, a bad spec
 #
 # Usage: scripts/test-sandbox.sh [case-name-substring...]
 # Env:   SANDBOX_KEEP=1  keep the scratch directory
@@ -286,8 +287,9 @@ if want files-32; then
   fi
   verdict files-32 "$why" p
 fi
-# Nothing lifts the limits (as root, only without CAP_SYS_RESOURCE or with
-# the seccomp filter refusing it).
+# Nothing lifts the limits. Raising a hard limit needs CAP_SYS_RESOURCE: an
+# executor that has it (root outside a container) must be stopped by the
+# sandbox itself; without it this case passes whatever the sandbox does.
 probe lift-limits-untrusted "$u" \
   "raise RLIMIT_AS: EPERM" "raise RLIMIT_CPU: EPERM" "raise RLIMIT_NOFILE: EPERM" -- lift.o
 limit cpu-2 "$u,cpu=2" 152 \
