@@ -70,7 +70,7 @@ Sandbox SPEC: comma-separated items, applied in order:
   exec fork net perf     allow execve / new processes / TCP / perf_event_open
   no-fs no-syscalls no-limits  leave out Landlock files / seccomp / limits
   (0 removes a limit). untrusted = mem=4G,cpu=60,wall=600,files=256,
-  procs=512,fsize=256M, no core dumps, read-only system files, no TCP,
+  procs=512,fsize=4G, no core dumps, read-only system files, no TCP,
   no exec, no new processes, and the seccomp deny list.
 
 Exit status: 0 when the controller ends the session cleanly, 1 on errors;

@@ -56,7 +56,7 @@ impl ResourceLimits {
             wall_seconds: Some(600),
             open_files: Some(256),
             processes: Some(512),
-            file_size: Some(256 << 20),
+            file_size: Some(4 << 30),
             core_dumps: false,
         }
     }

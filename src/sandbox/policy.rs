@@ -61,7 +61,7 @@ impl SandboxPolicy {
     /// | wall-clock time | 600 s for the whole session |
     /// | open files | 256 |
     /// | processes/threads (`RLIMIT_NPROC`) | 512 |
-    /// | file size | 256 MiB |
+    /// | file size | 4 GiB (the shared-memory manager sizes 1 GiB segments with `ftruncate`, which this limit bounds too) |
     /// | core dumps | off |
     /// | filesystem | read-only system libraries, loader, locale and time zone data, `/proc/self`, `/dev/zero`, `/dev/urandom`; writable only `/dev/null` and `/dev/shm` (the shared-memory memory manager); see [`landlock`](super::landlock) |
     /// | network | no TCP bind or connect, no UDP, raw or other non-TCP sockets |

@@ -28,6 +28,8 @@
 //!   `move_mount`, `open_tree`, `mount_setattr`), `unshare`, `setns`, and
 //!   `clone` with any `CLONE_NEW*` flag;
 //! - keyrings: `keyctl`, `add_key`, `request_key`;
+//! - `setrlimit`, and `prlimit64` that sets a limit, when the policy has
+//!   limits (JIT'd code with `CAP_SYS_RESOURCE` could raise them);
 //! - `personality` except the query (`0xffffffff`) and `PER_LINUX` (0), so
 //!   no `ADDR_NO_RANDOMIZE` or `READ_IMPLIES_EXEC`;
 //! - `userfaultfd`, `fanotify_init`, `open_by_handle_at` (a way around
@@ -201,6 +203,13 @@ fn refusals(policy: &SandboxPolicy, own_pid: u32) -> Result<Refusals, SandboxErr
         }
         if !policy.allow_perf {
             r.always(libc::SYS_perf_event_open);
+        }
+        // The limits: JIT'd code may lower or read them, never raise them
+        // (with CAP_SYS_RESOURCE it could, hard limits included).
+        if !policy.limits.is_none() {
+            #[cfg(target_arch = "x86_64")]
+            r.always(libc::SYS_setrlimit);
+            r.when(libc::SYS_prlimit64, &[(2, Ne, 0)])?;
         }
         // Other processes' memory; our own stays open to sys::mem.
         let pid = u64::from(own_pid);
