@@ -185,6 +185,10 @@ fn make_wake_pipe() -> Result<(OwnedFd, OwnedFd), TransportError> {
     Ok((r, w))
 }
 
+/// The input pipe's capacity we ask for (the unprivileged maximum,
+/// `/proc/sys/fs/pipe-max-size`, is 1 MiB by default).
+const INPUT_PIPE_SIZE: usize = 1 << 20;
+
 impl Transport {
     /// Uses descriptors the caller owns: reads from `input`, writes to
     /// `output` (for one socket, pass it and a `try_clone` of it). The safe
@@ -198,6 +202,11 @@ impl Transport {
         let (wake_r, wake_w) = make_wake_pipe()?;
         let woken = Arc::new(AtomicBool::new(false));
         let is_socket = is_socket(&output);
+        // Bulk payloads (memory writes, segment contents) cross the input
+        // pipe: with the default 64 KiB pipe the two processes hand every
+        // 64 KiB back and forth, contending for the pipe's lock. A larger
+        // pipe, where the system allows it, lets a megabyte cross at once.
+        crate::sys::pipe::grow_pipe(input.as_raw_fd(), INPUT_PIPE_SIZE);
         Ok(Transport {
             reader: TransportReader {
                 input: File::from(input),

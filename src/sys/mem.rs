@@ -155,9 +155,20 @@ pub fn read(addr: u64, buf: &mut [u8]) -> io::Result<()> {
     copy_checked(buf.as_mut_ptr(), addr, buf.len(), false)
 }
 
-/// Writes `data` at `addr`.
+/// Writes `data` at `addr`: a plain copy into memory our memory services
+/// mapped read+write ([`super::mmap::with_writable`]), the checked copy
+/// anywhere else.
 pub fn write(addr: u64, data: &[u8]) -> io::Result<()> {
-    copy_checked(data.as_ptr() as *mut u8, addr, data.len(), true)
+    let fast = super::mmap::with_writable(addr, data.len() as u64, || {
+        // SAFETY: the whole range is a read+write mapping made by
+        // sys::mmap, and it cannot change while we hold its lock; `data`
+        // is a live slice, and Rust objects never live in these mappings.
+        unsafe { std::ptr::copy(data.as_ptr(), addr as *mut u8, data.len()) }
+    });
+    match fast {
+        Some(()) => Ok(()),
+        None => copy_checked(data.as_ptr() as *mut u8, addr, data.len(), true),
+    }
 }
 
 /// Reads `len` bytes at `addr` into a new vector. The vector grows chunk by

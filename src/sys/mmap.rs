@@ -35,8 +35,65 @@
 //! unsafe { mmap::unmap(base, page) }.unwrap();
 //! ```
 
+use std::collections::BTreeMap;
 use std::io;
 use std::ptr;
+use std::sync::RwLock;
+
+use crate::sync::{read as read_lock, write as write_lock};
+
+/// The ranges this module mapped, or last set, read+write: `start -> end`,
+/// disjoint and merged. Every change of a mapping made here updates it
+/// under the write lock, around the system call, so a copy made under the
+/// read lock ([`with_writable`]) never races a protection change or an
+/// unmap of its range.
+static WRITABLE: RwLock<BTreeMap<u64, u64>> = RwLock::new(BTreeMap::new());
+
+/// Removes `[start, end)` from the set, splitting ranges that straddle it.
+fn unmark(set: &mut BTreeMap<u64, u64>, start: u64, end: u64) {
+    let overlapping: Vec<(u64, u64)> = set
+        .range(..end)
+        .rev()
+        .take_while(|&(_, &e)| e > start)
+        .map(|(&s, &e)| (s, e))
+        .collect();
+    for (s, e) in overlapping {
+        set.remove(&s);
+        if s < start {
+            set.insert(s, start);
+        }
+        if e > end {
+            set.insert(end, e);
+        }
+    }
+}
+
+/// Adds `[start, end)` to the set, merging with touching ranges.
+fn mark(set: &mut BTreeMap<u64, u64>, mut start: u64, mut end: u64) {
+    unmark(set, start, end);
+    if let Some((&s, &e)) = set.range(..start).next_back() {
+        if e == start {
+            set.remove(&s);
+            start = s;
+        }
+    }
+    if let Some(&e) = set.get(&end) {
+        set.remove(&end);
+        end = e;
+    }
+    set.insert(start, end);
+}
+
+/// Runs `f` if `[addr, addr + len)` lies inside memory this module mapped
+/// read+write and still is: then a plain copy there cannot fault, and no
+/// protection change or unmap of the range can happen until `f` returns.
+/// `None` (and `f` not run) otherwise.
+pub fn with_writable<R>(addr: u64, len: u64, f: impl FnOnce() -> R) -> Option<R> {
+    let end = addr.checked_add(len)?;
+    let set = read_lock(&WRITABLE);
+    let (_, &e) = set.range(..=addr).next_back()?;
+    (e >= end).then(f)
+}
 
 /// Memory protection of a mapped range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +176,9 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
     if p == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    Ok(p as u64)
+    let start = p as u64;
+    mark(&mut write_lock(&WRITABLE), start, start + len as u64);
+    Ok(start)
 }
 
 /// Maps `len` bytes of the file `fd` shared, with no access rights
@@ -153,10 +212,20 @@ pub fn map_shared_none(fd: libc::c_int, len: u64) -> io::Result<u64> {
 pub unsafe fn protect(addr: u64, len: u64, prot: Prot) -> io::Result<()> {
     let len = usize::try_from(len)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))?;
+    let end = addr
+        .checked_add(len as u64)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range wraps"))?;
+    let mut set = write_lock(&WRITABLE);
+    // Not writable while the protection changes (mprotect may fail half
+    // way); writable again only once it is.
+    unmark(&mut set, addr, end);
     // SAFETY: caller promise: the range is JIT memory owned by the caller.
     let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot.to_native()) };
     if r != 0 {
         return Err(io::Error::last_os_error());
+    }
+    if prot.read && prot.write {
+        mark(&mut set, addr, end);
     }
     Ok(())
 }
@@ -169,6 +238,11 @@ pub unsafe fn protect(addr: u64, len: u64, prot: Prot) -> io::Result<()> {
 pub unsafe fn unmap(addr: u64, len: u64) -> io::Result<()> {
     let len = usize::try_from(len)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "range too large"))?;
+    let end = addr
+        .checked_add(len as u64)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range wraps"))?;
+    let mut set = write_lock(&WRITABLE);
+    unmark(&mut set, addr, end);
     // SAFETY: caller promise.
     let r = unsafe { libc::munmap(addr as *mut libc::c_void, len) };
     if r != 0 {
@@ -227,4 +301,34 @@ pub fn map_file_read_exec(fd: libc::c_int, len: u64) -> io::Result<u64> {
         return Err(io::Error::last_os_error());
     }
     Ok(p as u64)
+}
+
+#[cfg(test)]
+mod writable_tests {
+    use super::*;
+
+    #[test]
+    fn the_writable_set_follows_mappings_and_protections() {
+        let page = page_size();
+        let base = map_anonymous_rw(4 * page).unwrap();
+        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
+        assert_eq!(with_writable(base + 4 * page - 1, 2, || 1), None);
+        let ro = Prot {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        // SAFETY: our own fresh mapping, holding no Rust objects.
+        unsafe { protect(base + page, page, ro).unwrap() };
+        assert_eq!(with_writable(base, page, || 1), Some(1));
+        assert_eq!(with_writable(base, page + 1, || 1), None);
+        assert_eq!(with_writable(base + 2 * page, 2 * page, || 1), Some(1));
+        // SAFETY: as above.
+        unsafe { protect(base + page, page, read_write()).unwrap() };
+        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
+        // SAFETY: as above; nothing uses the mapping afterwards.
+        unsafe { unmap(base, 4 * page).unwrap() };
+        assert_eq!(with_writable(base, 1, || 1), None);
+        assert_eq!(with_writable(u64::MAX, 2, || 1), None);
+    }
 }

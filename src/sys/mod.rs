@@ -26,6 +26,7 @@ pub mod jit_call;
 pub mod landlock;
 pub mod mem;
 pub mod mmap;
+pub mod pipe;
 #[cfg(test)]
 pub(crate) mod probe;
 pub mod rlimit;
