@@ -9,7 +9,8 @@ Raw directory layout (written by scripts/bench.sh):
 
 For each metric: median over rounds for the reference and for ours, the
 ratio ours/reference, the physical floor where one exists, the spread
-(min-max over rounds) and the issue-6 target with a verdict.
+(min-max over rounds) and the target (issue 6; the REPL rows issue 14)
+with a verdict.
 
 Usage: bench_report.py RAW_DIR
 """
@@ -52,6 +53,13 @@ METRICS = [
     ("e2e_hello_wall_ms", "e2e hello: llvm-jitlink wall", "ms", "lo", None, []),
     ("e2e_hello_exec_cpu_ms", "e2e hello: executor CPU", "ms", "lo", None, []),
     ("e2e_hello_exec_maxrss_kb", "e2e hello: executor max RSS", "KiB", "lo", None, []),
+    # benches/repl_bench.py; {repl_statements} comes from meta.txt.
+    ("repl_wall_ms", "REPL {repl_statements} statements: wall", "ms", "lo", None,
+     [("ref", 1.0)]),
+    ("repl_lat_p50_ms", "REPL statement latency p50", "ms", "lo", None, [("ref", 1.0)]),
+    ("repl_lat_p99_ms", "REPL statement latency p99", "ms", "lo", None, [("ref", 1.0)]),
+    ("repl_exec_cpu_ms", "REPL executor CPU", "ms", "lo", None, [("ref", 0.7)]),
+    ("repl_exec_maxrss_kb", "REPL executor max RSS", "KiB", "lo", None, [("ref", 1.0)]),
 ]
 
 
@@ -137,6 +145,7 @@ def main():
             ok = om <= factor * base if better == "lo" else om >= factor * base
             verdicts.append("yes" if ok else "NO")
             met_count[0 if ok else 1] += 1
+        label = label.replace("{repl_statements}", meta.get("repl_statements", "200"))
         out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label, unit, fmt(rm), fmt(om),
             ("%.2f" % ratio) if ratio is not None else "n/a",

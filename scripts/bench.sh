@@ -15,9 +15,13 @@
 #   BENCH_RESULTS=FILE      also write the table there
 #
 # Each round runs every benchmark against the reference and against ours,
-# alternating which goes first, plus the pipe floor. The table shows the
-# median over rounds, min-max spread, ratio ours/reference, the floor and
-# the issue-6 target. A run that fails (e.g. our executor cannot do
+# alternating which goes first, plus the pipe floor. The benchmarks: the
+# controller benchmark (epc_bench), llvm-jitlink-22 end to end on two
+# programs (e2e/run_e2e.py) and a clang-repl-22 session of 200 statements
+# written one at a time (repl_bench.py; skipped without clang-repl-22 or
+# compiler-rt's ORC runtime). The table shows the median over rounds,
+# min-max spread, ratio ours/reference, the floor and the target (issue 6;
+# issue 14 for the REPL rows). A run that fails (e.g. our executor cannot do
 # something yet) is listed under the table and leaves "n/a" in its cells.
 set -euo pipefail
 
@@ -105,6 +109,8 @@ if [[ $QUICK == 1 ]]; then
   FLOOR_ARGS=(--quick)
   E2E_REPS=1
   NFUNC=300
+  REPL_STATEMENTS=20
+  REPL_REPS=1
   MODE=quick
 else
   ROUNDS=${BENCH_ROUNDS:-5}
@@ -112,6 +118,8 @@ else
   FLOOR_ARGS=()
   E2E_REPS=3
   NFUNC=8000
+  REPL_STATEMENTS=200
+  REPL_REPS=3
   MODE=full
 fi
 
@@ -125,6 +133,14 @@ if [[ -z $OURS ]]; then
   fi
 fi
 JITLINK=$(command -v llvm-jitlink-22)
+CLANG_REPL=$(command -v clang-repl-22 || true)
+ORC_RT_ARCHIVE=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+if [[ -z $CLANG_REPL ]]; then
+  log "clang-repl-22 not found: the REPL rows will be n/a"
+elif [[ ! -f $ORC_RT_ARCHIVE ]]; then
+  log "$ORC_RT_ARCHIVE not found: the REPL rows will be n/a"
+  CLANG_REPL=
+fi
 
 build_tools
 build_objects "$NFUNC"
@@ -139,6 +155,7 @@ mkdir -p "$RAW"
   echo "mode $MODE"
   echo "ref $REF"
   echo "ours $OURS"
+  echo "repl_statements $REPL_STATEMENTS"
 } >"$RAW/meta.txt"
 
 # Expected program output, from the reference executor (this also checks
@@ -170,6 +187,13 @@ bench_one() { # <round> <who> <executor>
     --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
     --reps "$E2E_REPS" \
     "hello=$HELLO_O:$OUT/hello.expected" "large=$LARGE_O:$OUT/large.expected"
+  if [[ -n $CLANG_REPL ]]; then
+    log "round $r: $who: clang-repl session ($REPL_STATEMENTS statements)"
+    run "$RAW/$r-$who-repl.txt" python3 "$BENCH/repl_bench.py" \
+      --clang-repl "$CLANG_REPL" --orc-runtime "$ORC_RT_ARCHIVE" \
+      --wrap "$OUT/rusage_wrap" --executor "$exe" \
+      --statements "$REPL_STATEMENTS" --reps "$REPL_REPS"
+  fi
 }
 
 START=$(date +%s)
