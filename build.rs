@@ -28,6 +28,8 @@ fn main() {
         println!("cargo:rustc-link-arg-bins=-Wl,--export-dynamic-symbol={sym}");
     }
 
+    build_platform_archive(&out_dir);
+
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=Cargo.toml");
@@ -70,5 +72,45 @@ fn main() {
     if fs::read(&target).ok().as_deref() != Some(&new[..]) {
         fs::create_dir_all(target.parent().unwrap()).expect("create include/");
         fs::write(&target, &new).expect("write include/orc-rt.h");
+    }
+}
+
+/// Builds the ELF platform archive (`liborc_rt_elfnix-x86_64.a`, see
+/// `src/services/elfnix_platform/`) from its C and assembly stubs, for x86-64
+/// Linux targets. The executor finds it through the path in
+/// `ORC_RT_PLATFORM_ARCHIVE_BUILT` (or installed under `lib/orc-rt/`); a copy
+/// is put next to the binaries of the profile.
+fn build_platform_archive(out_dir: &std::path::Path) {
+    let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if arch != "x86_64" || os != "linux" {
+        return;
+    }
+    let dir = PathBuf::from("src/services/elfnix_platform/archive");
+    let sources = ["elfnix_stubs.c", "elfnix_tls.S", "elfnix_reenter.S"];
+    let mut build = cc::Build::new();
+    build
+        .cargo_metadata(false)
+        .pic(true)
+        .opt_level(2)
+        .debug(false)
+        .warnings(true)
+        .flag_if_supported("-fno-stack-protector")
+        .flag_if_supported("-fcf-protection=none")
+        .flag_if_supported("-fno-asynchronous-unwind-tables")
+        .out_dir(out_dir.join("elfnix"));
+    for s in sources {
+        build.file(dir.join(s));
+        println!("cargo:rerun-if-changed={}", dir.join(s).display());
+    }
+    build.compile("orc_rt_elfnix-x86_64");
+    let archive = out_dir.join("elfnix").join("liborc_rt_elfnix-x86_64.a");
+    println!(
+        "cargo:rustc-env=ORC_RT_PLATFORM_ARCHIVE_BUILT={}",
+        archive.display()
+    );
+    // OUT_DIR is <target>/<profile>/build/<pkg>-<hash>/out.
+    if let Some(profile_dir) = out_dir.ancestors().nth(3) {
+        let _ = fs::copy(&archive, profile_dir.join("liborc_rt_elfnix-x86_64.a"));
     }
 }

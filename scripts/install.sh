@@ -4,6 +4,10 @@
 #
 #   PREFIX/lib/liborc_rt.so.X.Y.Z   (+ liborc_rt.so.X and liborc_rt.so symlinks)
 #   PREFIX/lib/liborc_rt.a
+#   PREFIX/bin/orc-rt-executor      (the executor, a drop-in for llvm-jitlink-executor)
+#   PREFIX/lib/orc-rt/liborc_rt_elfnix-x86_64.a   (the ELF platform archive, for
+#                                    -orc-runtime=; `orc-rt-executor --platform-archive`
+#                                    prints its path)
 #   PREFIX/include/orc-rt.h
 #   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
 #   PREFIX/lib/pkgconfig/orc-rt.pc
@@ -64,13 +68,13 @@ case "$profile" in
   *) echo "install.sh: unknown PROFILE '$profile' (release or debug)" >&2; exit 2 ;;
 esac
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  echo "install.sh: cargo build --lib ${cargo_flags[*]}"
-  cargo build --lib ${cargo_flags[@]+"${cargo_flags[@]}"}
+  echo "install.sh: cargo build --lib --bins ${cargo_flags[*]}"
+  cargo build --lib --bins ${cargo_flags[@]+"${cargo_flags[@]}"}
 fi
 
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target_dir/$profile"
-for f in liborc_rt.so liborc_rt.a; do
+for f in liborc_rt.so liborc_rt.a orc-rt-executor liborc_rt_elfnix-x86_64.a; do
   [ -f "$out/$f" ] || { echo "install.sh: $out/$f not built" >&2; exit 1; }
 done
 
@@ -81,7 +85,10 @@ version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([0-9.]*\)".*/\1/p' Cargo
 major="${version%%.*}"
 minor="${version#*.}"; minor="${minor%%.*}"
 
-install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig"
+install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
+  "$dest/bin" "$dest/lib/orc-rt"
+install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
+install -m 0644 "$out/liborc_rt_elfnix-x86_64.a" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
 so="$dest/lib/liborc_rt.so.$version"
 install -m 0755 "$out/liborc_rt.so" "$so"
 ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"
@@ -100,6 +107,7 @@ if [ "$debuginfo" != keep ]; then
   "$strip_bin" --strip-unneeded "$so"
   # Only the debug sections: the symbol table of each member is needed to link.
   "$strip_bin" --strip-debug "$dest/lib/liborc_rt.a"
+  "$strip_bin" --strip-debug "$dest/bin/orc-rt-executor"
 fi
 if [ "$debuginfo" = split ]; then
   # Records the debug file's name (without directory) and CRC.

@@ -208,6 +208,8 @@ pub enum ErrorKind {
     Transport,
     /// The SimpleRemoteEPC protocol.
     Protocol,
+    /// The ELF platform runtime (initialisers, atexit, TLS, JIT'd dlopen).
+    Platform,
 }
 
 /// A module's own error with its [`ErrorKind`]: displayed as that error,

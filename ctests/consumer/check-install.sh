@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs orc-rt into a temporary prefix with scripts/install.sh and checks
 # a downstream program can use it:
-#   1. the installed tree has the expected files and symlinks;
+#   1. the installed tree has the expected files and symlinks, and the
+#      installed executor's --platform-archive names the installed archive;
 #   1b. the installed libraries carry no debug info (liborc_rt.so is much
 #      smaller than the build's, still exports exactly the orc_rt_*
 #      functions), and its split debug file is found through .gnu_debuglink;
@@ -48,6 +49,11 @@ done
 cmp -s include/orc-rt.h "$prefix/include/orc-rt.h" || fail "installed header differs"
 grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
+# The executor finds its platform archive in the installed tree.
+[ -x "$prefix/bin/orc-rt-executor" ] || fail "missing $prefix/bin/orc-rt-executor"
+[ "$("$prefix/bin/orc-rt-executor" --platform-archive)" = \
+  "$(cd "$prefix/lib/orc-rt" && pwd -P)/liborc_rt_elfnix-x86_64.a" ] ||
+  fail "orc-rt-executor --platform-archive does not name $prefix/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
 say "layout OK (orc-rt $version)"
 
 # 1b. Stripped libraries, split debug info.

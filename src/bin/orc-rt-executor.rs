@@ -15,7 +15,7 @@
 //! (`test-*`) or a `kind=value` spec.
 //!
 //! Our own options come first and start with `--` (`--help`, `--version`,
-//! `--sandbox=SPEC`, `--sandbox-check`); the sandbox is also read from
+//! `--sandbox=SPEC`, `--sandbox-check`, `--platform-archive`); the sandbox is also read from
 //! `ORC_RT_SANDBOX`, since controllers start executors with `filedescs=`
 //! only. It is applied once the connection is open, before any other
 //! thread starts and before any JIT'd code runs.
@@ -53,6 +53,10 @@ Usage:
 Options (orc-rt's own; the forms above are the reference's, unchanged):
   --help                 print this text and exit
   --version              print the version and exit
+  --platform-archive     print the absolute path of orc-rt's ELF platform
+                         runtime archive for this executor, to pass as
+                         llvm-jitlink's -orc-runtime= or clang-repl's
+                         --orc-runtime=, and exit
   --sandbox=SPEC         confine JIT'd code (overrides ORC_RT_SANDBOX)
   --sandbox-check[=SPEC] apply SPEC (or ORC_RT_SANDBOX, or untrusted) to this
                          process, print what is enforced and the Landlock ABI,
@@ -107,6 +111,20 @@ fn take_options(argv0: &str, args: &mut Vec<String>) -> Options {
         } else if a == "--version" {
             println!("orc-rt-executor {}", env!("CARGO_PKG_VERSION"));
             exit(0);
+        } else if a == "--platform-archive" {
+            match orc_rt::services::elfnix_platform::archive_path() {
+                Some(p) => {
+                    println!("{}", p.display());
+                    exit(0)
+                }
+                None => {
+                    eprintln!(
+                        "{argv0}: the ELF platform archive ({}) was not found next to this executable, under ../lib/orc-rt/, or where it was built",
+                        orc_rt::services::elfnix_platform::ARCHIVE_NAME
+                    );
+                    exit(1)
+                }
+            }
         } else if let Some(spec) = a.strip_prefix("--sandbox=") {
             o.sandbox = Some(spec.to_string());
         } else if a == "--sandbox-check" {

@@ -30,6 +30,7 @@
 
 pub mod dylib;
 pub mod eh_frame;
+pub mod elfnix_platform;
 pub mod gdb_jit;
 pub mod memory;
 pub mod perf;

@@ -59,6 +59,7 @@
 use std::sync::Arc;
 
 use crate::services::dylib::DylibManager;
+use crate::services::elfnix_platform::ElfNixPlatform;
 use crate::services::memory::{SharedMemoryMapper, SimpleNativeMemoryMap};
 use crate::session::Session;
 use crate::sps_ci::{self, fn_addr};
@@ -114,6 +115,9 @@ impl BootstrapServices {
     pub fn create() -> Self {
         for (name, f) in sps_ci::perf::symbols() {
             crate::services::dylib::register_builtin_symbol(name, fn_addr(f));
+        }
+        for (name, addr) in sps_ci::elfnix_platform::symbols() {
+            crate::services::dylib::register_builtin_symbol(name, addr);
         }
         BootstrapServices {
             dylib: Arc::new(DylibManager::new()),
@@ -244,5 +248,8 @@ pub fn add_bootstrap_services_for(
                 .starts_with("__llvm_orc_ExecutorSharedMemoryMapperService_")
         }),
     }
+    // Last, so that it is told of shutdown first, while JIT'd memory is
+    // still mapped for the deinitialisers it runs.
+    session.add_service(ElfNixPlatform::new(session))?;
     Ok(symbols)
 }

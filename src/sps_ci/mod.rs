@@ -49,6 +49,7 @@ pub mod access;
 pub mod bootstrap;
 pub mod dylib;
 pub mod eh_frame;
+pub mod elfnix_platform;
 pub mod gdb_jit;
 pub mod memory;
 pub mod perf;

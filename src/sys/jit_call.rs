@@ -64,3 +64,13 @@ pub unsafe fn call_int(addr: usize, arg: c_int) -> c_int {
     let f: extern "C" fn(c_int) -> c_int = unsafe { std::mem::transmute(addr) };
     f(arg)
 }
+
+/// Calls `void f(void *)` at `addr` with `arg`.
+///
+/// # Safety
+/// `addr` is a function with that signature that accepts `arg`.
+pub unsafe fn call_with_ptr(addr: usize, arg: usize) {
+    // SAFETY: caller promise on the signature.
+    let f: extern "C" fn(*mut std::os::raw::c_void) = unsafe { std::mem::transmute(addr) };
+    f(arg as *mut std::os::raw::c_void)
+}
