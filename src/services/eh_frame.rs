@@ -6,7 +6,9 @@
 //! zero-terminated section. libgcc aborts the process when asked to
 //! deregister a section it does not know, and walks a section until its
 //! terminator; so we check that the section is readable and terminated,
-//! and keep the set of registered sections to refuse bad deregistrations.
+//! close the alignment gaps LLVM 22's JITLink can leave between records
+//! ([`plan_repairs`]), and keep the set of registered sections to refuse
+//! bad deregistrations.
 //!
 //! ```
 //! use orc_rt::services::eh_frame::{self, EhFrameError};
@@ -121,6 +123,59 @@ fn check_range(op: &'static str, r: ExecutorAddrRange) -> Result<(u64, u64), EhF
 /// Walks the CFI records of `sec`; `Ok` if a zero terminator is reached
 /// with every record inside the section.
 pub fn check_section(sec: &[u8]) -> Result<(), SectionError> {
+    plan_repairs(sec).map(drop)
+}
+
+/// A gap between two records of a section: `len` bytes at `at`, after the
+/// record that starts at `record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// Offset of the record before the gap.
+    pub record: usize,
+    /// Offset of the gap.
+    pub at: usize,
+    /// Its size (4, 8 or 12 bytes).
+    pub len: usize,
+}
+
+fn u32_at(sec: &[u8], p: usize) -> Option<u32> {
+    sec.get(p..p.checked_add(4)?)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Whether a well-formed CIE, or an FDE whose CIE is one of `cies`, starts
+/// at `p` (32-bit lengths only): the test that tells a gap from a record.
+fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
+    let (Some(len), Some(id)) = (u32_at(sec, p), u32_at(sec, p + 4)) else {
+        return false;
+    };
+    if len < 8 || len == 0xffff_ffff || p + 4 + len as usize > sec.len() {
+        return false;
+    }
+    if id == 0 {
+        matches!(sec.get(p + 8), Some(1) | Some(3))
+    } else {
+        (p + 4)
+            .checked_sub(id as usize)
+            .is_some_and(|c| cies.contains(&c))
+    }
+}
+
+/// Walks the length-prefixed records of an `.eh_frame` section to its
+/// zero terminator, and returns the gaps found between records.
+///
+/// JITLink (LLVM 22) lays an object's `.eh_frame` blocks out one by one,
+/// each at its alignment. Where it dropped a record whose size was not a
+/// multiple of 8, the next record starts 4 bytes later, and those bytes
+/// hold whatever was in the controller's buffer. The unwinder, which walks
+/// records by their lengths, then reads garbage as a length (and unwinding
+/// through any later function fails), or stops early at a zero. A gap is
+/// recognised when the bytes at a record boundary do not start a record
+/// but a well-formed CIE or FDE starts 4, 8 or 12 bytes later.
+pub fn plan_repairs(sec: &[u8]) -> Result<Vec<Gap>, SectionError> {
+    let mut gaps = Vec::new();
+    let mut cies = Vec::new();
+    let mut prev: Option<usize> = None;
     let mut pos = 0usize;
     loop {
         let rest = &sec[pos..];
@@ -128,8 +183,26 @@ pub fn check_section(sec: &[u8]) -> Result<(), SectionError> {
             return Err(SectionError::NoTerminator);
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        let fits_strictly = strict_record(sec, pos, &cies);
+        if !fits_strictly {
+            if let Some(record) = prev {
+                let gap = [4, 8, 12].into_iter().find(|g| {
+                    strict_record(sec, pos + g, &cies)
+                        || (pos + g + 4 == sec.len() && u32_at(sec, pos + g) == Some(0))
+                });
+                if let Some(g) = gap {
+                    gaps.push(Gap {
+                        record,
+                        at: pos,
+                        len: g,
+                    });
+                    pos += g;
+                    continue;
+                }
+            }
+        }
         if len == 0 {
-            return Ok(());
+            return Ok(gaps);
         }
         let total = if len == 0xffff_ffff {
             if rest.len() < 12 {
@@ -142,10 +215,33 @@ pub fn check_section(sec: &[u8]) -> Result<(), SectionError> {
             Some(u64::from(len) + 4)
         };
         match total {
-            Some(t) if t <= rest.len() as u64 => pos += t as usize,
+            Some(t) if t <= rest.len() as u64 => {
+                if u32_at(sec, pos + 4) == Some(0) {
+                    cies.push(pos);
+                }
+                prev = Some(pos);
+                pos += t as usize;
+            }
             _ => return Err(SectionError::RecordPastEnd(pos)),
         }
     }
+}
+
+/// Closes each gap of the section at `start` (whose bytes are `sec`): the
+/// record before it grows over it, and the gap's bytes become zeros, which
+/// the unwinder reads as `DW_CFA_nop` padding.
+fn apply_repairs(start: u64, sec: &[u8], gaps: &[Gap]) -> Result<(), EhFrameError> {
+    for g in gaps {
+        let old = u32_at(sec, g.record).unwrap_or(0);
+        let mut patch = vec![0u8; g.at + g.len - g.record];
+        patch[..4].copy_from_slice(&(old + g.len as u32).to_le_bytes());
+        patch[4..g.at - g.record].copy_from_slice(&sec[g.record + 4..g.at]);
+        // SAFETY: the section is JIT'd memory that the memory manager keeps
+        // mapped until the deregistration; the unwinder does not know it yet.
+        unsafe { crate::sys::mmap::patch(start + g.record as u64, &patch) }
+            .map_err(|source| EhFrameError::Unreadable { start, source })?;
+    }
+    Ok(())
 }
 
 /// Registers the `.eh_frame` section in `range` with the unwinder.
@@ -153,7 +249,9 @@ pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, end) = check_range("register", range)?;
     let bytes = mem::read_vec(start, end - start)
         .map_err(|source| EhFrameError::Unreadable { start, source })?;
-    check_section(&bytes).map_err(|source| EhFrameError::Malformed { start, source })?;
+    let repairs =
+        plan_repairs(&bytes).map_err(|source| EhFrameError::Malformed { start, source })?;
+    apply_repairs(start, &bytes, &repairs)?;
     let mut reg = lock(&REGISTERED);
     if !reg.insert(start) {
         return Err(EhFrameError::AlreadyRegistered(start));
@@ -211,5 +309,72 @@ mod tests {
             SectionError::RecordPastEnd(8).to_string(),
             "record at offset 0x8 runs past the end"
         );
+    }
+
+    /// A CIE, an FDE, a 4-byte gap of garbage (as JITLink leaves it), an FDE
+    /// and the terminator.
+    fn gapped(gap: [u8; 4]) -> Vec<u8> {
+        let mut s = Vec::new();
+        // CIE: length 12, id 0, version 1, "zR", then padding.
+        s.extend_from_slice(&[12, 0, 0, 0, 0, 0, 0, 0, 1, b'z', b'R', 0, 0, 0, 0, 0]);
+        // FDE at 16: length 12, CIE pointer 20 (back to offset 0).
+        s.extend_from_slice(&[12, 0, 0, 0, 20, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        s.extend_from_slice(&gap);
+        // FDE at 36: CIE pointer 40.
+        s.extend_from_slice(&[12, 0, 0, 0, 40, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        s.extend_from_slice(&[0, 0, 0, 0]);
+        s
+    }
+
+    #[test]
+    fn gaps_between_records_are_found() {
+        let want = vec![Gap {
+            record: 16,
+            at: 32,
+            len: 4,
+        }];
+        // Garbage that reads as a huge length, and zeros that would end
+        // the walk early.
+        assert_eq!(
+            plan_repairs(&gapped([0x00, 0xf0, 0xff, 0xff])),
+            Ok(want.clone())
+        );
+        assert_eq!(plan_repairs(&gapped([0, 0, 0, 0])), Ok(want));
+        // No gap: nothing to repair.
+        let mut s = gapped([0; 4]);
+        s.drain(32..36);
+        assert_eq!(plan_repairs(&s), Ok(vec![]));
+    }
+
+    #[test]
+    fn a_gapped_section_is_repaired_and_registered() {
+        let mut s = gapped([0x00, 0xf0, 0xff, 0xff]);
+        let start = crate::sys::mmap::map_anonymous_rw(4096).unwrap();
+        crate::sys::mem::write(start, &s).unwrap();
+        // SAFETY: our own fresh mapping, read-only like a finalized segment.
+        unsafe {
+            crate::sys::mmap::protect(
+                start,
+                4096,
+                crate::sys::mmap::Prot {
+                    read: true,
+                    write: false,
+                    exec: false,
+                },
+            )
+            .unwrap();
+        }
+        let range =
+            ExecutorAddrRange::from_start_and_size(crate::ExecutorAddr::new(start), s.len() as u64)
+                .unwrap();
+        register(range).unwrap();
+        // The FDE before the gap now covers it, with zero (nop) padding.
+        s[16] = 16;
+        s[32..36].copy_from_slice(&[0; 4]);
+        assert_eq!(crate::sys::mem::read_vec(start, s.len() as u64).unwrap(), s);
+        assert_eq!(plan_repairs(&s), Ok(vec![]));
+        deregister(range).unwrap();
+        // SAFETY: our mapping, no longer registered.
+        unsafe { crate::sys::mmap::unmap(start, 4096).unwrap() };
     }
 }

@@ -332,3 +332,78 @@ mod writable_tests {
         assert_eq!(with_writable(u64::MAX, 2, || 1), None);
     }
 }
+
+/// The protection of the mapping that holds all of `[addr, addr + len)`,
+/// from `/proc/self/maps` (`None` if no single mapping holds it).
+fn protection_of(addr: u64, len: u64) -> Option<(bool, bool, bool)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    let end = addr.checked_add(len)?;
+    maps.lines().find_map(|l| {
+        let mut f = l.split_whitespace();
+        let (lo, hi) = f.next()?.split_once('-')?;
+        let (lo, hi) = (
+            u64::from_str_radix(lo, 16).ok()?,
+            u64::from_str_radix(hi, 16).ok()?,
+        );
+        let p = f.next()?.as_bytes();
+        (lo <= addr && end <= hi && p.len() >= 3)
+            .then(|| (p[0] == b'r', p[1] == b'w', p[2] == b'x'))
+    })
+}
+
+/// Writes `data` at `addr` into JIT'd memory that may be read-only (not
+/// executable): the pages are made writable for the copy, then given their
+/// protection back. Used to repair JIT'd metadata after finalization.
+///
+/// # Safety
+/// The range must be JIT'd memory (no live Rust object), mapped for the
+/// whole call, that nothing else writes meanwhile.
+pub unsafe fn patch(addr: u64, data: &[u8]) -> io::Result<()> {
+    let len = data.len() as u64;
+    let Some((r, w, x)) = protection_of(addr, len) else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{addr:#x}: no single mapping holds {len} bytes here"),
+        ));
+    };
+    if x {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{addr:#x} is executable memory; not patched (W^X)"),
+        ));
+    }
+    if !r {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!("{addr:#x} is not readable memory"),
+        ));
+    }
+    let page = page_size();
+    let start = addr & !(page - 1);
+    let end = (addr + len).div_ceil(page) * page;
+    let span = (end - start) as usize;
+    if !w {
+        // SAFETY: caller promise: JIT'd memory; adding write access keeps
+        // every read working.
+        if unsafe {
+            libc::mprotect(
+                start as *mut libc::c_void,
+                span,
+                libc::PROT_READ | libc::PROT_WRITE,
+            )
+        } != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: the range is mapped and now writable; caller promise: no
+    // Rust object lives there.
+    unsafe { ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) };
+    if !w {
+        // SAFETY: as above; restores the protection read from the maps.
+        if unsafe { libc::mprotect(start as *mut libc::c_void, span, libc::PROT_READ) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
