@@ -280,6 +280,7 @@ impl ElfNixPlatform {
         for i in images {
             let _ = tls::deregister_image(i);
         }
+        tls::forget_inferred_images();
         let mut active = lock(&ACTIVE);
         if std::ptr::eq(active.as_ptr(), self) {
             *active = Weak::new();
@@ -746,47 +747,69 @@ impl ElfNixPlatform {
     }
 
     /// Runs the pending deinitialisers of the JITDylibs `headers` (with the
-    /// orphans if `orphans`), newest first, until none is left (a handler
-    /// may register more).
+    /// orphans if `orphans`) one at a time, newest first, as `exit` does: a
+    /// handler registered while they run is the newest, so it runs next.
     fn run_deinitializers(&self, headers: &[u64], orphans: bool) {
-        loop {
-            let batch = {
-                let mut st = lock(&self.state);
-                let mut all: Vec<Deinit> = Vec::new();
-                let mut finis: Vec<(ExecutorAddrRange, u64)> = Vec::new();
-                for h in headers {
-                    if let Some(jd) = st.jds.get_mut(h) {
-                        all.append(&mut jd.atexits);
-                        if jd.finis_due {
-                            jd.finis_due = false;
-                            finis.extend(jd.finis.iter().copied());
-                        }
+        // Finaliser arrays due now join the handlers, each function with
+        // its object's registration order (an array runs in reverse).
+        let due: Vec<(u64, ExecutorAddrRange, u64)> = {
+            let mut st = lock(&self.state);
+            let mut due = Vec::new();
+            for h in headers {
+                if let Some(jd) = st.jds.get_mut(h) {
+                    if std::mem::take(&mut jd.finis_due) {
+                        due.extend(jd.finis.iter().map(|&(r, seq)| (*h, r, seq)));
                     }
                 }
-                if orphans {
-                    all.append(&mut st.orphans);
-                }
-                // A finaliser array runs where its object's registration
-                // falls among the handlers (its functions in array order).
-                for (range, seq) in finis {
-                    match read_pointers("finalizer", range) {
-                        Ok(fs) => all.extend(fs.into_iter().rev().map(|f| Deinit {
+            }
+            due
+        };
+        for (h, range, seq) in due {
+            match read_pointers("finalizer", range) {
+                Ok(fs) => {
+                    let mut st = lock(&self.state);
+                    if let Some(jd) = st.jds.get_mut(&h) {
+                        jd.atexits.extend(fs.into_iter().map(|f| Deinit {
                             seq,
                             f,
                             arg: 0,
                             with_arg: false,
-                        })),
-                        Err(e) => crate::error::report_unowned(e.into()),
+                        }));
                     }
                 }
-                all.sort_by_key(|d| std::cmp::Reverse(d.seq));
-                all
-            };
-            if batch.is_empty() {
-                return;
+                Err(e) => crate::error::report_unowned(e.into()),
             }
-            for d in batch {
-                run_deinit(d);
+        }
+        loop {
+            let next = {
+                let mut st = lock(&self.state);
+                // The newest entry: highest sequence number, and among a
+                // finaliser array's functions (same number), the last.
+                // `None` as the list means the orphans.
+                let mut best: Option<(Option<u64>, usize, u64)> = None;
+                let mut consider = |list: Option<u64>, l: &[Deinit]| {
+                    for (i, d) in l.iter().enumerate() {
+                        if best.map_or(true, |(_, _, s)| d.seq >= s) {
+                            best = Some((list, i, d.seq));
+                        }
+                    }
+                };
+                for h in headers {
+                    if let Some(jd) = st.jds.get(h) {
+                        consider(Some(*h), &jd.atexits);
+                    }
+                }
+                if orphans {
+                    consider(None, &st.orphans);
+                }
+                best.and_then(|(list, i, _)| match list {
+                    Some(h) => st.jds.get_mut(&h).map(|jd| jd.atexits.remove(i)),
+                    None => Some(st.orphans.remove(i)),
+                })
+            };
+            match next {
+                Some(d) => run_deinit(d),
+                None => return,
             }
         }
     }

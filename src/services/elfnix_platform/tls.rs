@@ -39,7 +39,16 @@
 //! unsafe { assert_eq!(*(tls::get_addr(start + 8).unwrap() as *mut u64), 10) };
 //!
 //! tls::deregister_image(range).unwrap();
-//! assert!(tls::get_addr(start + 8).is_err());
+//!
+//! // An address in no registered image (a thread-local in a section of its
+//! // own, which LLVM 22 does not register) starts an inferred image.
+//! let lone: &'static [u64; 1] = Box::leak(Box::new([5u64]));
+//! let p = tls::get_addr(lone.as_ptr() as u64).unwrap() as *const u64;
+//! assert_ne!(p, lone.as_ptr());
+//! // SAFETY: this thread's copy of the 8 bytes.
+//! unsafe { assert_eq!(*p, 5) };
+//! // Memory that cannot be read is no image.
+//! assert!(tls::get_addr(8).is_err());
 //! ```
 
 use std::alloc::{alloc_zeroed, dealloc, Layout};
@@ -56,13 +65,28 @@ use crate::ExecutorAddrRange;
 /// Largest image accepted (a bound on what one thread copies).
 pub const MAX_IMAGE_SIZE: u64 = 1 << 30;
 
-/// A registered image: its end and a generation that tells it apart from
-/// a later image at the same address.
+/// A registered image: its end, a generation that tells it apart from a
+/// later image at the same address, and whether it was inferred (see
+/// [`INFERRED_IMAGE_SIZE`]) rather than registered.
 #[derive(Clone, Copy)]
 struct Image {
     end: u64,
     generation: u64,
+    inferred: bool,
 }
+
+/// Most an inferred image covers.
+///
+/// LLVM 22's controller registers only the sections named exactly `.tdata`
+/// and `.tbss`. Thread-locals that the compiler puts in sections of their
+/// own (`.tbss.<name>`, `.tdata.<name>`: C++ inline and template
+/// variables, function-local `thread_local`s of inline functions, their
+/// guards) reach `__tls_get_addr` with an address in no registered image.
+/// Such an address starts an *inferred* image: up to this many bytes from
+/// it, stopping at the next image and at the end of readable memory. All
+/// threads share its bounds, so every thread has one copy of each variable.
+/// A variable larger than this, in a section of its own, is cut short.
+pub const INFERRED_IMAGE_SIZE: u64 = 64 * 1024;
 
 /// Registered images by start address.
 static IMAGES: RwLock<BTreeMap<u64, Image>> = RwLock::new(BTreeMap::new());
@@ -107,6 +131,18 @@ pub fn register_image(range: ExecutorAddrRange) -> Result<(), PlatformError> {
         return Err(PlatformError::BadTlsImage { start, end });
     }
     let mut images = write(&IMAGES);
+    // Inferred images give way to registered ones.
+    let inferred: Vec<u64> = images
+        .iter()
+        .filter(|(&s, i)| i.inferred && s < end && i.end > start)
+        .map(|(&s, _)| s)
+        .collect();
+    if !inferred.is_empty() {
+        for s in inferred {
+            images.remove(&s);
+        }
+        EPOCH.fetch_add(1, Ordering::Release);
+    }
     let before = images.range(..end).next_back();
     if let Some((&s, img)) = before {
         if img.end > start {
@@ -118,7 +154,14 @@ pub fn register_image(range: ExecutorAddrRange) -> Result<(), PlatformError> {
         }
     }
     let generation = NEXT_GENERATION.fetch_add(1, Ordering::Relaxed);
-    images.insert(start, Image { end, generation });
+    images.insert(
+        start,
+        Image {
+            end,
+            generation,
+            inferred: false,
+        },
+    );
     Ok(())
 }
 
@@ -128,7 +171,7 @@ pub fn deregister_image(range: ExecutorAddrRange) -> Result<(), PlatformError> {
     let (start, end) = (range.start.value(), range.end.value());
     let mut images = write(&IMAGES);
     match images.get(&start) {
-        Some(img) if img.end == end => {
+        Some(img) if img.end == end && !img.inferred => {
             images.remove(&start);
             EPOCH.fetch_add(1, Ordering::Release);
             Ok(())
@@ -163,15 +206,57 @@ pub fn get_addr(addr: u64) -> Result<u64, PlatformError> {
     })
 }
 
+/// Forgets every inferred image (their memory may be reused).
+pub fn forget_inferred_images() {
+    let mut images = write(&IMAGES);
+    images.retain(|_, i| !i.inferred);
+    EPOCH.fetch_add(1, Ordering::Release);
+}
+
+/// The image that contains `addr`: registered, inferred earlier, or
+/// inferred now (see [`INFERRED_IMAGE_SIZE`]).
+fn image_containing(addr: u64) -> Result<(u64, Image), PlatformError> {
+    let found = |images: &BTreeMap<u64, Image>| match images.range(..=addr).next_back() {
+        Some((&s, &img)) if addr < img.end => Some((s, img)),
+        _ => None,
+    };
+    if let Some(f) = found(&read(&IMAGES)) {
+        return Ok(f);
+    }
+    let mut images = write(&IMAGES);
+    if let Some(f) = found(&images) {
+        return Ok(f);
+    }
+    let mut end = addr.saturating_add(INFERRED_IMAGE_SIZE);
+    if let Some((&next, _)) = images.range(addr..).next() {
+        end = end.min(next);
+    }
+    // Stop at the first page that cannot be read.
+    let page = crate::sys::mmap::page_size();
+    let mut p = addr;
+    let mut byte = [0u8; 1];
+    while p < end {
+        if mem::read(p, &mut byte).is_err() {
+            end = p;
+            break;
+        }
+        p = (p / page + 1) * page;
+    }
+    if end <= addr {
+        return Err(PlatformError::NoTlsImage(addr));
+    }
+    let img = Image {
+        end,
+        generation: NEXT_GENERATION.fetch_add(1, Ordering::Relaxed),
+        inferred: true,
+    };
+    images.insert(addr, img);
+    Ok((addr, img))
+}
+
 /// Makes the calling thread's copy of the image that contains `addr`.
 fn copy_image(addr: u64) -> Result<Copy, PlatformError> {
-    let (start, img) = {
-        let images = read(&IMAGES);
-        match images.range(..=addr).next_back() {
-            Some((&s, &img)) if addr < img.end => (s, img),
-            _ => return Err(PlatformError::NoTlsImage(addr)),
-        }
-    };
+    let (start, img) = image_containing(addr)?;
     let len = img.end - start;
     // The copy keeps the image's alignment: the largest power of two that
     // divides its start, at least 16 and at most a page.

@@ -18,8 +18,11 @@ __orc_rt_sysv_reenter:
         pushq   %rbp
         movq    %rsp, %rbp
         /* 14 GPRs (112 bytes, rounded to 128) + the 512-byte FXSAVE area,
-         * which must be 16-byte aligned: %rsp is, after the push. */
+         * which must be 16-byte aligned. The call-through stub may enter
+         * with any 8-byte alignment, so align explicitly; %rbp restores
+         * %rsp at the end. */
         subq    $640, %rsp
+        andq    $-16, %rsp
         movq    %rax, 512(%rsp)
         movq    %rbx, 520(%rsp)
         movq    %rcx, 528(%rsp)

@@ -2,7 +2,7 @@
  * of a JIT'd object to this. %rdi points at the {key, address-in-image}
  * descriptor; the variable's address for this thread is returned in %rax.
  * Every other caller-saved register (general purpose and SSE) is preserved,
- * and the stack is 16-byte aligned at the inner call. */
+ * and the stack is 16-byte aligned at the inner call, whatever it was. */
         .text
         .globl  ___orc_rt_elfnix_tls_get_addr
         .type   ___orc_rt_elfnix_tls_get_addr,@function
@@ -16,6 +16,8 @@ ___orc_rt_elfnix_tls_get_addr:
         .cfi_def_cfa_register %rbp
         /* 8 GPRs + 16 XMM registers: 64 + 256 bytes, a multiple of 16. */
         subq    $320, %rsp
+        /* The ABI aligns the caller's stack, but never rely on it. */
+        andq    $-16, %rsp
         movq    %rcx, 0(%rsp)
         movq    %rdx, 8(%rsp)
         movq    %rsi, 16(%rsp)
