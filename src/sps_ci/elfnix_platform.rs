@@ -29,6 +29,7 @@
 use std::cell::RefCell;
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
+use std::sync::Arc;
 
 use crate::services::elfnix_platform::{
     self as platform, active, c_args, c_str_arg, to_c_string, ElfNixPlatform, PlatformError,
@@ -41,13 +42,16 @@ use crate::wrapper_function::sync_abi::{self, sync_wrapper};
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
 fn with_active<T>(
-    f: impl FnOnce(&ElfNixPlatform) -> Result<T, PlatformError>,
+    f: impl FnOnce(&Arc<ElfNixPlatform>) -> Result<T, PlatformError>,
 ) -> Result<T, PlatformError> {
-    f(&*active()?)
+    f(&active()?)
 }
 
 /// Replies to an `SPSError` call with what `f` does to the active platform.
-fn reply(r: SpsResponder<SpsResult>, f: impl FnOnce(&ElfNixPlatform) -> Result<(), PlatformError>) {
+fn reply(
+    r: SpsResponder<SpsResult>,
+    f: impl FnOnce(&Arc<ElfNixPlatform>) -> Result<(), PlatformError>,
+) {
     r.respond(&to_sps_result(with_active(f)))
 }
 
@@ -109,7 +113,7 @@ fn run_program_wrapper((jd, entry, args): (String, String, Vec<Vec<u8>>), r: Sps
 
 /// `ExecutorAddr (String path, int32 mode)`: the handle, or null.
 fn jit_dlopen_wrapper((path, mode): (String, i32), r: SpsResponder<ExecutorAddr>) {
-    let h = with_active(|p| p.dlopen(&path, mode)).unwrap_or_else(|e| {
+    let h = with_active(|p| p.controller_dlopen(&path, mode)).unwrap_or_else(|e| {
         log_error(&e.to_string());
         0
     });
@@ -118,7 +122,7 @@ fn jit_dlopen_wrapper((path, mode): (String, i32), r: SpsResponder<ExecutorAddr>
 
 /// `int32 (ExecutorAddr handle)`: 0 on success.
 fn jit_dlupdate_wrapper((h,): (ExecutorAddr,), r: SpsResponder<i32>) {
-    r.respond(&status(with_active(|p| p.dlupdate(h.value()))))
+    r.respond(&status(with_active(|p| p.controller_dlupdate(h.value()))))
 }
 
 /// `int32 (ExecutorAddr handle)`: 0 on success. LLJIT's deinitialize: the

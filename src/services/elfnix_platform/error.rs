@@ -123,6 +123,9 @@ pub enum PlatformError {
         /// Why.
         message: String,
     },
+    /// The program thread could not run a job.
+    #[error("the program thread: {0}")]
+    ProgramThread(String),
     /// Registering an EH frame failed.
     #[error(transparent)]
     EhFrame(#[from] crate::services::eh_frame::EhFrameError),

@@ -149,6 +149,7 @@ impl State {
 pub struct ElfNixPlatform {
     session: Weak<Session>,
     state: Mutex<State>,
+    program_thread: Mutex<Option<ProgramThread>>,
 }
 
 /// Every platform of the process, and the one bootstrapped.
@@ -200,6 +201,7 @@ impl ElfNixPlatform {
         let p = Arc::new(ElfNixPlatform {
             session: Arc::downgrade(session),
             state: Mutex::new(State::default()),
+            program_thread: Mutex::new(None),
         });
         let mut all = lock(&PLATFORMS);
         all.retain(|w| w.strong_count() > 0);
@@ -834,70 +836,152 @@ impl ElfNixPlatform {
         self.run_deinitializers(&headers, true);
     }
 
-    /// `run_program(jd, entry, args)`: dlopen of `jd`, then `entry(argc,
-    /// argv)` on a thread of its own (so that the thread's `thread_local`
-    /// destructors run when it returns, as at a native `exit`), then the
-    /// program's deinitialisers and dlclose. `argv` is exactly `args`.
+    /// `run_program(jd, entry, args)`: on a fresh program thread, dlopen of
+    /// `jd` (its initialisers) and `entry(argc, argv)` with `argv` exactly
+    /// `args`; then the thread ends (its `thread_local` destructors run, as
+    /// at a native `exit`), and the program's deinitialisers run as the
+    /// JITDylib closes.
     pub fn run_program(
-        &self,
+        self: &Arc<Self>,
         jd: &str,
         entry: &str,
         args: &[Vec<u8>],
     ) -> Result<i64, PlatformError> {
-        let fail = |message: String| PlatformError::RunProgram {
-            jd: jd.to_string(),
-            entry: entry.to_string(),
-            message,
-        };
-        let header = self.dlopen(jd, RTLD_LAZY)?;
-        let main = match self.lookup_symbol(header, entry) {
-            Ok(0) => Err(fail("the entry point's address is null".into())),
-            Ok(a) => Ok(a),
-            Err(e) => Err(e),
-        };
-        let main = match main {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = self.dlclose(header);
-                return Err(e);
-            }
-        };
-        let args = args.to_vec();
-        let stack = crate::task_dispatcher::default_stack_size();
-        let thread = std::thread::Builder::new()
-            .name("main".into())
-            .stack_size(stack)
-            .spawn(move || crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args))
-            .map_err(|e| fail(format!("could not start its thread: {e}")))?;
-        let r = thread
-            .join()
-            .map_err(|_| fail("its thread panicked".into()))?
-            .map_err(|e| fail(e.to_string()))?;
+        let (jd, entry, args) = (jd.to_string(), entry.to_string(), args.to_vec());
+        let run = self.on_program_thread(move |p| -> Result<(u64, i64), PlatformError> {
+            let fail = |message: String| PlatformError::RunProgram {
+                jd: jd.clone(),
+                entry: entry.clone(),
+                message,
+            };
+            let header = p.dlopen(&jd, RTLD_LAZY)?;
+            let main = match p.lookup_symbol(header, &entry) {
+                Ok(0) => Err(fail("the entry point's address is null".into())),
+                Ok(a) => Ok(a),
+                Err(e) => Err(e),
+            };
+            let main = match main {
+                Ok(m) => m,
+                Err(e) => {
+                    let _ = p.dlclose(header);
+                    return Err(e);
+                }
+            };
+            let r = crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args)
+                .map_err(|e| fail(e.to_string()))?;
+            Ok((header, r))
+        });
+        self.end_program_thread();
+        let (header, r) = run??;
         // The end of the program: close the JITDylib (its handlers and the
         // platform's `atexit` list), unless JIT'd code still holds it open.
-        let last = {
-            let mut st = lock(&self.state);
-            let jd = st.jd(header)?;
-            jd.open_count = jd.open_count.saturating_sub(1);
-            !jd.referenced()
-        };
-        if last {
-            self.close(header, true)?;
-        } else {
-            let platform = Self::running(&lock(&self.state)).map(|(p, _)| p);
-            if let Ok(p) = platform {
-                self.run_deinitializers(&[p], true);
-            }
-        }
+        self.release(header, true)?;
         Ok(r)
     }
 
+    /// dlopen from the controller (`__orc_rt_jit_dlopen_wrapper`, LLJIT's
+    /// initialize): on the program thread, so that every controller-run
+    /// initialiser sees the same thread-locals, as in one native process.
+    pub fn controller_dlopen(
+        self: &Arc<Self>,
+        path: &str,
+        mode: i32,
+    ) -> Result<u64, PlatformError> {
+        let path = path.to_string();
+        self.on_program_thread(move |p| p.dlopen(&path, mode))?
+    }
+
+    /// dlupdate from the controller (clang-repl's later inputs), on the
+    /// program thread.
+    pub fn controller_dlupdate(self: &Arc<Self>, header: u64) -> Result<(), PlatformError> {
+        self.on_program_thread(move |p| p.dlupdate(header))?
+    }
+
     /// dlclose from the controller (`__orc_rt_jit_dlclose_wrapper`, LLJIT's
-    /// deinitialize): the end of a program run, so the platform's `atexit`
-    /// handlers run with the JITDylib's on its last close.
-    pub fn controller_dlclose(&self, header: u64) -> Result<(), PlatformError> {
+    /// deinitialize): the end of a program run. On the last close, the
+    /// program thread ends (its `thread_local` destructors run), then the
+    /// JITDylib's deinitialisers and the platform's `atexit` handlers run.
+    pub fn controller_dlclose(self: &Arc<Self>, header: u64) -> Result<(), PlatformError> {
+        let last = {
+            let mut st = lock(&self.state);
+            let jd = st.jd(header)?;
+            jd.open_count == 1 && jd.linked_against == 0
+        };
+        if last {
+            self.end_program_thread();
+        }
         self.release(header, true)
     }
+
+    /// Runs `f` on the program thread (started if needed; inline when
+    /// called from it) and returns its result.
+    fn on_program_thread<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Arc<Self>) -> R + Send + 'static,
+    ) -> Result<R, PlatformError> {
+        let jobs = {
+            let mut pt = lock(&self.program_thread);
+            if let Some(t) = pt.as_ref() {
+                if t.id == std::thread::current().id() {
+                    drop(pt);
+                    return Ok(f(self));
+                }
+            }
+            if pt.is_none() {
+                let (tx, rx) = std::sync::mpsc::channel::<ProgramJob>();
+                let handle = std::thread::Builder::new()
+                    .name("main".into())
+                    .stack_size(crate::task_dispatcher::default_stack_size())
+                    .spawn(move || {
+                        while let Ok(job) = rx.recv() {
+                            job();
+                        }
+                    })
+                    .map_err(|e| PlatformError::ProgramThread(e.to_string()))?;
+                *pt = Some(ProgramThread {
+                    id: handle.thread().id(),
+                    jobs: tx,
+                    handle,
+                });
+            }
+            pt.as_ref().map(|t| t.jobs.clone())
+        };
+        let (rtx, rrx) = std::sync::mpsc::sync_channel(1);
+        let me = self.clone();
+        let job: ProgramJob = Box::new(move || {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&me)));
+            let _ = rtx.send(r);
+        });
+        jobs.and_then(|j| j.send(job).ok())
+            .ok_or_else(|| PlatformError::ProgramThread("it has ended".into()))?;
+        match rrx.recv() {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(_)) => Err(PlatformError::ProgramThread("a job panicked".into())),
+            Err(_) => Err(PlatformError::ProgramThread("it ended during a job".into())),
+        }
+    }
+
+    /// Ends the program thread once its queued jobs are done; its
+    /// `thread_local` destructors run as it exits.
+    fn end_program_thread(&self) {
+        let t = lock(&self.program_thread).take();
+        if let Some(t) = t {
+            drop(t.jobs);
+            if t.id != std::thread::current().id() {
+                let _ = t.handle.join();
+            }
+        }
+    }
+}
+
+type ProgramJob = Box<dyn FnOnce() + Send>;
+
+/// The thread that runs the program's code on the controller's behalf:
+/// initialisers, `main`, as a native process's main thread does.
+struct ProgramThread {
+    id: std::thread::ThreadId,
+    jobs: std::sync::mpsc::Sender<ProgramJob>,
+    handle: std::thread::JoinHandle<()>,
 }
 
 /// Reads an array of function pointers; null and `-1` entries (`.ctors`
@@ -980,6 +1064,7 @@ impl Service for ElfNixPlatform {
     }
 
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
+        self.end_program_thread();
         self.run_all_deinitializers();
         self.forget_everything();
         on_complete(Ok(()))
