@@ -258,6 +258,8 @@ fn serve(
     if let Err(e) = session.shutdown_and_wait() {
         session.report_error(e);
     }
+    // JIT'd code inside exit() ends the process, with its status.
+    orc_rt::services::elfnix_platform::wait_if_program_exiting();
     Ok(ca.disconnect_error().is_some())
 }
 

@@ -150,6 +150,8 @@ pub struct ElfNixPlatform {
     session: Weak<Session>,
     state: Mutex<State>,
     program_thread: Mutex<Option<ProgramThread>>,
+    /// The program run waiting for `main`, told if JIT'd code calls `exit`.
+    exit_waiter: Mutex<Option<std::sync::mpsc::SyncSender<RunOutcome>>>,
 }
 
 /// Every platform of the process, and the one bootstrapped.
@@ -185,12 +187,85 @@ pub fn archive_path() -> Option<std::path::PathBuf> {
 /// File name of the platform archive.
 pub const ARCHIVE_NAME: &str = "liborc_rt_elfnix-x86_64.a";
 
-/// Runs deinitialisers still pending at process exit (JIT'd code called
-/// `exit`).
-extern "C" fn run_pending_at_exit() {
-    if let Ok(p) = active() {
-        p.run_all_deinitializers();
+/// Where a JIT'd program's call of `exit` stands, process-wide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExitPhase {
+    /// No JIT'd code has called `exit`.
+    Running,
+    /// `exit` is running; its status went to the controller as the
+    /// program's result, and the exiting thread waits for the Session to
+    /// end before the process does.
+    Exiting,
+    /// The Session has ended: the exiting thread goes on with `exit`.
+    SessionEnded,
+}
+
+static EXIT_PHASE: Mutex<ExitPhase> = Mutex::new(ExitPhase::Running);
+static EXIT_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// Longest an exiting program waits for the controller to end the Session.
+const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// glibc `on_exit` hook, registered at bootstrap: JIT'd code called `exit`
+/// (or returned from a `main` that libc runs). The calling thread's
+/// `thread_local` destructors have run; the pending deinitialisers run now,
+/// newest first. If a program run is waiting for `main`, it answers the
+/// controller with the exit status, and this thread waits (at most
+/// [`EXIT_WAIT`]) until the controller has ended the Session, so that
+/// llvm-jitlink exits with the program's status, as a native process would.
+extern "C" fn at_process_exit(status: std::os::raw::c_int, _arg: *mut std::os::raw::c_void) {
+    let Ok(p) = active() else { return };
+    p.run_all_deinitializers();
+    let waiter = lock(&p.exit_waiter).take();
+    let Some(waiter) = waiter else { return };
+    *lock(&EXIT_PHASE) = ExitPhase::Exiting;
+    if waiter.send(RunOutcome::Exited(status)).is_err() {
+        return;
     }
+    // What the handlers printed is written out now, not only after the
+    // wait: a controller that never ends the Session must not lose it.
+    // SAFETY: fflush(NULL) flushes every open stdio stream.
+    unsafe { libc::fflush(std::ptr::null_mut()) };
+    drop(p);
+    let deadline = std::time::Instant::now() + EXIT_WAIT;
+    let mut phase = lock(&EXIT_PHASE);
+    while *phase == ExitPhase::Exiting {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        phase = EXIT_CHANGED
+            .wait_timeout(phase, left)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|e| e.into_inner().0);
+    }
+}
+
+/// Called when the Session ends: an exiting program may go on.
+fn session_ended() {
+    let mut phase = lock(&EXIT_PHASE);
+    if *phase == ExitPhase::Exiting {
+        *phase = ExitPhase::SessionEnded;
+        EXIT_CHANGED.notify_all();
+    }
+}
+
+/// For the executor's `main` once its Session has ended: if JIT'd code is
+/// inside `exit`, never returns (that thread ends the process with the
+/// program's status); otherwise returns at once.
+pub fn wait_if_program_exiting() {
+    if *lock(&EXIT_PHASE) != ExitPhase::Running {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// How a program run ended: `main` returned (or the run failed), or JIT'd
+/// code called `exit` with a status.
+enum RunOutcome {
+    Returned(Result<(u64, i64), PlatformError>),
+    Exited(std::os::raw::c_int),
 }
 
 impl ElfNixPlatform {
@@ -202,6 +277,7 @@ impl ElfNixPlatform {
             session: Arc::downgrade(session),
             state: Mutex::new(State::default()),
             program_thread: Mutex::new(None),
+            exit_waiter: Mutex::new(None),
         });
         let mut all = lock(&PLATFORMS);
         all.retain(|w| w.strong_count() > 0);
@@ -250,9 +326,12 @@ impl ElfNixPlatform {
             tags,
         };
         static HOOK: std::sync::Once = std::sync::Once::new();
-        // SAFETY: registers a plain `extern "C" fn()` with libc, once.
-        HOOK.call_once(|| unsafe {
-            libc::atexit(run_pending_at_exit);
+        HOOK.call_once(|| {
+            if let Err(e) = crate::sys::exit::on_exit(at_process_exit) {
+                crate::error::report_unowned(crate::Error::from(PlatformError::ProgramThread(
+                    format!("cannot hook exit(): {e}"),
+                )));
+            }
         });
         Ok(())
     }
@@ -848,35 +927,55 @@ impl ElfNixPlatform {
         args: &[Vec<u8>],
     ) -> Result<i64, PlatformError> {
         let (jd, entry, args) = (jd.to_string(), entry.to_string(), args.to_vec());
-        let run = self.on_program_thread(move |p| -> Result<(u64, i64), PlatformError> {
-            let fail = |message: String| PlatformError::RunProgram {
-                jd: jd.clone(),
-                entry: entry.clone(),
-                message,
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RunOutcome>(2);
+        *lock(&self.exit_waiter) = Some(tx.clone());
+        let posted = self.post_to_program_thread(move |p| {
+            let run = || -> Result<(u64, i64), PlatformError> {
+                let fail = |message: String| PlatformError::RunProgram {
+                    jd: jd.clone(),
+                    entry: entry.clone(),
+                    message,
+                };
+                let header = p.dlopen(&jd, RTLD_LAZY)?;
+                let main = match p.lookup_symbol(header, &entry) {
+                    Ok(0) => Err(fail("the entry point's address is null".into())),
+                    Ok(a) => Ok(a),
+                    Err(e) => Err(e),
+                };
+                let main = match main {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let _ = p.dlclose(header);
+                        return Err(e);
+                    }
+                };
+                let r = crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args)
+                    .map_err(|e| fail(e.to_string()))?;
+                Ok((header, r))
             };
-            let header = p.dlopen(&jd, RTLD_LAZY)?;
-            let main = match p.lookup_symbol(header, &entry) {
-                Ok(0) => Err(fail("the entry point's address is null".into())),
-                Ok(a) => Ok(a),
-                Err(e) => Err(e),
-            };
-            let main = match main {
-                Ok(m) => m,
-                Err(e) => {
-                    let _ = p.dlclose(header);
-                    return Err(e);
-                }
-            };
-            let r = crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args)
-                .map_err(|e| fail(e.to_string()))?;
-            Ok((header, r))
+            let r = run();
+            let _ = tx.send(RunOutcome::Returned(r));
         });
-        self.end_program_thread();
-        let (header, r) = run??;
-        // The end of the program: close the JITDylib (its handlers and the
-        // platform's `atexit` list), unless JIT'd code still holds it open.
-        self.release(header, true)?;
-        Ok(r)
+        if let Err(e) = posted {
+            lock(&self.exit_waiter).take();
+            return Err(e);
+        }
+        let outcome = rx.recv();
+        lock(&self.exit_waiter).take();
+        match outcome {
+            Ok(RunOutcome::Returned(r)) => {
+                self.end_program_thread();
+                let (header, r) = r?;
+                // The end of the program: close the JITDylib (its handlers
+                // and the platform's `atexit` list), unless JIT'd code still
+                // holds it open.
+                self.release(header, true)?;
+                Ok(r)
+            }
+            // JIT'd code called exit(status); its thread runs the rest.
+            Ok(RunOutcome::Exited(status)) => Ok(i64::from(status)),
+            Err(_) => Err(PlatformError::ProgramThread("it ended during main".into())),
+        }
     }
 
     /// dlopen from the controller (`__orc_rt_jit_dlopen_wrapper`, LLJIT's
@@ -919,14 +1018,31 @@ impl ElfNixPlatform {
         self: &Arc<Self>,
         f: impl FnOnce(&Arc<Self>) -> R + Send + 'static,
     ) -> Result<R, PlatformError> {
+        let on_it = lock(&self.program_thread)
+            .as_ref()
+            .is_some_and(|t| t.id == std::thread::current().id());
+        if on_it {
+            return Ok(f(self));
+        }
+        let (rtx, rrx) = std::sync::mpsc::sync_channel(1);
+        self.post_to_program_thread(move |p| {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p)));
+            let _ = rtx.send(r);
+        })?;
+        match rrx.recv() {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(_)) => Err(PlatformError::ProgramThread("a job panicked".into())),
+            Err(_) => Err(PlatformError::ProgramThread("it ended during a job".into())),
+        }
+    }
+
+    /// Queues `f` on the program thread, started if needed.
+    fn post_to_program_thread(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Arc<Self>) + Send + 'static,
+    ) -> Result<(), PlatformError> {
         let jobs = {
             let mut pt = lock(&self.program_thread);
-            if let Some(t) = pt.as_ref() {
-                if t.id == std::thread::current().id() {
-                    drop(pt);
-                    return Ok(f(self));
-                }
-            }
             if pt.is_none() {
                 let (tx, rx) = std::sync::mpsc::channel::<ProgramJob>();
                 let handle = std::thread::Builder::new()
@@ -946,19 +1062,10 @@ impl ElfNixPlatform {
             }
             pt.as_ref().map(|t| t.jobs.clone())
         };
-        let (rtx, rrx) = std::sync::mpsc::sync_channel(1);
         let me = self.clone();
-        let job: ProgramJob = Box::new(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&me)));
-            let _ = rtx.send(r);
-        });
+        let job: ProgramJob = Box::new(move || f(&me));
         jobs.and_then(|j| j.send(job).ok())
-            .ok_or_else(|| PlatformError::ProgramThread("it has ended".into()))?;
-        match rrx.recv() {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(_)) => Err(PlatformError::ProgramThread("a job panicked".into())),
-            Err(_) => Err(PlatformError::ProgramThread("it ended during a job".into())),
-        }
+            .ok_or_else(|| PlatformError::ProgramThread("it has ended".into()))
     }
 
     /// Ends the program thread once its queued jobs are done; its
@@ -967,7 +1074,9 @@ impl ElfNixPlatform {
         let t = lock(&self.program_thread).take();
         if let Some(t) = t {
             drop(t.jobs);
-            if t.id != std::thread::current().id() {
+            // A thread inside exit() never finishes its job.
+            let exiting = *lock(&EXIT_PHASE) != ExitPhase::Running;
+            if t.id != std::thread::current().id() && !exiting {
                 let _ = t.handle.join();
             }
         }
@@ -1056,6 +1165,8 @@ pub fn to_c_string(s: &str) -> CString {
 
 impl Service for ElfNixPlatform {
     fn on_detach(&self, on_complete: OnCompleteFn, shutdown_requested: bool) {
+        // The controller is gone: a program inside exit() may end.
+        session_ended();
         // Detach alone leaves JIT'd code running; only a shutdown ends it.
         if shutdown_requested {
             self.run_all_deinitializers();
@@ -1064,6 +1175,7 @@ impl Service for ElfNixPlatform {
     }
 
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
+        session_ended();
         self.end_program_thread();
         self.run_all_deinitializers();
         self.forget_everything();
