@@ -196,6 +196,64 @@ done
 jitlink_case debugger-support yes 60 --debugger-support hello-g.o
 jitlink_case lazy-orc-runtime yes 60 -lazy -orc-runtime="$RT" hello.o
 
+# ------------------------------------------------ our ELF platform archive
+# The -orc-runtime cases again with orc-rt's own platform archive for our
+# executor (the reference keeps compiler-rt's, the only one it can run):
+# same output and status. atexit.c and cxx_runtime.cpp differ on purpose:
+# compiler-rt's LLVM 22 runtime never runs C atexit handlers, ours does, as
+# the native program does, so those are compared with the native build.
+OUR_RT=$("$OURS" --platform-archive 2>/dev/null) || OUR_RT=""
+# ours_rt_case <name> <check-stderr> <timeout> <args...>: @RT@ in the args
+# is our archive for our executor and compiler-rt's for the reference.
+ours_rt_case() {
+  local name=$1 check_err=$2 to=$3
+  shift 3
+  want "$name" || return 0
+  if [ -z "$OUR_RT" ]; then
+    fail "$name" "$OURS --platform-archive found no archive"
+    return
+  fi
+  local ours=() ref=() a
+  for a in "$@"; do
+    ours+=("${a//@RT@/$OUR_RT}")
+    ref+=("${a//@RT@/$RT}")
+  done
+  run_one ours "$OURS" "$to" "${ours[@]}"
+  run_one ref "$REF" "$to" "${ref[@]}"
+  compare "$name" "$check_err"
+}
+ours_rt_case our-rt-cxx-eh yes 60 -orc-runtime=@RT@ eh.o
+ours_rt_case our-rt-cxx-thread-local yes 60 -orc-runtime=@RT@ thread_local.o
+for m in generic simple-remote shared; do
+  ours_rt_case "our-rt-memmgr-$m-cxx" yes 60 -use-memmgr="$m" -orc-runtime=@RT@ eh.o
+done
+ours_rt_case our-rt-lazy yes 60 -lazy -orc-runtime=@RT@ hello.o
+# native_rt_case <name> <native-build-command...> -- <llvm-jitlink args...>:
+# our executor and archive against the program built and run natively.
+native_rt_case() {
+  local name=$1
+  shift
+  want "$name" || return 0
+  local build=()
+  while [ "$1" != -- ]; do build+=("$1"); shift; done
+  shift
+  if [ -z "$OUR_RT" ]; then
+    fail "$name" "$OURS --platform-archive found no archive"
+  elif "${build[@]}" -o "$W/native-prog" 2>"$W/cc.err"; then
+    "$W/native-prog" >"$W/ref.out" 2>"$W/ref.err" </dev/null
+    echo $? >"$W/ref.rc"
+    echo "-" >"$W/ref.time"
+    run_one ours "$OURS" 60 -orc-runtime="$OUR_RT" "$@"
+    compare "$name" yes
+  else
+    fail "$name" "does not compile natively"
+    cat "$W/cc.err"
+  fi
+}
+native_rt_case our-rt-atexit-as-native clang-22 "$SRC/atexit.c" -- atexit.o
+native_rt_case our-rt-cxx-runtime-features-as-native \
+  clang++-22 -fPIC "$SRC/cxx_runtime.cpp" -lpthread -- cxx_runtime.o
+
 # --------------------------------------------------------- test-jitloadergdb
 if want test-jitloadergdb; then
   for which in ours ref; do
@@ -359,6 +417,8 @@ if want c-host; then
     jitlink_case c-host-hello yes 60 hello.o
     jitlink_case c-host-args no 60 args.o -args x y
     jitlink_case c-host-cxx-orc-runtime yes 60 -orc-runtime="$RT" eh.o
+    # The C API's Session serves our platform archive too.
+    ours_rt_case c-host-our-rt-cxx yes 60 -orc-runtime=@RT@ eh.o
     jitlink_case c-host-memmgr-shared yes 60 -use-memmgr=shared hello.o
     OURS=$SAVED_OURS
   else
