@@ -50,6 +50,19 @@ METRICS = [
      [("ref", 0.7)]),
     ("e2e_large_exec_maxrss_kb", "e2e large object: executor max RSS", "KiB", "lo", None,
      [("ref", 1.0)]),
+    # -orc-runtime on the large object (issue 12). stack_*: the reference
+    # with compiler-rt's archive vs ours with our archive. plat_*: our
+    # executor in both columns, compiler-rt's archive vs ours.
+    ("stack_large_wall_ms", "-orc-runtime large object: wall (each with its runtime)", "ms",
+     "lo", None, [("ref", 1.0)]),
+    ("stack_large_exec_cpu_ms", "-orc-runtime large object: executor CPU (each with its runtime)",
+     "ms", "lo", None, []),
+    ("plat_large_wall_ms", "-orc-runtime large object, our executor: wall, our archive vs compiler-rt's",
+     "ms", "lo", None, [("ref", 1.0)]),
+    ("plat_large_exec_cpu_ms", "  executor CPU, our archive vs compiler-rt's", "ms", "lo", None,
+     [("ref", 1.0)]),
+    ("plat_large_exec_maxrss_kb", "  executor max RSS, our archive vs compiler-rt's", "KiB", "lo",
+     None, []),
     ("e2e_hello_wall_ms", "e2e hello: llvm-jitlink wall", "ms", "lo", None, []),
     ("e2e_hello_exec_cpu_ms", "e2e hello: executor CPU", "ms", "lo", None, []),
     ("e2e_hello_exec_maxrss_kb", "e2e hello: executor max RSS", "KiB", "lo", None, []),

@@ -19,7 +19,9 @@
 # controller benchmark (epc_bench), llvm-jitlink-22 end to end on two
 # programs (e2e/run_e2e.py) and a clang-repl-22 session of 200 statements
 # written one at a time (repl_bench.py; skipped without clang-repl-22 or
-# compiler-rt's ORC runtime). The table shows the median over rounds,
+# compiler-rt's ORC runtime), and the large object under -orc-runtime (each
+# executor with its own platform runtime, and our executor with either
+# archive). The table shows the median over rounds,
 # min-max spread, ratio ours/reference, the floor and the target (issue 6;
 # issue 14 for the REPL rows). A run that fails (e.g. our executor cannot do
 # something yet) is listed under the table and leaves "n/a" in its cells.
@@ -142,6 +144,9 @@ elif [[ ! -f $ORC_RT_ARCHIVE ]]; then
   CLANG_REPL=
 fi
 
+OUR_PLATFORM_ARCHIVE=$("$OURS" --platform-archive 2>/dev/null || true)
+[[ -n $OUR_PLATFORM_ARCHIVE ]] || log "our platform archive not found: the platform rows will be n/a"
+
 build_tools
 build_objects "$NFUNC"
 
@@ -187,6 +192,33 @@ bench_one() { # <round> <who> <executor>
     --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
     --reps "$E2E_REPS" \
     "hello=$HELLO_O:$OUT/hello.expected" "large=$LARGE_O:$OUT/large.expected"
+  # The ELF platform runtime (-orc-runtime) on the large object. "stack":
+  # each executor with its own runtime (reference: compiler-rt's archive;
+  # ours: our archive). "plat" (our executor only): compiler-rt's archive in
+  # the reference column, ours in ours, so the ratio is the archive's alone.
+  local rt=$ORC_RT_ARCHIVE
+  [[ $who == ours ]] && rt=$OUR_PLATFORM_ARCHIVE
+  if [[ -f $ORC_RT_ARCHIVE && -n $rt ]]; then
+    log "round $r: $who: llvm-jitlink -orc-runtime, large object"
+    run "$RAW/$r-$who-stack.txt" python3 "$BENCH/e2e/run_e2e.py" \
+      --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
+      --reps "$E2E_REPS" --orc-runtime "$rt" --prefix stack \
+      "large=$LARGE_O:$OUT/large.expected"
+    if [[ $who == ours ]]; then
+      local order=(ref ours)
+      ((r % 2)) || order=(ours ref)
+      local w
+      for w in "${order[@]}"; do
+        rt=$OUR_PLATFORM_ARCHIVE
+        [[ $w == ref ]] && rt=$ORC_RT_ARCHIVE
+        log "round $r: our executor, $([[ $w == ref ]] && echo "compiler-rt's" || echo our) archive"
+        run "$RAW/$r-$w-plat.txt" python3 "$BENCH/e2e/run_e2e.py" \
+          --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
+          --reps "$E2E_REPS" --orc-runtime "$rt" --prefix plat \
+          "large=$LARGE_O:$OUT/large.expected"
+      done
+    fi
+  fi
   if [[ -n $CLANG_REPL ]]; then
     log "round $r: $who: clang-repl session ($REPL_STATEMENTS statements)"
     run "$RAW/$r-$who-repl.txt" python3 "$BENCH/repl_bench.py" \

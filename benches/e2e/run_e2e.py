@@ -9,8 +9,10 @@ that stdout matches the expected output, and print (median over REPS):
     e2e_<name>_exec_cpu_ms      executor user+sys CPU time
     e2e_<name>_exec_maxrss_kb   executor max RSS
 
+(--prefix replaces "e2e"; --orc-runtime ARCHIVE runs under that ORC runtime.)
+
 Usage: run_e2e.py --jitlink BIN --wrap RUSAGE_WRAP --executor EXE --reps N
-                  NAME=OBJ:EXPECTED_STDOUT_FILE ...
+                  [--orc-runtime ARCHIVE] [--prefix P] NAME=OBJ:EXPECTED_STDOUT_FILE ...
 Exits 2 (after printing what went wrong) if any run fails.
 """
 import argparse
@@ -29,6 +31,9 @@ def main():
     ap.add_argument("--executor", required=True)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--orc-runtime", default=None,
+                    help="pass -orc-runtime=ARCHIVE to llvm-jitlink")
+    ap.add_argument("--prefix", default="e2e", help="metric name prefix")
     ap.add_argument("objects", nargs="+")
     a = ap.parse_args()
     for spec in a.objects:
@@ -43,7 +48,10 @@ def main():
                            BENCH_TIME_OUT=tf.name)
                 t0 = time.perf_counter()
                 try:
-                    p = subprocess.run([a.jitlink, "-oop-executor=" + a.wrap, obj],
+                    cmd = [a.jitlink, "-oop-executor=" + a.wrap]
+                    if a.orc_runtime:
+                        cmd.append("-orc-runtime=" + a.orc_runtime)
+                    p = subprocess.run(cmd + [obj],
                                        env=env, capture_output=True, text=True,
                                        timeout=a.timeout)
                 except subprocess.TimeoutExpired:
@@ -61,9 +69,9 @@ def main():
             walls.append(wall * 1e3)
             cpus.append((float(rec[1]) + float(rec[2])) * 1e3)
             rsss.append(float(rec[3]))
-        print("e2e_%s_wall_ms %.6g" % (name, statistics.median(walls)))
-        print("e2e_%s_exec_cpu_ms %.6g" % (name, statistics.median(cpus)))
-        print("e2e_%s_exec_maxrss_kb %.6g" % (name, statistics.median(rsss)))
+        print("%s_%s_wall_ms %.6g" % (a.prefix, name, statistics.median(walls)))
+        print("%s_%s_exec_cpu_ms %.6g" % (a.prefix, name, statistics.median(cpus)))
+        print("%s_%s_exec_maxrss_kb %.6g" % (a.prefix, name, statistics.median(rsss)))
         sys.stdout.flush()
 
 
