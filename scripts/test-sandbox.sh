@@ -313,6 +313,12 @@ same cxx-thread-local-orc-runtime "$u" 5 "in main: 1" -- -orc-runtime="$rt" thre
 same atexit-orc-runtime "$u" 3 "main returns 3" -- -orc-runtime="$rt" atexit.o
 same memmgr-shared "$u" 42 "hello, world" -- -use-memmgr=shared hello.o
 same memmgr-shared-orc-runtime "$u" 7 "caught: boom" -- -use-memmgr=shared -orc-runtime="$rt" eh.o
+# orc-rt's own platform archive: its runtime runs inside the sandboxed
+# executor (the .eh_frame repair reads /proc/self/maps and mprotects).
+our_rt="$("$ours" --platform-archive)"
+same cxx-eh-our-platform "$u" 7 "static destructor ran" -- -orc-runtime="$our_rt" eh.o
+same atexit-our-platform "$u" 3 "atexit handler ran" -- -orc-runtime="$our_rt" atexit.o
+same thread-local-our-platform "$u" 5 "in main: 1" -- -orc-runtime="$our_rt" thread_local.o
 same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote hello.o
 # --perf-support writes its jitdump under $JITDUMPDIR: allowed with perf and
 # rw= there (one dump from the run without sandbox, one from the run with).
