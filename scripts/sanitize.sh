@@ -328,6 +328,17 @@ step_executor_vg() {
   else
     echo "  cxx-orc-runtime, lazy-orc-runtime: $rt not found, not run"
   fi
+  # orc-rt's own platform archive: the platform's Rust side under valgrind.
+  local our_rt
+  our_rt="$("$debug_dir/orc-rt-executor" --platform-archive)" || our_rt=""
+  if [ -n "$our_rt" ]; then
+    vg_session cxx-our-platform 11 'atexit handler ran' \
+      -orc-runtime="$our_rt" "$work/cxx_runtime.o" || ok=0
+    vg_session lazy-our-platform 42 'hello, world' -lazy -orc-runtime="$our_rt" "$work/hello.o" || ok=0
+  else
+    fail "executor-vg: orc-rt-executor --platform-archive found no archive"
+    ok=0
+  fi
   if [ $ok -eq 1 ]; then
     pass "executor-vg ($(($(date +%s) - t0))s)"
   else
