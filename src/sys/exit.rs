@@ -24,7 +24,7 @@ pub fn on_exit(f: ExitHook) -> io::Result<()> {
     // SAFETY: glibc's on_exit stores the function pointer (a plain
     // `extern "C"` fn, valid for the process's life) and a NULL argument.
     if unsafe { libc_on_exit(f, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::new(io::ErrorKind::Other, "on_exit failed"));
+        return Err(io::Error::other("on_exit failed"));
     }
     Ok(())
 }

@@ -303,36 +303,6 @@ pub fn map_file_read_exec(fd: libc::c_int, len: u64) -> io::Result<u64> {
     Ok(p as u64)
 }
 
-#[cfg(test)]
-mod writable_tests {
-    use super::*;
-
-    #[test]
-    fn the_writable_set_follows_mappings_and_protections() {
-        let page = page_size();
-        let base = map_anonymous_rw(4 * page).unwrap();
-        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
-        assert_eq!(with_writable(base + 4 * page - 1, 2, || 1), None);
-        let ro = Prot {
-            read: true,
-            write: false,
-            exec: false,
-        };
-        // SAFETY: our own fresh mapping, holding no Rust objects.
-        unsafe { protect(base + page, page, ro).unwrap() };
-        assert_eq!(with_writable(base, page, || 1), Some(1));
-        assert_eq!(with_writable(base, page + 1, || 1), None);
-        assert_eq!(with_writable(base + 2 * page, 2 * page, || 1), Some(1));
-        // SAFETY: as above.
-        unsafe { protect(base + page, page, read_write()).unwrap() };
-        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
-        // SAFETY: as above; nothing uses the mapping afterwards.
-        unsafe { unmap(base, 4 * page).unwrap() };
-        assert_eq!(with_writable(base, 1, || 1), None);
-        assert_eq!(with_writable(u64::MAX, 2, || 1), None);
-    }
-}
-
 /// The protection of the mapping that holds all of `[addr, addr + len)`,
 /// from `/proc/self/maps` (`None` if no single mapping holds it).
 fn protection_of(addr: u64, len: u64) -> Option<(bool, bool, bool)> {
@@ -406,4 +376,34 @@ pub unsafe fn patch(addr: u64, data: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod writable_tests {
+    use super::*;
+
+    #[test]
+    fn the_writable_set_follows_mappings_and_protections() {
+        let page = page_size();
+        let base = map_anonymous_rw(4 * page).unwrap();
+        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
+        assert_eq!(with_writable(base + 4 * page - 1, 2, || 1), None);
+        let ro = Prot {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        // SAFETY: our own fresh mapping, holding no Rust objects.
+        unsafe { protect(base + page, page, ro).unwrap() };
+        assert_eq!(with_writable(base, page, || 1), Some(1));
+        assert_eq!(with_writable(base, page + 1, || 1), None);
+        assert_eq!(with_writable(base + 2 * page, 2 * page, || 1), Some(1));
+        // SAFETY: as above.
+        unsafe { protect(base + page, page, read_write()).unwrap() };
+        assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
+        // SAFETY: as above; nothing uses the mapping afterwards.
+        unsafe { unmap(base, 4 * page).unwrap() };
+        assert_eq!(with_writable(base, 1, || 1), None);
+        assert_eq!(with_writable(u64::MAX, 2, || 1), None);
+    }
 }
