@@ -14,7 +14,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
 use once_cell::sync::Lazy;
 
-use super::frame::{read_frame_buffer, BufferFrame, FrameError, FrameHeader, Opcode};
+use super::frame::{read_frame_buffer_for, BufferFrame, FrameError, FrameHeader, Opcode};
 use super::transport::{Transport, TransportReader, TransportWriter, Waker};
 use crate::controller_access::{
     ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
@@ -133,6 +133,9 @@ struct Inner {
     /// Addresses of the leaf calls among the bootstrap symbols: these run
     /// on the reader thread.
     leaves: HashSet<u64>,
+    /// The memory manager's `initialize` entry point, whose large calls the
+    /// reader writes straight to their destination.
+    initialize_tag: Option<u64>,
     trace: bool,
 }
 
@@ -194,6 +197,10 @@ impl SimpleRemoteEpcControllerAccess {
             .filter(|s| s.leaf)
             .map(|s| s.addr.0)
             .collect();
+        let initialize_tag = bootstrap_symbols
+            .iter()
+            .find(|s| s.name == crate::sps_ci::memory::INITIALIZE_NAME)
+            .map(|s| s.addr.0);
         let (reader, writer, waker) = transport.split();
         let trace = std::env::var("ORC_RT_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
         let inner = Arc::new(Inner {
@@ -211,6 +218,7 @@ impl SimpleRemoteEpcControllerAccess {
             waker,
             bootstrap_symbols,
             leaves,
+            initialize_tag,
             trace,
         });
         lock(&DISPATCH_CONTEXTS).insert(inner.ctx_addr(), Arc::downgrade(&inner));
@@ -475,7 +483,7 @@ impl Inner {
     ) {
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let error = loop {
-            match read_frame_buffer(&mut reader) {
+            match read_frame_buffer_for(&mut reader, self.initialize_tag) {
                 Ok(None) => {
                     if self.trace {
                         trace_line(format_args!("C->E end-of-file"));

@@ -272,10 +272,30 @@ pub struct BufferFrame {
 /// then copied, so a header that announces an absurd size without sending
 /// the bytes costs no memory either.
 pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
+    read_frame_buffer_for(r, None)
+}
+
+/// [`read_frame_buffer`], and a call of the memory manager's `initialize`
+/// at `initialize_tag` with a payload of at least [`PREWRITE_MIN_FRAME`]
+/// bytes is read by [`read_initialize_prewriting`].
+pub fn read_frame_buffer_for<R: Read + ?Sized>(
+    r: &mut R,
+    initialize_tag: Option<u64>,
+) -> Result<Option<BufferFrame>, FrameError> {
     let Some(header) = read_header(r)? else {
         return Ok(None);
     };
     let len = header.payload_len()?;
+    if len >= PREWRITE_MIN_FRAME
+        && initialize_tag == Some(header.tag)
+        && Opcode::from_u64(header.opcode) == Some(Opcode::CallWrapper)
+    {
+        let payload = read_initialize_prewriting(r, len)?;
+        return Ok(Some(BufferFrame {
+            header,
+            payload: WrapperFunctionBuffer::from_slice(&payload),
+        }));
+    }
     if len > DIRECT_PAYLOAD_MAX {
         let payload = read_growing_payload(r, len)?;
         return Ok(Some(BufferFrame {
@@ -296,9 +316,215 @@ pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFra
     Ok(Some(BufferFrame { header, payload }))
 }
 
+/// `initialize` calls with at least this much payload are read by
+/// [`read_initialize_prewriting`].
+pub const PREWRITE_MIN_FRAME: usize = 1 << 20;
+
+/// Segment contents at least this big are written to their destination as
+/// they are read.
+pub const PREWRITE_MIN_CONTENT: u64 = 64 << 10;
+
+/// Bytes moved through the bounce buffer at a time.
+const BOUNCE: usize = 64 << 10;
+
+/// Appends exactly `n` more bytes of the stream to `out`, growing it only
+/// as bytes arrive (a length from the wire allocates nothing up front).
+fn copy_exact<R: Read + ?Sized>(r: &mut R, out: &mut Vec<u8>, n: u64) -> Result<(), FrameError> {
+    let want = out.len() as u64 + n;
+    let mut limited = r.take(n);
+    loop {
+        match limited.read_to_end(out) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break,
+            Err(e) => return Err(FrameError::Io(e)),
+        }
+    }
+    if (out.len() as u64) < want {
+        return Err(FrameError::UnexpectedEof);
+    }
+    Ok(())
+}
+
+/// Reads the `len`-byte payload of a call of the memory manager's
+/// `initialize` (`(SPSExecutorAddr instance, SPSFinalizeRequest)`), writing
+/// each large segment content straight to its address as it arrives, when
+/// that address lies in memory orc-rt mapped read+write
+/// ([`crate::sys::mmap::with_writable`]). Those contents never occupy the
+/// payload: it carries the segment with
+/// [`crate::sps_ci::memory::PREWRITTEN_FLAG`] and the count of bytes written,
+/// and the handler then only zero-fills the rest. A large object's
+/// initialize thus needs no payload buffer its size (no page faults and no
+/// second copy of it).
+///
+/// The bytes pass through a 64 KiB bounce buffer, each chunk copied under
+/// the mapping lock, so a stalled controller never holds that lock. A
+/// destination that stops being writable midway (a concurrent release)
+/// turns the segment's count into an impossible one, which the handler
+/// refuses. Anything that does not parse as expected is copied verbatim,
+/// for the handler's decoder to judge.
+pub fn read_initialize_prewriting<R: Read + ?Sized>(
+    r: &mut R,
+    len: usize,
+) -> Result<Vec<u8>, FrameError> {
+    use crate::sps_ci::memory::PREWRITTEN_FLAG;
+    let mut left = len as u64;
+    let mut out: Vec<u8> = Vec::with_capacity(64 << 10);
+    let mut bounce: Vec<u8> = Vec::new();
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    // Instance address and segment count.
+    if left >= 16 {
+        copy_exact(r, &mut out, 16)?;
+        left -= 16;
+        let count = word(&out[8..16]);
+        for _ in 0..count {
+            // Alloc group, address, size, content length.
+            if left < 25 {
+                break;
+            }
+            let at = out.len();
+            copy_exact(r, &mut out, 25)?;
+            left -= 25;
+            let bits = out[at];
+            let (addr, size, clen) = (
+                word(&out[at + 1..at + 9]),
+                word(&out[at + 9..at + 17]),
+                word(&out[at + 17..at + 25]),
+            );
+            let direct = bits & PREWRITTEN_FLAG == 0
+                && clen >= PREWRITE_MIN_CONTENT
+                && clen <= size
+                && clen <= left
+                && crate::sys::mmap::with_writable(addr, clen, || ()).is_some();
+            if !direct {
+                if clen > left {
+                    break;
+                }
+                copy_exact(r, &mut out, clen)?;
+                left -= clen;
+                continue;
+            }
+            if bounce.is_empty() {
+                bounce.resize(BOUNCE, 0);
+            }
+            let mut done = 0u64;
+            let mut lost = false;
+            while done < clen {
+                let n = (clen - done).min(BOUNCE as u64) as usize;
+                if read_full(r, &mut bounce[..n])? < n {
+                    return Err(FrameError::UnexpectedEof);
+                }
+                let dst = addr + done;
+                let copied = crate::sys::mmap::with_writable(dst, n as u64, || {
+                    // SAFETY: [dst, dst + n) lies in memory orc-rt mapped
+                    // read+write for JIT'd code, which cannot be unmapped or
+                    // protected while `with_writable` runs, and holds no
+                    // Rust object.
+                    unsafe { std::ptr::copy_nonoverlapping(bounce.as_ptr(), dst as *mut u8, n) }
+                });
+                lost |= copied.is_none();
+                done += n as u64;
+            }
+            left -= clen;
+            out[at] = bits | PREWRITTEN_FLAG;
+            out.truncate(at + 17);
+            out.extend_from_slice(&8u64.to_le_bytes());
+            out.extend_from_slice(&(if lost { u64::MAX } else { clen }).to_le_bytes());
+        }
+    }
+    // The actions, and whatever did not parse.
+    copy_exact(r, &mut out, left)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod prewriting {
+        use super::super::*;
+        use crate::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+        use crate::sps::serialize_to_vec;
+        use crate::sps_ci::memory::decode_initialize_args;
+        use crate::ExecutorAddr;
+        use std::io::Cursor;
+
+        fn request(segments: Vec<SegFinalizeRequest>) -> Vec<u8> {
+            let req = FinalizeRequest {
+                segments,
+                actions: vec![],
+            };
+            serialize_to_vec(&(ExecutorAddr::new(0x1234), req))
+        }
+
+        fn seg(addr: u64, size: u64, content: Vec<u8>) -> SegFinalizeRequest {
+            SegFinalizeRequest {
+                rag: RemoteAllocGroup::new(true, true, false, false),
+                addr: ExecutorAddr::new(addr),
+                size,
+                content,
+            }
+        }
+
+        #[test]
+        fn large_contents_go_straight_to_writable_memory() {
+            let len = 256 << 10;
+            let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
+            let big: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+            // A large segment into our mapping, a small one (copied), and a
+            // large one to an address nobody mapped (copied, for the handler
+            // to refuse).
+            let bytes = request(vec![
+                seg(dst, len, big.clone()),
+                seg(0x10_0000, 16, vec![1, 2, 3]),
+                seg(0x20_0000, len, big.clone()),
+            ]);
+            let out = read_initialize_prewriting(&mut Cursor::new(&bytes), bytes.len()).unwrap();
+            assert!(
+                out.len() < bytes.len() - big.len() + 64,
+                "the big content left the payload"
+            );
+            assert_eq!(crate::sys::mem::read_vec(dst, len).unwrap(), big);
+            let (instance, segs, actions) = decode_initialize_args(&out).unwrap();
+            assert_eq!(instance, ExecutorAddr::new(0x1234));
+            assert!(actions.is_empty());
+            assert_eq!(
+                (
+                    segs[0].addr.value(),
+                    segs[0].prewritten,
+                    segs[0].content.len()
+                ),
+                (dst, len, 0)
+            );
+            assert_eq!((segs[1].prewritten, segs[1].content), (0, &[1u8, 2, 3][..]));
+            assert_eq!((segs[2].prewritten, segs[2].content.len() as u64), (0, len));
+            // SAFETY: our own mapping, unused now.
+            unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
+        }
+
+        #[test]
+        fn truncated_or_odd_payloads_are_left_to_the_decoder() {
+            let len = 128 << 10;
+            let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
+            let bytes = request(vec![seg(dst, len, vec![9; len as usize])]);
+            // The stream ends inside the content: an error, not a hang.
+            let cut = &bytes[..bytes.len() - 100];
+            assert!(matches!(
+                read_initialize_prewriting(&mut Cursor::new(cut), bytes.len()),
+                Err(FrameError::UnexpectedEof)
+            ));
+            // A segment count the bytes do not hold: copied verbatim.
+            let mut lying = bytes.clone();
+            lying[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
+            let out = read_initialize_prewriting(&mut Cursor::new(&lying), lying.len()).unwrap();
+            assert!(decode_initialize_args(&out).is_err());
+            // A payload shorter than the fixed fields: copied verbatim.
+            let out = read_initialize_prewriting(&mut Cursor::new(&[1u8, 2, 3]), 3).unwrap();
+            assert_eq!(out, [1, 2, 3]);
+            // SAFETY: our own mapping, unused now.
+            unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
+        }
+    }
 
     /// A reader that yields `data`, then fails with ECONNRESET.
     struct ResetAfter<'a>(&'a [u8]);

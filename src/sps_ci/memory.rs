@@ -149,6 +149,14 @@ sync_wrapper! {
     pub fn release_wrapper = release;
 }
 
+/// In the alloc-group byte of a segment of an `initialize` request: the
+/// segment's content was already written to its address by the transport
+/// while it read the request (`simple_remote_epc::frame`), and the content
+/// field holds the count of bytes written (8 bytes, little-endian). Only the
+/// transport sets it; a controller that sends it only skips the copy into
+/// memory it could write anyway.
+pub const PREWRITTEN_FLAG: u8 = 0x80;
+
 /// Decoded arguments of [`initialize`]: instance, segments (content
 /// borrowed from the argument bytes), finalize/dealloc action pairs.
 pub type InitializeArgs<'a> = (ExecutorAddr, Vec<SegmentRef<'a>>, Vec<AllocActionCallPair>);
@@ -162,15 +170,28 @@ pub fn decode_initialize_args(bytes: &[u8]) -> Result<InitializeArgs<'_>, SpsErr
     let n = input.read_count(1 + 8 + 8 + 8)?;
     let mut segments = Vec::with_capacity(n);
     for _ in 0..n {
-        let rag = RemoteAllocGroup::deserialize(&mut input)?;
+        let bits = u8::deserialize(&mut input)?;
+        let prewritten_marker = bits & PREWRITTEN_FLAG != 0;
+        let bits = bits & !PREWRITTEN_FLAG;
+        let rag = RemoteAllocGroup::from_bits(bits).ok_or(SpsError::InvalidAllocGroup(bits))?;
         let addr = ExecutorAddr::deserialize(&mut input)?;
         let size = u64::deserialize(&mut input)?;
         let content = SpsBytes::deserialize_borrowed(&mut input)?.0;
+        let (content, prewritten) = if prewritten_marker {
+            // The content is the 8-byte count of bytes already in place.
+            let count: [u8; 8] = content
+                .try_into()
+                .map_err(|_| SpsError::InvalidAllocGroup(bits | PREWRITTEN_FLAG))?;
+            (&content[..0], u64::from_le_bytes(count))
+        } else {
+            (content, 0)
+        };
         segments.push(SegmentRef {
             rag,
             addr,
             size,
             content,
+            prewritten,
         });
     }
     let actions = Vec::<AllocActionCallPair>::deserialize(&mut input)?;

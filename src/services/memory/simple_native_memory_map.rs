@@ -97,6 +97,10 @@ pub struct SegmentRef<'a> {
     pub size: u64,
     /// Initial content.
     pub content: &'a [u8],
+    /// Bytes at `addr` that the transport already wrote while reading the
+    /// request (then `content` is empty): only the zero fill after them is
+    /// left to do.
+    pub prewritten: u64,
 }
 
 struct BorrowedRequest<'s, 'a> {
@@ -199,6 +203,7 @@ impl SimpleNativeMemoryMap {
                 addr: s.addr,
                 size: s.size,
                 content: &s.content,
+                prewritten: 0,
             })
             .collect();
         self.initialize_segments(&segments, req.actions)
@@ -227,7 +232,7 @@ impl SimpleNativeMemoryMap {
         let mut plan = Vec::with_capacity(req.segments.len());
         for seg in req.segments {
             let addr = seg.addr.0;
-            let content = seg.content.len() as u64;
+            let content = (seg.content.len() as u64).saturating_add(seg.prewritten);
             if content > seg.size {
                 return Err(MemoryError::ContentTooLarge {
                     addr,
@@ -320,11 +325,12 @@ impl SimpleNativeMemoryMap {
             };
             let r = make_rw().and_then(|()| {
                 // SAFETY: as above; the range is writable.
+                // (Prewritten bytes are in place: fill after them.)
                 unsafe {
                     mmap::copy_and_zero_fill(
-                        addr,
+                        addr + seg.prewritten,
                         seg.content,
-                        (seg.size - seg.content.len() as u64) as usize,
+                        (seg.size - seg.prewritten - seg.content.len() as u64) as usize,
                     )
                 };
                 if prot == mmap::read_write() {
