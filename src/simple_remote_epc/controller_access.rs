@@ -14,7 +14,9 @@ use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
 use once_cell::sync::Lazy;
 
-use super::frame::{read_frame_buffer_for, BufferFrame, FrameError, FrameHeader, Opcode};
+use super::frame::{
+    read_frame_buffer_for, BufferFrame, FrameError, FrameHeader, Opcode, PrewriteTags,
+};
 use super::transport::{Transport, TransportReader, TransportWriter, Waker};
 use crate::controller_access::{
     ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
@@ -133,9 +135,9 @@ struct Inner {
     /// Addresses of the leaf calls among the bootstrap symbols: these run
     /// on the reader thread.
     leaves: HashSet<u64>,
-    /// The memory manager's `initialize` entry point, whose large calls the
-    /// reader writes straight to their destination.
-    initialize_tag: Option<u64>,
+    /// The entry points whose large calls the reader writes straight to
+    /// their destination.
+    prewrite_tags: PrewriteTags,
     trace: bool,
 }
 
@@ -197,10 +199,16 @@ impl SimpleRemoteEpcControllerAccess {
             .filter(|s| s.leaf)
             .map(|s| s.addr.0)
             .collect();
-        let initialize_tag = bootstrap_symbols
-            .iter()
-            .find(|s| s.name == crate::sps_ci::memory::INITIALIZE_NAME)
-            .map(|s| s.addr.0);
+        let tag_of = |name: &str| {
+            bootstrap_symbols
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.addr.0)
+        };
+        let prewrite_tags = PrewriteTags {
+            initialize: tag_of(crate::sps_ci::memory::INITIALIZE_NAME),
+            write_buffers: tag_of(crate::sps_ci::access::WRITE_BUFFERS_NAME),
+        };
         let (reader, writer, waker) = transport.split();
         let trace = std::env::var("ORC_RT_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
         let inner = Arc::new(Inner {
@@ -218,7 +226,7 @@ impl SimpleRemoteEpcControllerAccess {
             waker,
             bootstrap_symbols,
             leaves,
-            initialize_tag,
+            prewrite_tags,
             trace,
         });
         lock(&DISPATCH_CONTEXTS).insert(inner.ctx_addr(), Arc::downgrade(&inner));
@@ -483,7 +491,7 @@ impl Inner {
     ) {
         let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let error = loop {
-            match read_frame_buffer_for(&mut reader, self.initialize_tag) {
+            match read_frame_buffer_for(&mut reader, self.prewrite_tags) {
                 Ok(None) => {
                     if self.trace {
                         trace_line(format_args!("C->E end-of-file"));

@@ -272,29 +272,45 @@ pub struct BufferFrame {
 /// then copied, so a header that announces an absurd size without sending
 /// the bytes costs no memory either.
 pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
-    read_frame_buffer_for(r, None)
+    read_frame_buffer_for(r, PrewriteTags::default())
 }
 
-/// [`read_frame_buffer`], and a call of the memory manager's `initialize`
-/// at `initialize_tag` with a payload of at least [`PREWRITE_MIN_FRAME`]
-/// bytes is read by [`read_initialize_prewriting`].
+/// The entry points whose large calls the reader writes straight to their
+/// destination (see [`read_frame_buffer_for`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PrewriteTags {
+    /// The memory manager's `initialize` wrapper.
+    pub initialize: Option<u64>,
+    /// `__llvm_orc_bootstrap_mem_write_buffers_wrapper`.
+    pub write_buffers: Option<u64>,
+}
+
+/// [`read_frame_buffer`], and a call with a payload of at least
+/// [`PREWRITE_MIN_FRAME`] bytes of the memory manager's `initialize` or of
+/// the bulk memory write is read by [`read_initialize_prewriting`] or
+/// [`read_write_buffers_prewriting`].
 pub fn read_frame_buffer_for<R: Read + ?Sized>(
     r: &mut R,
-    initialize_tag: Option<u64>,
+    tags: PrewriteTags,
 ) -> Result<Option<BufferFrame>, FrameError> {
     let Some(header) = read_header(r)? else {
         return Ok(None);
     };
     let len = header.payload_len()?;
-    if len >= PREWRITE_MIN_FRAME
-        && initialize_tag == Some(header.tag)
-        && Opcode::from_u64(header.opcode) == Some(Opcode::CallWrapper)
-    {
-        let payload = read_initialize_prewriting(r, len)?;
-        return Ok(Some(BufferFrame {
-            header,
-            payload: WrapperFunctionBuffer::from_slice(&payload),
-        }));
+    if len >= PREWRITE_MIN_FRAME && Opcode::from_u64(header.opcode) == Some(Opcode::CallWrapper) {
+        let payload = if tags.initialize == Some(header.tag) {
+            Some(read_initialize_prewriting(r, len)?)
+        } else if tags.write_buffers == Some(header.tag) {
+            Some(read_write_buffers_prewriting(r, len)?)
+        } else {
+            None
+        };
+        if let Some(payload) = payload {
+            return Ok(Some(BufferFrame {
+                header,
+                payload: WrapperFunctionBuffer::from_slice(&payload),
+            }));
+        }
     }
     if len > DIRECT_PAYLOAD_MAX {
         let payload = read_growing_payload(r, len)?;
@@ -346,6 +362,127 @@ fn copy_exact<R: Read + ?Sized>(r: &mut R, out: &mut Vec<u8>, n: u64) -> Result<
     Ok(())
 }
 
+/// Whether `[addr, addr + len)` lies in memory orc-rt mapped read+write.
+fn writable(addr: u64, len: u64) -> bool {
+    crate::sys::mmap::with_writable(addr, len, || ()).is_some()
+}
+
+/// A payload being read with some of its bytes diverted to their
+/// destination: what is kept goes to `out`, `left` counts the payload bytes
+/// still in the stream.
+struct Splicer<'r, R: Read + ?Sized> {
+    r: &'r mut R,
+    left: u64,
+    out: Vec<u8>,
+    bounce: Vec<u8>,
+}
+
+impl<'r, R: Read + ?Sized> Splicer<'r, R> {
+    fn new(r: &'r mut R, len: usize) -> Self {
+        Splicer {
+            r,
+            left: len as u64,
+            out: Vec::with_capacity(64 << 10),
+            bounce: Vec::new(),
+        }
+    }
+
+    /// Keeps the next `n` bytes if the payload holds them, returning where
+    /// they start in `out`; `Ok(None)` if it does not.
+    fn keep(&mut self, n: u64) -> Result<Option<usize>, FrameError> {
+        if n > self.left {
+            return Ok(None);
+        }
+        let at = self.out.len();
+        copy_exact(self.r, &mut self.out, n)?;
+        self.left -= n;
+        Ok(Some(at))
+    }
+
+    /// The little-endian word kept at `at`.
+    fn word(&self, at: usize) -> u64 {
+        let b = self.out.get(at..at + 8).and_then(|b| b.try_into().ok());
+        u64::from_le_bytes(b.unwrap_or([0; 8]))
+    }
+
+    /// Moves the next `len` bytes (which the payload holds) to `addr`
+    /// through the bounce buffer, each chunk copied under the mapping lock;
+    /// `Ok(true)` if some chunk found its destination no longer writable
+    /// (those bytes are dropped).
+    fn divert(&mut self, addr: u64, len: u64) -> Result<bool, FrameError> {
+        if self.bounce.is_empty() {
+            self.bounce.resize(BOUNCE, 0);
+        }
+        let mut done = 0u64;
+        let mut lost = false;
+        while done < len {
+            let n = (len - done).min(BOUNCE as u64) as usize;
+            let chunk = &mut self.bounce[..n];
+            if read_full(self.r, chunk)? < n {
+                return Err(FrameError::UnexpectedEof);
+            }
+            let dst = addr + done;
+            let copied = crate::sys::mmap::with_writable(dst, n as u64, || {
+                // SAFETY: [dst, dst + n) lies in memory orc-rt mapped
+                // read+write for JIT'd code, which cannot be unmapped or
+                // protected while `with_writable` runs, and holds no Rust
+                // object.
+                unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst as *mut u8, n) }
+            });
+            lost |= copied.is_none();
+            done += n as u64;
+        }
+        self.left -= len;
+        Ok(lost)
+    }
+
+    /// Keeps the rest of the payload and returns what was kept.
+    fn finish(mut self) -> Result<Vec<u8>, FrameError> {
+        copy_exact(self.r, &mut self.out, self.left)?;
+        Ok(self.out)
+    }
+}
+
+/// Reads the `len`-byte payload of a call of
+/// `__llvm_orc_bootstrap_mem_write_buffers_wrapper`
+/// (`SPSSequence<SPSTuple<SPSExecutorAddr, SPSSequence<char>>>`), writing
+/// each buffer of at least [`PREWRITE_MIN_CONTENT`] bytes whose destination
+/// lies in memory orc-rt mapped read+write straight there, as
+/// [`read_initialize_prewriting`] does. Such a buffer stays in the payload as
+/// an empty write to its address (a no-op for the handler); one whose
+/// destination stopped being writable midway becomes a one-byte write to
+/// address 0, which the handler refuses with an error. Everything else is
+/// copied verbatim for the handler.
+pub fn read_write_buffers_prewriting<R: Read + ?Sized>(
+    r: &mut R,
+    len: usize,
+) -> Result<Vec<u8>, FrameError> {
+    let mut s = Splicer::new(r, len);
+    if let Some(at) = s.keep(8)? {
+        for _ in 0..s.word(at) {
+            // Address, buffer length.
+            let Some(at) = s.keep(16)? else { break };
+            let (addr, blen) = (s.word(at), s.word(at + 8));
+            if blen > s.left {
+                break;
+            }
+            if blen < PREWRITE_MIN_CONTENT || !writable(addr, blen) {
+                s.keep(blen)?;
+                continue;
+            }
+            let lost = s.divert(addr, blen)?;
+            s.out.truncate(at);
+            let (addr, blen) = if lost { (0, 1) } else { (addr, 0) };
+            s.out.extend_from_slice(&addr.to_le_bytes());
+            s.out.extend_from_slice(&(blen as u64).to_le_bytes());
+            if lost {
+                s.out.push(0);
+            }
+        }
+    }
+    s.finish()
+}
+
 /// Reads the `len`-byte payload of a call of the memory manager's
 /// `initialize` (`(SPSExecutorAddr instance, SPSFinalizeRequest)`), writing
 /// each large segment content straight to its address as it arrives, when
@@ -368,73 +505,35 @@ pub fn read_initialize_prewriting<R: Read + ?Sized>(
     len: usize,
 ) -> Result<Vec<u8>, FrameError> {
     use crate::sps_ci::memory::PREWRITTEN_FLAG;
-    let mut left = len as u64;
-    let mut out: Vec<u8> = Vec::with_capacity(64 << 10);
-    let mut bounce: Vec<u8> = Vec::new();
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    let mut s = Splicer::new(r, len);
     // Instance address and segment count.
-    if left >= 16 {
-        copy_exact(r, &mut out, 16)?;
-        left -= 16;
-        let count = word(&out[8..16]);
-        for _ in 0..count {
+    if let Some(at) = s.keep(16)? {
+        for _ in 0..s.word(at + 8) {
             // Alloc group, address, size, content length.
-            if left < 25 {
-                break;
-            }
-            let at = out.len();
-            copy_exact(r, &mut out, 25)?;
-            left -= 25;
-            let bits = out[at];
-            let (addr, size, clen) = (
-                word(&out[at + 1..at + 9]),
-                word(&out[at + 9..at + 17]),
-                word(&out[at + 17..at + 25]),
-            );
+            let Some(at) = s.keep(25)? else { break };
+            let bits = s.out[at];
+            let (addr, size, clen) = (s.word(at + 1), s.word(at + 9), s.word(at + 17));
             let direct = bits & PREWRITTEN_FLAG == 0
                 && clen >= PREWRITE_MIN_CONTENT
                 && clen <= size
-                && clen <= left
-                && crate::sys::mmap::with_writable(addr, clen, || ()).is_some();
+                && clen <= s.left
+                && writable(addr, clen);
             if !direct {
-                if clen > left {
+                if s.keep(clen)?.is_none() {
                     break;
                 }
-                copy_exact(r, &mut out, clen)?;
-                left -= clen;
                 continue;
             }
-            if bounce.is_empty() {
-                bounce.resize(BOUNCE, 0);
-            }
-            let mut done = 0u64;
-            let mut lost = false;
-            while done < clen {
-                let n = (clen - done).min(BOUNCE as u64) as usize;
-                if read_full(r, &mut bounce[..n])? < n {
-                    return Err(FrameError::UnexpectedEof);
-                }
-                let dst = addr + done;
-                let copied = crate::sys::mmap::with_writable(dst, n as u64, || {
-                    // SAFETY: [dst, dst + n) lies in memory orc-rt mapped
-                    // read+write for JIT'd code, which cannot be unmapped or
-                    // protected while `with_writable` runs, and holds no
-                    // Rust object.
-                    unsafe { std::ptr::copy_nonoverlapping(bounce.as_ptr(), dst as *mut u8, n) }
-                });
-                lost |= copied.is_none();
-                done += n as u64;
-            }
-            left -= clen;
-            out[at] = bits | PREWRITTEN_FLAG;
-            out.truncate(at + 17);
-            out.extend_from_slice(&8u64.to_le_bytes());
-            out.extend_from_slice(&(if lost { u64::MAX } else { clen }).to_le_bytes());
+            let lost = s.divert(addr, clen)?;
+            s.out[at] = bits | PREWRITTEN_FLAG;
+            s.out.truncate(at + 17);
+            s.out.extend_from_slice(&8u64.to_le_bytes());
+            let count = if lost { u64::MAX } else { clen };
+            s.out.extend_from_slice(&count.to_le_bytes());
         }
     }
     // The actions, and whatever did not parse.
-    copy_exact(r, &mut out, left)?;
-    Ok(out)
+    s.finish()
 }
 
 #[cfg(test)]
@@ -521,6 +620,53 @@ mod tests {
             // A payload shorter than the fixed fields: copied verbatim.
             let out = read_initialize_prewriting(&mut Cursor::new(&[1u8, 2, 3]), 3).unwrap();
             assert_eq!(out, [1, 2, 3]);
+            // SAFETY: our own mapping, unused now.
+            unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
+        }
+    }
+
+    mod write_buffers_prewriting {
+        use super::super::*;
+        use crate::sps_ci::access::decode_buffer_writes;
+        use std::io::Cursor;
+
+        fn request(writes: &[(u64, &[u8])]) -> Vec<u8> {
+            let mut b = (writes.len() as u64).to_le_bytes().to_vec();
+            for (addr, buf) in writes {
+                b.extend_from_slice(&addr.to_le_bytes());
+                b.extend_from_slice(&(buf.len() as u64).to_le_bytes());
+                b.extend_from_slice(buf);
+            }
+            b
+        }
+
+        #[test]
+        fn large_buffers_go_straight_to_writable_memory() {
+            let len = 256 << 10;
+            let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
+            let big: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
+            // A large buffer into our mapping (written now), a small one and
+            // a large one to an address nobody mapped (both left for the
+            // handler, which refuses the latter).
+            let bytes = request(&[(dst, &big), (dst, &[5, 6]), (0x30_0000, &big)]);
+            let out = read_write_buffers_prewriting(&mut Cursor::new(&bytes), bytes.len()).unwrap();
+            assert_eq!(crate::sys::mem::read_vec(dst, len).unwrap(), big);
+            let ws = decode_buffer_writes(&out).unwrap();
+            assert_eq!(ws.len(), 3);
+            assert_eq!((ws[0].0.value(), ws[0].1.len()), (dst, 0));
+            assert_eq!((ws[1].0.value(), ws[1].1), (dst, &[5u8, 6][..]));
+            assert_eq!((ws[2].0.value(), ws[2].1), (0x30_0000, &big[..]));
+            // The stream ends inside a buffer: an error, not a hang.
+            let cut = &bytes[..100_000];
+            assert!(matches!(
+                read_write_buffers_prewriting(&mut Cursor::new(cut), bytes.len()),
+                Err(FrameError::UnexpectedEof)
+            ));
+            // A count or length the bytes do not hold: copied verbatim.
+            let mut lying = bytes.clone();
+            lying[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
+            let out = read_write_buffers_prewriting(&mut Cursor::new(&lying), lying.len()).unwrap();
+            assert_eq!(out, lying);
             // SAFETY: our own mapping, unused now.
             unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
         }

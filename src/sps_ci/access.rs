@@ -46,6 +46,9 @@ use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
+/// Bootstrap symbol of [`write_buffers_wrapper`] (bulk writes).
+pub const WRITE_BUFFERS_NAME: &str = "__llvm_orc_bootstrap_mem_write_buffers_wrapper";
+
 /// `(bootstrap symbol name, entry point)` for every access wrapper.
 pub fn symbols() -> Vec<(&'static str, super::SyncWrapperFunction)> {
     vec![
@@ -69,10 +72,7 @@ pub fn symbols() -> Vec<(&'static str, super::SyncWrapperFunction)> {
             "__llvm_orc_bootstrap_mem_write_pointers_wrapper",
             write_pointers_wrapper,
         ),
-        (
-            "__llvm_orc_bootstrap_mem_write_buffers_wrapper",
-            write_buffers_wrapper,
-        ),
+        (WRITE_BUFFERS_NAME, write_buffers_wrapper),
         (
             "__llvm_orc_bootstrap_mem_read_uint8s_wrapper",
             read_uint8s_wrapper,
