@@ -580,6 +580,23 @@ fn bootstrap_symbols_with_a_session() {
         .collect();
     want_leaves.sort();
     assert_eq!(leaves, want_leaves);
+    // Leaf calls when every allocation action they would run is the
+    // executor's own: the memory manager's initialize, deinitialize and
+    // release.
+    let mut conditional: Vec<&str> = syms
+        .iter()
+        .filter(|s| s.leaf_when.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    conditional.sort();
+    assert_eq!(
+        conditional,
+        [
+            "__llvm_orc_SimpleExecutorMemoryManager_deinitialize_wrapper",
+            "__llvm_orc_SimpleExecutorMemoryManager_initialize_wrapper",
+            "__llvm_orc_SimpleExecutorMemoryManager_release_wrapper",
+        ]
+    );
 
     // The memory manager's dealloc actions run at Session shutdown.
     let mm = syms

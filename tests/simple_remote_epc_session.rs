@@ -262,3 +262,123 @@ fn concurrent_dispatches_and_incoming_calls_interleave() {
     session.shutdown(None);
     session.wait_for_shutdown();
 }
+
+/// The dispatch context of the connection under test, for `calling_action`.
+static CTX: Mutex<u64> = Mutex::new(0);
+
+/// An allocation action that calls the controller (tag 0x77) and succeeds
+/// once the controller answers, as JIT'd platform code may.
+unsafe extern "C" fn calling_action(_: *const c_char, _: usize) -> orc_rt_WrapperFunctionBuffer {
+    let ctx = *CTX.lock().unwrap();
+    let r = orc_rt::simple_remote_epc::jit_dispatch(ctx, 0x77, b"from an action");
+    let result: orc_rt::sps::SpsResult = match r.as_slice() {
+        Some(b"answer") => Ok(()),
+        _ => Err("no answer from the controller".to_string()),
+    };
+    orc_rt::wrapper_function::serialize_to_buffer(&result).into_raw()
+}
+
+/// Reads the executor's call of tag 0x77 and answers it.
+fn answer_action_call(c: &mut UnixStream) {
+    let (opc, seq, tag, p) = read_frame(c).unwrap();
+    assert_eq!((opc, tag, &p[..]), (CALL, 0x77, &b"from an action"[..]));
+    c.write_all(&frame(RESULT, seq, 0, b"answer")).unwrap();
+}
+
+#[test]
+fn memory_manager_calls_whose_actions_call_the_controller_leave_the_reader_free() {
+    use orc_rt::sps::orc_types::{
+        AllocActionCallPair, FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest,
+        WrapperFunctionCall,
+    };
+    use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsExpected, SpsResult};
+    use orc_rt::sps_ci::memory;
+
+    let (ours, mut c) = UnixStream::pair().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let fd = ours.into_raw_fd();
+    // SAFETY: a fresh descriptor handed over to the transport.
+    let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+    let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+    let syms = orc_rt::sps_ci::bootstrap::add_bootstrap_services(&session).unwrap();
+    let sym = |n: &str| syms.iter().find(|s| s.name == n).unwrap().addr.0;
+    let (instance, reserve, initialize, deinitialize, release) = (
+        ExecutorAddr(sym(memory::INSTANCE_NAME)),
+        sym(memory::RESERVE_NAME),
+        sym(memory::INITIALIZE_NAME),
+        sym(memory::DEINITIALIZE_NAME),
+        sym(memory::RELEASE_NAME),
+    );
+    let ca = SimpleRemoteEpcControllerAccess::new(t, syms).unwrap();
+    *CTX.lock().unwrap() = ca.dispatch_context().0;
+    session.attach(ca.clone()).unwrap();
+    assert_eq!(read_frame(&mut c).unwrap().0, 0, "Setup comes first");
+
+    let mut seq = 10;
+    let mut call = |c: &mut UnixStream, tag: u64, args: Vec<u8>| {
+        seq += 1;
+        c.write_all(&frame(CALL, seq, tag, &args)).unwrap();
+        seq
+    };
+    let result = |c: &mut UnixStream, seq: u64| {
+        let (opc, s, _, p) = read_frame(c).unwrap();
+        assert_eq!((opc, s), (RESULT, seq));
+        p
+    };
+    let s = call(&mut c, reserve, serialize_to_vec(&(instance, 8192u64)));
+    let base: SpsExpected<ExecutorAddr> = deserialize_all(&result(&mut c, s)).unwrap();
+    let base = base.0.unwrap();
+    let action = WrapperFunctionCall {
+        fn_addr: ExecutorAddr(addr(calling_action)),
+        args: vec![],
+    };
+    let request = |at: u64, finalize: &WrapperFunctionCall, dealloc: &WrapperFunctionCall| {
+        let req = FinalizeRequest {
+            segments: vec![SegFinalizeRequest {
+                rag: RemoteAllocGroup::new(true, true, false, false),
+                addr: ExecutorAddr(base.0 + at),
+                size: 64,
+                content: vec![7; 64],
+            }],
+            actions: vec![AllocActionCallPair {
+                finalize: finalize.clone(),
+                dealloc: dealloc.clone(),
+            }],
+        };
+        serialize_to_vec(&(instance, &req))
+    };
+    let none = WrapperFunctionCall::default();
+    // The finalize action calls the controller: initialize must leave the
+    // reader thread free to read the answer, or this would never finish.
+    let s = call(&mut c, initialize, request(0, &action, &action));
+    answer_action_call(&mut c);
+    let key: SpsExpected<ExecutorAddr> = deserialize_all(&result(&mut c, s)).unwrap();
+    let key = key.0.unwrap();
+    // The same for the dealloc action, run by deinitialize...
+    let s = call(
+        &mut c,
+        deinitialize,
+        serialize_to_vec(&(instance, vec![key])),
+    );
+    answer_action_call(&mut c);
+    let r: SpsResult = deserialize_all(&result(&mut c, s)).unwrap();
+    assert_eq!(r, Ok(()));
+    // ... and by release, for a region initialized without actions of its
+    // own beside one with a calling dealloc action.
+    let s = call(&mut c, initialize, request(0, &none, &none));
+    let r: SpsExpected<ExecutorAddr> = deserialize_all(&result(&mut c, s)).unwrap();
+    r.0.unwrap();
+    let s = call(&mut c, initialize, request(4096, &none, &action));
+    let r: SpsExpected<ExecutorAddr> = deserialize_all(&result(&mut c, s)).unwrap();
+    r.0.unwrap();
+    let s = call(&mut c, release, serialize_to_vec(&(instance, vec![base])));
+    answer_action_call(&mut c);
+    let r: SpsResult = deserialize_all(&result(&mut c, s)).unwrap();
+    assert_eq!(r, Ok(()));
+
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    session.wait_for_detach();
+    assert_eq!(ca.disconnect_error(), None);
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}

@@ -23,7 +23,7 @@ use crate::controller_access::{
 };
 use crate::session::Session;
 use crate::sps::orc_types::SimpleRemoteEpcExecutorInfo;
-use crate::sps_ci::bootstrap::BootstrapSymbol;
+use crate::sps_ci::bootstrap::{BootstrapSymbol, LeafTest};
 use crate::sync::{lock, wait};
 use crate::wrapper_function::orc_rt_WrapperFunctionBuffer;
 use crate::wrapper_function::sync_abi::{arg_bytes, catch_to_buffer};
@@ -135,6 +135,8 @@ struct Inner {
     /// Addresses of the leaf calls among the bootstrap symbols: these run
     /// on the reader thread.
     leaves: HashSet<u64>,
+    /// The calls that are leaf calls when their arguments pass a test.
+    leaf_tests: HashMap<u64, LeafTest>,
     /// The entry points whose large calls the reader writes straight to
     /// their destination.
     prewrite_tags: PrewriteTags,
@@ -199,6 +201,10 @@ impl SimpleRemoteEpcControllerAccess {
             .filter(|s| s.leaf)
             .map(|s| s.addr.0)
             .collect();
+        let leaf_tests = bootstrap_symbols
+            .iter()
+            .filter_map(|s| Some((s.addr.0, s.leaf_when.clone()?)))
+            .collect();
         let tag_of = |name: &str| {
             bootstrap_symbols
                 .iter()
@@ -226,6 +232,7 @@ impl SimpleRemoteEpcControllerAccess {
             waker,
             bootstrap_symbols,
             leaves,
+            leaf_tests,
             prewrite_tags,
             trace,
         });
@@ -439,7 +446,12 @@ impl Inner {
                     }
                 };
                 let args = frame.payload;
-                if self.leaves.contains(&h.tag) {
+                let leaf = self.leaves.contains(&h.tag)
+                    || self
+                        .leaf_tests
+                        .get(&h.tag)
+                        .is_some_and(|t| args.as_slice().is_some_and(|a| t.is_leaf(a)));
+                if leaf {
                     // Short and never calls back: run it here rather than
                     // hand it to a worker and back (two thread wake-ups).
                     session.handle_wrapper_call_inline(h.seqno, call, args);

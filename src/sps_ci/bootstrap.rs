@@ -76,7 +76,44 @@ pub struct BootstrapSymbol {
     /// nor calls the controller and whose result is small, so a transport
     /// may run it on its reader thread instead of handing it to a worker.
     pub leaf: bool,
+    /// A call that is a leaf call when this test accepts its argument bytes
+    /// (for `leaf == false` entries only).
+    pub leaf_when: Option<LeafTest>,
 }
+
+/// Decides from a call's argument bytes whether that call is a leaf call
+/// (see [`BootstrapSymbol::leaf`]). Must itself be quick and never block.
+#[derive(Clone)]
+pub struct LeafTest(Arc<LeafTestFn>);
+
+/// The function inside a [`LeafTest`].
+type LeafTestFn = dyn Fn(&[u8]) -> bool + Send + Sync;
+
+impl LeafTest {
+    /// A test that runs `f`.
+    pub fn new(f: impl Fn(&[u8]) -> bool + Send + Sync + 'static) -> Self {
+        LeafTest(Arc::new(f))
+    }
+
+    /// Whether a call with argument bytes `args` is a leaf call.
+    pub fn is_leaf(&self, args: &[u8]) -> bool {
+        (self.0)(args)
+    }
+}
+
+impl std::fmt::Debug for LeafTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeafTest")
+    }
+}
+
+impl PartialEq for LeafTest {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for LeafTest {}
 
 impl BootstrapSymbol {
     /// An entry that is not a leaf call (instances, or wrappers that may
@@ -86,6 +123,7 @@ impl BootstrapSymbol {
             name: name.into(),
             addr,
             leaf: false,
+            leaf_when: None,
         }
     }
 
@@ -93,6 +131,15 @@ impl BootstrapSymbol {
     pub fn leaf(name: impl Into<String>, addr: ExecutorAddr) -> Self {
         BootstrapSymbol {
             leaf: true,
+            ..Self::new(name, addr)
+        }
+    }
+
+    /// An entry whose calls are leaf calls when `test` accepts their
+    /// arguments (see [`BootstrapSymbol::leaf_when`]).
+    pub fn leaf_when(name: impl Into<String>, addr: ExecutorAddr, test: LeafTest) -> Self {
+        BootstrapSymbol {
+            leaf_when: Some(test),
             ..Self::new(name, addr)
         }
     }
@@ -131,8 +178,11 @@ impl BootstrapServices {
     ///
     /// Leaf calls are the memory-access wrappers except `read_buffers` and
     /// `read_strings` (whose results can be large), and the memory
-    /// manager's `reserve`. `initialize`/`release` are not: they run
-    /// allocation actions, i.e. JIT'd code that may call the controller.
+    /// manager's `reserve`. The memory manager's `initialize`,
+    /// `deinitialize` and `release` run allocation actions, which may be
+    /// JIT'd code that calls the controller: they are leaf calls only when
+    /// every action they would run is one of this executor's own
+    /// (EH-frame and debugger registration), which never do.
     pub fn symbols(&self) -> Vec<BootstrapSymbol> {
         use sps_ci::{dylib, eh_frame, gdb_jit, memory, run_as, shared_memory};
         let v: Vec<(&str, ExecutorAddr)> = vec![
@@ -191,9 +241,26 @@ impl BootstrapServices {
                 fn_addr(gdb_jit::register_jit_loader_gdb_alloc_action),
             ),
         ];
+        let own_actions = [
+            fn_addr(eh_frame::register_eh_frame_alloc_action),
+            fn_addr(eh_frame::deregister_eh_frame_alloc_action),
+            fn_addr(gdb_jit::register_jit_loader_gdb_alloc_action),
+        ];
+        let own = move |a: ExecutorAddr| own_actions.contains(&a);
+        type Test = fn(&[u8], &dyn Fn(ExecutorAddr) -> bool) -> bool;
+        let conditional: [(&str, Test); 3] = [
+            (memory::INITIALIZE_NAME, memory::initialize_is_leaf),
+            (memory::DEINITIALIZE_NAME, memory::deinitialize_is_leaf),
+            (memory::RELEASE_NAME, memory::release_is_leaf),
+        ];
         let mut v: Vec<BootstrapSymbol> = v
             .into_iter()
-            .map(|(n, a)| BootstrapSymbol::new(n, a))
+            .map(|(n, a)| match conditional.iter().find(|(c, _)| *c == n) {
+                Some(&(_, test)) => {
+                    BootstrapSymbol::leaf_when(n, a, LeafTest::new(move |args| test(args, &own)))
+                }
+                None => BootstrapSymbol::new(n, a),
+            })
             .collect();
         v.push(BootstrapSymbol::leaf(
             memory::RESERVE_NAME,

@@ -69,7 +69,8 @@ use crate::services::memory::simple_native_memory_map::SegmentRef;
 use crate::services::memory::SimpleNativeMemoryMap;
 use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
 use crate::sps::{
-    to_sps_result, SpsBytes, SpsDeserialize, SpsError, SpsExpected, SpsInputBuffer, SpsResult,
+    deserialize_all, to_sps_result, SpsBytes, SpsDeserialize, SpsError, SpsExpected,
+    SpsInputBuffer, SpsResult,
 };
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
@@ -126,6 +127,41 @@ pub fn deinitialize(
 pub fn release((instance, bases): (ExecutorAddr, Vec<ExecutorAddr>), r: SpsResponder<SpsResult>) {
     let result = INSTANCES.with(instance, "release", |m| m.release(&bases));
     r.respond(&to_sps_result(result))
+}
+
+/// Whether an [`initialize`] call with argument bytes `args` runs only
+/// finalize actions at addresses `leaf` accepts (address 0, "no action",
+/// always is), so that a transport may run it on its reader thread.
+/// Arguments that do not decode are answered with an error: that is quick.
+pub fn initialize_is_leaf(args: &[u8], leaf: &dyn Fn(ExecutorAddr) -> bool) -> bool {
+    decode_initialize_args(args).map_or(true, |(_, _, actions)| {
+        actions
+            .iter()
+            .all(|a| a.finalize.fn_addr.is_null() || leaf(a.finalize.fn_addr))
+    })
+}
+
+/// [`initialize_is_leaf`] for a [`release`] call: whether every dealloc
+/// action it would run now is at an address `leaf` accepts.
+pub fn release_is_leaf(args: &[u8], leaf: &dyn Fn(ExecutorAddr) -> bool) -> bool {
+    dealloc_is_leaf(args, |m, bases| m.release_actions_all(bases, leaf))
+}
+
+/// [`release_is_leaf`] for a [`deinitialize`] call.
+pub fn deinitialize_is_leaf(args: &[u8], leaf: &dyn Fn(ExecutorAddr) -> bool) -> bool {
+    dealloc_is_leaf(args, |m, keys| m.deinitialize_actions_all(keys, leaf))
+}
+
+/// Decodes `(instance, addresses)` and asks `all` of the instance; `true`
+/// for arguments that name no live instance or do not decode.
+fn dealloc_is_leaf(
+    args: &[u8],
+    all: impl FnOnce(&SimpleNativeMemoryMap, &[ExecutorAddr]) -> bool,
+) -> bool {
+    let Ok((instance, addrs)) = deserialize_all::<(ExecutorAddr, Vec<ExecutorAddr>)>(args) else {
+        return true;
+    };
+    INSTANCES.lookup(instance).map_or(true, |m| all(&m, &addrs))
 }
 
 sync_wrapper! {
@@ -301,5 +337,82 @@ mod tests {
             decode_initialize_args(&huge),
             Err(SpsError::LengthTooLarge { .. })
         ));
+    }
+
+    /// An allocation action that succeeds (`SPSError ()`).
+    unsafe extern "C" fn ok_action(
+        _data: *const std::os::raw::c_char,
+        _size: usize,
+    ) -> crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
+        crate::wrapper_function::serialize_to_buffer(&SpsResult::Ok(())).into_raw()
+    }
+
+    /// An allocation action that fails (so its address differs).
+    unsafe extern "C" fn other_action(
+        _data: *const std::os::raw::c_char,
+        _size: usize,
+    ) -> crate::wrapper_function::orc_rt_WrapperFunctionBuffer {
+        let r: SpsResult = Err("other".to_string());
+        crate::wrapper_function::serialize_to_buffer(&r).into_raw()
+    }
+
+    #[test]
+    fn leaf_tests_accept_only_calls_whose_actions_are_accepted() {
+        let m = Arc::new(SimpleNativeMemoryMap::new());
+        let instance = INSTANCES.register(&m);
+        let ours = ExecutorAddr::from_fn_ptr(ok_action as *const ());
+        let other = ExecutorAddr::from_fn_ptr(other_action as *const ());
+        let only_ours = |a: ExecutorAddr| a == ours;
+        let base = m.reserve(4096).unwrap();
+        let call = |f| WrapperFunctionCall {
+            fn_addr: f,
+            args: vec![],
+        };
+        let request = |finalize, dealloc| {
+            let req = FinalizeRequest {
+                segments: vec![SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, true, false, false),
+                    addr: base,
+                    size: 16,
+                    content: vec![1],
+                }],
+                actions: vec![AllocActionCallPair {
+                    finalize: call(finalize),
+                    dealloc: call(dealloc),
+                }],
+            };
+            serialize_to_vec(&(instance, &req))
+        };
+        // initialize: decided by its finalize actions ("no action" passes).
+        assert!(initialize_is_leaf(&request(ours, other), &only_ours));
+        assert!(initialize_is_leaf(
+            &request(ExecutorAddr(0), other),
+            &only_ours
+        ));
+        assert!(!initialize_is_leaf(&request(other, ours), &only_ours));
+        // Bad arguments are answered quickly with an error.
+        assert!(initialize_is_leaf(&[1, 2, 3], &only_ours));
+
+        // deinitialize/release: decided by the dealloc actions they would run.
+        let bases = serialize_to_vec(&(instance, vec![base]));
+        assert!(release_is_leaf(&bases, &only_ours), "nothing to run yet");
+        let init = request(ours, other);
+        let (_, segs, actions) = decode_initialize_args(&init).unwrap();
+        let key = m.initialize_segments(&segs, actions).unwrap();
+        let keys = serialize_to_vec(&(instance, vec![key]));
+        assert!(!release_is_leaf(&bases, &only_ours));
+        assert!(!deinitialize_is_leaf(&keys, &only_ours));
+        assert!(release_is_leaf(&bases, &|_| true));
+        assert!(deinitialize_is_leaf(&keys, &|_| true));
+        // The dealloc action fails, but the region is gone all the same.
+        assert!(m.deinitialize(&[key]).is_err());
+        assert!(release_is_leaf(&bases, &only_ours));
+        assert!(deinitialize_is_leaf(&keys, &only_ours), "no such region");
+        // Unknown instances and bad arguments: an error reply, quick.
+        let unknown = serialize_to_vec(&(ExecutorAddr(8), vec![base]));
+        assert!(release_is_leaf(&unknown, &only_ours));
+        assert!(release_is_leaf(&[7], &only_ours));
+        m.release(&[base]).unwrap();
+        INSTANCES.unregister(instance);
     }
 }

@@ -486,6 +486,39 @@ impl SimpleNativeMemoryMap {
         errs.finish()
     }
 
+    /// Whether every dealloc action that [`SimpleNativeMemoryMap::release`]
+    /// of `bases` would run, were it called now, is at an address `ok`
+    /// accepts (address 0, "no action", always is). Unknown bases run none.
+    pub fn release_actions_all(
+        &self,
+        bases: &[ExecutorAddr],
+        ok: impl Fn(ExecutorAddr) -> bool,
+    ) -> bool {
+        let st = lock(&self.state);
+        bases.iter().all(|b| {
+            st.slabs.get(&b.0).map_or(true, |slab| {
+                slab.regions
+                    .values()
+                    .all(|r| actions_all(&r.dealloc_actions, &ok))
+            })
+        })
+    }
+
+    /// [`SimpleNativeMemoryMap::release_actions_all`] for
+    /// [`SimpleNativeMemoryMap::deinitialize`] of `keys`.
+    pub fn deinitialize_actions_all(
+        &self,
+        keys: &[ExecutorAddr],
+        ok: impl Fn(ExecutorAddr) -> bool,
+    ) -> bool {
+        let mut st = lock(&self.state);
+        keys.iter().all(|k| {
+            st.slab_for_range(k.0, k.0.saturating_add(1))
+                .and_then(|(_, slab)| slab.regions.get(&k.0))
+                .map_or(true, |r| actions_all(&r.dealloc_actions, &ok))
+        })
+    }
+
     /// Releases every remaining reservation (running dealloc actions) and
     /// refuses new reservations.
     pub fn shutdown(&self) -> Result<(), MemoryError> {
@@ -505,6 +538,12 @@ impl SimpleNativeMemoryMap {
             .map(|(&b, s)| (ExecutorAddr(b), s.size))
             .collect()
     }
+}
+
+/// Whether every call in `calls` is "no action" or at an address `ok`
+/// accepts.
+fn actions_all(calls: &[WrapperFunctionCall], ok: &impl Fn(ExecutorAddr) -> bool) -> bool {
+    calls.iter().all(|c| c.fn_addr.is_null() || ok(c.fn_addr))
 }
 
 fn check_overlap(slab: &Slab, start: u64, end: u64) -> Result<(), MemoryError> {
