@@ -340,8 +340,16 @@ pub const PREWRITE_MIN_FRAME: usize = 1 << 20;
 /// they are read.
 pub const PREWRITE_MIN_CONTENT: u64 = 64 << 10;
 
-/// Bytes moved through the bounce buffer at a time.
-const BOUNCE: usize = 64 << 10;
+/// Bytes moved through the bounce buffer at a time. Large, so that a big
+/// payload is taken from the pipe in few reads: each read takes the pipe's
+/// lock, and small reads spin on it while the controller is still writing.
+const BOUNCE: usize = 1 << 20;
+
+thread_local! {
+    /// The bounce buffer of this (reader) thread, kept between frames so
+    /// that its pages are faulted in once.
+    static BOUNCE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
 
 /// Appends exactly `n` more bytes of the stream to `out`, growing it only
 /// as bytes arrive (a length from the wire allocates nothing up front).
@@ -383,7 +391,7 @@ impl<'r, R: Read + ?Sized> Splicer<'r, R> {
             r,
             left: len as u64,
             out: Vec::with_capacity(64 << 10),
-            bounce: Vec::new(),
+            bounce: BOUNCE_BUFFER.with(|b| b.take()),
         }
     }
 
@@ -439,7 +447,14 @@ impl<'r, R: Read + ?Sized> Splicer<'r, R> {
     /// Keeps the rest of the payload and returns what was kept.
     fn finish(mut self) -> Result<Vec<u8>, FrameError> {
         copy_exact(self.r, &mut self.out, self.left)?;
-        Ok(self.out)
+        Ok(std::mem::take(&mut self.out))
+    }
+}
+
+impl<R: Read + ?Sized> Drop for Splicer<'_, R> {
+    fn drop(&mut self) {
+        let bounce = std::mem::take(&mut self.bounce);
+        BOUNCE_BUFFER.with(|b| b.set(bounce));
     }
 }
 
@@ -494,7 +509,7 @@ pub fn read_write_buffers_prewriting<R: Read + ?Sized>(
 /// initialize thus needs no payload buffer its size (no page faults and no
 /// second copy of it).
 ///
-/// The bytes pass through a 64 KiB bounce buffer, each chunk copied under
+/// The bytes pass through a 1 MiB bounce buffer, each chunk copied under
 /// the mapping lock, so a stalled controller never holds that lock. A
 /// destination that stops being writable midway (a concurrent release)
 /// turns the segment's count into an impossible one, which the handler
