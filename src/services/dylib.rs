@@ -9,10 +9,12 @@
 //! `_Unwind_Resume`...) in the process's global scope, where
 //! `open("")` + `resolve` look. The reference executor is linked against
 //! libstdc++, libgcc_s and libm; a Rust executor is not, so the first
-//! `open` loads them with `RTLD_LAZY | RTLD_GLOBAL`: before any lookup can
-//! need them, but not at start-up, which would delay every session's Setup
-//! (lazy binding: resolving all of libstdc++'s functions up front would
-//! cost another half millisecond).
+//! lookup in the process that misses loads them with
+//! `RTLD_LAZY | RTLD_GLOBAL` and looks again. A program that never needs
+//! them (C, say) never pays for loading them (about 0.7 ms of executor CPU
+//! per session), and none is loaded at start-up, which would delay every
+//! session's Setup. Loading them later changes no lookup that already
+//! succeeded: they join the global scope after everything already in it.
 //!
 //! ```
 //! use orc_rt::services::dylib::{self, DylibError, DylibManager};
@@ -23,19 +25,28 @@
 //!     name: name.into(),
 //!     required,
 //! };
+//! let libstdcxx_loaded = || {
+//!     // SAFETY: RTLD_NOLOAD only asks whether the library is loaded.
+//!     let h = unsafe { libc::dlopen(c"libstdc++.so.6".as_ptr(), libc::RTLD_LAZY | libc::RTLD_NOLOAD) };
+//!     !h.is_null()
+//! };
 //! let manager = DylibManager::new();
 //! let process = manager.open(b"", 0).unwrap(); // the executor's global scope
+//! let found = dylib::resolve(process, &[lookup("malloc", true)]).unwrap();
+//! let malloc = found[0].unwrap();
+//! assert!(!malloc.addr.is_null() && malloc.flags == jit_symbol_flags::EXPORTED);
+//! assert!(!libstdcxx_loaded(), "nothing needed the C++ runtime yet");
 //! let found = dylib::resolve(
 //!     process,
 //!     &[
-//!         lookup("malloc", true),
+//!         lookup("__cxa_throw", true),
 //!         lookup("orc_rt_doc_weak_symbol", false),
 //!         lookup("orc_rt_doc_missing_symbol", true),
 //!     ],
 //! )
 //! .unwrap();
-//! let malloc = found[0].unwrap();
-//! assert!(!malloc.addr.is_null() && malloc.flags == jit_symbol_flags::EXPORTED);
+//! assert!(!found[0].unwrap().addr.is_null()); // from libstdc++, loaded for it
+//! assert!(libstdcxx_loaded());
 //! assert!(found[1].unwrap().addr.is_null()); // weak and missing: address 0
 //! assert!(found[2].is_none()); // required and missing: the controller reports it
 //!
@@ -130,6 +141,17 @@ pub fn load_global_runtime_libraries() -> &'static [DlError] {
     })
 }
 
+/// Loads [`GLOBAL_RUNTIME_LIBRARIES`] if no earlier call did: `true` the
+/// first time (the global scope may have grown), `false` after.
+fn load_global_runtime_libraries_once() -> bool {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, Ordering::AcqRel) {
+        return false;
+    }
+    load_global_runtime_libraries();
+    true
+}
+
 #[derive(Default)]
 struct State {
     /// Ids this manager issued.
@@ -144,7 +166,7 @@ pub struct DylibManager {
 
 impl DylibManager {
     /// A manager. The C++ runtime libraries are made globally visible by
-    /// the first [`DylibManager::open`].
+    /// the first lookup that misses without them ([`resolve`]).
     pub fn new() -> Self {
         DylibManager {
             state: Mutex::new(State::default()),
@@ -160,9 +182,6 @@ impl DylibManager {
         if lock(&self.state).shut_down {
             return Err(DylibError::ShutDown("open"));
         }
-        // Handles are only useful for lookups, which may need the C++
-        // runtime in the global scope: load it now (once per process).
-        load_global_runtime_libraries();
         let is_process = path.is_empty();
         let handle = if is_process {
             dl::process()
@@ -205,7 +224,8 @@ impl Drop for DylibManager {
 /// input, in order:
 ///
 /// - found (by the loader, or for a process handle among the
-///   [`register_builtin_symbol`] symbols): `Some{addr, Exported}`;
+///   [`register_builtin_symbol`] symbols; the first miss loads
+///   [`GLOBAL_RUNTIME_LIBRARIES`] and looks again): `Some{addr, Exported}`;
 /// - missing and not required (weak): `Some{addr 0, Exported}`;
 /// - missing and required: `None` (the controller reports it);
 /// - empty name: `None` if not required, an error if required.
@@ -231,7 +251,16 @@ pub fn resolve(
             target_flags: 0,
         };
         let found = dl::symbol(entry.handle, &s.name)
-            .or_else(|| entry.is_process.then(|| builtin_symbol(&s.name)).flatten());
+            .or_else(|| entry.is_process.then(|| builtin_symbol(&s.name)).flatten())
+            .or_else(|| {
+                // Not in the global scope as it is: maybe in the C++
+                // runtime, which is loaded on the first such miss.
+                if load_global_runtime_libraries_once() {
+                    dl::symbol(entry.handle, &s.name)
+                } else {
+                    None
+                }
+            });
         out.push(match found {
             Some(a) => Some(def(a)),
             None if s.required => None,
