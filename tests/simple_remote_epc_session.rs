@@ -382,3 +382,33 @@ fn memory_manager_calls_whose_actions_call_the_controller_leave_the_reader_free(
     session.shutdown(None);
     session.wait_for_shutdown();
 }
+
+#[test]
+fn setup_goes_out_before_anything_even_if_the_controller_speaks_first() {
+    let (ours, mut c) = UnixStream::pair().unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // A call already waiting when the executor connects.
+    c.write_all(&frame(CALL, 5, addr(reverse_wrapper), b"xyz"))
+        .unwrap();
+    let fd = ours.into_raw_fd();
+    // SAFETY: a fresh descriptor handed over to the transport.
+    let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
+    let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
+    let ca = SimpleRemoteEpcControllerAccess::new(
+        t,
+        vec![orc_rt::sps_ci::bootstrap::BootstrapSymbol::new(
+            "x",
+            ExecutorAddr(1),
+        )],
+    )
+    .unwrap();
+    session.attach(ca.clone()).unwrap();
+    let (opc, _, _, _) = read_frame(&mut c).unwrap();
+    assert_eq!(opc, 0, "Setup comes first");
+    let (opc, seq, _, p) = read_frame(&mut c).unwrap();
+    assert_eq!((opc, seq, &p[..]), (RESULT, 5, &b"zyx"[..]));
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    session.wait_for_detach();
+    session.shutdown(None);
+    session.wait_for_shutdown();
+}

@@ -125,6 +125,9 @@ impl State {
     }
 }
 
+/// Bytes the reader thread reads ahead from the controller.
+const READ_BUFFER: usize = 64 * 1024;
+
 struct Inner {
     state: Mutex<State>,
     finished: Condvar,
@@ -498,10 +501,9 @@ impl Inner {
     fn reader_loop(
         &self,
         ca: Arc<SimpleRemoteEpcControllerAccess>,
-        reader: TransportReader,
+        mut reader: BufReader<TransportReader>,
         session: Weak<Session>,
     ) {
-        let mut reader = BufReader::with_capacity(64 * 1024, reader);
         let error = loop {
             match read_frame_buffer_for(&mut reader, self.prewrite_tags) {
                 Ok(None) => {
@@ -552,12 +554,10 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
                 }
             }
         }
-        let info = self.executor_info();
-        let payload = crate::sps::serialize_to_vec(&info);
-        if let Err(e) = inner.send(Opcode::Setup, 0, 0, &payload) {
-            inner.finish(Some(SimpleRemoteEpcError::Write(e)));
-            return Ok(());
-        }
+        // The reader thread starts first and readies itself (thread start,
+        // its allocator arena, its read buffer) while Setup goes out and the
+        // controller digests it, so the first call does not wait for that.
+        // It reads only once Setup is written: nothing may precede Setup.
         let Some(reader) = lock(&inner.reader).take() else {
             inner.finish(Some(SimpleRemoteEpcError::ReaderGone));
             return Ok(());
@@ -566,12 +566,28 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
             inner: inner.clone(),
         });
         let thread_inner = inner.clone();
+        let (setup_sent, setup_sent_rx) = mpsc::sync_channel::<bool>(1);
         let spawned = std::thread::Builder::new()
             .name("orc-rt-epc-reader".to_string())
-            .spawn(move || thread_inner.reader_loop(ca, reader, session));
+            .spawn(move || {
+                let reader = BufReader::with_capacity(READ_BUFFER, reader);
+                if setup_sent_rx.recv() == Ok(true) {
+                    thread_inner.reader_loop(ca, reader, session);
+                }
+            });
         if let Err(e) = spawned {
             inner.finish(Some(SimpleRemoteEpcError::ReaderThread(e)));
+            return Ok(());
         }
+        let info = self.executor_info();
+        let payload = crate::sps::serialize_to_vec(&info);
+        if let Err(e) = inner.send(Opcode::Setup, 0, 0, &payload) {
+            // The reader thread ends without reading.
+            let _ = setup_sent.send(false);
+            inner.finish(Some(SimpleRemoteEpcError::Write(e)));
+            return Ok(());
+        }
+        let _ = setup_sent.send(true);
         Ok(())
     }
 
