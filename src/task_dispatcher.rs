@@ -490,6 +490,36 @@ impl GrowingThreadPoolTaskDispatcher {
     pub fn workers(&self) -> usize {
         lock(&self.shared.state).workers
     }
+
+    /// Starts workers until `n` exist, ready before the first tasks come
+    /// (an executor does this before its controller's first call, so that
+    /// call does not wait for a thread to start). Fails if a thread could
+    /// not be started; does nothing after shutdown.
+    pub fn prestart(&self, n: usize) -> std::io::Result<()> {
+        loop {
+            let mut st = lock(&self.shared.state);
+            if st.workers >= n || st.shut_down {
+                return Ok(());
+            }
+            st.workers += 1;
+            let k = st.workers;
+            drop(st);
+            if let Err(e) = self.spawn_worker(k) {
+                lock(&self.shared.state).workers -= 1;
+                return Err(e);
+            }
+        }
+    }
+
+    /// Starts worker number `n` (already counted in `workers`).
+    fn spawn_worker(&self, n: usize) -> std::io::Result<()> {
+        let shared = self.shared.clone();
+        std::thread::Builder::new()
+            .name(format!("orc-rt-worker-{n}"))
+            .stack_size(self.shared.stack_size)
+            .spawn(move || shared.worker())
+            .map(drop)
+    }
 }
 
 impl Default for GrowingThreadPoolTaskDispatcher {
@@ -500,6 +530,9 @@ impl Default for GrowingThreadPoolTaskDispatcher {
 
 impl GrowingShared {
     fn worker(&self) {
+        // The thread's first allocation sets up its allocator arena: do it
+        // now, not in the first task.
+        drop(std::hint::black_box(vec![0u8; 64]));
         let mut st = lock(&self.state);
         loop {
             if let Some(task) = st.queue.pop_front() {
@@ -534,12 +567,7 @@ impl TaskDispatcher for GrowingThreadPoolTaskDispatcher {
         st.workers += 1;
         let n = st.workers;
         drop(st);
-        let shared = self.shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("orc-rt-worker-{n}"))
-            .stack_size(self.shared.stack_size)
-            .spawn(move || shared.worker());
-        if let Err(e) = spawned {
+        if let Err(e) = self.spawn_worker(n) {
             lock(&self.shared.state).workers -= 1;
             // The task stays queued: a busy worker takes it when it is
             // free, or shutdown drops it.
@@ -753,6 +781,28 @@ mod tests {
             }
         }
         assert_eq!(d.workers(), 1);
+    }
+
+    #[test]
+    fn growing_pool_prestarted_workers_take_the_first_tasks() {
+        let d = GrowingThreadPoolTaskDispatcher::new();
+        d.prestart(2).unwrap();
+        assert_eq!(d.workers(), 2);
+        d.prestart(1).unwrap();
+        assert_eq!(d.workers(), 2, "never fewer, never more than asked");
+        // Wait until both are idle, then two blocking tasks start no thread.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while lock(&d.shared.state).waiting < 2 {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::yield_now();
+        }
+        let (release, finished) = dispatch_blockers(&d, 2);
+        assert_eq!(d.workers(), 2);
+        drop(release);
+        d.shutdown();
+        assert_eq!(finished.load(Ordering::SeqCst), 2);
+        d.prestart(5).unwrap();
+        assert_eq!(d.workers(), 2, "nothing starts after shutdown");
     }
 
     #[test]

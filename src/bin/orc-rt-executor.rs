@@ -238,7 +238,13 @@ fn serve(
 ) -> Result<bool, orc_rt::Error> {
     // Calls nest without limit and workers must outlive JIT'd code: see
     // GrowingThreadPoolTaskDispatcher.
-    let session = Session::new(Arc::new(GrowingThreadPoolTaskDispatcher::new()));
+    let dispatcher = Arc::new(GrowingThreadPoolTaskDispatcher::new());
+    // One worker starts now, while the controller handles Setup, rather
+    // than in its first call that needs one.
+    if let Err(e) = dispatcher.prestart(1) {
+        eprintln!("{argv0}: could not start a worker thread: {e}");
+    }
+    let session = Session::new(dispatcher);
     let name = argv0.to_string();
     let child = profile == BootstrapProfile::LliChildTarget;
     session.set_error_reporter(Box::new(move |e| {
