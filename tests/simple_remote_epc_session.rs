@@ -77,10 +77,23 @@ fn start() -> (
     Arc<SimpleRemoteEpcControllerAccess>,
     UnixStream,
 ) {
+    start_after(b"")
+}
+
+/// [`start`], with `early` already sent by the controller when the
+/// executor connects.
+fn start_after(
+    early: &[u8],
+) -> (
+    Arc<Session>,
+    Arc<SimpleRemoteEpcControllerAccess>,
+    UnixStream,
+) {
     let (ours, mut theirs) = UnixStream::pair().unwrap();
     theirs
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    theirs.write_all(early).unwrap();
     let fd = ours.into_raw_fd();
     // SAFETY: a fresh descriptor handed over to the transport.
     let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
@@ -385,26 +398,9 @@ fn memory_manager_calls_whose_actions_call_the_controller_leave_the_reader_free(
 
 #[test]
 fn setup_goes_out_before_anything_even_if_the_controller_speaks_first() {
-    let (ours, mut c) = UnixStream::pair().unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    // A call already waiting when the executor connects.
-    c.write_all(&frame(CALL, 5, addr(reverse_wrapper), b"xyz"))
-        .unwrap();
-    let fd = ours.into_raw_fd();
-    // SAFETY: a fresh descriptor handed over to the transport.
-    let t = unsafe { Transport::from_raw_fds(fd, fd) }.unwrap();
-    let session = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap()));
-    let ca = SimpleRemoteEpcControllerAccess::new(
-        t,
-        vec![orc_rt::sps_ci::bootstrap::BootstrapSymbol::new(
-            "x",
-            ExecutorAddr(1),
-        )],
-    )
-    .unwrap();
-    session.attach(ca.clone()).unwrap();
-    let (opc, _, _, _) = read_frame(&mut c).unwrap();
-    assert_eq!(opc, 0, "Setup comes first");
+    // A call already waiting when the executor connects: start_after
+    // checks that Setup still comes first.
+    let (session, _ca, mut c) = start_after(&frame(CALL, 5, addr(reverse_wrapper), b"xyz"));
     let (opc, seq, _, p) = read_frame(&mut c).unwrap();
     assert_eq!((opc, seq, &p[..]), (RESULT, 5, &b"zyx"[..]));
     c.shutdown(std::net::Shutdown::Write).unwrap();
