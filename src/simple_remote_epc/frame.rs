@@ -214,6 +214,28 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
     Ok(got)
 }
 
+/// A stream frames are read from: a [`Read`] that can also read without
+/// blocking, so that a large payload is read straight into its destination
+/// while that destination is held (see [`Splicer`]), never waiting for the
+/// controller meanwhile.
+pub trait FrameSource: Read {
+    /// Reads what is ready without blocking: `WouldBlock` if nothing is.
+    /// In-memory sources never block: the default is `read`.
+    fn try_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read(buf)
+    }
+
+    /// Waits until [`FrameSource::try_read`] has something (bytes, end of
+    /// stream or an error). The default returns at once.
+    fn wait_ready(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<T: AsRef<[u8]>> FrameSource for io::Cursor<T> {}
+
+impl FrameSource for &[u8] {}
+
 /// Reads a frame header; `None` at a clean end of stream (no byte of it).
 fn read_header<R: Read + ?Sized>(r: &mut R) -> Result<Option<FrameHeader>, FrameError> {
     let mut hb = [0u8; HEADER_SIZE];
@@ -272,7 +294,10 @@ pub struct BufferFrame {
 /// then copied, so a header that announces an absurd size without sending
 /// the bytes costs no memory either.
 pub fn read_frame_buffer<R: Read + ?Sized>(r: &mut R) -> Result<Option<BufferFrame>, FrameError> {
-    read_frame_buffer_for(r, PrewriteTags::default())
+    let Some(header) = read_header(r)? else {
+        return Ok(None);
+    };
+    read_payload(r, header).map(Some)
 }
 
 /// The entry points whose large calls the reader writes straight to their
@@ -289,7 +314,7 @@ pub struct PrewriteTags {
 /// [`PREWRITE_MIN_FRAME`] bytes of the memory manager's `initialize` or of
 /// the bulk memory write is read by [`read_initialize_prewriting`] or
 /// [`read_write_buffers_prewriting`].
-pub fn read_frame_buffer_for<R: Read + ?Sized>(
+pub fn read_frame_buffer_for<R: FrameSource + ?Sized>(
     r: &mut R,
     tags: PrewriteTags,
 ) -> Result<Option<BufferFrame>, FrameError> {
@@ -312,12 +337,21 @@ pub fn read_frame_buffer_for<R: Read + ?Sized>(
             }));
         }
     }
+    read_payload(r, header).map(Some)
+}
+
+/// Reads the payload that `header` announces.
+fn read_payload<R: Read + ?Sized>(
+    r: &mut R,
+    header: FrameHeader,
+) -> Result<BufferFrame, FrameError> {
+    let len = header.payload_len()?;
     if len > DIRECT_PAYLOAD_MAX {
         let payload = read_growing_payload(r, len)?;
-        return Ok(Some(BufferFrame {
+        return Ok(BufferFrame {
             header,
             payload: WrapperFunctionBuffer::from_slice(&payload),
-        }));
+        });
     }
     let mut payload = WrapperFunctionBuffer::allocate_zeroed_lazily(len);
     let Some(dst) = payload.as_mut_slice() else {
@@ -329,7 +363,7 @@ pub fn read_frame_buffer_for<R: Read + ?Sized>(
     if read_full(r, dst)? < len {
         return Err(FrameError::UnexpectedEof);
     }
-    Ok(Some(BufferFrame { header, payload }))
+    Ok(BufferFrame { header, payload })
 }
 
 /// `initialize` calls with at least this much payload are read by
@@ -340,16 +374,9 @@ pub const PREWRITE_MIN_FRAME: usize = 1 << 20;
 /// they are read.
 pub const PREWRITE_MIN_CONTENT: u64 = 64 << 10;
 
-/// Bytes moved through the bounce buffer at a time. Large, so that a big
-/// payload is taken from the pipe in few reads: each read takes the pipe's
-/// lock, and small reads spin on it while the controller is still writing.
-const BOUNCE: usize = 1 << 20;
-
-thread_local! {
-    /// The bounce buffer of this (reader) thread, kept between frames so
-    /// that its pages are faulted in once.
-    static BOUNCE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-}
+/// The most bytes one direct read into a destination asks for (the mapping
+/// lock is held for that read, which never waits).
+const DIRECT_READ_MAX: usize = 1 << 20;
 
 /// Appends exactly `n` more bytes of the stream to `out`, growing it only
 /// as bytes arrive (a length from the wire allocates nothing up front).
@@ -378,20 +405,18 @@ fn writable(addr: u64, len: u64) -> bool {
 /// A payload being read with some of its bytes diverted to their
 /// destination: what is kept goes to `out`, `left` counts the payload bytes
 /// still in the stream.
-struct Splicer<'r, R: Read + ?Sized> {
+struct Splicer<'r, R: FrameSource + ?Sized> {
     r: &'r mut R,
     left: u64,
     out: Vec<u8>,
-    bounce: Vec<u8>,
 }
 
-impl<'r, R: Read + ?Sized> Splicer<'r, R> {
+impl<'r, R: FrameSource + ?Sized> Splicer<'r, R> {
     fn new(r: &'r mut R, len: usize) -> Self {
         Splicer {
             r,
             left: len as u64,
             out: Vec::with_capacity(64 << 10),
-            bounce: BOUNCE_BUFFER.with(|b| b.take()),
         }
     }
 
@@ -413,32 +438,45 @@ impl<'r, R: Read + ?Sized> Splicer<'r, R> {
         u64::from_le_bytes(b.unwrap_or([0; 8]))
     }
 
-    /// Moves the next `len` bytes (which the payload holds) to `addr`
-    /// through the bounce buffer, each chunk copied under the mapping lock;
-    /// `Ok(true)` if some chunk found its destination no longer writable
-    /// (those bytes are dropped).
+    /// Moves the next `len` bytes (which the payload holds) to `addr`: each
+    /// read goes straight into the destination, under the mapping lock, and
+    /// takes only what is ready ([`FrameSource::try_read`]), waiting for more
+    /// outside the lock, so a stalled controller never holds that lock.
+    /// `Ok(true)` if some part found its destination no longer writable
+    /// (those bytes are read and dropped).
     fn divert(&mut self, addr: u64, len: u64) -> Result<bool, FrameError> {
-        if self.bounce.is_empty() {
-            self.bounce.resize(BOUNCE, 0);
-        }
         let mut done = 0u64;
         let mut lost = false;
         while done < len {
-            let n = (len - done).min(BOUNCE as u64) as usize;
-            let chunk = &mut self.bounce[..n];
-            if read_full(self.r, chunk)? < n {
-                return Err(FrameError::UnexpectedEof);
-            }
+            let n = (len - done).min(DIRECT_READ_MAX as u64) as usize;
             let dst = addr + done;
-            let copied = crate::sys::mmap::with_writable(dst, n as u64, || {
+            let r = &mut *self.r;
+            let got = crate::sys::mmap::with_writable(dst, n as u64, || {
                 // SAFETY: [dst, dst + n) lies in memory orc-rt mapped
                 // read+write for JIT'd code, which cannot be unmapped or
                 // protected while `with_writable` runs, and holds no Rust
-                // object.
-                unsafe { std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst as *mut u8, n) }
+                // object; the slice lives only for this read.
+                let to = unsafe { std::slice::from_raw_parts_mut(dst as *mut u8, n) };
+                r.try_read(to)
             });
-            lost |= copied.is_none();
-            done += n as u64;
+            let got = got.unwrap_or_else(|| {
+                // No longer writable: take the bytes, drop them.
+                lost = true;
+                let mut sink = vec![0u8; n.min(64 << 10)];
+                self.r.read(&mut sink)
+            });
+            match got {
+                Ok(0) => return Err(FrameError::UnexpectedEof),
+                Ok(k) => done += k as u64,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.r.wait_ready().map_err(FrameError::Io)?
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Err(FrameError::UnexpectedEof)
+                }
+                Err(e) => return Err(FrameError::Io(e)),
+            }
         }
         self.left -= len;
         Ok(lost)
@@ -447,14 +485,7 @@ impl<'r, R: Read + ?Sized> Splicer<'r, R> {
     /// Keeps the rest of the payload and returns what was kept.
     fn finish(mut self) -> Result<Vec<u8>, FrameError> {
         copy_exact(self.r, &mut self.out, self.left)?;
-        Ok(std::mem::take(&mut self.out))
-    }
-}
-
-impl<R: Read + ?Sized> Drop for Splicer<'_, R> {
-    fn drop(&mut self) {
-        let bounce = std::mem::take(&mut self.bounce);
-        BOUNCE_BUFFER.with(|b| b.set(bounce));
+        Ok(self.out)
     }
 }
 
@@ -468,7 +499,7 @@ impl<R: Read + ?Sized> Drop for Splicer<'_, R> {
 /// destination stopped being writable midway becomes a one-byte write to
 /// address 0, which the handler refuses with an error. Everything else is
 /// copied verbatim for the handler.
-pub fn read_write_buffers_prewriting<R: Read + ?Sized>(
+pub fn read_write_buffers_prewriting<R: FrameSource + ?Sized>(
     r: &mut R,
     len: usize,
 ) -> Result<Vec<u8>, FrameError> {
@@ -509,13 +540,14 @@ pub fn read_write_buffers_prewriting<R: Read + ?Sized>(
 /// initialize thus needs no payload buffer its size (no page faults and no
 /// second copy of it).
 ///
-/// The bytes pass through a 1 MiB bounce buffer, each chunk copied under
-/// the mapping lock, so a stalled controller never holds that lock. A
+/// The bytes are read from the stream straight into their destination,
+/// under the mapping lock, by reads that take only what is ready, so a
+/// stalled controller never holds that lock. A
 /// destination that stops being writable midway (a concurrent release)
 /// turns the segment's count into an impossible one, which the handler
 /// refuses. Anything that does not parse as expected is copied verbatim,
 /// for the handler's decoder to judge.
-pub fn read_initialize_prewriting<R: Read + ?Sized>(
+pub fn read_initialize_prewriting<R: FrameSource + ?Sized>(
     r: &mut R,
     len: usize,
 ) -> Result<Vec<u8>, FrameError> {
@@ -687,6 +719,60 @@ mod tests {
         }
     }
 
+    /// A source whose bytes become ready a few at a time: `try_read` finds
+    /// nothing until `wait_ready` has been called.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        ready: bool,
+        waits: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.data.len()).min(1000);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    impl FrameSource for Trickle<'_> {
+        fn try_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if !std::mem::take(&mut self.ready) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.read(buf)
+        }
+
+        fn wait_ready(&mut self) -> io::Result<()> {
+            self.waits += 1;
+            self.ready = true;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn direct_reads_take_what_is_ready_and_wait_outside_the_lock() {
+        let len = 200 << 10;
+        let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
+        let big: Vec<u8> = (0..len).map(|i| (i * 7 % 253) as u8).collect();
+        let mut bytes = 1u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&dst.to_le_bytes());
+        bytes.extend_from_slice(&len.to_le_bytes());
+        bytes.extend_from_slice(&big);
+        let mut src = Trickle {
+            data: &bytes,
+            ready: false,
+            waits: 0,
+        };
+        let out = read_write_buffers_prewriting(&mut src, bytes.len()).unwrap();
+        assert_eq!(crate::sys::mem::read_vec(dst, len).unwrap(), big);
+        assert_eq!(out.len(), 24, "the buffer left the payload");
+        assert!(src.waits >= 200, "{} waits", src.waits);
+        // SAFETY: our own mapping, unused now.
+        unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
+    }
+
     /// A reader that yields `data`, then fails with ECONNRESET.
     struct ResetAfter<'a>(&'a [u8]);
 
@@ -701,6 +787,8 @@ mod tests {
             Ok(n)
         }
     }
+
+    impl FrameSource for ResetAfter<'_> {}
 
     #[test]
     fn connection_reset_is_end_of_stream() {

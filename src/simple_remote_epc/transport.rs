@@ -52,6 +52,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::frame::FrameSource;
+
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -319,34 +321,18 @@ impl Transport {
     }
 }
 
-impl Read for TransportReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl TransportReader {
+    /// Waits until the input is readable (bytes, end of stream or an
+    /// error), so that the next read returns without blocking. Fails with
+    /// `ConnectionAborted` once woken for a local disconnect, as `read`
+    /// does.
+    pub fn wait_readable(&mut self) -> io::Result<()> {
         loop {
             if self.woken.load(Ordering::Acquire) {
                 return Err(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
                     "disconnect requested",
                 ));
-            }
-            if self.streaming && self.nowait_ok && !buf.is_empty() {
-                match read_nowait(self.input.as_raw_fd(), buf) {
-                    Ok(n) => {
-                        self.streaming = n >= STREAMING_READ;
-                        return Ok(n);
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e)
-                        if matches!(
-                            e.raw_os_error(),
-                            Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ESPIPE)
-                        ) =>
-                    {
-                        self.nowait_ok = false;
-                    }
-                    Err(e) => return Err(e),
-                }
-                self.streaming = false;
             }
             let mut fds = [
                 libc::pollfd {
@@ -373,11 +359,88 @@ impl Read for TransportReader {
                 continue; // the flag check above returns
             }
             if fds[0].revents != 0 {
-                // Readable, hung up or in error: read() reports which.
-                let r = self.input.read(buf);
-                self.streaming = matches!(r, Ok(n) if n >= STREAMING_READ);
-                return r;
+                return Ok(());
             }
+        }
+    }
+
+    /// Reads what is ready without blocking: `WouldBlock` if nothing is.
+    pub fn try_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.woken.load(Ordering::Acquire) {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "disconnect requested",
+            ));
+        }
+        if self.nowait_ok {
+            match read_nowait(self.input.as_raw_fd(), buf) {
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ESPIPE)
+                    ) =>
+                {
+                    self.nowait_ok = false;
+                }
+                r => return r,
+            }
+        }
+        let mut fds = [libc::pollfd {
+            fd: self.input.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: `fds` is a valid array of one pollfd entry; timeout 0.
+        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if fds[0].revents == 0 {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        self.input.read(buf)
+    }
+}
+
+impl Read for TransportReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.streaming && !buf.is_empty() {
+                match self.try_read(buf) {
+                    Ok(n) => {
+                        self.streaming = n >= STREAMING_READ;
+                        return Ok(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+                self.streaming = false;
+            }
+            self.wait_readable()?;
+            // Readable, hung up or in error: read() reports which.
+            let r = self.input.read(buf);
+            self.streaming = matches!(r, Ok(n) if n >= STREAMING_READ);
+            return r;
+        }
+    }
+}
+
+impl FrameSource for io::BufReader<TransportReader> {
+    fn try_read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.buffer().is_empty() {
+            self.get_mut().try_read(buf)
+        } else {
+            // Buffered bytes: `read` copies them without touching the input.
+            self.read(buf)
+        }
+    }
+
+    fn wait_ready(&mut self) -> io::Result<()> {
+        if self.buffer().is_empty() {
+            self.get_mut().wait_readable()
+        } else {
+            Ok(())
         }
     }
 }
