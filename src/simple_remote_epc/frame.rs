@@ -216,8 +216,8 @@ fn read_full<R: Read + ?Sized>(r: &mut R, buf: &mut [u8]) -> Result<usize, Frame
 
 /// A stream frames are read from: a [`Read`] that can also read without
 /// blocking, so that a large payload is read straight into its destination
-/// while that destination is held (see [`Splicer`]), never waiting for the
-/// controller meanwhile.
+/// while that destination is held (see [`read_initialize_prewriting`]),
+/// never waiting for the controller meanwhile.
 pub trait FrameSource: Read {
     /// Reads what is ready without blocking: `WouldBlock` if nothing is.
     /// In-memory sources never block: the default is `read`.
