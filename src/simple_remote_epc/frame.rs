@@ -773,6 +773,83 @@ mod tests {
         unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
     }
 
+    #[test]
+    fn mutated_prewriting_payloads_never_panic_or_write_outside_our_mapping() {
+        use crate::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+        let len = 128 << 10;
+        let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
+        let req = FinalizeRequest {
+            segments: vec![
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, true, false, false),
+                    addr: crate::ExecutorAddr(dst),
+                    size: len,
+                    content: vec![3; (96 << 10) as usize],
+                },
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, false, false, false),
+                    addr: crate::ExecutorAddr(dst + (96 << 10)),
+                    size: 100,
+                    content: vec![4; 100],
+                },
+            ],
+            actions: vec![],
+        };
+        let init = crate::sps::serialize_to_vec(&(crate::ExecutorAddr(1), &req));
+        let mut writes = 1u64.to_le_bytes().to_vec();
+        writes.extend_from_slice(&dst.to_le_bytes());
+        writes.extend_from_slice(&(80u64 << 10).to_le_bytes());
+        writes.extend_from_slice(&[5u8; 80 << 10]);
+        // xorshift64: deterministic, no dependency.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut spliced = 0;
+        for round in 0..3000 {
+            let base = if round % 2 == 0 { &init } else { &writes };
+            let mut b = base.clone();
+            // A few bytes of the first 80 (counts, addresses, lengths)
+            // changed, sometimes a word set to an extreme, sometimes cut.
+            for _ in 0..1 + next() % 3 {
+                let i = (next() % 80) as usize % b.len();
+                b[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let i = (next() % 72) as usize & !7;
+                let w = [u64::MAX, 0, dst, dst + len - 1, 1 << 40][(next() % 5) as usize];
+                b[i..i + 8].copy_from_slice(&w.to_le_bytes());
+            }
+            if next() % 5 == 0 {
+                let keep = (next() as usize) % b.len();
+                b.truncate(keep);
+            }
+            let announced = if next() % 6 == 0 {
+                b.len() + 1000
+            } else {
+                b.len()
+            };
+            let r = if round % 2 == 0 {
+                read_initialize_prewriting(&mut io::Cursor::new(&b), announced)
+            } else {
+                read_write_buffers_prewriting(&mut io::Cursor::new(&b), announced)
+            };
+            if let Ok(out) = r {
+                assert!(out.len() <= announced);
+                spliced += usize::from(out.len() + 1000 < b.len());
+                let _ = crate::sps_ci::memory::decode_initialize_args(&out);
+                let _ = crate::sps_ci::access::decode_buffer_writes(&out);
+            }
+        }
+        // Most mutations leave a large content to splice; many do not.
+        assert!(spliced > 300 && spliced < 2700, "{spliced} spliced");
+        // SAFETY: our own mapping, unused now.
+        unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
+    }
+
     /// A reader that yields `data`, then fails with ECONNRESET.
     struct ResetAfter<'a>(&'a [u8]);
 
