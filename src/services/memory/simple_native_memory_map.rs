@@ -129,6 +129,9 @@ struct Slab {
 struct State {
     slabs: BTreeMap<u64, Slab>,
     shut_down: bool,
+    /// Threads waiting on `idle` (so that an initialize wakes nobody, and
+    /// makes no system call, when none waits).
+    idle_waiters: usize,
 }
 
 impl State {
@@ -362,8 +365,10 @@ impl SimpleNativeMemoryMap {
                     }
                 }
             }
+            if st.idle_waiters > 0 {
+                self.idle.notify_all();
+            }
         }
-        self.idle.notify_all();
         if let Some(e) = failure {
             return Err(e);
         }
@@ -457,7 +462,9 @@ impl SimpleNativeMemoryMap {
                 let mut st = lock(&self.state);
                 // Wait for initializations still copying into this slab.
                 while st.slabs.get(&b).is_some_and(|s| s.busy > 0) {
+                    st.idle_waiters += 1;
                     st = wait(&self.idle, st);
+                    st.idle_waiters -= 1;
                 }
                 st.slabs.remove(&b)
             };
