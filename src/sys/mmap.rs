@@ -38,7 +38,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::ptr;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 use crate::sync::{read as read_lock, write as write_lock};
 
@@ -149,9 +149,32 @@ pub fn round_up_to_page(n: u64) -> Option<u64> {
     n.checked_add(ps - 1).map(|v| v & !(ps - 1))
 }
 
+/// The size of a transparent huge page (the kernel's PMD mapping size),
+/// if the kernel has them: read once from
+/// `/sys/kernel/mm/transparent_hugepage/hpage_pmd_size`.
+pub fn huge_page_size() -> Option<u64> {
+    static SIZE: OnceLock<Option<u64>> = OnceLock::new();
+    *SIZE.get_or_init(|| {
+        let text =
+            std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size").ok()?;
+        let n: u64 = text.trim().parse().ok()?;
+        (n.is_power_of_two() && n > page_size()).then_some(n)
+    })
+}
+
+/// Mappings of at least this many huge pages are placed on a huge-page
+/// boundary and advised `MADV_HUGEPAGE` by [`map_anonymous_rw`].
+const HUGE_PAGES_FOR_ADVICE: u64 = 2;
+
 /// Maps `len` bytes of fresh anonymous, private, read+write memory and
 /// returns its base address. The caller owns the mapping and must
 /// [`unmap`] it.
+///
+/// A mapping of two huge pages or more ([`huge_page_size`]) starts on a
+/// huge-page boundary and is advised `MADV_HUGEPAGE`: filling it then
+/// takes one page fault per huge page instead of one per page, which is
+/// most of the cost of receiving a large object. Whether the kernel uses
+/// huge pages is its choice (`/sys/kernel/mm/transparent_hugepage`).
 pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
     let len = usize::try_from(len)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
@@ -161,12 +184,20 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
             "cannot map 0 bytes",
         ));
     }
+    let huge = huge_page_size()
+        .filter(|&h| len as u64 >= HUGE_PAGES_FOR_ADVICE * h)
+        .and_then(|h| usize::try_from(h).ok());
+    // Room to slide the start to a huge-page boundary.
+    let slack = huge.unwrap_or(0);
+    let total = len
+        .checked_add(slack)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
     // SAFETY: a fresh anonymous mapping at a kernel-chosen address cannot
     // alias any existing Rust object.
     let p = unsafe {
         libc::mmap(
             ptr::null_mut(),
-            len,
+            total,
             libc::PROT_READ | libc::PROT_WRITE,
             libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
             -1,
@@ -176,7 +207,27 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
     if p == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    let start = p as u64;
+    let mut start = p as usize;
+    if let Some(h) = huge {
+        let aligned = (start + h - 1) & !(h - 1);
+        let head = aligned - start;
+        let tail = slack - head;
+        // SAFETY: the head and tail trimmed here are parts of the mapping
+        // just made, outside the range handed out; the advice only affects
+        // how that range is backed. Failures leave a mapping that still
+        // works (a little larger, or without huge pages).
+        unsafe {
+            if head > 0 {
+                libc::munmap(p, head);
+            }
+            if tail > 0 {
+                libc::munmap((aligned + len) as *mut libc::c_void, tail);
+            }
+            libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+        }
+        start = aligned;
+    }
+    let start = start as u64;
     mark(&mut write_lock(&WRITABLE), start, start + len as u64);
     Ok(start)
 }
@@ -405,5 +456,76 @@ mod writable_tests {
         unsafe { unmap(base, 4 * page).unwrap() };
         assert_eq!(with_writable(base, 1, || 1), None);
         assert_eq!(with_writable(u64::MAX, 2, || 1), None);
+    }
+
+    /// The `VmFlags` line of the `/proc/self/smaps` entry holding `addr`.
+    fn vm_flags_at(addr: u64) -> Option<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ') {
+                if let Some((a, b)) = range.split_once('-') {
+                    if let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16))
+                    {
+                        inside = a <= addr && addr < b;
+                        continue;
+                    }
+                }
+            }
+            if inside {
+                if let Some(flags) = line.strip_prefix("VmFlags:") {
+                    return Some(flags.trim().to_string());
+                }
+            }
+        }
+        None
+    }
+
+    #[test]
+    fn large_mappings_start_on_a_huge_page_and_are_advised_so() {
+        let page = page_size();
+        let Some(huge) = huge_page_size() else {
+            eprintln!("no transparent huge pages here: only the mapping is checked");
+            let base = map_anonymous_rw(8 * page).unwrap();
+            // SAFETY: our own fresh mapping, holding no Rust objects.
+            unsafe { unmap(base, 8 * page).unwrap() };
+            return;
+        };
+        let len = 2 * huge + 3 * page;
+        let base = map_anonymous_rw(len).unwrap();
+        assert_eq!(base % huge, 0, "not on a huge-page boundary: {base:#x}");
+        let flags = vm_flags_at(base).expect("mapping in /proc/self/smaps");
+        assert!(
+            flags.split(' ').any(|f| f == "hg"),
+            "not advised MADV_HUGEPAGE: {flags}"
+        );
+        assert_eq!(with_writable(base, len, || 1), Some(1));
+        // Every page is usable, also after a protection change splits the
+        // first huge page.
+        let ro = Prot {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        for off in (0..len).step_by(page as usize) {
+            // SAFETY: inside our own fresh read+write mapping.
+            unsafe { copy_and_zero_fill(base + off, &off.to_le_bytes(), 0) };
+        }
+        // SAFETY: our own mapping, holding no Rust objects.
+        unsafe { protect(base + page, page, ro).unwrap() };
+        for off in (0..len).step_by(page as usize) {
+            // SAFETY: inside our own mapping, readable everywhere.
+            let v = unsafe { ptr::read((base + off) as *const u64) };
+            assert_eq!(v, off);
+        }
+        // SAFETY: as above; nothing uses the mapping afterwards.
+        unsafe { unmap(base, len).unwrap() };
+        assert_eq!(with_writable(base, 1, || 1), None);
+        // Small mappings are left alone.
+        let small = map_anonymous_rw(4 * page).unwrap();
+        let flags = vm_flags_at(small).expect("mapping in /proc/self/smaps");
+        assert!(!flags.split(' ').any(|f| f == "hg"), "{flags}");
+        // SAFETY: as above.
+        unsafe { unmap(small, 4 * page).unwrap() };
     }
 }
