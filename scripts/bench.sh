@@ -187,6 +187,17 @@ bench_one() { # <round> <who> <executor>
   fi
   log "round $r: $who: epc_bench"
   run "$RAW/$r-$who-epc.txt" "$OUT/epc_bench" --executor "$exe" "${EPC_ARGS[@]}"
+  # The same round trips and memory-manager cycles with the controller and
+  # the executor on one CPU (taskset -c 0): what the executor costs without
+  # the VM's cross-CPU wake-ups, which set the free-placement floor.
+  if command -v taskset >/dev/null; then
+    log "round $r: $who: epc_bench on one CPU (rtt, memmgr)"
+    run "$RAW/$r-$who-cpu1.tmp" taskset -c 0 "$OUT/epc_bench" --executor "$exe" \
+      "${EPC_ARGS[@]}" --only rtt,memmgr
+    sed -e 's/^\([a-z]\)/cpu1_\1/' -e 's/^cpu1_FAILED/FAILED/' \
+      "$RAW/$r-$who-cpu1.tmp" >"$RAW/$r-$who-cpu1.txt"
+    rm -f "$RAW/$r-$who-cpu1.tmp"
+  fi
   log "round $r: $who: llvm-jitlink e2e"
   run "$RAW/$r-$who-e2e.txt" python3 "$BENCH/e2e/run_e2e.py" \
     --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
