@@ -192,11 +192,10 @@ bench_one() { # <round> <who> <executor>
   # the VM's cross-CPU wake-ups, which set the free-placement floor.
   if command -v taskset >/dev/null; then
     log "round $r: $who: epc_bench on one CPU (rtt, memmgr)"
-    run "$RAW/$r-$who-cpu1.tmp" taskset -c 0 "$OUT/epc_bench" --executor "$exe" \
+    run "$RAW/$r-$who-cpu1.raw" taskset -c 0 "$OUT/epc_bench" --executor "$exe" \
       "${EPC_ARGS[@]}" --only rtt,memmgr
     sed -e 's/^\([a-z]\)/cpu1_\1/' -e 's/^cpu1_FAILED/FAILED/' \
-      "$RAW/$r-$who-cpu1.tmp" >"$RAW/$r-$who-cpu1.txt"
-    rm -f "$RAW/$r-$who-cpu1.tmp"
+      "$RAW/$r-$who-cpu1.raw" >"$RAW/$r-$who-cpu1.txt"
   fi
   log "round $r: $who: llvm-jitlink e2e"
   run "$RAW/$r-$who-e2e.txt" python3 "$BENCH/e2e/run_e2e.py" \
