@@ -369,3 +369,51 @@ fn two_instances_are_independent() {
     let r: SpsResult = call(mm::release_wrapper, &(f1.instance, vec![base]));
     assert_eq!(r, Ok(()));
 }
+
+#[test]
+fn large_segments_fill_huge_pages_and_a_slab_keeps_small_ones_elsewhere() {
+    use orc_rt::sys::mmap::{huge_page_size, huge_pages_advised};
+    let Some(huge) = huge_page_size() else {
+        eprintln!("no transparent huge pages here");
+        return;
+    };
+    let f = fixture();
+    // A slab, as LLVM's slab-based memory managers reserve one: 16 huge
+    // pages, used piecemeal.
+    let slab = reserve(&f, 16 * huge).0;
+    assert_eq!(slab % huge, 0, "a large reservation starts on a huge page");
+    // A small allocation at its start: nothing is advised.
+    let small = FinalizeRequest {
+        segments: vec![seg(rw(), slab, PAGE, b"small")],
+        actions: vec![],
+    };
+    assert_eq!(initialize(&f, &small).unwrap(), ExecutorAddr(slab));
+    assert_eq!(huge_pages_advised(slab), Some(false));
+    // A large segment further in, half content and half zero fill: its
+    // whole huge pages are advised, and only those.
+    let at = slab + huge + PAGE;
+    let size = 3 * huge;
+    let content: Vec<u8> = (0..size / 2).map(|i| (i % 253) as u8).collect();
+    let large = FinalizeRequest {
+        segments: vec![seg(rw(), at, size, &content)],
+        actions: vec![],
+    };
+    assert_eq!(initialize(&f, &large).unwrap(), ExecutorAddr(at));
+    assert_eq!(huge_pages_advised(at), Some(false), "partial huge page");
+    assert_eq!(huge_pages_advised(slab + 2 * huge), Some(true));
+    assert_eq!(huge_pages_advised(slab + 4 * huge - 1), Some(true));
+    assert_eq!(huge_pages_advised(slab + 4 * huge), Some(false), "partial huge page");
+    assert_eq!(huge_pages_advised(slab + 8 * huge), Some(false), "rest of the slab");
+    assert_eq!(
+        orc_rt::sys::mem::read_vec(at, size / 2).unwrap(),
+        content,
+        "content in place"
+    );
+    let zeros = orc_rt::sys::mem::read_vec(at + size / 2, size / 2).unwrap();
+    assert!(zeros.iter().all(|&b| b == 0), "zero fill in place");
+    assert_eq!(
+        orc_rt::sys::mem::read_vec(slab, 5).unwrap(),
+        b"small",
+        "the small allocation is untouched"
+    );
+}

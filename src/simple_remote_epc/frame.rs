@@ -571,6 +571,12 @@ pub fn read_initialize_prewriting<R: FrameSource + ?Sized>(
                 }
                 continue;
             }
+            // The content fills its range: a large one goes in faster on
+            // huge pages (advice under the mapping lock, so the range is
+            // still ours).
+            crate::sys::mmap::with_writable(addr, clen, || {
+                crate::sys::mmap::advise_huge_pages(addr, clen)
+            });
             let lost = s.divert(addr, clen)?;
             s.out[at] = bits | PREWRITTEN_FLAG;
             s.out.truncate(at + 17);
@@ -610,6 +616,32 @@ mod tests {
                 size,
                 content,
             }
+        }
+
+        #[test]
+        fn large_contents_are_written_on_huge_pages() {
+            use crate::sys::mmap::{huge_page_size, huge_pages_advised, map_anonymous_rw};
+            let Some(huge) = huge_page_size() else {
+                eprintln!("no transparent huge pages here");
+                return;
+            };
+            let len = 4 * huge;
+            let dst = map_anonymous_rw(len).unwrap();
+            // 2.5 huge pages of content from the (aligned) start.
+            let clen = 2 * huge + huge / 2;
+            let big: Vec<u8> = (0..clen).map(|i| (i * 13 % 251) as u8).collect();
+            let bytes = request(vec![seg(dst, clen, big.clone())]);
+            let out = read_initialize_prewriting(&mut Cursor::new(&bytes), bytes.len()).unwrap();
+            assert!(out.len() < 256, "the content left the payload");
+            assert_eq!(crate::sys::mem::read_vec(dst, clen).unwrap(), big);
+            assert_eq!(huge_pages_advised(dst), Some(true));
+            assert_eq!(huge_pages_advised(dst + 2 * huge - 1), Some(true));
+            // The partial huge page at the content's end, and the rest of
+            // the mapping, keep small pages.
+            assert_eq!(huge_pages_advised(dst + 2 * huge), Some(false));
+            assert_eq!(huge_pages_advised(dst + 3 * huge), Some(false));
+            // SAFETY: our own mapping; nothing uses it afterwards.
+            unsafe { crate::sys::mmap::unmap(dst, len).unwrap() };
         }
 
         #[test]

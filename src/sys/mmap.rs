@@ -163,18 +163,86 @@ pub fn huge_page_size() -> Option<u64> {
 }
 
 /// Mappings of at least this many huge pages are placed on a huge-page
-/// boundary and advised `MADV_HUGEPAGE` by [`map_anonymous_rw`].
+/// boundary by [`map_anonymous_rw`], and ranges at least this long are
+/// advised by [`advise_huge_pages`].
 const HUGE_PAGES_FOR_ADVICE: u64 = 2;
+
+/// Advises the whole huge pages inside `[addr, addr + len)` to be backed by
+/// transparent huge pages (`MADV_HUGEPAGE`), if the range spans at least
+/// two huge pages ([`huge_page_size`]); returns whether it advised any.
+///
+/// For memory about to be filled entirely (a large segment's content and
+/// zero fill): filling it then takes one page fault per huge page instead
+/// of one per page, which is most of the cost of receiving a large object.
+/// Only whole huge pages inside the range are advised, so memory around it
+/// (other allocations of a slab) keeps small pages, and nothing outside the
+/// range is ever populated because of the advice. Whether the kernel uses
+/// huge pages is its choice (`/sys/kernel/mm/transparent_hugepage`).
+/// Advice only: the contents and protection do not change, and a range
+/// that is not mapped is ignored.
+pub fn advise_huge_pages(addr: u64, len: u64) -> bool {
+    let Some(huge) = huge_page_size() else {
+        return false;
+    };
+    if len < HUGE_PAGES_FOR_ADVICE * huge {
+        return false;
+    }
+    let Some(end) = addr.checked_add(len) else {
+        return false;
+    };
+    let Some(start) = addr.checked_add(huge - 1).map(|a| a & !(huge - 1)) else {
+        return false;
+    };
+    let stop = end & !(huge - 1);
+    if stop <= start {
+        return false;
+    }
+    // SAFETY: advice only: it changes how the kernel backs pages not yet
+    // touched, never their contents or protection, and fails harmlessly on
+    // a range that is not mapped.
+    let r = unsafe {
+        libc::madvise(
+            start as *mut libc::c_void,
+            (stop - start) as usize,
+            libc::MADV_HUGEPAGE,
+        )
+    };
+    r == 0
+}
+
+/// Whether the mapping holding `addr` is advised `MADV_HUGEPAGE` (the `hg`
+/// flag in `/proc/self/smaps`); `None` if no mapping holds it or smaps
+/// cannot be read. For diagnostics and tests: it reads the whole file.
+pub fn huge_pages_advised(addr: u64) -> Option<bool> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
+    let mut inside = false;
+    for line in smaps.lines() {
+        // A mapping's first line: "start-end perms ...".
+        let range = line.split(' ').next().and_then(|r| r.split_once('-'));
+        if let Some((a, b)) = range {
+            if let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) {
+                inside = a <= addr && addr < b;
+                continue;
+            }
+        }
+        if inside {
+            if let Some(flags) = line.strip_prefix("VmFlags:") {
+                return Some(flags.split_whitespace().any(|f| f == "hg"));
+            }
+        }
+    }
+    None
+}
 
 /// Maps `len` bytes of fresh anonymous, private, read+write memory and
 /// returns its base address. The caller owns the mapping and must
 /// [`unmap`] it.
 ///
 /// A mapping of two huge pages or more ([`huge_page_size`]) starts on a
-/// huge-page boundary and is advised `MADV_HUGEPAGE`: filling it then
-/// takes one page fault per huge page instead of one per page, which is
-/// most of the cost of receiving a large object. Whether the kernel uses
-/// huge pages is its choice (`/sys/kernel/mm/transparent_hugepage`).
+/// huge-page boundary, so that a large segment placed at its start covers
+/// whole huge pages for [`advise_huge_pages`]. The mapping itself is not
+/// advised: a large reservation that is only partly used (a slab) keeps
+/// small pages where it is touched piecemeal.
 pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
     let len = usize::try_from(len)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "mapping size too large"))?;
@@ -213,9 +281,8 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
         let head = aligned - start;
         let tail = slack - head;
         // SAFETY: the head and tail trimmed here are parts of the mapping
-        // just made, outside the range handed out; the advice only affects
-        // how that range is backed. Failures leave a mapping that still
-        // works (a little larger, or without huge pages).
+        // just made, outside the range handed out. A failure leaves a
+        // mapping that still works, a little larger.
         unsafe {
             if head > 0 {
                 libc::munmap(p, head);
@@ -223,7 +290,6 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
             if tail > 0 {
                 libc::munmap((aligned + len) as *mut libc::c_void, tail);
             }
-            libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
         }
         start = aligned;
     }
@@ -458,50 +524,41 @@ mod writable_tests {
         assert_eq!(with_writable(u64::MAX, 2, || 1), None);
     }
 
-    /// The `VmFlags` line of the `/proc/self/smaps` entry holding `addr`.
-    fn vm_flags_at(addr: u64) -> Option<String> {
-        let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
-        let mut inside = false;
-        for line in smaps.lines() {
-            if let Some((range, _)) = line.split_once(' ') {
-                if let Some((a, b)) = range.split_once('-') {
-                    if let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16))
-                    {
-                        inside = a <= addr && addr < b;
-                        continue;
-                    }
-                }
-            }
-            if inside {
-                if let Some(flags) = line.strip_prefix("VmFlags:") {
-                    return Some(flags.trim().to_string());
-                }
-            }
-        }
-        None
-    }
-
     #[test]
-    fn large_mappings_start_on_a_huge_page_and_are_advised_so() {
+    fn large_mappings_start_on_a_huge_page_and_large_ranges_are_advised() {
         let page = page_size();
         let Some(huge) = huge_page_size() else {
             eprintln!("no transparent huge pages here: only the mapping is checked");
             let base = map_anonymous_rw(8 * page).unwrap();
+            assert!(!advise_huge_pages(base, 8 * page));
             // SAFETY: our own fresh mapping, holding no Rust objects.
             unsafe { unmap(base, 8 * page).unwrap() };
             return;
         };
-        let len = 2 * huge + 3 * page;
+        let has_hg = |addr| huge_pages_advised(addr).expect("mapping in /proc/self/smaps");
+        let len = 4 * huge + 3 * page;
         let base = map_anonymous_rw(len).unwrap();
         assert_eq!(base % huge, 0, "not on a huge-page boundary: {base:#x}");
-        let flags = vm_flags_at(base).expect("mapping in /proc/self/smaps");
+        // The mapping is not advised until something fills a large range.
+        assert!(!has_hg(base));
         assert!(
-            flags.split(' ').any(|f| f == "hg"),
-            "not advised MADV_HUGEPAGE: {flags}"
+            !advise_huge_pages(base, huge + page),
+            "shorter than two huge pages"
+        );
+        assert!(!has_hg(base));
+        // A range starting mid-way: only the whole huge pages inside it.
+        let from = base + huge / 2;
+        assert!(advise_huge_pages(from, 3 * huge));
+        assert!(!has_hg(from), "the partial huge page before the boundary");
+        assert!(has_hg(base + huge));
+        assert!(has_hg(base + 3 * huge - page));
+        assert!(
+            !has_hg(base + 3 * huge),
+            "the partial huge page after the range"
         );
         assert_eq!(with_writable(base, len, || 1), Some(1));
-        // Every page is usable, also after a protection change splits the
-        // first huge page.
+        // Every page is usable, also after a protection change splits an
+        // advised huge page.
         let ro = Prot {
             read: true,
             write: false,
@@ -512,7 +569,7 @@ mod writable_tests {
             unsafe { copy_and_zero_fill(base + off, &off.to_le_bytes(), 0) };
         }
         // SAFETY: our own mapping, holding no Rust objects.
-        unsafe { protect(base + page, page, ro).unwrap() };
+        unsafe { protect(base + huge + page, page, ro).unwrap() };
         for off in (0..len).step_by(page as usize) {
             // SAFETY: inside our own mapping, readable everywhere.
             let v = unsafe { ptr::read((base + off) as *const u64) };
@@ -521,11 +578,5 @@ mod writable_tests {
         // SAFETY: as above; nothing uses the mapping afterwards.
         unsafe { unmap(base, len).unwrap() };
         assert_eq!(with_writable(base, 1, || 1), None);
-        // Small mappings are left alone.
-        let small = map_anonymous_rw(4 * page).unwrap();
-        let flags = vm_flags_at(small).expect("mapping in /proc/self/smaps");
-        assert!(!flags.split(' ').any(|f| f == "hg"), "{flags}");
-        // SAFETY: as above.
-        unsafe { unmap(small, 4 * page).unwrap() };
     }
 }

@@ -327,6 +327,9 @@ impl SimpleNativeMemoryMap {
                 }
             };
             let r = make_rw().and_then(|()| {
+                // All of what follows the prewritten bytes is about to be
+                // written: a large range fills faster on huge pages.
+                mmap::advise_huge_pages(addr + seg.prewritten, seg.size - seg.prewritten);
                 // SAFETY: as above; the range is writable.
                 // (Prewritten bytes are in place: fill after them.)
                 unsafe {
