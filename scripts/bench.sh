@@ -214,20 +214,6 @@ bench_one() { # <round> <who> <executor>
       --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
       --reps "$E2E_REPS" --orc-runtime "$rt" --prefix stack \
       "large=$LARGE_O:$OUT/large.expected"
-    if [[ $who == ours ]]; then
-      local order=(ref ours)
-      ((r % 2)) || order=(ours ref)
-      local w
-      for w in "${order[@]}"; do
-        rt=$OUR_PLATFORM_ARCHIVE
-        [[ $w == ref ]] && rt=$ORC_RT_ARCHIVE
-        log "round $r: our executor, $([[ $w == ref ]] && echo "compiler-rt's" || echo our) archive"
-        run "$RAW/$r-$w-plat.txt" python3 "$BENCH/e2e/run_e2e.py" \
-          --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
-          --reps "$E2E_REPS" --orc-runtime "$rt" --prefix plat \
-          "large=$LARGE_O:$OUT/large.expected"
-      done
-    fi
   fi
   if [[ -n $CLANG_REPL ]]; then
     log "round $r: $who: clang-repl session ($REPL_STATEMENTS statements)"
@@ -235,6 +221,22 @@ bench_one() { # <round> <who> <executor>
       --clang-repl "$CLANG_REPL" --orc-runtime "$ORC_RT_ARCHIVE" \
       --wrap "$OUT/rusage_wrap" --executor "$exe" \
       --statements "$REPL_STATEMENTS" --reps "$REPL_REPS"
+  fi
+  # Last, so that what runs before each executor's other figures is the
+  # same for both (these two runs are our executor's only).
+  if [[ $who == ours && -f $ORC_RT_ARCHIVE && -n $OUR_PLATFORM_ARCHIVE ]]; then
+    local order=(ref ours)
+    ((r % 2)) || order=(ours ref)
+    local w
+    for w in "${order[@]}"; do
+      rt=$OUR_PLATFORM_ARCHIVE
+      [[ $w == ref ]] && rt=$ORC_RT_ARCHIVE
+      log "round $r: our executor, $([[ $w == ref ]] && echo "compiler-rt's" || echo our) archive"
+      run "$RAW/$r-$w-plat.txt" python3 "$BENCH/e2e/run_e2e.py" \
+        --jitlink "$JITLINK" --wrap "$OUT/rusage_wrap" --executor "$exe" \
+        --reps "$E2E_REPS" --orc-runtime "$rt" --prefix plat \
+        "large=$LARGE_O:$OUT/large.expected"
+    done
   fi
 }
 
