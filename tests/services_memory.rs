@@ -402,8 +402,16 @@ fn large_segments_fill_huge_pages_and_a_slab_keeps_small_ones_elsewhere() {
     assert_eq!(huge_pages_advised(at), Some(false), "partial huge page");
     assert_eq!(huge_pages_advised(slab + 2 * huge), Some(true));
     assert_eq!(huge_pages_advised(slab + 4 * huge - 1), Some(true));
-    assert_eq!(huge_pages_advised(slab + 4 * huge), Some(false), "partial huge page");
-    assert_eq!(huge_pages_advised(slab + 8 * huge), Some(false), "rest of the slab");
+    assert_eq!(
+        huge_pages_advised(slab + 4 * huge),
+        Some(false),
+        "partial huge page"
+    );
+    assert_eq!(
+        huge_pages_advised(slab + 8 * huge),
+        Some(false),
+        "rest of the slab"
+    );
     assert_eq!(
         orc_rt::sys::mem::read_vec(at, size / 2).unwrap(),
         content,

@@ -167,6 +167,11 @@ pub fn huge_page_size() -> Option<u64> {
 /// advised by [`advise_huge_pages`].
 const HUGE_PAGES_FOR_ADVICE: u64 = 2;
 
+/// No Linux port has transparent huge pages smaller than this; a shorter
+/// length is decided without reading the huge page size (a file read, kept
+/// off the first small mapping).
+const MIN_HUGE_PAGE: u64 = 2 << 20;
+
 /// Advises the whole huge pages inside `[addr, addr + len)` to be backed by
 /// transparent huge pages (`MADV_HUGEPAGE`), if the range spans at least
 /// two huge pages ([`huge_page_size`]); returns whether it advised any.
@@ -181,6 +186,9 @@ const HUGE_PAGES_FOR_ADVICE: u64 = 2;
 /// Advice only: the contents and protection do not change, and a range
 /// that is not mapped is ignored.
 pub fn advise_huge_pages(addr: u64, len: u64) -> bool {
+    if len < HUGE_PAGES_FOR_ADVICE * MIN_HUGE_PAGE {
+        return false;
+    }
     let Some(huge) = huge_page_size() else {
         return false;
     };
@@ -252,7 +260,9 @@ pub fn map_anonymous_rw(len: u64) -> io::Result<u64> {
             "cannot map 0 bytes",
         ));
     }
-    let huge = huge_page_size()
+    let huge = (len as u64 >= HUGE_PAGES_FOR_ADVICE * MIN_HUGE_PAGE)
+        .then(huge_page_size)
+        .flatten()
         .filter(|&h| len as u64 >= HUGE_PAGES_FOR_ADVICE * h)
         .and_then(|h| usize::try_from(h).ok());
     // Room to slide the start to a huge-page boundary.
