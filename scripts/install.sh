@@ -74,12 +74,15 @@ fi
 
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target_dir/$profile"
-for f in liborc_rt.so liborc_rt.a orc-rt-executor liborc_rt_elfnix-x86_64.a; do
+for f in liborc_rt.so liborc_rt.a orc-rt-executor; do
   [ -f "$out/$f" ] || { echo "install.sh: $out/$f not built" >&2; exit 1; }
 done
+# The platform archive stays in the build's OUT_DIR; the executor knows where.
+archive="$("$out/orc-rt-executor" --platform-archive)" ||
+  { echo "install.sh: orc-rt-executor --platform-archive found no archive" >&2; exit 1; }
 
-# Version from the [package] section of Cargo.toml.
-version=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -1)
+# Version from the [workspace.package] section of Cargo.toml.
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\([0-9.]*\)".*/\1/p' Cargo.toml | head -1)
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
   { echo "install.sh: cannot read the version from Cargo.toml" >&2; exit 1; }
 major="${version%%.*}"
@@ -88,7 +91,7 @@ minor="${version#*.}"; minor="${minor%%.*}"
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
   "$dest/bin" "$dest/lib/orc-rt"
 install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
-install -m 0644 "$out/liborc_rt_elfnix-x86_64.a" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
+install -m 0644 "$archive" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
 so="$dest/lib/liborc_rt.so.$version"
 install -m 0755 "$out/liborc_rt.so" "$so"
 ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"

@@ -4,8 +4,8 @@
 #
 #   1. deps        scripts/deps.sh (installs missing Debian packages)
 #   2. build       cargo build (debug)
-#   3. header      include/orc-rt.h matches what build.rs generates
-#                  (git diff --exit-code; only inside a git checkout)
+#   3. header      include/orc-rt.h matches what the C library's build
+#                  generates (scripts/gen-header.sh --check)
 #   4. cargo-test  cargo test (unit, integration tests in tests/, doctests)
 #   4b. doc        RUSTDOCFLAGS="-D warnings" cargo doc --no-deps (the Rust
 #                  API's docs build without a broken link)
@@ -104,16 +104,6 @@ run_deps() {
   }
 }
 
-run_header_check() {
-  if ! git diff --exit-code --stat -- include/orc-rt.h; then
-    echo "include/orc-rt.h is out of date: cargo build regenerated it." >&2
-    echo "Commit the regenerated header with the change to src/ffi/." >&2
-    git --no-pager diff -- include/orc-rt.h | head -60 >&2
-    return 1
-  fi
-  echo "include/orc-rt.h is up to date"
-}
-
 run_ctests() {
   cmake -S ctests -B "$build_dir" -DORC_RT_LIB_DIR="$target_dir/debug" \
     -DORC_RT_INCLUDE_DIR="$repo/include"
@@ -137,11 +127,7 @@ else
   step deps run_deps
 fi
 step build cargo build
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  step header run_header_check
-else
-  skip header "not a git checkout"
-fi
+step header scripts/gen-header.sh --check
 step cargo-test cargo test
 step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
 step exports scripts/check-exports.sh "$target_dir/debug/liborc_rt.so"

@@ -62,6 +62,10 @@ pub mod sps_ci;
 
 pub mod simple_remote_epc;
 
+/// The C ABI (`include/orc-rt.h`), compiled only for the C library (the
+/// `capi` feature, which the `orc-rt-capi` member crate turns on).
+#[cfg(feature = "capi")]
+#[doc(hidden)]
 pub mod ffi;
 
 pub use error::{Error, Result};

@@ -12,7 +12,7 @@ use std::io::{BufReader, ErrorKind};
 use std::os::raw::{c_char, c_void};
 use std::sync::{mpsc, Arc, Condvar, Mutex, Weak};
 
-use once_cell::sync::Lazy;
+use std::sync::LazyLock;
 
 use super::frame::{
     read_frame_buffer_for, BufferFrame, FrameError, FrameHeader, Opcode, PrewriteTags,
@@ -149,8 +149,8 @@ struct Inner {
 /// Live dispatch contexts: the address handed out as
 /// `__llvm_orc_SimpleRemoteEPC_dispatch_ctx`, mapped to its connection.
 /// Dispatch calls look their context up here instead of dereferencing it.
-static DISPATCH_CONTEXTS: Lazy<Mutex<HashMap<u64, Weak<Inner>>>> =
-    Lazy::new(|| Mutex::new(HashMap::new()));
+static DISPATCH_CONTEXTS: LazyLock<Mutex<HashMap<u64, Weak<Inner>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Writes one line of the `ORC_RT_TRACE=1` protocol log to stderr (the
 /// log is for people debugging a controller; errors go to the Session's
