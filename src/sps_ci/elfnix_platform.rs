@@ -70,7 +70,10 @@ fn deregister_jitdylib((header,): (ExecutorAddr,), r: SpsResponder<SpsResult>) {
 type ObjectSections = (ExecutorAddrRange, ExecutorAddrRange);
 
 fn register_object_sections((eh, tls): ObjectSections, r: SpsResponder<SpsResult>) {
-    reply(r, |p| p.register_object_sections(eh, tls))
+    // SAFETY: the platform's JIT'd runtime registers the sections of an
+    // object the controller linked; LLVM's design trusts the controller with
+    // the executor, and the wire bindings make that promise for it.
+    reply(r, |p| unsafe { p.register_object_sections(eh, tls) })
 }
 
 fn deregister_object_sections((eh, tls): ObjectSections, r: SpsResponder<SpsResult>) {

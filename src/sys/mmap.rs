@@ -13,7 +13,8 @@
 //! assert_eq!(mmap::round_up_to_page(u64::MAX), None);
 //!
 //! let base = mmap::map_anonymous_rw(page).unwrap();
-//! mem::write(base, &[0xff; 8]).unwrap();
+//! // SAFETY: our own fresh mapping.
+//! unsafe { mem::write(base, &[0xff; 8]) }.unwrap();
 //! // SAFETY: the range is the fresh mapping above, holding no Rust objects.
 //! unsafe {
 //!     mmap::copy_and_zero_fill(base, b"code", 4);

@@ -356,7 +356,9 @@ impl ElfNixPlatform {
             )
         };
         for f in frames {
-            let _ = crate::services::eh_frame::deregister(f);
+            // SAFETY: the platform is shut down: no JIT'd code of its
+            // JITDylibs runs any more.
+            let _ = unsafe { crate::services::eh_frame::deregister(f) };
         }
         for i in images {
             let _ = tls::deregister_image(i);
@@ -421,14 +423,20 @@ impl ElfNixPlatform {
     }
 
     /// `register_object_sections`: the object's `.eh_frame` and TLS image.
-    pub fn register_object_sections(
+    ///
+    /// # Safety
+    ///
+    /// As for [`crate::services::eh_frame::register`], for `eh_frame`.
+    pub unsafe fn register_object_sections(
         &self,
         eh_frame: ExecutorAddrRange,
         tls_image: ExecutorAddrRange,
     ) -> Result<(), PlatformError> {
         Self::running(&lock(&self.state))?;
         if !eh_frame.start.is_null() {
-            crate::services::eh_frame::register(eh_frame)?;
+            // SAFETY: the caller vouches for the section (this function's
+            // contract).
+            unsafe { crate::services::eh_frame::register(eh_frame) }?;
             lock(&self.state).eh_frames.push(eh_frame);
         }
         if !tls_image.start.is_null() && !tls_image.is_empty() {
@@ -452,7 +460,10 @@ impl ElfNixPlatform {
                 i.map(|i| st.eh_frames.swap_remove(i)).is_some()
             };
             if known {
-                r = crate::services::eh_frame::deregister(eh_frame).map_err(Into::into);
+                // SAFETY: JIT'd platform code deregisters a section when its
+                // object is being unloaded, as registration's caller
+                // promised it would.
+                r = unsafe { crate::services::eh_frame::deregister(eh_frame) }.map_err(Into::into);
             }
         }
         if !tls_image.start.is_null() && !tls_image.is_empty() {
@@ -949,8 +960,12 @@ impl ElfNixPlatform {
                         return Err(e);
                     }
                 };
-                let r = crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args)
-                    .map_err(|e| fail(e.to_string()))?;
+                // SAFETY: the entry point of a JITDylib the controller
+                // registered, looked up by name: JIT'd code the controller
+                // linked, on its word.
+                let r =
+                    unsafe { crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args) }
+                        .map_err(|e| fail(e.to_string()))?;
                 Ok((header, r))
             };
             let r = run();

@@ -30,9 +30,10 @@
 //!     }],
 //!     actions: vec![],
 //! };
-//! let r = mapper.initialize(base, request(base + 1));
+//! // SAFETY (both calls): the requests carry no actions.
+//! let r = unsafe { mapper.initialize(base, request(base + 1)) };
 //! assert!(matches!(r, Err(MemoryError::Unaligned { .. })));
-//! let key = mapper.initialize(base, request(base)).unwrap();
+//! let key = unsafe { mapper.initialize(base, request(base)) }.unwrap();
 //! assert_eq!(read_uints::<u64>(&[key]).unwrap(), [0]); // readable now
 //! mapper.deinitialize(&[key]).unwrap();
 //! mapper.release(&[base]).unwrap();
@@ -125,7 +126,14 @@ impl SharedMemoryMapper {
     /// Applies each segment's protection inside `reservation` (the content
     /// is already there), then runs the finalize actions. Returns the
     /// lowest segment address as the allocation's key.
-    pub fn initialize(
+    ///
+    /// # Safety
+    ///
+    /// The finalize actions run now and their dealloc halves later (at
+    /// deinitialize, release or shutdown): the caller promises that each
+    /// action's address is a function with the synchronous wrapper ABI (for
+    /// the wire bindings: actions the controller sent, on its word).
+    pub unsafe fn initialize(
         &self,
         reservation: ExecutorAddr,
         req: SharedMemoryFinalizeRequest,
@@ -200,7 +208,9 @@ impl SharedMemoryMapper {
                 }
             }
         }
-        let deallocs = run_finalize_actions(req.actions)?;
+        // SAFETY: the caller vouches for the actions (this function's
+        // contract).
+        let deallocs = unsafe { run_finalize_actions(req.actions) }?;
         let mut st = lock(&self.state);
         match st.reservations.get_mut(&reservation.0) {
             Some(res) => {
@@ -209,7 +219,8 @@ impl SharedMemoryMapper {
             }
             None => {
                 drop(st);
-                run_dealloc_actions(deallocs)?;
+                // SAFETY: as above.
+                unsafe { run_dealloc_actions(deallocs) }?;
                 Err(MemoryError::AddrNotReserved {
                     context: CTX,
                     addr: reservation.0,
@@ -231,7 +242,9 @@ impl SharedMemoryMapper {
                 })
             };
             match found {
-                Some(deallocs) => errs.push_result(run_dealloc_actions(deallocs)),
+                // SAFETY: dealloc actions that came with an initialize,
+                // whose caller vouched for them (initialize's contract).
+                Some(deallocs) => errs.push_result(unsafe { run_dealloc_actions(deallocs) }),
                 None => errs.push(MemoryError::NoRegion {
                     context: "In deinitialize",
                     addr: key.0,
@@ -251,7 +264,9 @@ impl SharedMemoryMapper {
                 continue;
             };
             for (_, deallocs) in res.allocations.into_iter().rev() {
-                errs.push_result(run_dealloc_actions(deallocs));
+                // SAFETY: dealloc actions that came with an initialize,
+                // whose caller vouched for them (initialize's contract).
+                errs.push_result(unsafe { run_dealloc_actions(deallocs) });
             }
             // SAFETY: our mapping, no longer known to the mapper.
             if let Err(source) = unsafe { mmap::unmap(base.0, res.size) } {
