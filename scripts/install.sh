@@ -9,6 +9,8 @@
 #                                    -orc-runtime=; `orc-rt-executor --platform-archive`
 #                                    prints its path)
 #   PREFIX/include/orc-rt.h
+#   PREFIX/share/orc-rt/orc-rt.supp (valgrind suppressions for programs
+#                                    using liborc_rt)
 #   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
 #   PREFIX/lib/pkgconfig/orc-rt.pc
 #   PREFIX/lib/.debug/liborc_rt.so.X.Y.Z.debug   (DEBUGINFO=split only)
@@ -86,7 +88,7 @@ major="${version%%.*}"
 minor="${version#*.}"; minor="${minor%%.*}"
 
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
-  "$dest/bin" "$dest/lib/orc-rt"
+  "$dest/bin" "$dest/lib/orc-rt" "$dest/share/orc-rt"
 install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
 install -m 0644 "$out/liborc_rt_elfnix-x86_64.a" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
 so="$dest/lib/liborc_rt.so.$version"
@@ -114,6 +116,7 @@ if [ "$debuginfo" = split ]; then
   "$objcopy_bin" --add-gnu-debuglink="$dbg" "$so"
 fi
 install -m 0644 include/orc-rt.h "$dest/include/orc-rt.h"
+install -m 0644 tests/valgrind/orc-rt.supp "$dest/share/orc-rt/orc-rt.supp"
 install -m 0644 cmake/OrcRTConfig.cmake "$dest/lib/cmake/OrcRT/OrcRTConfig.cmake"
 sed -e "s/@ORC_RT_VERSION@/$version/g" \
     -e "s/@ORC_RT_VERSION_MAJOR@/$major/g" \

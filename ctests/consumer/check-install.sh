@@ -13,6 +13,9 @@
 #   3b. `pkg-config --static --libs orc-rt` names no libgcc_s, and main.c
 #      links and runs with liborc_rt.a both in a dynamic program and with
 #      `cc -static`;
+#   2b. the find_package consumer (which starts a Session) runs clean under
+#      valgrind, "possibly lost" counted as an error, with the installed
+#      share/orc-rt/orc-rt.supp (SKIP line if valgrind is missing);
 #   4. the installed CMake package still works after moving the prefix.
 # Nothing runs with LD_LIBRARY_PATH: the installed prefix is never on it.
 #
@@ -39,9 +42,11 @@ PROFILE="$profile" DEBUGINFO=split scripts/install.sh "$prefix"
 version=$(sed -n 's/^Version: *//p' "$prefix/lib/pkgconfig/orc-rt.pc")
 for f in "lib/liborc_rt.so.$version" lib/liborc_rt.a include/orc-rt.h \
          lib/cmake/OrcRT/OrcRTConfig.cmake lib/cmake/OrcRT/OrcRTConfigVersion.cmake \
-         lib/pkgconfig/orc-rt.pc; do
+         lib/pkgconfig/orc-rt.pc share/orc-rt/orc-rt.supp; do
   [ -f "$prefix/$f" ] || fail "missing $prefix/$f"
 done
+cmp -s tests/valgrind/orc-rt.supp "$prefix/share/orc-rt/orc-rt.supp" ||
+  fail "installed share/orc-rt/orc-rt.supp differs from tests/valgrind/orc-rt.supp"
 [ "$(readlink "$prefix/lib/liborc_rt.so.0")" = "liborc_rt.so.$version" ] ||
   fail "lib/liborc_rt.so.0 does not point at liborc_rt.so.$version"
 [ "$(readlink "$prefix/lib/liborc_rt.so")" = "liborc_rt.so.0" ] ||
@@ -95,6 +100,18 @@ if needs "$tmp/build/consumer_static" libgcc_s; then
 fi
 "$tmp/build/consumer_static" || fail "find_package consumer (static) failed"
 say "find_package(OrcRT) consumer OK (shared and static)"
+
+# 2b. valgrind with the installed suppressions: the Rust runtime's
+# per-thread record must not count as a "possibly lost" error.
+if command -v valgrind >/dev/null; then
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    --suppressions="$prefix/share/orc-rt/orc-rt.supp" "$tmp/build/consumer" \
+    >"$tmp/valgrind.log" 2>&1 ||
+    { cat "$tmp/valgrind.log"; fail "consumer under valgrind with share/orc-rt/orc-rt.supp"; }
+  say "valgrind with share/orc-rt/orc-rt.supp OK (no definite or possible leak)"
+else
+  say "SKIP: valgrind not found, the installed suppression file is not exercised"
+fi
 
 # 3. pkg-config, shared: the rpath in Libs finds the library.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
