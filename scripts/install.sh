@@ -9,6 +9,8 @@
 #                                    -orc-runtime=; `orc-rt-executor --platform-archive`
 #                                    prints its path)
 #   PREFIX/include/orc-rt.h
+#   PREFIX/include/orc-rt-c/...     (upstream orc-rt's C include paths: thin
+#                                    headers that include orc-rt.h)
 #   PREFIX/share/orc-rt/orc-rt.supp (valgrind suppressions for programs
 #                                    using liborc_rt)
 #   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
@@ -116,6 +118,11 @@ if [ "$debuginfo" = split ]; then
   "$objcopy_bin" --add-gnu-debuglink="$dbg" "$so"
 fi
 install -m 0644 include/orc-rt.h "$dest/include/orc-rt.h"
+# Installed file by file (never removing the directory: it is upstream
+# orc-rt's too, and a prefix may hold headers of its that we do not ship).
+(cd include && find orc-rt-c -name '*.h') | while read -r h; do
+  install -D -m 0644 "include/$h" "$dest/include/$h"
+done
 install -m 0644 tests/valgrind/orc-rt.supp "$dest/share/orc-rt/orc-rt.supp"
 install -m 0644 cmake/OrcRTConfig.cmake "$dest/lib/cmake/OrcRT/OrcRTConfig.cmake"
 sed -e "s/@ORC_RT_VERSION@/$version/g" \

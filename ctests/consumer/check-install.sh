@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs orc-rt into a temporary prefix with scripts/install.sh and checks
 # a downstream program can use it:
-#   1. the installed tree has the expected files and symlinks, and the
+#   1. the installed tree has the expected files and symlinks (headers,
+#      upstream's orc-rt-c/ include paths, share/orc-rt/orc-rt.supp), and the
 #      installed executor's --platform-archive names the installed archive;
 #   1b. the installed libraries carry no debug info (liborc_rt.so is much
 #      smaller than the build's, still exports exactly the orc_rt_*
@@ -10,6 +11,7 @@
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
 #      and runs without LD_LIBRARY_PATH (the .pc file's rpath);
+#      Each upstream include path (orc-rt-c/...) compiles with its Cflags;
 #   3b. `pkg-config --static --libs orc-rt` names no libgcc_s, and main.c
 #      links and runs with liborc_rt.a both in a dynamic program and with
 #      `cc -static`;
@@ -52,6 +54,11 @@ cmp -s tests/valgrind/orc-rt.supp "$prefix/share/orc-rt/orc-rt.supp" ||
 [ "$(readlink "$prefix/lib/liborc_rt.so")" = "liborc_rt.so.0" ] ||
   fail "lib/liborc_rt.so does not point at liborc_rt.so.0"
 cmp -s include/orc-rt.h "$prefix/include/orc-rt.h" || fail "installed header differs"
+upstream_headers=$(cd include && find orc-rt-c -name '*.h' | LC_ALL=C sort)
+[ -n "$upstream_headers" ] || fail "no include/orc-rt-c headers in the source tree"
+for h in $upstream_headers; do
+  cmp -s "include/$h" "$prefix/include/$h" || fail "installed include/$h missing or differs"
+done
 grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
 # The executor finds its platform archive in the installed tree.
@@ -125,6 +132,13 @@ readelf -d "$tmp/consumer_pc" | grep -E '\((RUNPATH|RPATH)\)' | grep -qF "[$pref
   fail "consumer_pc has no RUNPATH $prefix/lib"
 "$tmp/consumer_pc" || fail "pkg-config consumer failed without LD_LIBRARY_PATH"
 say "pkg-config consumer OK (found liborc_rt.so.0 through its RUNPATH)"
+# Upstream's include paths, each alone, found through pkg-config's Cflags.
+for h in $upstream_headers; do
+  # shellcheck disable=SC2046
+  echo "#include <$h>" | cc "${cflags[@]}" -fsyntax-only $(pkg-config --cflags orc-rt) -x c - ||
+    fail "#include <$h> with pkg-config --cflags orc-rt"
+done
+say "upstream include paths OK: ${upstream_headers//$'\n'/ }"
 
 # 3b. pkg-config, static.
 static_libs=$(pkg-config --static --libs orc-rt)
