@@ -953,9 +953,12 @@ orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromOutOfBandErro
 void orc_rt_WrapperFunctionBufferDispose(orc_rt_WrapperFunctionBuffer *B);
 
 /**
- * Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
- * (upstream orc-rt's name), kept so existing binaries and sources keep
- * working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+ * Deprecated: this runtime's own earlier name for
+ * `orc_rt_WrapperFunctionBufferDispose` (which is upstream orc-rt's name),
+ * kept so existing binaries and sources keep working. No upstream version
+ * has this name; upstream's earlier one was
+ * `orc_rt_DisposeWrapperFunctionResult`. Same behaviour; use
+ * `orc_rt_WrapperFunctionBufferDispose`.
  *
  * # Safety
  * As `orc_rt_WrapperFunctionBufferDispose`.

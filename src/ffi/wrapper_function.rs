@@ -184,9 +184,12 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferDispose(B: *mut orc_rt_Wrap
     })
 }
 
-/// Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
-/// (upstream orc-rt's name), kept so existing binaries and sources keep
-/// working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+/// Deprecated: this runtime's own earlier name for
+/// `orc_rt_WrapperFunctionBufferDispose` (which is upstream orc-rt's name),
+/// kept so existing binaries and sources keep working. No upstream version
+/// has this name; upstream's earlier one was
+/// `orc_rt_DisposeWrapperFunctionResult`. Same behaviour; use
+/// `orc_rt_WrapperFunctionBufferDispose`.
 ///
 /// # Safety
 /// As `orc_rt_WrapperFunctionBufferDispose`.
