@@ -152,6 +152,7 @@ impl<E: Join> ErrorList<E> {
 
 /// Displays errors one message per line (LLVM's `toString` of an
 /// `ErrorList`).
+#[derive(Debug)]
 pub struct Lines<'a, E>(pub &'a [E]);
 
 impl<E: fmt::Display> fmt::Display for Lines<'_, E> {

@@ -87,6 +87,13 @@ pub struct NotificationService {
     state: Mutex<State>,
 }
 
+impl std::fmt::Debug for NotificationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationService")
+            .finish_non_exhaustive()
+    }
+}
+
 use crate::sync::lock;
 
 fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {

@@ -136,11 +136,23 @@ pub struct Session {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").finish_non_exhaustive()
+    }
+}
+
 /// Proof that managed code (JIT'd code, or code run for it) is executing:
 /// shutdown waits until every token is dropped before it shuts Services
 /// down. Get one from [`Session::managed_code_token`].
 pub struct ManagedCodeToken {
     inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ManagedCodeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedCodeToken").finish_non_exhaustive()
+    }
 }
 
 impl Drop for ManagedCodeToken {

@@ -151,6 +151,13 @@ pub struct InPlaceTaskDispatcher {
     idle: Condvar,
 }
 
+impl std::fmt::Debug for InPlaceTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InPlaceTaskDispatcher")
+            .finish_non_exhaustive()
+    }
+}
+
 impl InPlaceTaskDispatcher {
     /// Creates a dispatcher.
     pub fn new() -> Self {
@@ -283,6 +290,13 @@ struct PoolShared {
 pub struct ThreadPoolTaskDispatcher {
     shared: Arc<PoolShared>,
     workers: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for ThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadPoolTaskDispatcher")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ThreadPoolTaskDispatcher {
@@ -461,6 +475,13 @@ struct GrowingShared {
 /// afterwards every dispatched task is dropped.
 pub struct GrowingThreadPoolTaskDispatcher {
     shared: Arc<GrowingShared>,
+}
+
+impl std::fmt::Debug for GrowingThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GrowingThreadPoolTaskDispatcher")
+            .finish_non_exhaustive()
+    }
 }
 
 impl GrowingThreadPoolTaskDispatcher {

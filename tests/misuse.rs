@@ -259,6 +259,7 @@ fn panicking_controller_handlers_answer_with_an_error() {
     ) {
         // SAFETY: r is ours (callback contract); ctx is the &Got below.
         let r = unsafe { WrapperFunctionBuffer::from_raw(r) };
+        // SAFETY: ctx is the &Got below, alive until the call returns.
         let got = unsafe { &*(ctx as *const Got) };
         got.0
             .lock()

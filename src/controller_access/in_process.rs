@@ -85,6 +85,13 @@ pub struct InProcessController {
     next_call_id: AtomicU64,
 }
 
+impl std::fmt::Debug for InProcessController {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessController")
+            .finish_non_exhaustive()
+    }
+}
+
 impl InProcessController {
     /// Creates a controller, not yet connected (attach it to a Session with
     /// [`Session::attach`]).

@@ -130,6 +130,7 @@ pub type orc_rt_ControllerHandlerTag = *mut c_void;
 
 /// Opaque in-process controller (see `orc_rt_InProcessControllerRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueInProcessController {
     _private: [u8; 0],
 }
@@ -143,6 +144,7 @@ pub type orc_rt_InProcessControllerRef = *mut orc_rt_OpaqueInProcessController;
 
 /// Opaque responder (see `orc_rt_ControllerResponderRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueControllerResponder {
     _private: [u8; 0],
 }

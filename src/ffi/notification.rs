@@ -61,6 +61,7 @@ use crate::notification::NotificationService;
 
 /// Opaque notification service (see `orc_rt_NotificationServiceRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueNotificationService {
     _private: [u8; 0],
 }

@@ -80,6 +80,7 @@ use crate::Error;
 
 /// Opaque completion object (see `orc_rt_ServiceCompletionRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueServiceCompletion {
     _private: [u8; 0],
 }
@@ -102,6 +103,7 @@ pub type orc_rt_ServiceCompletionRef = *mut orc_rt_OpaqueServiceCompletion;
 /// destroyed). `Ctx` must be usable from any thread.
 #[repr(C)]
 #[allow(non_camel_case_types, non_snake_case)]
+#[derive(Debug)]
 pub struct orc_rt_ServiceFunctions {
     /// Context passed to every function.
     pub Ctx: *mut c_void,

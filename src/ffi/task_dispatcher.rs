@@ -86,6 +86,7 @@ use crate::Error;
 
 /// Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueTaskDispatcher {
     _private: [u8; 0],
 }
@@ -97,6 +98,7 @@ pub type orc_rt_TaskDispatcherRef = *mut orc_rt_OpaqueTaskDispatcher;
 
 /// Opaque task object (see `orc_rt_TaskRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueTask {
     _private: [u8; 0],
 }
@@ -117,6 +119,7 @@ pub type orc_rt_TaskRef = *mut orc_rt_OpaqueTask;
 /// may be called from any thread; `Ctx` must allow that.
 #[repr(C)]
 #[allow(non_camel_case_types, non_snake_case)]
+#[derive(Debug)]
 pub struct orc_rt_TaskDispatcherFunctions {
     /// Context passed to every function.
     pub Ctx: *mut c_void,

@@ -278,7 +278,12 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferEmpty(
         // SAFETY: caller promise: B is NULL or valid; the union read is of a
         // Copy pointer field.
         match unsafe { B.as_ref() } {
-            Some(b) => (b.Size == 0 && unsafe { b.Data.ValuePtr }.is_null()) as usize,
+            Some(b) => {
+                // SAFETY: both union fields are plain data; reading the
+                // pointer field copies eight bytes and dereferences nothing.
+                let ptr = unsafe { b.Data.ValuePtr };
+                (b.Size == 0 && ptr.is_null()) as usize
+            }
             None => 1,
         }
     })
@@ -297,6 +302,8 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferGetOutOfBandError(
     ffi_boundary!("orc_rt_WrapperFunctionBufferGetOutOfBandError", {
         // SAFETY: caller promise: B is NULL or valid; Copy union field read.
         match unsafe { B.as_ref() } {
+            // SAFETY: both union fields are plain data; reading the pointer
+            // field copies eight bytes and dereferences nothing.
             Some(b) if b.Size == 0 => unsafe { b.Data.ValuePtr as *const c_char },
             _ => std::ptr::null(),
         }

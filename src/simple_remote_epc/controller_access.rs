@@ -179,6 +179,13 @@ pub struct SimpleRemoteEpcControllerAccess {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for SimpleRemoteEpcControllerAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimpleRemoteEpcControllerAccess")
+            .finish_non_exhaustive()
+    }
+}
+
 impl SimpleRemoteEpcControllerAccess {
     /// A controller access over `transport` announcing `bootstrap_symbols`
     /// (the two dispatch symbols are added). Fails if a name repeats.

@@ -120,7 +120,8 @@ fn copy_checked(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Res
     if !USE_RAW.load(Ordering::Relaxed) {
         let mut done = 0usize;
         while done < len {
-            // SAFETY (pointer arithmetic): done < len, inside the buffer.
+            // SAFETY: pointer arithmetic only: done < len, so `local + done`
+            // stays inside the caller's buffer.
             let l = unsafe { local.add(done) };
             match vm_copy(l, remote + done as u64, len - done, write) {
                 Ok(0) => return Err(fault(remote + done as u64)),

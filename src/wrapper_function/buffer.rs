@@ -30,6 +30,13 @@ pub union orc_rt_WrapperFunctionBufferDataUnion {
     pub Value: [c_char; 8],
 }
 
+impl std::fmt::Debug for orc_rt_WrapperFunctionBufferDataUnion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("orc_rt_WrapperFunctionBufferDataUnion")
+            .finish_non_exhaustive()
+    }
+}
+
 /// A byte buffer passed to and returned from wrapper functions.
 ///
 /// States:
@@ -44,7 +51,7 @@ pub union orc_rt_WrapperFunctionBufferDataUnion {
 /// buffer owns it and must pass it on or dispose of it with
 /// `orc_rt_WrapperFunctionBufferDispose`.
 #[repr(C)]
-#[derive(Copy, Clone)]
+#[derive(Copy, Clone, Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
 pub struct orc_rt_WrapperFunctionBuffer {
     /// Inline bytes, heap pointer or error message (see the states above).

@@ -102,6 +102,12 @@ pub struct ReplySlot {
     filled: Condvar,
 }
 
+impl std::fmt::Debug for ReplySlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplySlot").finish_non_exhaustive()
+    }
+}
+
 #[derive(Default)]
 struct SlotState {
     result: Option<WrapperFunctionBuffer>,
@@ -247,6 +253,12 @@ pub struct PendingReply {
     rx: mpsc::Receiver<WrapperFunctionBuffer>,
 }
 
+impl std::fmt::Debug for PendingReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingReply").finish_non_exhaustive()
+    }
+}
+
 impl PendingReply {
     /// Blocks until the reply arrives. If the sender vanished without
     /// replying, returns an out-of-band error.
@@ -297,6 +309,12 @@ pub fn decode_sps_result<R: SpsDeserialize>(
 pub struct SpsResponder<R> {
     inner: Responder,
     _r: PhantomData<fn(R)>,
+}
+
+impl<R> std::fmt::Debug for SpsResponder<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpsResponder").finish_non_exhaustive()
+    }
 }
 
 impl<R: SpsSerialize> SpsResponder<R> {

@@ -154,6 +154,12 @@ pub struct ElfNixPlatform {
     exit_waiter: Mutex<Option<std::sync::mpsc::SyncSender<RunOutcome>>>,
 }
 
+impl std::fmt::Debug for ElfNixPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElfNixPlatform").finish_non_exhaustive()
+    }
+}
+
 /// Every platform of the process, and the one bootstrapped.
 static PLATFORMS: Mutex<Vec<Weak<ElfNixPlatform>>> = Mutex::new(Vec::new());
 static ACTIVE: Mutex<Weak<ElfNixPlatform>> = Mutex::new(Weak::new());
@@ -881,7 +887,7 @@ impl ElfNixPlatform {
                 let mut best: Option<(Option<u64>, usize, u64)> = None;
                 let mut consider = |list: Option<u64>, l: &[Deinit]| {
                     for (i, d) in l.iter().enumerate() {
-                        if best.map_or(true, |(_, _, s)| d.seq >= s) {
+                        if best.is_none_or(|(_, _, s)| d.seq >= s) {
                             best = Some((list, i, d.seq));
                         }
                     }

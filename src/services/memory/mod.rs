@@ -12,7 +12,7 @@
 //! use orc_rt::services::memory::access::read_buffers;
 //! use orc_rt::services::memory::{MemoryError, SimpleNativeMemoryMap};
 //! use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
-//! use orc_rt::sys::mmap::page_size;
+//! use orc_rt::services::memory::page_size;
 //! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
 //!
 //! let memory = SimpleNativeMemoryMap::new();
@@ -49,6 +49,10 @@ pub mod shared_memory;
 pub mod simple_native_memory_map;
 
 pub use shared_memory::SharedMemoryMapper;
+
+/// The size of a memory page, the unit of every reservation and
+/// protection.
+pub use crate::sys::mmap::page_size;
 pub use simple_native_memory_map::SimpleNativeMemoryMap;
 
 use crate::error::{Join, Lines};

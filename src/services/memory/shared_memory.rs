@@ -14,7 +14,7 @@
 //! use orc_rt::sps::orc_types::{
 //!     RemoteAllocGroup, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
 //! };
-//! use orc_rt::sys::{mmap::page_size, shm};
+//! use orc_rt::services::memory::page_size;
 //! use orc_rt::ExecutorAddr;
 //!
 //! let mapper = SharedMemoryMapper::new();
@@ -38,7 +38,7 @@
 //! mapper.deinitialize(&[key]).unwrap();
 //! mapper.release(&[base]).unwrap();
 //! // Unlinking the name is the controller's job, once it has mapped it.
-//! shm::unlink(&name).unwrap();
+//! # orc_rt::sys::shm::unlink(&name).unwrap();
 //! ```
 
 use std::collections::BTreeMap;
@@ -75,6 +75,12 @@ struct State {
 #[derive(Default)]
 pub struct SharedMemoryMapper {
     state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SharedMemoryMapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedMemoryMapper").finish_non_exhaustive()
+    }
 }
 
 impl SharedMemoryMapper {

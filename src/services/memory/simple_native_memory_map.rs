@@ -153,6 +153,13 @@ pub struct SimpleNativeMemoryMap {
     idle: Condvar,
 }
 
+impl std::fmt::Debug for SimpleNativeMemoryMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimpleNativeMemoryMap")
+            .finish_non_exhaustive()
+    }
+}
+
 impl SimpleNativeMemoryMap {
     /// A manager with no reservations.
     pub fn new() -> Self {
@@ -531,7 +538,7 @@ impl SimpleNativeMemoryMap {
     ) -> bool {
         let st = lock(&self.state);
         bases.iter().all(|b| {
-            st.slabs.get(&b.0).map_or(true, |slab| {
+            st.slabs.get(&b.0).is_none_or(|slab| {
                 slab.regions
                     .values()
                     .all(|r| actions_all(&r.dealloc_actions, &ok))
@@ -550,7 +557,7 @@ impl SimpleNativeMemoryMap {
         keys.iter().all(|k| {
             st.slab_for_range(k.0, k.0.saturating_add(1))
                 .and_then(|(_, slab)| slab.regions.get(&k.0))
-                .map_or(true, |r| actions_all(&r.dealloc_actions, &ok))
+                .is_none_or(|r| actions_all(&r.dealloc_actions, &ok))
         })
     }
 
