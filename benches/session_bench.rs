@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use orc_rt::controller_access::{InProcessController, IncomingCall};
+use orc_rt::controller_access::InProcessController;
 use orc_rt::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::session::Session;
 use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 use orc_rt::wrapper_function::handler::{bytes_handler, reply_channel};
 use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
 
 unsafe extern "C" fn echo_native(

@@ -31,7 +31,8 @@
 //! and returning SPS-typed values.
 //!
 //! ```
-//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::controller_access::InProcessController;
+//! use orc_rt::wrapper_function::IncomingCall;
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 //! use orc_rt::wrapper_function::{decode_sps_result, serialize_to_buffer, sps_handler};

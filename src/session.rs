@@ -42,9 +42,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::thread::JoinHandle;
 
-use crate::controller_access::{
-    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
-};
+use crate::controller_access::{ControllerAccess, HandlerTag, OnCallControllerCompleteFn};
 use crate::handle::{Handle, HandleKind, HandleTable};
 use crate::service::Service;
 use crate::sps::{SpsDeserialize, SpsSerialize};
@@ -52,6 +50,7 @@ use crate::sync::{lock as lock_any, read, wait, write};
 use crate::task_dispatcher::{marked_depth, new_marker_id, run_marked, Task, TaskDispatcher};
 use crate::wrapper_function::handler::{decode_sps_result, reply_channel, Responder};
 use crate::wrapper_function::serialize_to_buffer;
+use crate::wrapper_function::IncomingCall;
 use crate::{Error, Result, WrapperFunctionBuffer};
 
 /// Receives errors nobody else can return.

@@ -52,7 +52,7 @@ fn rw() -> RemoteAllocGroup {
     RemoteAllocGroup::new(true, true, false, false)
 }
 
-fn action(f: orc_rt::controller_access::SyncWrapperFunction, tag: &str) -> WrapperFunctionCall {
+fn action(f: orc_rt::wrapper_function::SyncWrapperFunction, tag: &str) -> WrapperFunctionCall {
     WrapperFunctionCall {
         fn_addr: fn_addr(f),
         args: tag.as_bytes().to_vec(),

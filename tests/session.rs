@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use orc_rt::controller_access::{InProcessController, IncomingCall};
+use orc_rt::controller_access::InProcessController;
 use orc_rt::handle::Handle;
 use orc_rt::notification::NotificationService;
 use orc_rt::service::{OnCompleteFn, Service};
@@ -15,6 +15,7 @@ use orc_rt::session::Session;
 use orc_rt::task_dispatcher::{InPlaceTaskDispatcher, TaskDispatcher, ThreadPoolTaskDispatcher};
 use orc_rt::wrapper_function::handler::{bytes_handler, reply_channel};
 use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::{Error, ExecutorAddr, WrapperFunctionBuffer};
 

@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use orc_rt::controller_access::{InProcessController, IncomingCall};
+use orc_rt::controller_access::InProcessController;
 use orc_rt::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::session::Session;
 use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
+use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::WrapperFunctionBuffer;
 
 unsafe extern "C" fn echo_native(

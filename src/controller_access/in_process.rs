@@ -10,7 +10,8 @@
 //! is detached or shut down.
 //!
 //! ```
-//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::controller_access::InProcessController;
+//! use orc_rt::wrapper_function::IncomingCall;
 //! use orc_rt::session::Session;
 //! use orc_rt::sps::deserialize_all;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;

@@ -115,13 +115,12 @@ use super::handle::{
     clone_arc, consume, create, destroy, report, Castable, OwnershipArc, OwnershipBox,
 };
 use super::panic::{ffi_boundary, null_default, FfiDefault};
-use crate::controller_access::{
-    InProcessController, IncomingCall, NativeWrapperFunction, SyncWrapperFunction,
-};
+use crate::controller_access::InProcessController;
 use crate::ffi::wrapper_function::orc_rt_WrapperFunction;
 use crate::handle::{HandleKind, HandleTable};
 use crate::wrapper_function::handler::{BytesHandler, Responder};
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+use crate::wrapper_function::{IncomingCall, NativeWrapperFunction, SyncWrapperFunction};
 use crate::ExecutorAddr;
 
 /// Identifies a handler in the controller that the executor can call.

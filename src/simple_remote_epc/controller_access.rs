@@ -18,15 +18,14 @@ use super::frame::{
     read_frame_buffer_for, BufferFrame, FrameError, FrameHeader, Opcode, PrewriteTags,
 };
 use super::transport::{Transport, TransportReader, TransportWriter, Waker};
-use crate::controller_access::{
-    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
-};
+use crate::controller_access::{ControllerAccess, HandlerTag, OnCallControllerCompleteFn};
 use crate::session::Session;
 use crate::sps::orc_types::SimpleRemoteEpcExecutorInfo;
 use crate::sps_ci::bootstrap::{BootstrapSymbol, LeafTest};
 use crate::sync::{lock, wait};
 use crate::wrapper_function::orc_rt_WrapperFunctionBuffer;
 use crate::wrapper_function::sync_abi::{arg_bytes, catch_to_buffer};
+use crate::wrapper_function::IncomingCall;
 use crate::{ExecutorAddr, WrapperFunctionBuffer};
 
 /// Bootstrap symbol naming the dispatch context (first argument of the

@@ -6,8 +6,8 @@
 use std::os::raw::c_char;
 use std::sync::Mutex;
 
-use orc_rt::controller_access::SyncWrapperFunction;
 use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsDeserialize, SpsSerialize};
+use orc_rt::wrapper_function::SyncWrapperFunction;
 use orc_rt::wrapper_function::{orc_rt_WrapperFunctionBuffer, sync_abi};
 use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
 
