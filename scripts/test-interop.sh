@@ -284,7 +284,7 @@ wait_listening() {
 }
 
 # tcp_one <tag> <executor>: executor listen=, llvm-jitlink connects. The
-# 22.1.8 controller hangs after the run (spec section 9), so it is bounded by
+# 22.1.8 controller hangs after the run (docs/protocol.md, section 8), so it is bounded by
 # timeout; the program's output is the executor's stdout. Records the
 # executor's output and exit status.
 tcp_one() {
@@ -357,11 +357,11 @@ cli_case cli-test-flag-only test-foo
 cli_case cli-test-jitloadergdb-bad test-jitloadergdb foo
 
 # ------------------------------------------------------------------ probes
-# The spec's fake controller (probe.py) against both executors: Hangup
+# A fake controller (tests/interop/probe.py) against both executors: Hangup
 # variants, EOF, malformed frames, stray Results, seqno reuse, OOB errors,
 # memory access. Compared: exit status, stderr, and each Result's seqno,
 # tag and size (payloads hold addresses).
-PROBE=$ROOT/tests/interop/probe.py  # copy of the spec's traces/probe.py
+PROBE=$ROOT/tests/interop/probe.py
 if want probes; then
   if [ -f "$PROBE" ]; then
     EPC_PROBE_EXECUTOR=$OURS timeout 300 python3 "$PROBE" >"$W/probes-ours.txt" 2>&1

@@ -357,8 +357,7 @@ run_tcp() {
   cat "$dir/jit.exerr" >>"$dir/jit.err"
   program_status "$dir"
   # After a TCP session in which main returned, llvm-jitlink-22 never exits
-  # (a controller bug: shared/spec/README.md, simple-remote-epc.md section
-  # 9), so main's return value never shows. Then, and only if the executor
+  # (a controller bug: docs/protocol.md, section 8), so main's return value never shows. Then, and only if the executor
   # ended cleanly once llvm-jitlink was stopped, the status is unknown: the
   # case compares stdout and says so. The pipe cases check the status.
   # A program that called exit() ends the executor with its status once

@@ -1002,7 +1002,7 @@ fn hand_picked() -> Vec<Record> {
         ),
     ];
 
-    // Service calls from spec/sps.md and the traces.
+    // Service calls as LLVM 22 sessions send them (docs/protocol.md).
     v.push(rec(30, (ExecutorAddr(0x5615_2cc0_ec20), 4096u64)));
     v.push(rec(33, (ExecutorAddr(0x5615_2cc0_ec20), vec![addr])));
     v.push(rec(

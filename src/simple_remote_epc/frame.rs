@@ -956,7 +956,8 @@ mod tests {
 
     #[test]
     fn header_round_trip_matches_trace() {
-        // hello.txt: Result seq=5 carrying int64 42.
+        // An LLVM 22 session: the Result of call 5 carrying int64 42
+        // (the example of docs/protocol.md, section 2).
         let h = FrameHeader::new(Opcode::Result, 5, 0, 8);
         let mut bytes = h.encode().to_vec();
         bytes.extend_from_slice(&42i64.to_le_bytes());
