@@ -17,7 +17,9 @@ set -euo pipefail
 cd "$ORC_RT_ROOT"
 
 # group NAME CARGO-TARGET-ARGS -- TEST...: runs exactly the ignored TESTs of
-# those targets and checks that each ran and passed.
+# those targets and checks that each ran and passed. Built like the test
+# command's `cargo test` (the whole workspace's features), so its test
+# binaries are reused, not rebuilt.
 group() {
   local name=$1 targets=() tests=() log
   shift
@@ -28,7 +30,7 @@ group() {
   shift
   tests=("$@")
   log=$(mktemp)
-  if cargo test --quiet -p orc-rt "${targets[@]}" -- --ignored --exact "${tests[@]}" >"$log" 2>&1; then
+  if cargo test --quiet "${targets[@]}" -- --ignored --exact "${tests[@]}" >"$log" 2>&1; then
     local ran
     # --quiet prints dots, not names: count the passes from the summaries.
     ran=$(grep -o '[0-9]* passed' "$log" | awk '{n += $1} END {print n + 0}')
