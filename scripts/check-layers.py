@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks the layering of src/ from the Rust source (python3, stdlib only).
 
-The layers, bottom up (an import only points down; STYLE.md "Layout"):
+The layers, bottom up (an import only points down; CONTRIBUTING.md, "The
+layers of `src/`"):
 
     base               error, executor_addr, sync, sys/
     sps                sps/
