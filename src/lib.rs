@@ -5,7 +5,7 @@
 //! (`include/orc-rt.h`) is generated from [`ffi`].
 //!
 //! The folders show the layers, bottom up (an import only points down):
-//! - base: [`error`], [`executor_addr`], [`sys`];
+//! - base: [`error`], [`executor_addr`], [`log`](mod@log), [`sys`];
 //! - [`sps`], the serialization;
 //! - the core: [`session`], [`service`], [`notification`],
 //!   [`task_dispatcher`], [`controller_access`], [`wrapper_function`];
@@ -44,6 +44,7 @@
 pub mod error;
 pub mod executor_addr;
 pub mod handle;
+pub mod log;
 pub mod sync;
 pub mod sys;
 
