@@ -688,8 +688,9 @@ void orc_rt_log_setCallback(orc_rt_log_Callback Callback, void *Ctx);
  * log callback or stderr (it replaces the `ORC_RT_LOG` environment
  * variable, which sets it at the first message; default WARNING) and
  * returns the previous threshold. A level that is not one leaves the
- * threshold as it was and returns -1. `ORC_RT_TRACE=1` still adds the
- * protocol trace (as DEBUG, category ControllerAccess). Any thread.
+ * threshold as it was and returns -1 (a trace threshold, from
+ * `ORC_RT_LOG=trace`, is returned as DEBUG). `ORC_RT_TRACE=1` still adds
+ * the protocol trace (as DEBUG, category ControllerAccess). Any thread.
  */
 orc_rt_log_Level orc_rt_log_setThreshold(orc_rt_log_Level Level);
 

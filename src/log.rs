@@ -153,7 +153,7 @@ thread_local! {
 
 /// Parses a level name, in any case: `off`, `error`, `warning` (or
 /// `warn`), `info`, `debug`, `trace`.
-pub fn parse_level_filter(s: &str) -> Option<LevelFilter> {
+fn parse_level_filter(s: &str) -> Option<LevelFilter> {
     let s = s.trim().to_ascii_lowercase();
     Some(match s.as_str() {
         "off" => LevelFilter::Off,
@@ -168,7 +168,7 @@ pub fn parse_level_filter(s: &str) -> Option<LevelFilter> {
 
 /// The level's name in the default sink's lines: `error`, `warning`,
 /// `info`, `debug`, `trace`.
-pub fn level_name(level: Level) -> &'static str {
+fn level_name(level: Level) -> &'static str {
     match level {
         Level::Error => "error",
         Level::Warn => "warning",
@@ -320,7 +320,7 @@ fn report_bad_env_value() {
 }
 
 /// Formats one line of the default sink: `orc-rt: <level>: <message>\n`.
-pub fn format_default_line(level: Level, args: fmt::Arguments<'_>) -> String {
+fn format_default_line(level: Level, args: fmt::Arguments<'_>) -> String {
     format!("orc-rt: {}: {args}\n", level_name(level))
 }
 

@@ -214,8 +214,9 @@ pub extern "C" fn orc_rt_log_setCallback(Callback: orc_rt_log_Callback, Ctx: *mu
 /// log callback or stderr (it replaces the `ORC_RT_LOG` environment
 /// variable, which sets it at the first message; default WARNING) and
 /// returns the previous threshold. A level that is not one leaves the
-/// threshold as it was and returns -1. `ORC_RT_TRACE=1` still adds the
-/// protocol trace (as DEBUG, category ControllerAccess). Any thread.
+/// threshold as it was and returns -1 (a trace threshold, from
+/// `ORC_RT_LOG=trace`, is returned as DEBUG). `ORC_RT_TRACE=1` still adds
+/// the protocol trace (as DEBUG, category ControllerAccess). Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_log_setThreshold(Level: orc_rt_log_Level) -> orc_rt_log_Level {
     ffi_boundary!("orc_rt_log_setThreshold", {
