@@ -7,7 +7,8 @@ use std::io::Read;
 use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
 use std::process::Command;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -126,6 +127,49 @@ fn a_host_logger_receives_the_protocol_trace() {
         "{got:?}"
     );
     assert!(trace.contains(&"C->E end-of-file"), "{got:?}");
+}
+
+#[test]
+fn replacing_the_callback_waits_for_calls_in_progress() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let entered = Arc::new(Barrier::new(2));
+    let finished = Arc::new(AtomicBool::new(false));
+    let (e, f) = (entered.clone(), finished.clone());
+    orc_rt::log::set_callback(Some(Box::new(move |_, _, text: &str| {
+        if text == "slow" {
+            e.wait();
+            std::thread::sleep(Duration::from_millis(200));
+            f.store(true, Ordering::SeqCst);
+        }
+    })));
+    let t = std::thread::spawn(|| {
+        orc_rt::log::emit(Level::Error, Category::General, format_args!("slow"))
+    });
+    entered.wait();
+    orc_rt::log::set_callback(None);
+    assert!(finished.load(Ordering::SeqCst));
+    t.join().unwrap();
+}
+
+#[test]
+fn a_callback_may_log_and_replace_itself() {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    orc_rt::log::set_callback(Some(Box::new(move |_, _, _: &str| {
+        c.fetch_add(1, Ordering::SeqCst);
+        // Goes to stderr, not back here.
+        orc_rt::log::emit(
+            Level::Error,
+            Category::General,
+            format_args!("logged by the callback (expected in this test)"),
+        );
+        // Does not wait for this very call.
+        orc_rt::log::set_callback(None);
+    })));
+    orc_rt::log::emit(Level::Error, Category::General, format_args!("first"));
+    orc_rt::log::emit(Level::Error, Category::General, format_args!("second"));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
 /// Run as a child process by `the_default_sink_writes_one_prefix` (with no
