@@ -4,7 +4,7 @@
 The layers, bottom up (an import only points down; CONTRIBUTING.md, "The
 layers of `src/`"):
 
-    base               error, executor_addr, sync, sys/
+    base               error, executor_addr, log, sync, sys/
     sps                sps/
     core               session, service, notification, task_dispatcher,
                        controller_access (+ controller_access/),
@@ -62,7 +62,7 @@ import sys
 import tempfile
 
 LAYERS = [
-    ("base", ["error", "executor_addr", "handle", "sync", "sys"]),
+    ("base", ["error", "executor_addr", "handle", "log", "sync", "sys"]),
     ("sps", ["sps"]),
     (
         "core",

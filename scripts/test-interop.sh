@@ -317,11 +317,11 @@ fi
 # ------------------------------------------------------------- ORC_RT_TRACE
 if want trace; then
   ORC_RT_TRACE=1 run_one ours "$OURS" 60 hello.o
-  if grep -q "^orc-rt: E->C Setup seq=0 tag=0x0 size=" "$W/ours.err" &&
-     grep -q "^orc-rt: C->E CallWrapper seq=0 tag=0x[0-9a-f]* size=56" "$W/ours.err" &&
-     grep -q "^orc-rt: E->C Result seq=0 tag=0x0 size=41" "$W/ours.err" &&
-     grep -q "^orc-rt: C->E end-of-file" "$W/ours.err" && [ "$(cat "$W/ours.rc")" = 42 ]; then
-    pass trace "ORC_RT_TRACE=1 logs $(grep -c '^orc-rt: ' "$W/ours.err") frames"
+  if grep -q "^orc-rt: trace: E->C Setup seq=0 tag=0x0 size=" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: C->E CallWrapper seq=0 tag=0x[0-9a-f]* size=56" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: E->C Result seq=0 tag=0x0 size=41" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: C->E end-of-file" "$W/ours.err" && [ "$(cat "$W/ours.rc")" = 42 ]; then
+    pass trace "ORC_RT_TRACE=1 logs $(grep -c '^orc-rt: trace: ' "$W/ours.err") frames"
   else
     fail trace "ORC_RT_TRACE=1 did not log the expected frames"
     head -5 "$W/ours.err" | sed 's/^/  ! /'

@@ -487,7 +487,7 @@ impl Session {
             }
         });
         let default_reporter: Arc<dyn Fn(Error) + Send + Sync> =
-            Arc::new(crate::error::report_unowned);
+            Arc::new(crate::error::report_session_error);
         Arc::new_cyclic(|outer| Session {
             inner: Arc::new(Inner {
                 handle: SESSIONS.insert(outer.clone()),
@@ -531,8 +531,9 @@ impl Session {
         SESSIONS.get(h)?.upgrade()
     }
 
-    /// Replaces the error reporter (default: print `orc-rt: error: <msg>` to
-    /// stderr). The reporter may be called from any thread, concurrently.
+    /// Replaces the error reporter (default: log the error in the `Session`
+    /// category, see [`crate::log`]). The reporter may be called from any
+    /// thread, concurrently.
     pub fn set_error_reporter(&self, reporter: ErrorReporterFn) {
         *write(&self.inner.reporter) = Arc::from(reporter);
     }

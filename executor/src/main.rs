@@ -85,6 +85,8 @@ Environment:
   ORC_RT_SANDBOX=SPEC    the sandbox (see above)
   ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
                          soft RLIMIT_STACK, else 8M)
+  ORC_RT_LOG=LEVEL       what orc-rt logs on stderr: off, error, warning
+                         (default), info, debug or trace
   ORC_RT_TRACE=1         log every protocol message on stderr
 ",
         version = env!("CARGO_PKG_VERSION"),

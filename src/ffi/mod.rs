@@ -50,6 +50,7 @@ pub(crate) mod handle;
 
 pub mod controller_access;
 pub mod error;
+pub mod log;
 pub mod notification;
 pub mod service;
 pub mod session;

@@ -284,7 +284,7 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(
 /// whenever a task arrives and every worker is busy), reused, and never
 /// exit. The caller owns the result. Never fails (no thread starts until
 /// the first task; if one cannot be started later, the task waits for a
-/// busy worker and an error is printed to stderr).
+/// busy worker and an error is logged).
 ///
 /// This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
 /// (it is what `orc-rt-executor` uses): controller calls nest without limit,
