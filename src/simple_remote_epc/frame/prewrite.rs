@@ -294,6 +294,18 @@ pub fn read_initialize_prewriting<R: FrameSource + ?Sized>(
 mod tests {
     use super::*;
 
+    /// Held by every test here that maps memory. The mutation test turns
+    /// addresses into others near its own mapping, and the reader writes
+    /// wherever orc-rt mapped memory read+write: running beside another
+    /// test of this module, it could write into that test's mapping (they
+    /// sit next to each other), whose check of its content then fails
+    /// (about one run in eight when only the two ran).
+    static MAPPING_TESTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn mapping_tests() -> std::sync::MutexGuard<'static, ()> {
+        MAPPING_TESTS.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     mod prewriting {
         use super::super::*;
         use crate::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
@@ -321,6 +333,7 @@ mod tests {
 
         #[test]
         fn large_contents_are_written_on_huge_pages() {
+            let _serial = super::mapping_tests();
             use crate::sys::mmap::{huge_page_size, huge_pages_advised, map_anonymous_rw};
             let Some(huge) = huge_page_size() else {
                 eprintln!("no transparent huge pages here");
@@ -347,6 +360,7 @@ mod tests {
 
         #[test]
         fn large_contents_go_straight_to_writable_memory() {
+            let _serial = super::mapping_tests();
             let len = 256 << 10;
             let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
             let big: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
@@ -383,6 +397,7 @@ mod tests {
 
         #[test]
         fn truncated_or_odd_payloads_are_left_to_the_decoder() {
+            let _serial = super::mapping_tests();
             let len = 128 << 10;
             let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
             let bytes = request(vec![seg(dst, len, vec![9; len as usize])]);
@@ -422,6 +437,7 @@ mod tests {
 
         #[test]
         fn large_buffers_go_straight_to_writable_memory() {
+            let _serial = super::mapping_tests();
             let len = 256 << 10;
             let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
             let big: Vec<u8> = (0..len).map(|i| (i * 13 % 251) as u8).collect();
@@ -486,6 +502,7 @@ mod tests {
 
     #[test]
     fn direct_reads_take_what_is_ready_and_wait_outside_the_lock() {
+        let _serial = mapping_tests();
         let len = 200 << 10;
         let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
         let big: Vec<u8> = (0..len).map(|i| (i * 7 % 253) as u8).collect();
@@ -508,6 +525,7 @@ mod tests {
 
     #[test]
     fn mutated_prewriting_payloads_never_panic_or_write_outside_our_mapping() {
+        let _serial = mapping_tests();
         use crate::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
         let len = 128 << 10;
         let dst = crate::sys::mmap::map_anonymous_rw(len).unwrap();
