@@ -161,7 +161,7 @@ fn dealloc_is_leaf(
     let Ok((instance, addrs)) = deserialize_all::<(ExecutorAddr, Vec<ExecutorAddr>)>(args) else {
         return true;
     };
-    INSTANCES.lookup(instance).map_or(true, |m| all(&m, &addrs))
+    INSTANCES.lookup(instance).is_none_or(|m| all(&m, &addrs))
 }
 
 sync_wrapper! {

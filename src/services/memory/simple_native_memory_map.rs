@@ -433,7 +433,7 @@ impl SimpleNativeMemoryMap {
     ) -> bool {
         let st = lock(&self.state);
         bases.iter().all(|b| {
-            st.slabs.get(&b.0).map_or(true, |slab| {
+            st.slabs.get(&b.0).is_none_or(|slab| {
                 slab.regions
                     .values()
                     .all(|r| actions_all(&r.dealloc_actions, &ok))
@@ -452,7 +452,7 @@ impl SimpleNativeMemoryMap {
         keys.iter().all(|k| {
             st.slab_for_range(k.0, k.0.saturating_add(1))
                 .and_then(|(_, slab)| slab.regions.get(&k.0))
-                .map_or(true, |r| actions_all(&r.dealloc_actions, &ok))
+                .is_none_or(|r| actions_all(&r.dealloc_actions, &ok))
         })
     }
 
