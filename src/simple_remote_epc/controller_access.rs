@@ -169,16 +169,6 @@ fn trace_line(line: std::fmt::Arguments<'_>) {
     );
 }
 
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as u64
-    } else {
-        4096
-    }
-}
-
 /// A SimpleRemoteEPC connection to an LLVM 22 controller.
 ///
 /// Create it with [`SimpleRemoteEpcControllerAccess::new`] and hand it to
@@ -274,7 +264,7 @@ impl SimpleRemoteEpcControllerAccess {
         syms.push((DISPATCH_FN_SYMBOL.to_string(), dispatch_fn_address()));
         SimpleRemoteEpcExecutorInfo {
             triple: PROCESS_TRIPLE.to_string(),
-            page_size: page_size(),
+            page_size: crate::sys::mmap::page_size(),
             bootstrap_map: Vec::new(),
             bootstrap_symbols: syms,
         }

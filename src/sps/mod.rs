@@ -377,6 +377,35 @@ pub trait SpsDeserialize: Sized {
     }
 }
 
+/// An SPS type every encoding of which takes exactly
+/// [`SpsDeserialize::MIN_ENCODED_SIZE`] bytes:
+/// fixed-width integers, `bool`, `()`, `SPSExecutorAddr`,
+/// `SPSExecutorAddrRange`, `SPSRemoteAllocGroup`, and tuples of these.
+///
+/// A reader that streams a large message, rather than holding it whole,
+/// takes exactly [`SpsFixedSize::ENCODED_SIZE`] bytes off the stream and
+/// decodes them with [`deserialize_all`]: the fixed fields in front of a
+/// sequence's elements, say, including the sequence's count. Such a reader
+/// names the fields by type and never by byte offset.
+///
+/// ```
+/// use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsFixedSize};
+/// use orc_rt::ExecutorAddr;
+///
+/// // `(SPSExecutorAddr, SPSSequence<char>)` starts with the address and
+/// // the count of the bytes that follow.
+/// type Head = (ExecutorAddr, u64);
+/// let bytes = serialize_to_vec(&(ExecutorAddr::new(0x1000), &b"abc"[..]));
+/// assert_eq!(Head::ENCODED_SIZE, 16);
+/// let head: Head = deserialize_all(&bytes[..Head::ENCODED_SIZE]).unwrap();
+/// assert_eq!(head, (ExecutorAddr::new(0x1000), 3));
+/// assert_eq!(&bytes[Head::ENCODED_SIZE..], b"abc");
+/// ```
+pub trait SpsFixedSize: SpsDeserialize {
+    /// The size of every encoding of the type.
+    const ENCODED_SIZE: usize = Self::MIN_ENCODED_SIZE;
+}
+
 /// Encodes `v` into a new `Vec<u8>` of exactly `v.size()` bytes.
 pub fn serialize_to_vec<T: SpsSerialize + ?Sized>(v: &T) -> Vec<u8> {
     let size = v.size();

@@ -566,3 +566,23 @@ fn random_and_mutated_input_never_panics() {
     // Some mutations (e.g. flipped content bytes) stay valid.
     assert!(accepted > 0);
 }
+
+#[test]
+fn fixed_size_types_encode_to_their_encoded_size() {
+    fn check<T: SpsSerialize + SpsFixedSize>(v: T) {
+        assert_eq!(serialize_to_vec(&v).len(), T::ENCODED_SIZE);
+    }
+    check(true);
+    check(7u8);
+    check(-3i16);
+    check(u64::MAX);
+    check(());
+    check(ExecutorAddr::new(0x1000));
+    check(ExecutorAddrRange::new(
+        ExecutorAddr::new(1),
+        ExecutorAddr::new(9),
+    ));
+    check(RemoteAllocGroup::new(true, false, true, false));
+    check((7u8, ExecutorAddr::new(2), 3u64, 4u64));
+    assert_eq!(<(u8, ExecutorAddr, u64, u64)>::ENCODED_SIZE, 25);
+}
