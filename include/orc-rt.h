@@ -790,7 +790,8 @@ orc_rt_TaskDispatcherRef orc_rt_InPlaceTaskDispatcher_create(void);
 
 /**
  * Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
- * per available CPU) and stores it in `*Result` (owned by the caller).
+ * per available CPU, as `ThreadPoolTaskDispatcher::new(0)` in Rust) and
+ * stores it in `*Result` (owned by the caller).
  * Returns an error (and stores NULL) if `Result` is NULL or a worker thread
  * cannot be started.
  *
