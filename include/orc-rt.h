@@ -607,6 +607,14 @@ void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_
  * result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
  * a message on stderr) if the default thread pool cannot be started.
  *
+ * A Session belongs to the process that created it: its threads exist
+ * only there. In a child forked afterwards (without exec), calls on it
+ * fail at once instead of hanging, with an error that names both process
+ * ids (an out-of-band error for calls, an `orc_rt_ErrorRef` where the
+ * function returns one, the error reporter otherwise), and
+ * `orc_rt_Session_destroy` leaks it without waiting. Create a new Session
+ * in the child instead.
+ *
  * # Safety
  * Any value of `D` is accepted (handles are checked).
  */

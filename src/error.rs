@@ -69,6 +69,23 @@ pub enum Error {
     /// The controller is not attached (never was, or has detached).
     #[error("controller is detached: {0}")]
     Detached(String),
+    /// A Session was used in a child process forked after it was created.
+    /// Its threads exist only in the parent, so the child cannot use it;
+    /// the call failed at once instead of waiting forever.
+    #[error(
+        "the session belongs to process {owner_pid} (the parent); this is process {pid}, \
+         a child forked after the session was created, where the session's threads do not \
+         exist: create a new session in the child"
+    )]
+    ForkedChild {
+        /// The process that created the Session.
+        owner_pid: u32,
+        /// The (child) process that tried to use it.
+        pid: u32,
+    },
+    /// A bounded wait ran out of time; the message says what was awaited.
+    #[error("timed out: {0}")]
+    Timeout(String),
     /// A wrapper function returned an out-of-band error.
     #[error("wrapper function failed: {0}")]
     OutOfBand(String),

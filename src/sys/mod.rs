@@ -23,6 +23,7 @@
 pub mod clock;
 pub mod dl;
 pub mod exit;
+pub(crate) mod fork;
 pub mod jit_call;
 pub mod landlock;
 pub mod mem;
