@@ -493,6 +493,7 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
  * down). Any thread except the Session's own thread-pool workers when every
  * worker might block the same way (the call would wait for a worker that
  * never frees up); with an in-place dispatcher the call runs inline.
+ * `orc_rt_InProcessController_callWrapperSyncTimeout` bounds the wait.
  *
  * # Safety
  * `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
@@ -501,6 +502,24 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
 orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
                                                                         orc_rt_WrapperFunction Fn,
                                                                         orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Like `orc_rt_InProcessController_callWrapperSync`, waiting at most
+ * `TimeoutMs` milliseconds: if no result has arrived by then, returns an
+ * out-of-band error starting with
+ * "orc_rt_InProcessController_callWrapperSyncTimeout: timed out". The call
+ * is not cancelled: `Fn` may still run (or finish) later, and its result
+ * is then discarded. This bounds the deadlock described at
+ * `orc_rt_InProcessController_callWrapperSync` (a wrapper function calling
+ * it on a one-worker pool). Any thread; the caller owns the result.
+ *
+ * # Safety
+ * As for `orc_rt_InProcessController_callWrapperSync`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSyncTimeout(orc_rt_InProcessControllerRef C,
+                                                                               orc_rt_WrapperFunction Fn,
+                                                                               orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                                               uint64_t TimeoutMs);
 
 /**
  * Disconnects the controller as if it went away: the Session detaches

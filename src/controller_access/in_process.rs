@@ -149,6 +149,18 @@ impl InProcessController {
     }
 
     /// Calls an executor wrapper function and blocks for its result.
+    ///
+    /// # Blocking
+    ///
+    /// Waits as long as the call takes, which is **forever** if the
+    /// function never replies, or if this is called from one of the
+    /// Session's own tasks while no other worker is free to run the call:
+    /// a handler that calls `call_blocking` on a Session whose
+    /// [`ThreadPoolTaskDispatcher`](crate::task_dispatcher::ThreadPoolTaskDispatcher)
+    /// has one worker waits for the very worker it occupies. Use
+    /// [`InProcessController::call_blocking_timeout`] to bound the wait, or
+    /// a [`GrowingThreadPoolTaskDispatcher`](crate::task_dispatcher::GrowingThreadPoolTaskDispatcher)
+    /// for calls that nest.
     pub fn call_blocking(
         &self,
         target: IncomingCall,
@@ -157,6 +169,48 @@ impl InProcessController {
         let (cb, pending) = reply_channel();
         self.call(target, args, cb);
         pending.wait()
+    }
+
+    /// Like [`InProcessController::call_blocking`], waiting at most
+    /// `timeout`: returns [`Error::Timeout`](crate::Error::Timeout) if no
+    /// result has arrived by then. The call itself is not cancelled: it
+    /// stays pending (counted by [`InProcessController::pending_calls`])
+    /// and may still run later; its result is then discarded.
+    ///
+    /// ```
+    /// use orc_rt::controller_access::{IncomingCall, InProcessController};
+    /// use orc_rt::session::Session;
+    /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+    /// use orc_rt::wrapper_function::{serialize_to_buffer, sps_handler};
+    /// use orc_rt::Error;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+    /// let controller = InProcessController::new();
+    /// s.attach(controller.clone()).unwrap();
+    /// let double = IncomingCall::handler(sps_handler(|(x,): (u32,)| 2 * x));
+    /// let r = controller
+    ///     .call_blocking_timeout(double, serialize_to_buffer(&(21u32,)), Duration::from_secs(30))
+    ///     .unwrap();
+    /// assert_eq!(r.as_slice().unwrap(), 42u32.to_le_bytes());
+    /// # s.shutdown_and_wait().unwrap();
+    /// ```
+    pub fn call_blocking_timeout(
+        &self,
+        target: IncomingCall,
+        args: WrapperFunctionBuffer,
+        timeout: std::time::Duration,
+    ) -> crate::Result<WrapperFunctionBuffer> {
+        let (cb, pending) = reply_channel();
+        self.call(target, args, cb);
+        pending.wait_timeout(timeout).ok_or_else(|| {
+            crate::Error::Timeout(format!(
+                "in-process controller: no result within {timeout:?} (the call may be \
+                 waiting for a worker thread that the caller itself occupies); it stays \
+                 pending and its result will be discarded"
+            ))
+        })
     }
 
     /// Disconnects as if the controller went away (same as
@@ -232,5 +286,67 @@ impl ControllerAccess for InProcessController {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task_dispatcher::ThreadPoolTaskDispatcher;
+    use crate::wrapper_function::{serialize_to_buffer, sps_handler};
+    use std::time::Duration;
+
+    #[test]
+    fn a_handler_calling_back_on_a_one_worker_pool_times_out() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ctl = InProcessController::new();
+        s.attach(ctl.clone()).unwrap();
+        let inner = IncomingCall::handler(sps_handler(|(x,): (u32,)| x + 1));
+        // Runs on the only worker and waits for `inner`, queued behind it.
+        let c = Arc::downgrade(&ctl);
+        let outer = IncomingCall::handler(crate::wrapper_function::bytes_handler(move |a| {
+            let c = c.upgrade().unwrap();
+            let r = c.call_blocking_timeout(
+                inner.clone(),
+                WrapperFunctionBuffer::from_slice(a),
+                Duration::from_millis(100),
+            );
+            match r {
+                Ok(_) => Ok(b"answered".to_vec()),
+                Err(e) => Err(e),
+            }
+        }));
+        let r = ctl
+            .call_blocking_timeout(
+                outer,
+                serialize_to_buffer(&(1u32,)),
+                Duration::from_secs(30),
+            )
+            .unwrap();
+        let msg = r.out_of_band_error_message().unwrap().to_str().unwrap();
+        assert!(
+            msg.starts_with("timed out: in-process controller: no result within 100ms"),
+            "{msg}"
+        );
+        // The inner call ran once the worker was free; nothing is left over.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while ctl.pending_calls() > 0 {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // And the wait is bounded even for a call that never replies.
+        let (keep_tx, keep_rx) = std::sync::mpsc::channel::<Responder>();
+        let keep_tx = Mutex::new(keep_tx);
+        let silent: BytesHandler = Arc::new(move |_, r| lock(&keep_tx).send(r).unwrap());
+        let e = ctl
+            .call_blocking_timeout(
+                IncomingCall::handler(silent),
+                WrapperFunctionBuffer::from_slice(&[]),
+                Duration::from_millis(20),
+            )
+            .unwrap_err();
+        assert!(matches!(e, crate::Error::Timeout(_)), "{e}");
+        drop(keep_rx);
+        s.shutdown_and_wait().unwrap();
     }
 }
