@@ -90,7 +90,7 @@ pub struct NotificationService {
 use crate::sync::lock;
 
 fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    crate::error::catch_panic(f)
         .err()
         .map(|p| Error::from_panic(what, p))
 }

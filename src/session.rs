@@ -189,8 +189,7 @@ impl Drop for ManagedCodeToken {
 static SESSIONS: HandleTable<Weak<Session>> = HandleTable::new(HandleKind::Session);
 
 fn catch<R>(what: &str, f: impl FnOnce() -> R) -> std::result::Result<R, Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|p| Error::from_panic(what, p))
+    crate::error::catch_panic(f).map_err(|p| Error::from_panic(what, p))
 }
 
 impl Drop for Inner {

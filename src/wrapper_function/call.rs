@@ -102,8 +102,7 @@ impl IncomingCall {
             IncomingCall::Handler(h) => {
                 // A panicking closure drops its responder, which replies
                 // with an out-of-band error; the panic stops here.
-                let r =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(args, responder)));
+                let r = crate::error::catch_panic(|| h(args, responder));
                 if let Err(p) = r {
                     super::native::report_to_session(
                         session,

@@ -10,6 +10,20 @@
 //! `Session::call_controller_sps`) take the Rust type as the SPS signature:
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 //!
+//! # Panics
+//!
+//! A handler that panics answers its call with an out-of-band error
+//! carrying the panic message (`panic in SPS wrapper handler: <message>`);
+//! so do tasks, callbacks and C entry points, whose panics go to the
+//! error reporter. Such a caught panic is not printed to stderr by std's
+//! panic hook as well (no message, no backtrace): the first boundary
+//! reached installs a process-wide hook that stays silent for panics an
+//! orc-rt boundary on the same thread is about to catch and hands every
+//! other panic to the hook installed before it. Set
+//! `ORC_RT_PRINT_CAUGHT_PANICS=1` to have caught panics printed too (with a
+//! backtrace under `RUST_BACKTRACE=1`) while debugging a handler. A hook
+//! the program installs later replaces orc-rt's and sees every panic.
+//!
 //! ```
 //! use orc_rt::wrapper_function::{
 //!     decode_sps_result, reply_channel, serialize_to_buffer, sps_async_handler, Responder,
@@ -234,7 +248,7 @@ where
             r.respond_error(&format!("argument buffer is an out-of-band error: {msg}"));
             return;
         };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(bytes))) {
+        match crate::error::catch_panic(|| f(bytes)) {
             Ok(res) => r.respond_result(res),
             Err(p) => r.respond_error(&crate::Error::from_panic("wrapper handler", p).to_string()),
         }
@@ -373,7 +387,7 @@ where
             Err(e) => return r.respond_error(&e.to_string()),
         };
         drop(args);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(a))) {
+        match crate::error::catch_panic(|| f(a)) {
             Ok(v) => r.respond(serialize_to_buffer(&v)),
             Err(p) => {
                 r.respond_error(&crate::Error::from_panic("SPS wrapper handler", p).to_string())
