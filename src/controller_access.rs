@@ -45,7 +45,9 @@ use crate::session::Session;
 use crate::ExecutorAddr;
 use crate::{Result, WrapperFunctionBuffer};
 
-pub use crate::wrapper_function::{IncomingCall, NativeWrapperFunction, SyncWrapperFunction};
+pub use crate::wrapper_function::{
+    IncomingCall, NativeWrapperFunction, SyncWrapperFunction, TypedCall,
+};
 
 /// A tag identifying a handler in the controller.
 pub type HandlerTag = ExecutorAddr;

@@ -62,10 +62,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
-use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn};
+use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn, TypedCall};
 use crate::session::Session;
+use crate::sps::{SpsDeserialize, SpsSerialize};
 use crate::sync::{lock, read, write};
 use crate::wrapper_function::handler::{reply_channel, BytesHandler, Responder};
+use crate::wrapper_function::{decode_sps_result, serialize_to_buffer};
 use crate::WrapperFunctionBuffer;
 
 enum Link {
@@ -169,6 +171,34 @@ impl InProcessController {
         let (cb, pending) = reply_channel();
         self.call(target, args, cb);
         pending.wait()
+    }
+
+    /// Calls `f` with `args`, typed by its signature (see [`TypedCall`]);
+    /// `on_result` gets the decoded result, or the error (the call failed
+    /// or was refused, or the result did not decode as `R`), exactly once.
+    pub fn call_typed<A, R>(
+        &self,
+        f: &TypedCall<A, R>,
+        args: &A,
+        on_result: impl FnOnce(crate::Result<R>) + Send + 'static,
+    ) where
+        A: SpsSerialize,
+        R: SpsDeserialize + 'static,
+    {
+        self.call(f.call().clone(), serialize_to_buffer(args), move |b| {
+            on_result(decode_sps_result::<R>(b))
+        })
+    }
+
+    /// Calls `f` with `args` and blocks for its decoded result (see
+    /// [`TypedCall`]); blocks as [`InProcessController::call_blocking`]
+    /// does.
+    pub fn call_typed_blocking<A, R>(&self, f: &TypedCall<A, R>, args: &A) -> crate::Result<R>
+    where
+        A: SpsSerialize,
+        R: SpsDeserialize + 'static,
+    {
+        decode_sps_result(self.call_blocking(f.call().clone(), serialize_to_buffer(args)))
     }
 
     /// Like [`InProcessController::call_blocking`], waiting at most
@@ -293,8 +323,35 @@ impl ControllerAccess for InProcessController {
 mod tests {
     use super::*;
     use crate::task_dispatcher::ThreadPoolTaskDispatcher;
-    use crate::wrapper_function::{serialize_to_buffer, sps_handler};
+    use crate::wrapper_function::sps_handler;
     use std::time::Duration;
+
+    #[test]
+    fn typed_calls_check_the_signature_or_say_which_one_failed() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ctl = InProcessController::new();
+        s.attach(ctl.clone()).unwrap();
+        let greet = TypedCall::handler(|(n,): (String,)| format!("hello, {n}"));
+        let r = ctl.call_typed_blocking(&greet, &("orc".to_string(),));
+        assert_eq!(r.unwrap(), "hello, orc");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let half = TypedCall::async_handler(
+            |(x,): (u32,), r: crate::wrapper_function::SpsResponder<u32>| r.respond(&(x / 2)),
+        );
+        ctl.call_typed(&half, &(84u32,), move |r| tx.send(r).unwrap());
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap(),
+            42
+        );
+        // A signature claimed wrongly is caught when the bytes are decoded.
+        let wrong: TypedCall<(u64,), u32> = TypedCall::assume(greet.into_call());
+        let e = ctl.call_typed_blocking(&wrong, &(7u64,)).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("`(alloc::string::String,)`"), "{m}");
+        assert!(m.contains("from the 8 bytes received"), "{m}");
+        assert!(format!("{wrong:?}").contains("(u64,)"));
+        s.shutdown_and_wait().unwrap();
+    }
 
     #[test]
     fn a_handler_calling_back_on_a_one_worker_pool_times_out() {

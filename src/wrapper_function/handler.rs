@@ -355,14 +355,31 @@ pub enum ArgsError {
     /// The caller sent an out-of-band error instead of arguments.
     #[error("argument buffer is an out-of-band error: {0}")]
     OutOfBand(String),
-    /// The bytes are not the handler's SPS argument type.
-    #[error("could not deserialize wrapper function arguments: {0}")]
-    Sps(#[from] crate::sps::SpsError),
+    /// The bytes are not the handler's SPS argument type: the caller sent
+    /// arguments of another signature (SPS bytes carry no type, so only
+    /// their decoding can tell).
+    #[error(
+        "could not deserialize wrapper function arguments as the handler's signature \
+         `{expected}` from the {size} bytes received (arguments of another type?): {source}"
+    )]
+    Sps {
+        /// The handler's argument type (its Rust name).
+        expected: &'static str,
+        /// How many argument bytes were received.
+        size: usize,
+        /// What decoding found.
+        #[source]
+        source: crate::sps::SpsError,
+    },
 }
 
 fn decode_args<A: SpsDeserialize>(args: &WrapperFunctionBuffer) -> Result<A, ArgsError> {
     match args.as_slice() {
-        Some(b) => Ok(deserialize_all::<A>(b)?),
+        Some(b) => deserialize_all::<A>(b).map_err(|source| ArgsError::Sps {
+            expected: std::any::type_name::<A>(),
+            size: b.len(),
+            source,
+        }),
         None => Err(ArgsError::OutOfBand(
             args.out_of_band_error_message()
                 .map(|m| m.to_string_lossy().into_owned())
@@ -481,6 +498,25 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(e.contains("upstream"));
+    }
+
+    #[test]
+    fn undecodable_arguments_name_the_expected_type_and_size() {
+        let add = sps_handler(|(a, b): (i32, i32)| a + b);
+        let (got, r) = capture();
+        add(serialize_to_buffer(&("x".to_string(),)), r);
+        let got = got.lock().unwrap();
+        let m = got[0]
+            .out_of_band_error_message()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            m,
+            "could not deserialize wrapper function arguments as the handler's signature \
+             `(i32, i32)` from the 9 bytes received (arguments of another type?): 1 trailing \
+             bytes after the value"
+        );
     }
 
     #[test]
