@@ -95,6 +95,18 @@ fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
         .map(|p| Error::from_panic(what, p))
 }
 
+impl std::fmt::Debug for NotificationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.state);
+        f.debug_struct("NotificationService")
+            .field("on_detach", &st.on_detach.len())
+            .field("on_shutdown", &st.on_shutdown.len())
+            .field("detached", &st.detached.is_some())
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 impl NotificationService {
     /// Creates an empty service (share it as `Arc` and add it to a Session).
     pub fn new() -> Arc<Self> {

@@ -175,6 +175,29 @@ pub struct ManagedCodeToken {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for ManagedCodeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedCodeToken")
+            .field("session", &self.inner.handle)
+            .finish()
+    }
+}
+
+/// Shows the handle, the owning process and, unless the state is locked
+/// right now, the lifecycle phase.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut d = f.debug_struct("Session");
+        d.field("handle", &self.inner.handle)
+            .field("owner_pid", &self.inner.owner_pid);
+        if let Ok(st) = self.inner.state.try_lock() {
+            d.field("phase", &st.phase)
+                .field("detached", &matches!(st.conn, Conn::Detached));
+        }
+        d.finish_non_exhaustive()
+    }
+}
+
 impl Drop for ManagedCodeToken {
     fn drop(&mut self) {
         let mut st = self.inner.lock();
@@ -1251,6 +1274,28 @@ mod tests {
         s.shutdown_and_wait_timeout(Duration::from_secs(30))
             .unwrap();
         assert!(s.is_shut_down());
+    }
+
+    #[test]
+    fn public_types_debug_print_their_state() {
+        let d = Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap());
+        assert!(format!("{d:?}").contains("threads: 2"), "{d:?}");
+        let s = Session::new(d);
+        let t = s.managed_code_token().unwrap();
+        let n = NotificationService::new();
+        n.add_on_shutdown(|| {});
+        let c = crate::controller_access::InProcessController::new();
+        for (got, want) in [
+            (format!("{s:?}"), "phase: Running"),
+            (format!("{t:?}"), "ManagedCodeToken"),
+            (format!("{n:?}"), "on_shutdown: 1"),
+            (format!("{c:?}"), "connected: false"),
+        ] {
+            assert!(got.contains(want), "{got}");
+        }
+        drop(t);
+        s.shutdown_and_wait().unwrap();
+        assert!(format!("{s:?}").contains("phase: ShutDown"));
     }
 
     #[test]

@@ -162,6 +162,16 @@ impl InPlaceTaskDispatcher {
     }
 }
 
+impl std::fmt::Debug for InPlaceTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.state);
+        f.debug_struct("InPlaceTaskDispatcher")
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 impl Default for InPlaceTaskDispatcher {
     fn default() -> Self {
         Self::new()
@@ -356,6 +366,19 @@ impl ThreadPoolTaskDispatcher {
     }
 }
 
+impl std::fmt::Debug for ThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let threads = self.num_threads();
+        let st = lock(&self.shared.state);
+        f.debug_struct("ThreadPoolTaskDispatcher")
+            .field("threads", &threads)
+            .field("queued", &st.queue.len())
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 /// One per available CPU (1 if that cannot be known).
 fn available_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -545,6 +568,18 @@ impl GrowingThreadPoolTaskDispatcher {
             .stack_size(self.shared.stack_size)
             .spawn(move || shared.worker())
             .map(drop)
+    }
+}
+
+impl std::fmt::Debug for GrowingThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.shared.state);
+        f.debug_struct("GrowingThreadPoolTaskDispatcher")
+            .field("workers", &st.workers)
+            .field("queued", &st.queue.len())
+            .field("unfinished", &st.unfinished)
+            .field("shut_down", &st.shut_down)
+            .finish()
     }
 }
 

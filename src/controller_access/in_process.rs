@@ -87,6 +87,16 @@ pub struct InProcessController {
     next_call_id: AtomicU64,
 }
 
+impl std::fmt::Debug for InProcessController {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessController")
+            .field("connected", &self.is_connected())
+            .field("handlers", &read(&self.handlers).len())
+            .field("pending_calls", &self.pending_calls())
+            .finish()
+    }
+}
+
 impl InProcessController {
     /// Creates a controller, not yet connected (attach it to a Session with
     /// [`Session::attach`]).

@@ -129,6 +129,7 @@ use crate::ExecutorAddr;
 pub type orc_rt_ControllerHandlerTag = *mut c_void;
 
 /// Opaque in-process controller (see `orc_rt_InProcessControllerRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueInProcessController {
     _private: [u8; 0],
@@ -142,6 +143,7 @@ pub struct orc_rt_OpaqueInProcessController {
 pub type orc_rt_InProcessControllerRef = *mut orc_rt_OpaqueInProcessController;
 
 /// Opaque responder (see `orc_rt_ControllerResponderRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueControllerResponder {
     _private: [u8; 0],

@@ -60,6 +60,7 @@ use crate::handle::{HandleKind, HandleTable};
 use crate::notification::NotificationService;
 
 /// Opaque notification service (see `orc_rt_NotificationServiceRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueNotificationService {
     _private: [u8; 0],

@@ -79,6 +79,7 @@ use crate::service::{OnCompleteFn, Service};
 use crate::Error;
 
 /// Opaque completion object (see `orc_rt_ServiceCompletionRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueServiceCompletion {
     _private: [u8; 0],
@@ -101,6 +102,7 @@ pub type orc_rt_ServiceCompletionRef = *mut orc_rt_OpaqueServiceCompletion;
 /// is called once when the Session releases the service (when it is
 /// destroyed). `Ctx` must be usable from any thread.
 #[repr(C)]
+#[derive(Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
 pub struct orc_rt_ServiceFunctions {
     /// Context passed to every function.

@@ -85,6 +85,7 @@ use crate::task_dispatcher::{
 use crate::Error;
 
 /// Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueTaskDispatcher {
     _private: [u8; 0],
@@ -96,6 +97,7 @@ pub struct orc_rt_OpaqueTaskDispatcher {
 pub type orc_rt_TaskDispatcherRef = *mut orc_rt_OpaqueTaskDispatcher;
 
 /// Opaque task object (see `orc_rt_TaskRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueTask {
     _private: [u8; 0],
@@ -116,6 +118,7 @@ pub type orc_rt_TaskRef = *mut orc_rt_OpaqueTask;
 /// (may be NULL) is called once when the dispatcher is released. All three
 /// may be called from any thread; `Ctx` must allow that.
 #[repr(C)]
+#[derive(Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
 pub struct orc_rt_TaskDispatcherFunctions {
     /// Context passed to every function.

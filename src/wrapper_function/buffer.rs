@@ -44,7 +44,7 @@ pub union orc_rt_WrapperFunctionBufferDataUnion {
 /// buffer owns it and must pass it on or dispose of it with
 /// `orc_rt_WrapperFunctionBufferDispose`.
 #[repr(C)]
-#[derive(Copy, Clone)]
+#[derive(Copy, Clone, Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
 pub struct orc_rt_WrapperFunctionBuffer {
     /// Inline bytes, heap pointer or error message (see the states above).
@@ -290,6 +290,14 @@ impl Drop for WrapperFunctionBuffer {
     fn drop(&mut self) {
         // SAFETY: self owns raw, which is in a valid state.
         unsafe { dispose_raw(&mut self.raw) };
+    }
+}
+
+/// Shows no field: which one is live depends on the buffer's `Size`.
+impl fmt::Debug for orc_rt_WrapperFunctionBufferDataUnion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("orc_rt_WrapperFunctionBufferDataUnion")
+            .finish_non_exhaustive()
     }
 }
 

@@ -124,6 +124,16 @@ struct SlotState {
     waiting: bool,
 }
 
+impl std::fmt::Debug for ReplySlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.lock();
+        f.debug_struct("ReplySlot")
+            .field("filled", &st.result.is_some())
+            .field("waiting", &st.waiting)
+            .finish()
+    }
+}
+
 impl ReplySlot {
     fn lock(&self) -> MutexGuard<'_, SlotState> {
         crate::sync::lock(&self.state)
@@ -257,6 +267,7 @@ where
 
 /// A pending result that can be waited for: the blocking counterpart of a
 /// completion callback. Create with [`reply_channel`].
+#[derive(Debug)]
 pub struct PendingReply {
     rx: mpsc::Receiver<WrapperFunctionBuffer>,
 }
@@ -311,6 +322,15 @@ pub fn decode_sps_result<R: SpsDeserialize>(
 pub struct SpsResponder<R> {
     inner: Responder,
     _r: PhantomData<fn(R)>,
+}
+
+impl<R> std::fmt::Debug for SpsResponder<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpsResponder")
+            .field("result", &std::any::type_name::<R>())
+            .field("inner", &self.inner)
+            .finish()
+    }
 }
 
 impl<R: SpsSerialize> SpsResponder<R> {

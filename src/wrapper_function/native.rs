@@ -62,6 +62,7 @@ use crate::wrapper_function::handler::Responder;
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 
 /// Opaque Session object (see `orc_rt_SessionRef`).
+#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueSession {
     _private: [u8; 0],
