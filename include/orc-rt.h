@@ -648,7 +648,9 @@ orc_rt_SessionRef orc_rt_Session_create(orc_rt_TaskDispatcherRef D);
  * Shutdown waits for every in-flight incoming call to return and for
  * every Service to complete its notifications, so this blocks forever if a
  * native wrapper function never calls its `Return`, or a Service never
- * completes its `orc_rt_ServiceCompletionRef`. Calls to the controller
+ * completes its `orc_rt_ServiceCompletionRef`: bound that wait with
+ * `orc_rt_Session_shutdownAndWaitTimeout` first, after whose timeout this
+ * does not wait. Calls to the controller
  * still unanswered are failed before shutdown completes: their `Return`
  * has run (with an out-of-band error) when this returns, and a late reply
  * reaches nothing.
@@ -780,6 +782,17 @@ void orc_rt_Session_shutdown(orc_rt_SessionRef S,
  * several at once.
  */
 orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
+
+/**
+ * Starts shutdown and waits at most `TimeoutMs` milliseconds for it to
+ * complete. Returns NULL once it has completed, or an error ("timed out:
+ * session shutdown did not complete within ...", saying what it still
+ * waits for) if it has not; shutdown then goes on in the background, and
+ * `orc_rt_Session_destroy` no longer waits for it. Returns an error at once
+ * from one of the Session's own tasks or lifecycle callbacks, for a
+ * refused handle, or in a forked child. Any other thread.
+ */
+orc_rt_ErrorRef orc_rt_Session_shutdownAndWaitTimeout(orc_rt_SessionRef S, uint64_t TimeoutMs);
 
 /**
  * Attaches an LLVM 22 SimpleRemoteEPC controller reachable through file

@@ -1002,6 +1002,12 @@ impl Session {
         self.inner.wait_for_shutdown()
     }
 
+    /// False once [`Session::shutdown_and_wait_timeout`] has timed out:
+    /// dropping the Session then no longer waits for shutdown.
+    pub(crate) fn waits_on_drop(&self) -> bool {
+        self.inner.lock().wait_on_drop
+    }
+
     /// Starts shutdown and waits at most `timeout` for it to complete.
     ///
     /// Returns [`Error::Timeout`] (saying what shutdown is still waiting
