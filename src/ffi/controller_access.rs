@@ -469,10 +469,8 @@ pub extern "C" fn orc_rt_InProcessController_disconnect(C: orc_rt_InProcessContr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ffi::session::{
-        orc_rt_Session_attachInProcessController, orc_rt_Session_create, orc_rt_Session_destroy,
-    };
-    use crate::ffi::task_dispatcher::orc_rt_ThreadPoolTaskDispatcher_create;
+    use crate::session::Session;
+    use crate::task_dispatcher::ThreadPoolTaskDispatcher;
     use crate::wrapper_function::orc_rt_SessionRef;
     use std::sync::Mutex;
 
@@ -508,15 +506,10 @@ mod tests {
 
     #[test]
     fn sync_call_with_timeout_ends_the_one_worker_deadlock() {
-        let mut d = std::ptr::null_mut();
-        // SAFETY: `d` is writable; the dispatcher is consumed by the Session.
-        let s = unsafe {
-            assert!(orc_rt_ThreadPoolTaskDispatcher_create(1, &mut d).is_null());
-            orc_rt_Session_create(d)
-        };
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
         let c = orc_rt_InProcessController_create();
         *crate::sync::lock(&CTL) = c as usize;
-        assert!(orc_rt_Session_attachInProcessController(s, c).is_null());
+        s.attach(controller_ref(c).unwrap()).unwrap();
         let call = |f: orc_rt_WrapperFunction, ms| {
             let args = WrapperFunctionBuffer::from_slice(b"hi").into_raw();
             // SAFETY: a live controller, native functions, our buffer.
@@ -533,7 +526,7 @@ mod tests {
         );
         let r = call(None, 10);
         assert!(r.out_of_band_error_message().is_some());
-        orc_rt_Session_destroy(s);
+        s.shutdown_and_wait().unwrap();
         orc_rt_InProcessController_dispose(c);
     }
 }
