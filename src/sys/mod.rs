@@ -1,6 +1,6 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
 //! dynamic loader, checked memory copies, the unwinder's frame registry,
-//! resource limits and Landlock's version query.
+//! resource limits, Landlock's version query and fork detection.
 //!
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
