@@ -23,9 +23,11 @@
 //!   naming its expected signature and the number of bytes it got (for
 //!   example ``could not deserialize wrapper function arguments as the
 //!   handler's signature `(i32, i32)` from the 9 bytes received ...:
-//!   1 trailing bytes after the value``), and a result that does not decode
-//!   is an [`SpsError`]. Bytes that happen to decode as another type of the
-//!   same layout are not detected at all.
+//!   1 trailing bytes after the value``); a result that does not decode
+//!   is a [`ResultDecodeError`](crate::wrapper_function::ResultDecodeError)
+//!   naming the caller's result type and the size received. Bytes that
+//!   happen to decode as another type of the same layout are not detected
+//!   at all.
 //!
 //! Encoding is exact (the size is computed first, then one allocation);
 //! decoding checks every count and length against the bytes left before it

@@ -309,14 +309,43 @@ pub fn reply_channel() -> (
 }
 
 /// Decodes a result buffer as SPS `R`: an out-of-band error becomes
-/// [`crate::Error::OutOfBand`], bad bytes an SPS error.
+/// [`crate::Error::OutOfBand`], bad bytes a [`ResultDecodeError`] (of
+/// [`ErrorKind::Sps`](crate::error::ErrorKind::Sps)) naming `R` and the
+/// size received.
 pub fn decode_sps_result<R: SpsDeserialize>(
     result: WrapperFunctionBuffer,
 ) -> Result<R, crate::Error> {
     let result = result.into_result()?;
     let bytes = result.as_slice().unwrap_or(&[]);
-    Ok(deserialize_all::<R>(bytes)?)
+    deserialize_all::<R>(bytes).map_err(|source| {
+        ResultDecodeError {
+            expected: std::any::type_name::<R>(),
+            size: bytes.len(),
+            source,
+        }
+        .into()
+    })
 }
+
+/// A call's result bytes did not decode as the caller's result type: the
+/// function answered with a result of another signature (SPS bytes carry
+/// no type, so only their decoding can tell).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "could not deserialize the wrapper function result as `{expected}` from the {size} bytes \
+     received (a result of another type?): {source}"
+)]
+pub struct ResultDecodeError {
+    /// The caller's result type (its Rust name).
+    pub expected: &'static str,
+    /// How many result bytes were received.
+    pub size: usize,
+    /// What decoding found.
+    #[source]
+    pub source: crate::sps::SpsError,
+}
+
+crate::module_error!(ResultDecodeError, Sps);
 
 /// A [`Responder`] for SPS-typed results: `respond` serializes `R`.
 pub struct SpsResponder<R> {
@@ -536,6 +565,19 @@ mod tests {
             "could not deserialize wrapper function arguments as the handler's signature \
              `(i32, i32)` from the 9 bytes received (arguments of another type?): 1 trailing \
              bytes after the value"
+        );
+    }
+
+    #[test]
+    fn undecodable_results_name_the_expected_type_and_size() {
+        let e = decode_sps_result::<u32>(serialize_to_buffer(&7u64)).unwrap_err();
+        assert_eq!(e.kind(), Some(crate::error::ErrorKind::Sps));
+        let d = e.downcast_ref::<ResultDecodeError>().unwrap();
+        assert_eq!((d.expected, d.size), ("u32", 8));
+        assert_eq!(
+            e.to_string(),
+            "could not deserialize the wrapper function result as `u32` from the 8 bytes \
+             received (a result of another type?): 4 trailing bytes after the value"
         );
     }
 
