@@ -5,7 +5,8 @@
 #
 # Imported targets:
 #   OrcRT::orc_rt         liborc_rt.so (SONAME liborc_rt.so.0) with the
-#                         include directory holding orc-rt.h; CMake puts
+#                         include directory holding orc-rt.h (and
+#                         upstream orc-rt's orc-rt-c/... paths); CMake puts
 #                         its directory in the build-tree RPATH of what
 #                         links it (set INSTALL_RPATH when installing that)
 #   OrcRT::orc_rt_static  liborc_rt.a plus the system libraries Rust's

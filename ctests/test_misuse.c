@@ -12,8 +12,6 @@
 #include "orc-rt.h"
 #include "test_util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -28,114 +26,14 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
-/* ---- helpers ---- */
-
-static void sleep_ms(long ms) {
-  struct timespec ts;
-  ts.tv_sec = ms / 1000;
-  ts.tv_nsec = (ms % 1000) * 1000000L;
-  nanosleep(&ts, NULL);
-}
-
-/* A large (heap) argument buffer, so a leak on a refusal path is visible to
- * valgrind / LeakSanitizer. */
-static orc_rt_WrapperFunctionBuffer big_args(void) {
-  static const char Text[] = "a large argument buffer that lives on the heap";
-  return orc_rt_CreateWrapperFunctionBufferFromRange(Text, sizeof(Text));
-}
-
-/* ---- a counter-based recorder shared by callbacks ---- */
-typedef struct {
-  pthread_mutex_t M;
-  pthread_cond_t CV;
-  int Calls;
-  char Last[256];
-} Recorder;
-
-static void rec_init(Recorder *R) {
-  pthread_mutex_init(&R->M, NULL);
-  pthread_cond_init(&R->CV, NULL);
-  R->Calls = 0;
-  R->Last[0] = '\0';
-}
-
-static void rec_destroy(Recorder *R) {
-  pthread_mutex_destroy(&R->M);
-  pthread_cond_destroy(&R->CV);
-}
-
-static void rec_hit(Recorder *R, const char *Msg) {
-  pthread_mutex_lock(&R->M);
-  ++R->Calls;
-  if (Msg) {
-    strncpy(R->Last, Msg, sizeof(R->Last) - 1);
-    R->Last[sizeof(R->Last) - 1] = '\0';
-  }
-  pthread_cond_broadcast(&R->CV);
-  pthread_mutex_unlock(&R->M);
-}
-
-static int rec_calls(Recorder *R) {
-  int N;
-  pthread_mutex_lock(&R->M);
-  N = R->Calls;
-  pthread_mutex_unlock(&R->M);
-  return N;
-}
-
-/* Waits up to 10 s for at least N calls; returns the count seen. */
-static int rec_wait(Recorder *R, int N) {
-  int I, Got = 0;
-  for (I = 0; I < 1000; ++I) {
-    Got = rec_calls(R);
-    if (Got >= N)
-      break;
-    sleep_ms(10);
-  }
-  return Got;
-}
-
-static int rec_last_contains(Recorder *R, const char *Want) {
-  int Ok;
-  pthread_mutex_lock(&R->M);
-  Ok = strstr(R->Last, Want) != NULL;
-  if (!Ok)
-    fprintf(stderr, "recorded \"%s\" does not contain \"%s\"\n", R->Last, Want);
-  pthread_mutex_unlock(&R->M);
-  return Ok;
-}
-
-static void rec_cb(void *Ctx) { rec_hit((Recorder *)Ctx, NULL); }
-static void rec_reporter(void *Ctx, const char *Msg) { rec_hit((Recorder *)Ctx, Msg); }
-
-/* callController return: records the out-of-band message, frees the bytes. */
-static void rec_controller_return(orc_rt_SessionRef S, orc_rt_WrapperFunctionBuffer R, void *Ctx) {
-  const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
-  (void)S;
-  rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_WrapperFunctionBufferDispose(&R);
-}
-
-/* callWrapper result: records the out-of-band message, frees the bytes. */
-static void rec_result(void *Ctx, orc_rt_WrapperFunctionBuffer R) {
-  const char *Msg = orc_rt_WrapperFunctionBufferGetOutOfBandError(&R);
-  rec_hit((Recorder *)Ctx, Msg ? Msg : "(value)");
-  orc_rt_WrapperFunctionBufferDispose(&R);
-}
-
 /* ---- wrapper functions ---- */
-
-static void echo_wf(orc_rt_SessionRef S, uint64_t CallId, orc_rt_WrapperFunctionReturn Return,
-                    orc_rt_WrapperFunctionBuffer ArgBytes) {
-  Return(S, CallId, ArgBytes);
-}
 
 /* Returns twice: the second return must be refused and its buffer freed. */
 static void return_twice_wf(orc_rt_SessionRef S, uint64_t CallId,
                             orc_rt_WrapperFunctionReturn Return,
                             orc_rt_WrapperFunctionBuffer ArgBytes) {
   Return(S, CallId, ArgBytes);
-  Return(S, CallId, big_args());
+  Return(S, CallId, heap_args());
 }
 
 /* Returns through a bogus Session handle, then properly. */
@@ -143,8 +41,8 @@ static void bogus_session_wf(orc_rt_SessionRef S, uint64_t CallId,
                              orc_rt_WrapperFunctionReturn Return,
                              orc_rt_WrapperFunctionBuffer ArgBytes) {
   static int Bogus;
-  Return((orc_rt_SessionRef)(void *)&Bogus, CallId, big_args());
-  Return(NULL, CallId, big_args());
+  Return((orc_rt_SessionRef)(void *)&Bogus, CallId, heap_args());
+  Return(NULL, CallId, heap_args());
   Return(S, CallId, ArgBytes);
 }
 
@@ -351,11 +249,11 @@ static void test_null_handles(void) {
     CHECK(error_contains(orc_rt_Session_attachInProcessController(NULL, C), "invalid"));
     orc_rt_InProcessController_dispose(C);
   }
-  orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, big_args(),
+  orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, heap_args(),
                                 rec_controller_return, &R);
   CHECK(rec_calls(&R) == 1);
   CHECK(rec_last_contains(&R, "invalid orc_rt_SessionRef: NULL"));
-  orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, big_args(), NULL, NULL);
+  orc_rt_Session_callController(NULL, (orc_rt_ControllerHandlerTag)1, heap_args(), NULL, NULL);
   CHECK(error_contains(orc_rt_Session_dispatch(NULL, rec_cb, rec_cb, &R), "invalid"));
   CHECK(rec_calls(&R) == 1); /* neither Run nor Dispose on this error */
   orc_rt_Session_detach(NULL, rec_cb, &R);
@@ -372,30 +270,30 @@ static void test_null_handles(void) {
   orc_rt_InProcessController_dispose(NULL);
   orc_rt_InProcessController_addHandler(NULL, (orc_rt_ControllerHandlerTag)1, noop_handler, NULL);
   orc_rt_InProcessController_disconnect(NULL);
-  orc_rt_ControllerResponder_respond(NULL, big_args()); /* only frees */
-  orc_rt_InProcessController_callWrapper(NULL, echo_wf, big_args(), rec_result, &R);
+  orc_rt_ControllerResponder_respond(NULL, heap_args()); /* only frees */
+  orc_rt_InProcessController_callWrapper(NULL, echo_wf, heap_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 2);
   CHECK(rec_last_contains(&R, "invalid orc_rt_InProcessControllerRef: NULL"));
-  orc_rt_InProcessController_callWrapper(NULL, echo_wf, big_args(), NULL, NULL);
-  orc_rt_InProcessController_callWrapperAtAddress(NULL, 1, 0, big_args(), rec_result, &R);
+  orc_rt_InProcessController_callWrapper(NULL, echo_wf, heap_args(), NULL, NULL);
+  orc_rt_InProcessController_callWrapperAtAddress(NULL, 1, 0, heap_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 3);
   CHECK(rec_last_contains(&R, "invalid orc_rt_InProcessControllerRef: NULL"));
-  B = orc_rt_InProcessController_callWrapperSync(NULL, echo_wf, big_args());
+  B = orc_rt_InProcessController_callWrapperSync(NULL, echo_wf, heap_args());
   CHECK(oob_contains(&B, "invalid orc_rt_InProcessControllerRef: NULL"));
   {
     /* NULL function / address 0 / NULL handler with a live controller. */
     orc_rt_InProcessControllerRef C = orc_rt_InProcessController_create();
     orc_rt_InProcessController_addHandler(C, (orc_rt_ControllerHandlerTag)1, NULL, NULL);
-    orc_rt_InProcessController_callWrapper(C, NULL, big_args(), rec_result, &R);
+    orc_rt_InProcessController_callWrapper(C, NULL, heap_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 4);
     CHECK(rec_last_contains(&R, "NULL function"));
-    orc_rt_InProcessController_callWrapperAtAddress(C, 0, 1, big_args(), rec_result, &R);
+    orc_rt_InProcessController_callWrapperAtAddress(C, 0, 1, heap_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 5);
     CHECK(rec_last_contains(&R, "function address 0"));
-    B = orc_rt_InProcessController_callWrapperSync(C, NULL, big_args());
+    B = orc_rt_InProcessController_callWrapperSync(C, NULL, heap_args());
     CHECK(oob_contains(&B, "NULL function"));
     /* Not attached to any Session yet. */
-    orc_rt_InProcessController_callWrapper(C, echo_wf, big_args(), rec_result, &R);
+    orc_rt_InProcessController_callWrapper(C, echo_wf, heap_args(), rec_result, &R);
     CHECK(rec_calls(&R) == 6);
     CHECK(rec_last_contains(&R, "not connected"));
     orc_rt_InProcessController_disconnect(C);
@@ -477,7 +375,7 @@ static void test_after_shutdown(void) {
     CHECK(error_contains(orc_rt_Session_attachInProcessController(S, C2), "shut down"));
     orc_rt_InProcessController_dispose(C2);
   }
-  orc_rt_Session_callController(S, (orc_rt_ControllerHandlerTag)1, big_args(),
+  orc_rt_Session_callController(S, (orc_rt_ControllerHandlerTag)1, heap_args(),
                                 rec_controller_return, &R);
   CHECK(rec_calls(&R) == 1);
   CHECK(rec_last_contains(&R, "shut down"));
@@ -497,10 +395,10 @@ static void test_after_shutdown(void) {
   orc_rt_Session_shutdown(S, rec_cb, &R); /* already shut down: runs now */
   CHECK(rec_calls(&R) == 3);
   CHECK(orc_rt_Session_waitForShutdown(S) == NULL);
-  orc_rt_InProcessController_callWrapper(C, echo_wf, big_args(), rec_result, &R);
+  orc_rt_InProcessController_callWrapper(C, echo_wf, heap_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 4);
   CHECK(rec_last_contains(&R, "detached or shut down"));
-  B = orc_rt_InProcessController_callWrapperSync(C, echo_wf, big_args());
+  B = orc_rt_InProcessController_callWrapperSync(C, echo_wf, heap_args());
   CHECK(oob_contains(&B, "detached or shut down"));
   orc_rt_Session_reportError(S, orc_rt_StringError_create("late report"));
   CHECK(rec_calls(&Rep) == 1);
@@ -512,7 +410,7 @@ static void test_after_shutdown(void) {
   CHECK(error_contains(orc_rt_Session_waitForShutdown(S), "invalid or destroyed"));
   CHECK(error_contains(orc_rt_Session_dispatch(S, rec_cb, rec_cb, &R), "invalid or destroyed"));
   CHECK(error_contains(orc_rt_Session_addNotificationService(S, N), "invalid or destroyed"));
-  orc_rt_Session_callController(S, (orc_rt_ControllerHandlerTag)1, big_args(),
+  orc_rt_Session_callController(S, (orc_rt_ControllerHandlerTag)1, heap_args(),
                                 rec_controller_return, &R);
   CHECK(rec_calls(&R) == 5);
   CHECK(rec_last_contains(&R, "invalid or destroyed"));
@@ -522,7 +420,7 @@ static void test_after_shutdown(void) {
   orc_rt_Session_shutdown(S, rec_cb, &R);
   orc_rt_Session_waitForDetach(S);
   CHECK(rec_calls(&R) == 5);
-  orc_rt_InProcessController_callWrapper(C, echo_wf, big_args(), rec_result, &R);
+  orc_rt_InProcessController_callWrapper(C, echo_wf, heap_args(), rec_result, &R);
   CHECK(rec_calls(&R) == 6);
   CHECK(rec_last_contains(&R, "detached or shut down"));
 
@@ -632,16 +530,16 @@ static void test_bad_returns(void) {
   CHECK(orc_rt_Session_attachInProcessController(S, C) == NULL);
 
   /* A second Return for the same call is refused and its buffer freed. */
-  B = orc_rt_InProcessController_callWrapperSync(C, return_twice_wf, big_args());
+  B = orc_rt_InProcessController_callWrapperSync(C, return_twice_wf, heap_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
-  CHECK(orc_rt_WrapperFunctionBufferSize(&B) == sizeof("a large argument buffer that lives on the heap"));
+  CHECK(orc_rt_WrapperFunctionBufferSize(&B) == sizeof(HEAP_ARGS_TEXT));
   orc_rt_WrapperFunctionBufferDispose(&B);
   CHECK(rec_calls(&Rep) == 1);
   CHECK(rec_last_contains(&Rep, "returned twice"));
 
   /* Return through a bogus / NULL Session is refused (stderr) and freed;
    * the proper return still arrives. */
-  B = orc_rt_InProcessController_callWrapperSync(C, bogus_session_wf, big_args());
+  B = orc_rt_InProcessController_callWrapperSync(C, bogus_session_wf, heap_args());
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&B) == NULL);
   orc_rt_WrapperFunctionBufferDispose(&B);
 
@@ -691,7 +589,7 @@ static void test_late_completion(void) {
   CHECK(orc_rt_Session_attachInProcessController(W.S, C) == NULL);
 
   /* A call whose wrapper function does not return yet. */
-  orc_rt_InProcessController_callWrapper(C, late_wf, big_args(), rec_result, &Res);
+  orc_rt_InProcessController_callWrapper(C, late_wf, heap_args(), rec_result, &Res);
   Return = wait_late_return();
   REQUIRE_VOID(Return != NULL);
   CHECK(rec_calls(&Res) == 0);
@@ -703,9 +601,9 @@ static void test_late_completion(void) {
   CHECK(rec_calls(&W.Done) == 0); /* waiting for the in-flight call */
   CHECK(rec_calls(&Svc.R) == 1);  /* detached, on_shutdown not yet called */
 
-  Return(late_session, late_call_id, big_args());
+  Return(late_session, late_call_id, heap_args());
   CHECK(rec_wait(&Res, 1) == 1);
-  CHECK(rec_last_contains(&Res, "(value)"));
+  CHECK(rec_last_contains(&Res, HEAP_ARGS_TEXT));
   CHECK(rec_wait(&Svc.R, 2) == 2); /* now on_shutdown, which holds Done */
   sleep_ms(200);
   CHECK(rec_calls(&W.Done) == 0); /* waiting for the Service */
@@ -730,7 +628,6 @@ static void test_late_completion(void) {
 
 
 /* ---- 7. attaching a SimpleRemoteEPC controller wrongly ---- */
-static int fd_open(int Fd) { return fcntl(Fd, F_GETFD) != -1 || errno != EBADF; }
 
 /* Waits for the Session to detach, on a helper thread, for at most 10 s
  * (orc_rt_Session_waitForDetach itself has no timeout). */

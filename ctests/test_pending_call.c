@@ -20,16 +20,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define TAG ((orc_rt_ControllerHandlerTag)0x51)
-
-static void sleep_ms(long Ms) {
-  struct timespec Ts;
-  Ts.tv_sec = Ms / 1000;
-  Ts.tv_nsec = (Ms % 1000) * 1000000L;
-  nanosleep(&Ts, NULL);
-}
 
 /* ---- what the handler keeps ---- */
 static pthread_mutex_t Mu = PTHREAD_MUTEX_INITIALIZER;

@@ -23,16 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int check_ok(orc_rt_ErrorRef E) {
-  char *Msg;
-  if (!E)
-    return 1;
-  Msg = orc_rt_Error_toString(E);
-  fprintf(stderr, "unexpected error: %s\n", Msg ? Msg : "(null)");
-  orc_rt_Error_freeErrorMessage(Msg);
-  return 0;
-}
-
 static const char *under_tool(void) {
   const char *T = getenv("ORC_RT_TEST_UNDER_TOOL");
   return T ? T : "";
@@ -59,17 +49,17 @@ static void test_specs(void) {
   }
 
   P = NULL;
-  CHECK(check_ok(orc_rt_SandboxPolicy_create("untrusted,cpu=5,rw=/tmp,require", &P)));
+  CHECK(no_error(orc_rt_SandboxPolicy_create("untrusted,cpu=5,rw=/tmp,require", &P)));
   CHECK(P != NULL);
   orc_rt_SandboxPolicy_dispose(P);
   orc_rt_SandboxPolicy_dispose(NULL); /* a no-op */
 
   /* `none` confines nothing, so applying it here is harmless. */
   P = NULL;
-  REQUIRE_VOID(check_ok(orc_rt_SandboxPolicy_create("none", &P)) && P != NULL);
+  REQUIRE_VOID(no_error(orc_rt_SandboxPolicy_create("none", &P)) && P != NULL);
   {
     char *Report = NULL;
-    CHECK(check_ok(orc_rt_SandboxPolicy_apply(P, &Report)));
+    CHECK(no_error(orc_rt_SandboxPolicy_apply(P, &Report)));
     orc_rt_Error_freeErrorMessage(Report);
   }
   orc_rt_SandboxPolicy_dispose(P);
@@ -103,20 +93,20 @@ static void session_still_works(void) {
   orc_rt_TaskDispatcherRef D = NULL;
   orc_rt_SessionRef S;
   TaskState T;
-  REQUIRE_VOID(check_ok(orc_rt_ThreadPoolTaskDispatcher_create(2, &D)) && D != NULL);
+  REQUIRE_VOID(no_error(orc_rt_ThreadPoolTaskDispatcher_create(2, &D)) && D != NULL);
   S = orc_rt_Session_create(D);
   REQUIRE_VOID(S != NULL);
   pthread_mutex_init(&T.M, NULL);
   pthread_cond_init(&T.C, NULL);
   T.Ran = 0;
-  CHECK(check_ok(orc_rt_Session_dispatch(S, task_body, NULL, &T)));
+  CHECK(no_error(orc_rt_Session_dispatch(S, task_body, NULL, &T)));
   pthread_mutex_lock(&T.M);
   while (!T.Ran)
     pthread_cond_wait(&T.C, &T.M);
   pthread_mutex_unlock(&T.M);
   CHECK(T.Ran == 1);
   orc_rt_Session_shutdown(S, NULL, NULL);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(S)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(S)));
   orc_rt_Session_destroy(S);
   pthread_cond_destroy(&T.C);
   pthread_mutex_destroy(&T.M);
@@ -136,8 +126,8 @@ static int child(int Port) {
   void *Ret = NULL;
   struct sockaddr_in A;
 
-  REQUIRE(check_ok(orc_rt_SandboxPolicy_create(Spec, &P)) && P != NULL);
-  REQUIRE(check_ok(orc_rt_SandboxPolicy_apply(P, &Report)));
+  REQUIRE(no_error(orc_rt_SandboxPolicy_create(Spec, &P)) && P != NULL);
+  REQUIRE(no_error(orc_rt_SandboxPolicy_apply(P, &Report)));
   fprintf(stderr, "sandbox child: %s: %s\n", Spec, Report ? Report : "(no report)");
   CHECK(Report != NULL && strstr(Report, "Landlock ABI") != NULL);
   orc_rt_Error_freeErrorMessage(Report);

@@ -225,13 +225,6 @@ static int slot_error_contains(Slot *s, const char *needle) {
   return 1;
 }
 
-/* Native-ABI executor wrapper function: echoes its arguments. */
-static void echo_native(orc_rt_SessionRef S, uint64_t CallId,
-                        orc_rt_WrapperFunctionReturn Return,
-                        orc_rt_WrapperFunctionBuffer ArgBytes) {
-  Return(S, CallId, ArgBytes);
-}
-
 /* LLVM 22 synchronous ABI: returns the arguments plus one to each byte. */
 static orc_rt_WrapperFunctionBuffer add_one_sync(const char *data, size_t size) {
   orc_rt_WrapperFunctionBuffer out = orc_rt_WrapperFunctionBufferAllocate(size);
@@ -282,7 +275,7 @@ static void test_controller_and_detach(void) {
   slot_fini(&slot);
 
   /* Executor calls, both ABIs. */
-  r = orc_rt_InProcessController_callWrapperSync(c, echo_native,
+  r = orc_rt_InProcessController_callWrapperSync(c, echo_wf,
                                                  str_buf("hello, session"));
   CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 14 &&
         memcmp(orc_rt_WrapperFunctionBufferConstData(&r), "hello, session", 14) == 0);
@@ -296,7 +289,7 @@ static void test_controller_and_detach(void) {
   slot_fini(&slot);
   slot_init(&slot);
   orc_rt_InProcessController_callWrapperAtAddress(
-      c, (uint64_t)(uintptr_t)echo_native, 0, str_buf("by address"),
+      c, (uint64_t)(uintptr_t)echo_wf, 0, str_buf("by address"),
       result_to_slot, &slot);
   slot_wait(&slot);
   CHECK(slot_is(&slot, "by address", 10));
@@ -317,7 +310,7 @@ static void test_controller_and_detach(void) {
                                 str_buf("abc"), call_controller_return, &slot);
   CHECK(slot.done == 1 && slot_error_contains(&slot, "controller is detached"));
   slot_fini(&slot);
-  r = orc_rt_InProcessController_callWrapperSync(c, echo_native, str_buf("late"));
+  r = orc_rt_InProcessController_callWrapperSync(c, echo_wf, str_buf("late"));
   CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&r) != NULL);
   orc_rt_WrapperFunctionBufferDispose(&r);
 
@@ -503,7 +496,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
     CHECK(check_ok(orc_rt_Session_attachInProcessController(s[i], c[i])));
   }
   for (i = 0; i < 3; ++i) {
-    r = orc_rt_InProcessController_callWrapperSync(c[i], echo_native, str_buf("ping"));
+    r = orc_rt_InProcessController_callWrapperSync(c[i], echo_wf, str_buf("ping"));
     CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 4);
     orc_rt_WrapperFunctionBufferDispose(&r);
   }
@@ -512,7 +505,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
   orc_rt_Session_shutdown(s[1], NULL, NULL);
   CHECK(check_ok(orc_rt_Session_waitForShutdown(s[1])));
   for (i = 0; i < 3; ++i) {
-    r = orc_rt_InProcessController_callWrapperSync(c[i], echo_native, str_buf("ping"));
+    r = orc_rt_InProcessController_callWrapperSync(c[i], echo_wf, str_buf("ping"));
     if (i == 1)
       CHECK(orc_rt_WrapperFunctionBufferGetOutOfBandError(&r) != NULL);
     else

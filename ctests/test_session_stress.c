@@ -57,12 +57,6 @@ static void on_result(void *ctx, orc_rt_WrapperFunctionBuffer r) {
   pthread_mutex_unlock(&m);
 }
 
-static void echo_native(orc_rt_SessionRef S, uint64_t CallId,
-                        orc_rt_WrapperFunctionReturn Return,
-                        orc_rt_WrapperFunctionBuffer ArgBytes) {
-  Return(S, CallId, ArgBytes);
-}
-
 static orc_rt_WrapperFunctionBuffer echo_sync(const char *data, size_t size) {
   return orc_rt_CreateWrapperFunctionBufferFromRange(data, size);
 }
@@ -94,7 +88,7 @@ static void *caller(void *arg) {
       orc_rt_InProcessController_callWrapperAtAddress(
           controller, (uint64_t)(uintptr_t)echo_sync, 1, args, on_result, c);
     else
-      orc_rt_InProcessController_callWrapper(controller, echo_native, args,
+      orc_rt_InProcessController_callWrapper(controller, echo_wf, args,
                                              on_result, c);
   }
   return NULL;

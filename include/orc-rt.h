@@ -47,8 +47,10 @@
  *   - delivers an out-of-band error buffer, if it returns a buffer or
  *     takes a result callback (which is then called with it);
  *   - returns NULL, if it returns another handle or pointer;
- *   - otherwise does nothing (no callback of its runs) and prints
- *     "orc-rt: error: <function>: <reason>" to stderr.
+ *   - otherwise does nothing (no callback of its runs) and logs
+ *     "<function>: <reason>" at ORC_RT_LOG_LEVEL_ERROR in
+ *     orc_rt_log_Category_General (by default "orc-rt: error: <function>:
+ *     <reason>" on stderr; see orc_rt_log_setCallback).
  * Arguments it was to consume (buffers, errors) are released either way.
  * Functions that destroy or consume a handle (_destroy, _dispose,
  * orc_rt_Task_run, orc_rt_ControllerResponder_respond,
@@ -73,6 +75,67 @@
 #define ORC_RT_VERSION_PATCH 0
 #define ORC_RT_VERSION_STRING "0.1.0"
 
+
+/**
+ * The values of `orc_rt_log_Category`; the first three are upstream
+ * orc-rt's. Rust hosts see them as `log` targets (`orc_rt::general`,
+ * `orc_rt::controller_access`, `orc_rt::session`, `orc_rt::platform`).
+ */
+typedef enum {
+  /**
+   * Errors of no Session: refused handles, panics caught at the C
+   * boundary.
+   */
+  orc_rt_log_Category_General = 0,
+  /**
+   * The connection to the controller, including the protocol trace.
+   */
+  orc_rt_log_Category_ControllerAccess = 1,
+  /**
+   * A Session's errors when no error reporter is set.
+   */
+  orc_rt_log_Category_Session = 2,
+  /**
+   * The ELF platform runtime that JIT'd code calls.
+   */
+  orc_rt_log_Category_Platform = 3,
+  /**
+   * The number of categories (not a category).
+   */
+  orc_rt_log_Category_Count = 4,
+} orc_rt_log_CategoryValue;
+
+/**
+ * The values of `orc_rt_log_Level` (upstream orc-rt's names and numbers).
+ * orc-rt's protocol trace (`ORC_RT_TRACE=1`) is finer than DEBUG and
+ * reaches a log callback as DEBUG.
+ */
+typedef enum {
+  /**
+   * Details for people debugging orc-rt or a controller.
+   */
+  ORC_RT_LOG_LEVEL_DEBUG = 0,
+  /**
+   * Notable events.
+   */
+  ORC_RT_LOG_LEVEL_INFO = 1,
+  /**
+   * Something looks wrong, and orc-rt carries on.
+   */
+  ORC_RT_LOG_LEVEL_WARNING = 2,
+  /**
+   * Something failed that no caller could be told about.
+   */
+  ORC_RT_LOG_LEVEL_ERROR = 3,
+  /**
+   * As a threshold: no messages at all. No message has this level.
+   */
+  ORC_RT_LOG_LEVEL_OFF = 4,
+  /**
+   * The number of levels (not a level).
+   */
+  ORC_RT_LOG_LEVEL_COUNT = 5,
+} orc_rt_log_LevelValue;
 
 /**
  * Opaque responder (see `orc_rt_ControllerResponderRef`).
@@ -247,6 +310,29 @@ typedef void (*orc_rt_InProcessController_ResultFn)(void *Ctx,
  * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
  */
 typedef const void *orc_rt_Error_TypeId;
+
+/**
+ * A log level: one of the `ORC_RT_LOG_LEVEL_*` values (an int, as in
+ * upstream orc-rt). Higher is more severe; a threshold of
+ * `ORC_RT_LOG_LEVEL_OFF` lets nothing through.
+ */
+typedef int orc_rt_log_Level;
+
+/**
+ * The subsystem a message comes from: one of the `orc_rt_log_Category_*`
+ * values (an int, so that a value from a newer library is no surprise).
+ */
+typedef int orc_rt_log_Category;
+
+/**
+ * Receives one log message: `Ctx` as given to `orc_rt_log_setCallback`,
+ * the message's level and category, and its text (NUL-terminated, valid
+ * only during the call; may contain newlines, has no trailing one).
+ */
+typedef void (*orc_rt_log_Callback)(void *Ctx,
+                                    orc_rt_log_Level Level,
+                                    orc_rt_log_Category Category,
+                                    const char *Message);
 
 /**
  * Handle to a NotificationService: a counted reference the caller owns and
@@ -577,6 +663,57 @@ orc_rt_Error_TypeId orc_rt_StringError_getTypeId(void);
 orc_rt_ErrorRef orc_rt_StringError_create(const char *ErrMsg);
 
 /**
+ * Returns the display name of level `L` ("DEBUG", "INFO", "WARNING",
+ * "ERROR", "OFF"), a static string never freed, or NULL if `L` is not a
+ * level. Any thread.
+ */
+const char *orc_rt_log_Level_getName(orc_rt_log_Level L);
+
+/**
+ * Returns the level named `Str` ("debug", "info", "warning", "error",
+ * "off", in any case), or -1 if it names none (or `Str` is NULL). Any
+ * thread.
+ *
+ * # Safety
+ * `Str` is NULL or a NUL-terminated string.
+ */
+orc_rt_log_Level orc_rt_log_Level_parse(const char *Str);
+
+/**
+ * Returns the display name of category `Cat` ("General",
+ * "ControllerAccess", "Session", "Platform"), a static string never
+ * freed, or NULL if `Cat` is not a category. Any thread.
+ */
+const char *orc_rt_log_Category_getName(orc_rt_log_Category Cat);
+
+/**
+ * Sends every orc-rt message whose level passes the threshold (see
+ * `orc_rt_log_setThreshold`) to `Callback(Ctx, Level, Category, Message)`
+ * instead of stderr; NULL `Callback` restores stderr (lines
+ * `orc-rt: <level>: <message>`).
+ *
+ * The callback runs on the thread that logs, possibly on several threads
+ * at once, so `Callback` and `Ctx` must allow that; it must not unwind
+ * (throw) into orc-rt. A message it causes itself goes to stderr. When
+ * `orc_rt_log_setCallback` returns, no other thread is still inside the
+ * previous callback, so its `Ctx` may be freed; it waits for calls in
+ * progress (called from inside the callback, it does not wait for its
+ * own call). Any thread; never fails.
+ */
+void orc_rt_log_setCallback(orc_rt_log_Callback Callback, void *Ctx);
+
+/**
+ * Sets the level below which messages are dropped before they reach the
+ * log callback or stderr (it replaces the `ORC_RT_LOG` environment
+ * variable, which sets it at the first message; default WARNING) and
+ * returns the previous threshold. A level that is not one leaves the
+ * threshold as it was and returns -1 (a trace threshold, from
+ * `ORC_RT_LOG=trace`, is returned as DEBUG). `ORC_RT_TRACE=1` still adds
+ * the protocol trace (as DEBUG, category ControllerAccess). Any thread.
+ */
+orc_rt_log_Level orc_rt_log_setThreshold(orc_rt_log_Level Level);
+
+/**
  * Creates a notification service (no callbacks yet). The caller owns the
  * returned reference. Never fails.
  */
@@ -624,7 +761,7 @@ void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_
  * Creates a Session running its tasks on dispatcher `D`, which it consumes
  * (NULL: a thread pool with one worker per CPU). The caller owns the
  * result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
- * a message on stderr) if the default thread pool cannot be started.
+ * an error logged, see orc_rt_log_setCallback) if the default thread pool cannot be started.
  *
  * A Session belongs to the process that created it: its threads exist
  * only there. In a child forked afterwards (without exec), calls on it
@@ -663,7 +800,9 @@ void orc_rt_Session_destroy(orc_rt_SessionRef S);
 /**
  * Sets the error reporter: `F(Ctx, Msg)` for every error the Session
  * cannot return (service failures, panics in callbacks...). NULL `F`
- * restores the default (print `orc-rt: error: <msg>` to stderr). Any
+ * restores the default: log it at ORC_RT_LOG_LEVEL_ERROR in
+ * orc_rt_log_Category_Session (see orc_rt_log_setCallback; without a log
+ * callback, `orc-rt: error: <msg>` on stderr). Any
  * thread; `Ctx` must stay valid until the Session is destroyed or the
  * reporter replaced.
  */
@@ -673,7 +812,7 @@ void orc_rt_Session_setErrorReporter(orc_rt_SessionRef S,
 
 /**
  * Reports `E` through the Session's error reporter (consumes `E`; NULL
- * reports nothing). If `S` is refused, `E` is printed to stderr instead.
+ * reports nothing). If `S` is refused, `E` is logged instead.
  * Any thread.
  */
 void orc_rt_Session_reportError(orc_rt_SessionRef S, orc_rt_ErrorRef E);
@@ -866,7 +1005,7 @@ orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(size_t NumTh
  * whenever a task arrives and every worker is busy), reused, and never
  * exit. The caller owns the result. Never fails (no thread starts until
  * the first task; if one cannot be started later, the task waits for a
- * busy worker and an error is printed to stderr).
+ * busy worker and an error is logged).
  *
  * This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
  * (it is what `orc-rt-executor` uses): controller calls nest without limit,
@@ -994,9 +1133,12 @@ orc_rt_WrapperFunctionBuffer orc_rt_CreateWrapperFunctionBufferFromOutOfBandErro
 void orc_rt_WrapperFunctionBufferDispose(orc_rt_WrapperFunctionBuffer *B);
 
 /**
- * Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
- * (upstream orc-rt's name), kept so existing binaries and sources keep
- * working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+ * Deprecated: this runtime's own earlier name for
+ * `orc_rt_WrapperFunctionBufferDispose` (which is upstream orc-rt's name),
+ * kept so existing binaries and sources keep working. No upstream version
+ * has this name; upstream's earlier one was
+ * `orc_rt_DisposeWrapperFunctionResult`. Same behaviour; use
+ * `orc_rt_WrapperFunctionBufferDispose`.
  *
  * # Safety
  * As `orc_rt_WrapperFunctionBufferDispose`.

@@ -9,6 +9,10 @@
 #                                    -orc-runtime=; `orc-rt-executor --platform-archive`
 #                                    prints its path)
 #   PREFIX/include/orc-rt.h
+#   PREFIX/include/orc-rt-c/...     (upstream orc-rt's C include paths: thin
+#                                    headers that include orc-rt.h)
+#   PREFIX/share/orc-rt/orc-rt.supp (valgrind suppressions for programs
+#                                    using liborc_rt)
 #   PREFIX/lib/cmake/OrcRT/OrcRTConfig.cmake, OrcRTConfigVersion.cmake
 #   PREFIX/lib/pkgconfig/orc-rt.pc
 #   PREFIX/lib/.debug/liborc_rt.so.X.Y.Z.debug   (DEBUGINFO=split only)
@@ -89,7 +93,7 @@ major="${version%%.*}"
 minor="${version#*.}"; minor="${minor%%.*}"
 
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
-  "$dest/bin" "$dest/lib/orc-rt"
+  "$dest/bin" "$dest/lib/orc-rt" "$dest/share/orc-rt"
 install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
 install -m 0644 "$archive" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
 so="$dest/lib/liborc_rt.so.$version"
@@ -117,6 +121,12 @@ if [ "$debuginfo" = split ]; then
   "$objcopy_bin" --add-gnu-debuglink="$dbg" "$so"
 fi
 install -m 0644 include/orc-rt.h "$dest/include/orc-rt.h"
+# Installed file by file (never removing the directory: it is upstream
+# orc-rt's too, and a prefix may hold headers of its that we do not ship).
+(cd include && find orc-rt-c -name '*.h') | while read -r h; do
+  install -D -m 0644 "include/$h" "$dest/include/$h"
+done
+install -m 0644 tests/valgrind/orc-rt.supp "$dest/share/orc-rt/orc-rt.supp"
 install -m 0644 cmake/OrcRTConfig.cmake "$dest/lib/cmake/OrcRT/OrcRTConfig.cmake"
 sed -e "s/@ORC_RT_VERSION@/$version/g" \
     -e "s/@ORC_RT_VERSION_MAJOR@/$major/g" \

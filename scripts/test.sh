@@ -9,6 +9,9 @@
 #   4. cargo-test  cargo test (unit, integration tests in tests/, doctests)
 #   4b. doc        RUSTDOCFLAGS="-D warnings" cargo doc --no-deps (the Rust
 #                  API's docs build without a broken link)
+#   4c. lint       cargo fmt --check; cargo clippy --workspace --all-targets
+#                  -D warnings (the workspace denies undocumented unsafe
+#                  blocks and warns on missing docs and Debug impls)
 #   5. exports     scripts/check-exports.sh (SONAME, only orc_rt_* exported)
 #   6. ctests      CMake + CTest on ctests/ (C99/C++17, dlopen, LLVM 22
 #                  layout, valgrind and ASan variants)
@@ -17,7 +20,6 @@
 #   8+. plug-ins   every executable scripts/test-*.sh, in sorted order
 #
 # Environment:
-#   ORC_RT_LINT=1     also run cargo fmt --check and cargo clippy -D warnings
 #   ORC_RT_SKIP_DEPS=1  skip step 1 (no apt-get)
 #   ORC_RT_SKIP="a b"   skip the steps with these names (e.g. test-fault);
 #                     skipped steps are listed and counted as skipped
@@ -117,8 +119,8 @@ run_install() {
 }
 
 run_lint() {
-  cargo fmt --check
-  cargo clippy --all-targets -- -D warnings
+  cargo fmt --all --check
+  cargo clippy --workspace --all-targets -- -D warnings
 }
 
 if [ "${ORC_RT_SKIP_DEPS:-0}" = 1 ]; then
@@ -130,12 +132,10 @@ step build cargo build
 step header scripts/gen-header.sh --check
 step cargo-test cargo test
 step doc env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps
+step lint run_lint
 step exports scripts/check-exports.sh "$target_dir/debug/liborc_rt.so"
 step ctests run_ctests
 step install run_install
-if [ "${ORC_RT_LINT:-0}" = 1 ]; then
-  step lint run_lint
-fi
 
 # Plug-in suites from other parts of the project: scripts/test-<name>.sh.
 shopt -s nullglob

@@ -45,9 +45,7 @@ use crate::session::Session;
 use crate::ExecutorAddr;
 use crate::{Result, WrapperFunctionBuffer};
 
-pub use crate::wrapper_function::{
-    IncomingCall, NativeWrapperFunction, SyncWrapperFunction, TypedCall,
-};
+use crate::wrapper_function::IncomingCall;
 
 /// A tag identifying a handler in the controller.
 pub type HandlerTag = ExecutorAddr;

@@ -171,6 +171,7 @@ impl<E: Join> ErrorList<E> {
 
 /// Displays errors one message per line (LLVM's `toString` of an
 /// `ErrorList`).
+#[derive(Debug)]
 pub struct Lines<'a, E>(pub &'a [E]);
 
 impl<E: fmt::Display> fmt::Display for Lines<'_, E> {
@@ -397,11 +398,27 @@ pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
 }
 
 /// Reports an error that belongs to no live Session (a stale handle, a
-/// return for a Session already destroyed): printed to stderr as
-/// `orc-rt: error: <message>`. Everything that has a Session reports
+/// return for a Session already destroyed): logged at the error level in
+/// the `General` category ([`crate::log`]; on stderr by default, as
+/// `orc-rt: error: <message>`). Everything that has a Session reports
 /// through the Session's error reporter instead.
 pub fn report_unowned(e: Error) {
-    eprintln!("orc-rt: error: {e}");
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::General,
+        format_args!("{e}"),
+    );
+}
+
+/// The error reporter of a Session whose host set none: logs the error at
+/// the error level in the `Session` category ([`crate::log`]; on stderr by
+/// default, as `orc-rt: error: <message>`).
+pub fn report_session_error(e: Error) {
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Session,
+        format_args!("{e}"),
+    );
 }
 
 #[cfg(test)]

@@ -115,6 +115,12 @@ pub struct HandleTable<T> {
     slots: Mutex<Slots<T>>,
 }
 
+impl<T> std::fmt::Debug for HandleTable<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandleTable").finish_non_exhaustive()
+    }
+}
+
 impl<T> HandleTable<T> {
     /// An empty table of `kind`.
     pub const fn new(kind: HandleKind) -> Self {

@@ -1,19 +1,28 @@
 //! orc-rt: the executor-side runtime of LLVM's ORC JIT, in Rust, with a C ABI.
 //!
 //! The controller (LLVM's ORC libraries) compiles and links code; the
-//! executor, the process that runs it, uses this crate. The C API
-//! (`include/orc-rt.h`) is generated from [`ffi`].
+//! executor, the process that runs it, uses this crate. A Rust project
+//! depends on it as an rlib; the C library `liborc_rt.so` / `liborc_rt.a`
+//! (`include/orc-rt.h`) and the `orc-rt-executor` binary are built from it
+//! by the workspace's `capi` and `executor` members.
 //!
 //! The folders show the layers, bottom up (an import only points down):
-//! - base: [`error`], [`executor_addr`], [`sys`];
+//! - base: [`error`], [`executor_addr`], [`log`](mod@log), and the OS layer
+//!   (`sys`, an internal);
 //! - [`sps`], the serialization;
 //! - the core: [`session`], [`service`], [`notification`],
 //!   [`task_dispatcher`], [`controller_access`], [`wrapper_function`];
 //! - [`services`]: memory, dylibs, EH frames, the GDB and perf JIT
 //!   interfaces, run-as-main;
-//! - [`sps_ci`]: the wire bindings of the services;
+//! - the wire bindings of the services (`sps_ci`, internal: they act on
+//!   the controller's word, which a Rust caller cannot give);
 //! - [`simple_remote_epc`]: LLVM 22's transport;
-//! - [`ffi`]: the C ABI, a leaf that nothing else imports.
+//! - the C ABI (`ffi`, only with the `capi` feature), a leaf that nothing
+//!   else imports.
+//!
+//! `sys`, `handle`, `sync` and `sps_ci` are public only so that the
+//! workspace's own crates and tests can reach them; they are hidden from
+//! the documentation and are not part of the API.
 //!
 //! # Example
 //!
@@ -22,7 +31,8 @@
 //! and returning SPS-typed values.
 //!
 //! ```
-//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::controller_access::InProcessController;
+//! use orc_rt::wrapper_function::IncomingCall;
 //! use orc_rt::session::Session;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
 //! use orc_rt::wrapper_function::{decode_sps_result, serialize_to_buffer, sps_handler};
@@ -43,8 +53,12 @@
 
 pub mod error;
 pub mod executor_addr;
+#[doc(hidden)]
 pub mod handle;
+pub mod log;
+#[doc(hidden)]
 pub mod sync;
+#[doc(hidden)]
 pub mod sys;
 
 pub mod sps;
@@ -58,6 +72,7 @@ pub mod wrapper_function;
 
 pub mod sandbox;
 pub mod services;
+#[doc(hidden)]
 pub mod sps_ci;
 
 pub mod simple_remote_epc;

@@ -42,9 +42,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::thread::JoinHandle;
 
-use crate::controller_access::{
-    ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn,
-};
+use crate::controller_access::{ControllerAccess, HandlerTag, OnCallControllerCompleteFn};
 use crate::handle::{Handle, HandleKind, HandleTable};
 use crate::service::Service;
 use crate::sps::{SpsDeserialize, SpsSerialize};
@@ -52,6 +50,7 @@ use crate::sync::{lock as lock_any, read, wait, write};
 use crate::task_dispatcher::{marked_depth, new_marker_id, run_marked, Task, TaskDispatcher};
 use crate::wrapper_function::handler::{decode_sps_result, reply_channel, Responder};
 use crate::wrapper_function::serialize_to_buffer;
+use crate::wrapper_function::IncomingCall;
 use crate::{Error, Result, WrapperFunctionBuffer};
 
 /// Receives errors nobody else can return.
@@ -554,7 +553,7 @@ impl Session {
             }
         });
         let default_reporter: Arc<dyn Fn(Error) + Send + Sync> =
-            Arc::new(crate::error::report_unowned);
+            Arc::new(crate::error::report_session_error);
         Arc::new_cyclic(|outer| Session {
             inner: Arc::new(Inner {
                 handle: SESSIONS.insert(outer.clone()),
@@ -601,8 +600,9 @@ impl Session {
         SESSIONS.get(h)?.upgrade()
     }
 
-    /// Replaces the error reporter (default: print `orc-rt: error: <msg>` to
-    /// stderr). The reporter may be called from any thread, concurrently.
+    /// Replaces the error reporter (default: log the error in the `Session`
+    /// category, see [`crate::log`]). The reporter may be called from any
+    /// thread, concurrently.
     pub fn set_error_reporter(&self, reporter: ErrorReporterFn) {
         *write(&self.inner.reporter) = Arc::from(reporter);
     }
@@ -1019,7 +1019,8 @@ impl Session {
     /// callbacks, or in a forked child, it fails at once.
     ///
     /// ```
-    /// use orc_rt::controller_access::{IncomingCall, InProcessController};
+    /// use orc_rt::controller_access::InProcessController;
+    /// use orc_rt::wrapper_function::IncomingCall;
     /// use orc_rt::session::Session;
     /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
     /// use orc_rt::wrapper_function::{BytesHandler, Responder, WrapperFunctionBuffer};

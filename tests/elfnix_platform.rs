@@ -79,7 +79,10 @@ extern "C" fn jit_main(argc: c_int, argv: *const *const c_char) -> c_int {
         .into_owned();
     log(format!("main {argc} {first}"));
     let main_dso = &MAIN_HEADER as *const u64 as *mut c_void;
-    assert_eq!(ep::cxa_atexit(Some(handler), 1 as *mut c_void, main_dso), 0);
+    assert_eq!(
+        ep::cxa_atexit(Some(handler), std::ptr::dangling_mut::<c_void>(), main_dso),
+        0
+    );
     let platform_dso = &PLATFORM_HEADER as *const u64 as *mut c_void;
     assert_eq!(ep::atexit(Some(plain_handler), platform_dso), 0);
     assert_eq!(ep::cxa_atexit(Some(handler), 2 as *mut c_void, main_dso), 0);

@@ -185,7 +185,8 @@ mod overlapping_segments {
             segments: vec![seg(0x3, base, 2 * page, &[1; 16])],
             actions: vec![],
         };
-        assert_eq!(m.initialize(again).unwrap(), ExecutorAddr(base));
+        // SAFETY: no actions.
+        assert_eq!(unsafe { m.initialize(again) }.unwrap(), ExecutorAddr(base));
     }
 
     #[test]
@@ -205,6 +206,7 @@ mod overlapping_segments {
             ],
             actions: vec![],
         };
-        assert_eq!(m.initialize(ok).unwrap(), ExecutorAddr(base));
+        // SAFETY: no actions.
+        assert_eq!(unsafe { m.initialize(ok) }.unwrap(), ExecutorAddr(base));
     }
 }

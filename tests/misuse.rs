@@ -260,6 +260,7 @@ fn panicking_controller_handlers_answer_with_an_error() {
     ) {
         // SAFETY: r is ours (callback contract); ctx is the &Got below.
         let r = unsafe { WrapperFunctionBuffer::from_raw(r) };
+        // SAFETY: ctx is the &Got below, alive until the call returns.
         let got = unsafe { &*(ctx as *const Got) };
         got.0
             .lock()
@@ -300,7 +301,7 @@ fn a_panicking_result_callback_does_not_wedge_shutdown() {
     let c = InProcessController::new();
     s.attach(c.clone()).unwrap();
     c.call(
-        orc_rt::controller_access::IncomingCall::Native(echo),
+        orc_rt::wrapper_function::IncomingCall::Native(echo),
         WrapperFunctionBuffer::from_slice(b"abc"),
         |_r| panic!("result callback panic (expected in this test)"),
     );
@@ -416,7 +417,7 @@ fn calls_on_a_shut_down_session_are_refused() {
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     // The controller's calls get an error result.
     let r = c.call_blocking(
-        orc_rt::controller_access::IncomingCall::Sync(never_called),
+        orc_rt::wrapper_function::IncomingCall::Sync(never_called),
         WrapperFunctionBuffer::new(),
     );
     assert!(oob_message(&r).is_some());

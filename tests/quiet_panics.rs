@@ -9,9 +9,10 @@
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use orc_rt::controller_access::{InProcessController, IncomingCall};
+use orc_rt::controller_access::InProcessController;
 use orc_rt::session::Session;
 use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::wrapper_function::{serialize_to_buffer, sps_handler};
 
 /// The child's part: panics in a handler and in a task, then one outside

@@ -10,11 +10,11 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
-use orc_rt::controller_access::SyncWrapperFunction;
 use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
 use orc_rt::sps::{serialize_to_vec, SpsExpected, SpsResult};
 use orc_rt::sps_ci::bootstrap::BootstrapServices;
 use orc_rt::sps_ci::{access, dylib, eh_frame, memory as mm, shared_memory};
+use orc_rt::wrapper_function::SyncWrapperFunction;
 use orc_rt::ExecutorAddr;
 
 struct Rng(u64);

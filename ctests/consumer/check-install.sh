@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs orc-rt into a temporary prefix with scripts/install.sh and checks
 # a downstream program can use it:
-#   1. the installed tree has the expected files and symlinks, and the
+#   1. the installed tree has the expected files and symlinks (headers,
+#      upstream's orc-rt-c/ include paths, share/orc-rt/orc-rt.supp), and the
 #      installed executor's --platform-archive names the installed archive;
 #   1b. the installed libraries carry no debug info (liborc_rt.so is much
 #      smaller than the build's, still exports exactly the orc_rt_*
@@ -10,9 +11,13 @@
 #      and runs, the shared one finding liborc_rt.so.0 through its RPATH;
 #   3. ctests/consumer/main.c builds with `pkg-config --cflags --libs orc-rt`
 #      and runs without LD_LIBRARY_PATH (the .pc file's rpath);
+#      Each upstream include path (orc-rt-c/...) compiles with its Cflags;
 #   3b. `pkg-config --static --libs orc-rt` names no libgcc_s, and main.c
 #      links and runs with liborc_rt.a both in a dynamic program and with
 #      `cc -static`;
+#   2b. the find_package consumer (which starts a Session) runs clean under
+#      valgrind, "possibly lost" counted as an error, with the installed
+#      share/orc-rt/orc-rt.supp (SKIP line if valgrind is missing);
 #   4. the installed CMake package still works after moving the prefix.
 # Nothing runs with LD_LIBRARY_PATH: the installed prefix is never on it.
 #
@@ -39,14 +44,21 @@ PROFILE="$profile" DEBUGINFO=split scripts/install.sh "$prefix"
 version=$(sed -n 's/^Version: *//p' "$prefix/lib/pkgconfig/orc-rt.pc")
 for f in "lib/liborc_rt.so.$version" lib/liborc_rt.a include/orc-rt.h \
          lib/cmake/OrcRT/OrcRTConfig.cmake lib/cmake/OrcRT/OrcRTConfigVersion.cmake \
-         lib/pkgconfig/orc-rt.pc; do
+         lib/pkgconfig/orc-rt.pc share/orc-rt/orc-rt.supp; do
   [ -f "$prefix/$f" ] || fail "missing $prefix/$f"
 done
+cmp -s tests/valgrind/orc-rt.supp "$prefix/share/orc-rt/orc-rt.supp" ||
+  fail "installed share/orc-rt/orc-rt.supp differs from tests/valgrind/orc-rt.supp"
 [ "$(readlink "$prefix/lib/liborc_rt.so.0")" = "liborc_rt.so.$version" ] ||
   fail "lib/liborc_rt.so.0 does not point at liborc_rt.so.$version"
 [ "$(readlink "$prefix/lib/liborc_rt.so")" = "liborc_rt.so.0" ] ||
   fail "lib/liborc_rt.so does not point at liborc_rt.so.0"
 cmp -s include/orc-rt.h "$prefix/include/orc-rt.h" || fail "installed header differs"
+upstream_headers=$(cd include && find orc-rt-c -name '*.h' | LC_ALL=C sort)
+[ -n "$upstream_headers" ] || fail "no include/orc-rt-c headers in the source tree"
+for h in $upstream_headers; do
+  cmp -s "include/$h" "$prefix/include/$h" || fail "installed include/$h missing or differs"
+done
 grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
 # The executor finds its platform archive in the installed tree.
@@ -96,6 +108,18 @@ fi
 "$tmp/build/consumer_static" || fail "find_package consumer (static) failed"
 say "find_package(OrcRT) consumer OK (shared and static)"
 
+# 2b. valgrind with the installed suppressions: the Rust runtime's
+# per-thread record must not count as a "possibly lost" error.
+if command -v valgrind >/dev/null; then
+  valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,possible \
+    --suppressions="$prefix/share/orc-rt/orc-rt.supp" "$tmp/build/consumer" \
+    >"$tmp/valgrind.log" 2>&1 ||
+    { cat "$tmp/valgrind.log"; fail "consumer under valgrind with share/orc-rt/orc-rt.supp"; }
+  say "valgrind with share/orc-rt/orc-rt.supp OK (no definite or possible leak)"
+else
+  say "SKIP: valgrind not found, the installed suppression file is not exercised"
+fi
+
 # 3. pkg-config, shared: the rpath in Libs finds the library.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 [ "$(pkg-config --modversion orc-rt)" = "$version" ] || fail "pkg-config --modversion"
@@ -108,6 +132,13 @@ readelf -d "$tmp/consumer_pc" | grep -E '\((RUNPATH|RPATH)\)' | grep -qF "[$pref
   fail "consumer_pc has no RUNPATH $prefix/lib"
 "$tmp/consumer_pc" || fail "pkg-config consumer failed without LD_LIBRARY_PATH"
 say "pkg-config consumer OK (found liborc_rt.so.0 through its RUNPATH)"
+# Upstream's include paths, each alone, found through pkg-config's Cflags.
+for h in $upstream_headers; do
+  # shellcheck disable=SC2046
+  echo "#include <$h>" | cc "${cflags[@]}" -fsyntax-only $(pkg-config --cflags orc-rt) -x c - ||
+    fail "#include <$h> with pkg-config --cflags orc-rt"
+done
+say "upstream include paths OK: ${upstream_headers//$'\n'/ }"
 
 # 3b. pkg-config, static.
 static_libs=$(pkg-config --static --libs orc-rt)

@@ -10,7 +10,8 @@
 //! is detached or shut down.
 //!
 //! ```
-//! use orc_rt::controller_access::{InProcessController, IncomingCall};
+//! use orc_rt::controller_access::InProcessController;
+//! use orc_rt::wrapper_function::IncomingCall;
 //! use orc_rt::session::Session;
 //! use orc_rt::sps::deserialize_all;
 //! use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
@@ -62,12 +63,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
-use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn, TypedCall};
+use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn};
 use crate::session::Session;
 use crate::sps::{SpsDeserialize, SpsSerialize};
 use crate::sync::{lock, read, write};
 use crate::wrapper_function::handler::{reply_channel, BytesHandler, Responder};
-use crate::wrapper_function::{decode_sps_result, serialize_to_buffer};
+use crate::wrapper_function::{decode_sps_result, serialize_to_buffer, TypedCall};
 use crate::WrapperFunctionBuffer;
 
 enum Link {
@@ -218,7 +219,8 @@ impl InProcessController {
     /// and may still run later; its result is then discarded.
     ///
     /// ```
-    /// use orc_rt::controller_access::{IncomingCall, InProcessController};
+    /// use orc_rt::controller_access::InProcessController;
+    /// use orc_rt::wrapper_function::IncomingCall;
     /// use orc_rt::session::Session;
     /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
     /// use orc_rt::wrapper_function::{serialize_to_buffer, sps_handler};

@@ -115,13 +115,12 @@ use super::handle::{
     clone_arc, consume, create, destroy, report, Castable, OwnershipArc, OwnershipBox,
 };
 use super::panic::{ffi_boundary, null_default, FfiDefault};
-use crate::controller_access::{
-    InProcessController, IncomingCall, NativeWrapperFunction, SyncWrapperFunction,
-};
+use crate::controller_access::InProcessController;
 use crate::ffi::wrapper_function::orc_rt_WrapperFunction;
 use crate::handle::{HandleKind, HandleTable};
 use crate::wrapper_function::handler::{BytesHandler, Responder};
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
+use crate::wrapper_function::{IncomingCall, NativeWrapperFunction, SyncWrapperFunction};
 use crate::ExecutorAddr;
 
 /// Identifies a handler in the controller that the executor can call.
@@ -129,8 +128,8 @@ use crate::ExecutorAddr;
 pub type orc_rt_ControllerHandlerTag = *mut c_void;
 
 /// Opaque in-process controller (see `orc_rt_InProcessControllerRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueInProcessController {
     _private: [u8; 0],
 }
@@ -143,8 +142,8 @@ pub struct orc_rt_OpaqueInProcessController {
 pub type orc_rt_InProcessControllerRef = *mut orc_rt_OpaqueInProcessController;
 
 /// Opaque responder (see `orc_rt_ControllerResponderRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueControllerResponder {
     _private: [u8; 0],
 }

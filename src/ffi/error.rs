@@ -50,6 +50,7 @@ use crate::Error;
 
 /// Opaque error object (see `orc_rt_ErrorRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueError {
     _private: [u8; 0],
 }

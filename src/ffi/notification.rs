@@ -60,8 +60,8 @@ use crate::handle::{HandleKind, HandleTable};
 use crate::notification::NotificationService;
 
 /// Opaque notification service (see `orc_rt_NotificationServiceRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueNotificationService {
     _private: [u8; 0],
 }

@@ -24,7 +24,7 @@
 //!     Some(c"panic in orc_rt_Example: boom")
 //! );
 //!
-//! // Pointers become NULL and integers 0; the message goes to stderr.
+//! // Pointers become NULL and integers 0; the message is logged (orc_rt::log).
 //! assert!(<*mut c_char as FfiDefault>::on_panic("orc_rt_Example", "boom".into()).is_null());
 //! assert_eq!(
 //!     <usize as FfiDefault>::on_panic("orc_rt_Example", "boom".into()),

@@ -31,6 +31,7 @@ use crate::Error;
 
 /// Opaque sandbox policy (see `orc_rt_SandboxPolicyRef`).
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueSandboxPolicy {
     _private: [u8; 0],
 }

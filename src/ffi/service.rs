@@ -79,8 +79,8 @@ use crate::service::{OnCompleteFn, Service};
 use crate::Error;
 
 /// Opaque completion object (see `orc_rt_ServiceCompletionRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueServiceCompletion {
     _private: [u8; 0],
 }
@@ -102,8 +102,8 @@ pub type orc_rt_ServiceCompletionRef = *mut orc_rt_OpaqueServiceCompletion;
 /// is called once when the Session releases the service (when it is
 /// destroyed). `Ctx` must be usable from any thread.
 #[repr(C)]
-#[derive(Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
+#[derive(Debug)]
 pub struct orc_rt_ServiceFunctions {
     /// Context passed to every function.
     pub Ctx: *mut c_void,

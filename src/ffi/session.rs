@@ -175,7 +175,7 @@ fn on_complete(
 /// Creates a Session running its tasks on dispatcher `D`, which it consumes
 /// (NULL: a thread pool with one worker per CPU). The caller owns the
 /// result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
-/// a message on stderr) if the default thread pool cannot be started.
+/// an error logged, see orc_rt_log_setCallback) if the default thread pool cannot be started.
 ///
 /// A Session belongs to the process that created it: its threads exist
 /// only there. In a child forked afterwards (without exec), calls on it
@@ -258,7 +258,9 @@ pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
 
 /// Sets the error reporter: `F(Ctx, Msg)` for every error the Session
 /// cannot return (service failures, panics in callbacks...). NULL `F`
-/// restores the default (print `orc-rt: error: <msg>` to stderr). Any
+/// restores the default: log it at ORC_RT_LOG_LEVEL_ERROR in
+/// orc_rt_log_Category_Session (see orc_rt_log_setCallback; without a log
+/// callback, `orc-rt: error: <msg>` on stderr). Any
 /// thread; `Ctx` must stay valid until the Session is destroyed or the
 /// reporter replaced.
 #[no_mangle]
@@ -280,13 +282,13 @@ pub extern "C" fn orc_rt_Session_setErrorReporter(
                 // SAFETY: registrant promise on F and Ctx; msg outlives the call.
                 unsafe { f(ctx.0, msg.as_ptr()) }
             })),
-            None => s.set_error_reporter(Box::new(crate::error::report_unowned)),
+            None => s.set_error_reporter(Box::new(crate::error::report_session_error)),
         }
     })
 }
 
 /// Reports `E` through the Session's error reporter (consumes `E`; NULL
-/// reports nothing). If `S` is refused, `E` is printed to stderr instead.
+/// reports nothing). If `S` is refused, `E` is logged instead.
 /// Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_reportError(S: orc_rt_SessionRef, E: orc_rt_ErrorRef) {

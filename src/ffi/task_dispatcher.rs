@@ -85,8 +85,8 @@ use crate::task_dispatcher::{
 use crate::Error;
 
 /// Opaque TaskDispatcher object (see `orc_rt_TaskDispatcherRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueTaskDispatcher {
     _private: [u8; 0],
 }
@@ -97,8 +97,8 @@ pub struct orc_rt_OpaqueTaskDispatcher {
 pub type orc_rt_TaskDispatcherRef = *mut orc_rt_OpaqueTaskDispatcher;
 
 /// Opaque task object (see `orc_rt_TaskRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
+#[derive(Debug)]
 pub struct orc_rt_OpaqueTask {
     _private: [u8; 0],
 }
@@ -118,8 +118,8 @@ pub type orc_rt_TaskRef = *mut orc_rt_OpaqueTask;
 /// (may be NULL) is called once when the dispatcher is released. All three
 /// may be called from any thread; `Ctx` must allow that.
 #[repr(C)]
-#[derive(Debug)]
 #[allow(non_camel_case_types, non_snake_case)]
+#[derive(Debug)]
 pub struct orc_rt_TaskDispatcherFunctions {
     /// Context passed to every function.
     pub Ctx: *mut c_void,
@@ -280,7 +280,7 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(
 /// whenever a task arrives and every worker is busy), reused, and never
 /// exit. The caller owns the result. Never fails (no thread starts until
 /// the first task; if one cannot be started later, the task waits for a
-/// busy worker and an error is printed to stderr).
+/// busy worker and an error is logged).
 ///
 /// This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
 /// (it is what `orc-rt-executor` uses): controller calls nest without limit,

@@ -184,9 +184,12 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferDispose(B: *mut orc_rt_Wrap
     })
 }
 
-/// Deprecated: the old spelling of `orc_rt_WrapperFunctionBufferDispose`
-/// (upstream orc-rt's name), kept so existing binaries and sources keep
-/// working. Same behaviour; use `orc_rt_WrapperFunctionBufferDispose`.
+/// Deprecated: this runtime's own earlier name for
+/// `orc_rt_WrapperFunctionBufferDispose` (which is upstream orc-rt's name),
+/// kept so existing binaries and sources keep working. No upstream version
+/// has this name; upstream's earlier one was
+/// `orc_rt_DisposeWrapperFunctionResult`. Same behaviour; use
+/// `orc_rt_WrapperFunctionBufferDispose`.
 ///
 /// # Safety
 /// As `orc_rt_WrapperFunctionBufferDispose`.
@@ -275,7 +278,12 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferEmpty(
         // SAFETY: caller promise: B is NULL or valid; the union read is of a
         // Copy pointer field.
         match unsafe { B.as_ref() } {
-            Some(b) => (b.Size == 0 && unsafe { b.Data.ValuePtr }.is_null()) as usize,
+            Some(b) => {
+                // SAFETY: both union fields are plain data; reading the
+                // pointer field copies eight bytes and dereferences nothing.
+                let ptr = unsafe { b.Data.ValuePtr };
+                (b.Size == 0 && ptr.is_null()) as usize
+            }
             None => 1,
         }
     })
@@ -294,6 +302,8 @@ pub unsafe extern "C" fn orc_rt_WrapperFunctionBufferGetOutOfBandError(
     ffi_boundary!("orc_rt_WrapperFunctionBufferGetOutOfBandError", {
         // SAFETY: caller promise: B is NULL or valid; Copy union field read.
         match unsafe { B.as_ref() } {
+            // SAFETY: both union fields are plain data; reading the pointer
+            // field copies eight bytes and dereferences nothing.
             Some(b) if b.Size == 0 => unsafe { b.Data.ValuePtr as *const c_char },
             _ => std::ptr::null(),
         }

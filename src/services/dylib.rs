@@ -164,6 +164,12 @@ pub struct DylibManager {
     state: Mutex<State>,
 }
 
+impl std::fmt::Debug for DylibManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DylibManager").finish_non_exhaustive()
+    }
+}
+
 impl DylibManager {
     /// A manager. The C++ runtime libraries are made globally visible by
     /// the first lookup that misses without them ([`resolve`]).

@@ -22,17 +22,19 @@
 //! // Length-prefixed records, then a zero length.
 //! assert!(eh_frame::check_section(&[4, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0]).is_ok());
 //! static UNTERMINATED: [u8; 8] = [4, 0, 0, 0, 1, 2, 3, 4];
-//! let r = eh_frame::register(range_of(&UNTERMINATED));
+//! // SAFETY (every call here): the sections are statics that describe no
+//! // code, so the unwinder never follows them into anything.
+//! let r = unsafe { eh_frame::register(range_of(&UNTERMINATED)) };
 //! assert!(matches!(r, Err(EhFrameError::Malformed { .. })));
 //!
 //! static EMPTY: [u8; 4] = [0; 4]; // the terminator alone
 //! let range = range_of(&EMPTY);
-//! eh_frame::register(range).unwrap();
-//! let again = eh_frame::register(range);
+//! unsafe { eh_frame::register(range) }.unwrap();
+//! let again = unsafe { eh_frame::register(range) };
 //! assert!(matches!(again, Err(EhFrameError::AlreadyRegistered(a)) if a == range.start.value()));
-//! eh_frame::deregister(range).unwrap();
+//! unsafe { eh_frame::deregister(range) }.unwrap();
 //! // libgcc would abort on an unknown section: refused here instead.
-//! let unknown = eh_frame::deregister(range);
+//! let unknown = unsafe { eh_frame::deregister(range) };
 //! assert!(matches!(unknown, Err(EhFrameError::NotRegistered(a)) if a == range.start.value()));
 //! ```
 
@@ -245,7 +247,15 @@ fn apply_repairs(start: u64, sec: &[u8], gaps: &[Gap]) -> Result<(), EhFrameErro
 }
 
 /// Registers the `.eh_frame` section in `range` with the unwinder.
-pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
+///
+/// # Safety
+///
+/// The unwinder trusts registered frames: it walks them during every throw
+/// and follows the code addresses they describe. The caller promises that
+/// `range` is an `.eh_frame` section of loaded code that stays mapped until
+/// [`deregister`] (for the wire bindings: a section the controller linked,
+/// on its word). The gaps this function repairs are patched in place.
+pub unsafe fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, end) = check_range("register", range)?;
     let bytes = mem::read_vec(start, end - start)
         .map_err(|source| EhFrameError::Unreadable { start, source })?;
@@ -270,7 +280,12 @@ pub fn register(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
 }
 
 /// Deregisters a section registered with [`register`].
-pub fn deregister(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
+///
+/// # Safety
+///
+/// The caller promises that no frame of the section's code is being
+/// unwound and none will be: the unwinder forgets the section.
+pub unsafe fn deregister(range: ExecutorAddrRange) -> Result<(), EhFrameError> {
     let (start, _) = check_range("deregister", range)?;
     let mut reg = lock(&REGISTERED);
     if !reg.remove(&start) {
@@ -350,7 +365,8 @@ mod tests {
     fn a_gapped_section_is_repaired_and_registered() {
         let mut s = gapped([0x00, 0xf0, 0xff, 0xff]);
         let start = crate::sys::mmap::map_anonymous_rw(4096).unwrap();
-        crate::sys::mem::write(start, &s).unwrap();
+        // SAFETY: our own fresh mapping.
+        unsafe { crate::sys::mem::write(start, &s) }.unwrap();
         // SAFETY: our own fresh mapping, read-only like a finalized segment.
         unsafe {
             crate::sys::mmap::protect(
@@ -367,13 +383,15 @@ mod tests {
         let range =
             ExecutorAddrRange::from_start_and_size(crate::ExecutorAddr::new(start), s.len() as u64)
                 .unwrap();
-        register(range).unwrap();
+        // SAFETY: a section of our own mapping, kept until deregistered.
+        unsafe { register(range) }.unwrap();
         // The FDE before the gap now covers it, with zero (nop) padding.
         s[16] = 16;
         s[32..36].copy_from_slice(&[0; 4]);
         assert_eq!(crate::sys::mem::read_vec(start, s.len() as u64).unwrap(), s);
         assert_eq!(plan_repairs(&s), Ok(vec![]));
-        deregister(range).unwrap();
+        // SAFETY: nothing unwinds through this section's (absent) code.
+        unsafe { deregister(range) }.unwrap();
         // SAFETY: our mapping, no longer registered.
         unsafe { crate::sys::mmap::unmap(start, 4096).unwrap() };
     }

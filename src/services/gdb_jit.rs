@@ -144,6 +144,12 @@ pub unsafe fn set_interface(descriptor: *mut JitDescriptor, register: RegisterCo
 #[repr(transparent)]
 pub struct JitDescriptorCell(pub std::cell::UnsafeCell<JitDescriptor>);
 
+impl std::fmt::Debug for JitDescriptorCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitDescriptorCell").finish_non_exhaustive()
+    }
+}
+
 // SAFETY: the descriptor is only modified by this module under its lock
 // (and read by debuggers while the process is stopped).
 unsafe impl Sync for JitDescriptorCell {}

@@ -1,9 +1,11 @@
 //! Running JIT'd entry points for the controller: `main`-style, `void()`
 //! and `int(int)` functions (the `run_as_*` bootstrap wrappers).
 //!
-//! The controller vouches for each address (it is trusted to run code in
-//! this process), so these functions are safe to call; only address 0 is
-//! refused, since calling it would crash.
+//! Each function jumps to an address, so each is an `unsafe fn`: its caller
+//! vouches that the address holds a function of the right signature. The
+//! wire bindings call them on the controller's word (it is trusted to run
+//! code in this process); only address 0 is refused, since calling it
+//! would crash.
 //!
 //! ```
 //! use orc_rt::services::run_as;
@@ -24,10 +26,13 @@
 //! let main = ExecutorAddr::from_fn_ptr(jit_main as *const ());
 //! // No program name is prepended; an argument is cut at its first NUL.
 //! let args = [b"a".to_vec(), b"four\0ignored".to_vec()];
-//! assert_eq!(run_as::run_as_main(main, &args), Ok(4));
+//! // SAFETY: `main` is `jit_main`, of C `main`'s signature.
+//! assert_eq!(unsafe { run_as::run_as_main(main, &args) }, Ok(4));
 //! let negate = ExecutorAddr::from_fn_ptr(negate as *const ());
-//! assert_eq!(run_as::run_as_int_function(negate, 7), Ok(-7));
-//! assert!(run_as::run_as_void_function(ExecutorAddr::new(0)).is_err());
+//! // SAFETY: `negate` is an `int(int)` function.
+//! assert_eq!(unsafe { run_as::run_as_int_function(negate, 7) }, Ok(-7));
+//! // SAFETY: address 0 is refused before any call.
+//! assert!(unsafe { run_as::run_as_void_function(ExecutorAddr::new(0)) }.is_err());
 //! ```
 
 use std::ffi::CString;
@@ -65,7 +70,13 @@ fn non_null(f: ExecutorAddr) -> Result<usize, RunAsError> {
 /// [NULL]` and `argc = args.len()`: no program name is prepended. Each
 /// argument is cut at its first NUL byte (C strings cannot hold one). The
 /// result is sign-extended.
-pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, RunAsError> {
+///
+/// # Safety
+///
+/// This runs code at an address: the caller promises it is a function with
+/// this signature that may be called now (for the wire bindings: JIT'd code
+/// the controller asked to run, on its word).
+pub unsafe fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, RunAsError> {
     let f = non_null(main)?;
     let argc = c_int::try_from(args.len()).map_err(|_| RunAsError::TooManyArguments(args.len()))?;
     let cstrs: Vec<CString> = args
@@ -78,25 +89,36 @@ pub fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, RunAsErr
         .collect();
     let mut argv: Vec<*mut c_char> = cstrs.iter().map(|c| c.as_ptr() as *mut c_char).collect();
     argv.push(std::ptr::null_mut());
-    // SAFETY: the controller asked to run its JIT'd code at this address
-    // with C `main`'s signature (the protocol's trust model); argv holds
-    // argc live C strings and a NULL.
+    // SAFETY: the caller vouches for `main` (this function's contract);
+    // argv holds argc live C strings and a NULL.
     let r = unsafe { jit_call::call_main(f, argc, argv.as_mut_ptr()) };
     drop(cstrs);
     Ok(i64::from(r))
 }
 
 /// Calls `void fn(void)` at `f`; returns 0.
-pub fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
+///
+/// # Safety
+///
+/// This runs code at an address: the caller promises it is a function with
+/// this signature that may be called now (for the wire bindings: JIT'd code
+/// the controller asked to run, on its word).
+pub unsafe fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
-    // SAFETY: as in run_as_main, with signature `void(void)`.
+    // SAFETY: the caller vouches for `f` (this function's contract).
     unsafe { jit_call::call_void(f) };
     Ok(0)
 }
 
 /// Calls `int fn(int)` at `f` with `arg`.
-pub fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, RunAsError> {
+///
+/// # Safety
+///
+/// This runs code at an address: the caller promises it is a function with
+/// this signature that may be called now (for the wire bindings: JIT'd code
+/// the controller asked to run, on its word).
+pub unsafe fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
-    // SAFETY: as in run_as_main, with signature `int(int)`.
+    // SAFETY: the caller vouches for `f` (this function's contract).
     Ok(unsafe { jit_call::call_int(f, arg) })
 }

@@ -107,6 +107,12 @@ pub struct Transport {
     waker: Waker,
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").finish_non_exhaustive()
+    }
+}
+
 /// The read half: `read` waits for data on the input or for a wake-up.
 pub struct TransportReader {
     input: File,
@@ -118,6 +124,12 @@ pub struct TransportReader {
     /// `preadv2(RWF_NOWAIT)` works on the input (false after the kernel
     /// refused it once).
     nowait_ok: bool,
+}
+
+impl std::fmt::Debug for TransportReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportReader").finish_non_exhaustive()
+    }
 }
 
 /// A read of at least this many bytes suggests the controller is sending a
@@ -150,11 +162,23 @@ pub struct TransportWriter {
     is_socket: bool,
 }
 
+impl std::fmt::Debug for TransportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportWriter").finish_non_exhaustive()
+    }
+}
+
 /// Wakes a reader blocked in [`TransportReader`]'s `read`; it then returns
 /// an error of kind `ConnectionAborted`.
 pub struct Waker {
     wake_w: OwnedFd,
     woken: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waker").finish_non_exhaustive()
+    }
 }
 
 fn is_valid_fd(fd: RawFd) -> bool {

@@ -1,4 +1,5 @@
-//! Unit tests: exact bytes from `spec/sps.md` and the hardening rules.
+//! Unit tests: exact bytes of LLVM 22 sessions (the examples of
+//! `docs/protocol.md`, section 11) and the hardening rules.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -90,7 +91,7 @@ fn borrowed_bytes_are_zero_copy() {
 
 #[test]
 fn sequences_and_tuples() {
-    // release args: instance + one address (hello.txt seq=6)
+    // release args: instance + one address, as an LLVM 22 session sends them
     let v = (
         ExecutorAddr(0x56152cc0ec20),
         vec![ExecutorAddr(0x7f107a8fa000)],

@@ -107,7 +107,10 @@ pub fn symbols() -> Vec<(&'static str, super::SyncWrapperFunction)> {
 /// `SPSEmpty (SPSSequence<SPSMemoryAccessUIntWrite<T>>)`: writes the
 /// integers.
 pub fn write_uints<T: access::AccessScalar>((ws,): (Vec<UIntWrite<T>>,), r: SpsResponder<()>) {
-    r.respond_or_fail(access::write_uints(&ws))
+    // SAFETY: the controller owns the executor's memory by LLVM's design:
+    // these wrappers are its memory-access service, and it names JIT'd
+    // memory. This is the promise the wire bindings make for it.
+    r.respond_or_fail(unsafe { access::write_uints(&ws) })
 }
 
 /// `SPSSequence<T> (SPSSequence<SPSExecutorAddr>)`: reads the integers.
@@ -140,7 +143,10 @@ uint_wrappers! {
 
 /// `SPSEmpty (SPSSequence<SPSMemoryAccessPointerWrite>)`.
 pub fn write_pointers((ws,): (Vec<PointerWrite>,), r: SpsResponder<()>) {
-    r.respond_or_fail(access::write_pointers(&ws))
+    // SAFETY: the controller owns the executor's memory by LLVM's design:
+    // these wrappers are its memory-access service, and it names JIT'd
+    // memory. This is the promise the wire bindings make for it.
+    r.respond_or_fail(unsafe { access::write_pointers(&ws) })
 }
 
 /// Decodes `SPSSequence<SPSMemoryAccessBufferWrite>` borrowing each
@@ -164,7 +170,10 @@ pub fn decode_buffer_writes(bytes: &[u8]) -> Result<Vec<(ExecutorAddr, &[u8])>, 
 /// `SPSEmpty (SPSSequence<SPSMemoryAccessBufferWrite>)`, with the buffers
 /// as [`decode_buffer_writes`] gives them.
 pub fn write_buffers(ws: Vec<(ExecutorAddr, &[u8])>, r: SpsResponder<()>) {
-    r.respond_or_fail(access::write_buffer_refs(&ws))
+    // SAFETY: the controller owns the executor's memory by LLVM's design:
+    // these wrappers are its memory-access service, and it names JIT'd
+    // memory. This is the promise the wire bindings make for it.
+    r.respond_or_fail(unsafe { access::write_buffer_refs(&ws) })
 }
 
 /// `SPSSequence<SPSExecutorAddr> (SPSSequence<SPSExecutorAddr>)`.

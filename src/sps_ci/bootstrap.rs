@@ -155,6 +155,12 @@ pub struct BootstrapServices {
     pub shared_memory: Arc<SharedMemoryMapper>,
 }
 
+impl std::fmt::Debug for BootstrapServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapServices").finish_non_exhaustive()
+    }
+}
+
 impl BootstrapServices {
     /// Creates the services and registers their instance addresses. The
     /// caller keeps them alive (normally by adding them to a Session);

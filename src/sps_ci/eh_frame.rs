@@ -23,13 +23,15 @@
 //! let deregister =
 //!     WrapperFunctionCall::with_args(fn_addr(deregister_eh_frame_alloc_action), &(range,));
 //!
-//! assert!(run_call(&register).is_ok());
+//! // SAFETY (every run_call here): the actions are the executor's own
+//! // eh-frame wrappers, and the section describes no code.
+//! assert!(unsafe { run_call(&register) }.is_ok());
 //! // A failure comes back as the action's error message.
-//! let e = run_call(&register).unwrap_err();
+//! let e = unsafe { run_call(&register) }.unwrap_err();
 //! assert!(matches!(e, MemoryError::Action { .. }), "{e:?}");
 //! assert!(e.to_string().ends_with("already registered"), "{e}");
-//! assert!(run_call(&deregister).is_ok());
-//! let e = run_call(&deregister).unwrap_err();
+//! assert!(unsafe { run_call(&deregister) }.is_ok());
+//! let e = unsafe { run_call(&deregister) }.unwrap_err();
 //! assert!(e.to_string().ends_with("not registered"), "{e}");
 //! ```
 
@@ -46,12 +48,17 @@ pub const DEREGISTER_NAME: &str = "llvm_orc_deregisterEHFrameAllocAction";
 
 /// Registers the `.eh_frame` section in the range.
 pub fn register((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
-    r.respond(&to_sps_result(eh_frame::register(range)))
+    // SAFETY: the controller registers sections of the code it linked, as
+    // an allocation action of their memory; LLVM's design trusts it with
+    // the executor, and the wire bindings make that promise for it.
+    r.respond(&to_sps_result(unsafe { eh_frame::register(range) }))
 }
 
 /// Deregisters the `.eh_frame` section in the range.
 pub fn deregister((range,): (ExecutorAddrRange,), r: SpsResponder<SpsResult>) {
-    r.respond(&to_sps_result(eh_frame::deregister(range)))
+    // SAFETY: the controller deregisters a section as the dealloc action of
+    // its memory, when the code is being freed (its word, as above).
+    r.respond(&to_sps_result(unsafe { eh_frame::deregister(range) }))
 }
 
 sync_wrapper! {

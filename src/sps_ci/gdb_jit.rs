@@ -14,9 +14,12 @@
 //! let action = fn_addr(register_jit_loader_gdb_alloc_action);
 //!
 //! // As LLVM runs it: an allocation action of the linked object.
-//! assert!(run_call(&WrapperFunctionCall::with_args(action, &(range, true))).is_ok());
+//! // SAFETY (both calls): the action is the executor's own GDB
+//! // registration wrapper.
+//! assert!(unsafe { run_call(&WrapperFunctionCall::with_args(action, &(range, true))) }.is_ok());
 //! let reversed = ExecutorAddrRange::new(range.end, range.start);
-//! let e = run_call(&WrapperFunctionCall::with_args(action, &(reversed, true))).unwrap_err();
+//! let e =
+//!     unsafe { run_call(&WrapperFunctionCall::with_args(action, &(reversed, true))) }.unwrap_err();
 //! assert!(matches!(e, MemoryError::Action { .. }), "{e:?}");
 //! assert!(e.to_string().contains("invalid range"), "{e}");
 //! ```

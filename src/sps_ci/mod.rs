@@ -88,6 +88,12 @@ pub struct InstanceRegistry<T> {
     map: Mutex<BTreeMap<u64, Weak<T>>>,
 }
 
+impl<T> std::fmt::Debug for InstanceRegistry<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstanceRegistry").finish_non_exhaustive()
+    }
+}
+
 impl<T> InstanceRegistry<T> {
     /// An empty registry; `kind` names the service in error messages.
     pub const fn new(kind: &'static str) -> Self {

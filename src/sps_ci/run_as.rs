@@ -51,17 +51,26 @@ pub const INT_NAME: &str = "__llvm_orc_bootstrap_run_as_int_function_wrapper";
 /// `int64 (SPSExecutorAddr main, SPSSequence<SPSString> args)`: runs
 /// `main(argc, argv)`; the arguments are taken as bytes.
 pub fn main((main, args): (ExecutorAddr, Vec<Vec<u8>>), r: SpsResponder<i64>) {
-    r.respond_or_fail(run_as::run_as_main(main, &args))
+    // SAFETY: the controller asked to run JIT'd code at this address with
+    // this signature; LLVM's design trusts it to run code in the executor,
+    // and the wire bindings make that promise for it.
+    r.respond_or_fail(unsafe { run_as::run_as_main(main, &args) })
 }
 
 /// `int32 (SPSExecutorAddr fn)`: runs `int fn(void)`.
 pub fn void_function((f,): (ExecutorAddr,), r: SpsResponder<i32>) {
-    r.respond_or_fail(run_as::run_as_void_function(f))
+    // SAFETY: the controller asked to run JIT'd code at this address with
+    // this signature; LLVM's design trusts it to run code in the executor,
+    // and the wire bindings make that promise for it.
+    r.respond_or_fail(unsafe { run_as::run_as_void_function(f) })
 }
 
 /// `int32 (SPSExecutorAddr fn, int32 arg)`: runs `int fn(int)`.
 pub fn int_function((f, arg): (ExecutorAddr, i32), r: SpsResponder<i32>) {
-    r.respond_or_fail(run_as::run_as_int_function(f, arg))
+    // SAFETY: the controller asked to run JIT'd code at this address with
+    // this signature; LLVM's design trusts it to run code in the executor,
+    // and the wire bindings make that promise for it.
+    r.respond_or_fail(unsafe { run_as::run_as_int_function(f, arg) })
 }
 
 sync_wrapper! {

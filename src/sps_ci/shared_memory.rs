@@ -80,7 +80,12 @@ pub fn initialize(
     (instance, reservation, req): (ExecutorAddr, ExecutorAddr, SharedMemoryFinalizeRequest),
     r: SpsResponder<SpsExpected<ExecutorAddr>>,
 ) {
-    let result = INSTANCES.with(instance, "initialize", |m| m.initialize(reservation, req));
+    let result = INSTANCES.with(instance, "initialize", |m| {
+        // SAFETY: the actions came from the controller, which LLVM's design
+        // trusts to run code in the executor; the wire bindings make that
+        // promise for it.
+        unsafe { m.initialize(reservation, req) }
+    });
     r.respond(&SpsExpected::from_result(result))
 }
 

@@ -7,14 +7,17 @@
 //! those calls are unavailable (`ENOSYS`, or `EPERM` under a restrictive
 //! seccomp policy) we fall back to plain copies, which is exactly what the
 //! reference executor does: the controller is trusted with this process's
-//! memory by design.
+//! memory by design. Reads never take that path: without
+//! `process_vm_readv` they go through a pipe, which the kernel checks the
+//! same way, so reading is safe, and only writing is an `unsafe fn`.
 //!
 //! ```
 //! use orc_rt::sys::{mem, mmap};
 //!
 //! let page = mmap::page_size();
 //! let base = mmap::map_anonymous_rw(page).unwrap();
-//! mem::write(base, b"hello\0world").unwrap();
+//! // SAFETY: our own fresh mapping.
+//! unsafe { mem::write(base, b"hello\0world") }.unwrap();
 //! assert_eq!(mem::read_c_string(base).unwrap(), b"hello");
 //! let mut word = [0u8; 5];
 //! mem::read(base + 6, &mut word).unwrap();
@@ -29,6 +32,7 @@
 //! ```
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Once;
 
@@ -116,7 +120,8 @@ fn copy_checked(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Res
     if !USE_RAW.load(Ordering::Relaxed) {
         let mut done = 0usize;
         while done < len {
-            // SAFETY (pointer arithmetic): done < len, inside the buffer.
+            // SAFETY: pointer arithmetic only: done < len, so `local + done`
+            // stays inside the caller's buffer.
             let l = unsafe { local.add(done) };
             match vm_copy(l, remote + done as u64, len - done, write) {
                 Ok(0) => return Err(fault(remote + done as u64)),
@@ -138,14 +143,67 @@ fn copy_checked(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Res
     if remote == 0 {
         return Err(fault(remote));
     }
-    // SAFETY: fallback without kernel checks. The controller vouches for
-    // the address, exactly as with the reference executor (module docs).
-    unsafe {
-        if write {
-            std::ptr::copy(local as *const u8, remote as *mut u8, len);
-        } else {
-            std::ptr::copy(remote as *const u8, local, len);
+    if !write {
+        return pipe_read(local, remote, len);
+    }
+    // SAFETY: fallback without kernel checks, for writes only, which are
+    // `unsafe fn`s: their callers vouch for the address (module docs).
+    unsafe { std::ptr::copy(local as *const u8, remote as *mut u8, len) };
+    Ok(())
+}
+
+/// Bytes moved through the pipe at a time: a pipe holds at least one page,
+/// so a write of this size never blocks on an empty pipe.
+const PIPE_CHUNK: usize = 4096;
+
+/// Reads `len` bytes at `remote` into `local` through a pipe: `write(2)`
+/// from `remote` fails with `EFAULT` where the memory is not readable, so
+/// a bad address is an error, as with `process_vm_readv`.
+fn pipe_read(local: *mut u8, remote: u64, len: usize) -> io::Result<()> {
+    let (rd, wr) = super::pipe::pipe_cloexec()?;
+    let mut done = 0usize;
+    while done < len {
+        let n = (len - done).min(PIPE_CHUNK);
+        let from = remote + done as u64;
+        // SAFETY: the kernel reads `from..from + n` on our behalf and
+        // checks it (EFAULT); `wr` is our pipe's open write end.
+        let w = unsafe { libc::write(wr.as_raw_fd(), from as *const libc::c_void, n) };
+        if w < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(if e.raw_os_error() == Some(libc::EFAULT) {
+                fault(from)
+            } else {
+                e
+            });
         }
+        let w = w as usize;
+        if w == 0 {
+            return Err(fault(from));
+        }
+        let mut got = 0usize;
+        while got < w {
+            // SAFETY: `local + done + got .. + w - got` lies inside the
+            // caller's buffer of `len` bytes (done + w <= len).
+            let r = unsafe {
+                libc::read(
+                    rd.as_raw_fd(),
+                    local.add(done + got) as *mut libc::c_void,
+                    w - got,
+                )
+            };
+            if r < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(e);
+            }
+            got += r as usize;
+        }
+        done += w;
     }
     Ok(())
 }
@@ -158,7 +216,15 @@ pub fn read(addr: u64, buf: &mut [u8]) -> io::Result<()> {
 /// Writes `data` at `addr`: a plain copy into memory our memory services
 /// mapped read+write ([`super::mmap::with_writable`]), the checked copy
 /// anywhere else.
-pub fn write(addr: u64, data: &[u8]) -> io::Result<()> {
+///
+/// # Safety
+///
+/// This can write any memory of the process, Rust objects included, and
+/// where the checked copy is unavailable an unmapped address crashes. The
+/// caller promises that `addr..addr + data.len()` is memory that nothing
+/// else relies on. The wire bindings make this promise for the controller,
+/// which LLVM's design trusts with the executor's memory.
+pub unsafe fn write(addr: u64, data: &[u8]) -> io::Result<()> {
     let fast = super::mmap::with_writable(addr, data.len() as u64, || {
         // SAFETY: the whole range is a read+write mapping made by
         // sys::mmap, and it cannot change while we hold its lock; `data`
@@ -251,15 +317,44 @@ mod tests {
     fn round_trip_and_faults() {
         let mut v = vec![0u8; 16];
         let addr = v.as_mut_ptr() as u64;
-        write(addr + 3, b"abc").unwrap();
+        // SAFETY: inside our own live vector.
+        unsafe { write(addr + 3, b"abc") }.unwrap();
         let mut b = [0u8; 3];
         read(addr + 3, &mut b).unwrap();
         assert_eq!(&b, b"abc");
         assert_eq!(read_vec(addr + 3, 3).unwrap(), b"abc");
         assert_eq!(read_c_string(addr + 3).unwrap(), b"abc");
         assert!(read(0, &mut b).is_err());
-        assert!(write(8, b"x").is_err());
+        // SAFETY: address 8 is never mapped: the checked copy refuses it.
+        assert!(unsafe { write(8, b"x") }.is_err());
         assert!(read_vec(16, u64::MAX / 2).is_err());
         drop(v);
+    }
+
+    #[test]
+    fn the_pipe_fallback_reads_and_refuses_bad_addresses() {
+        let src: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+        let mut dst = vec![0u8; src.len()];
+        pipe_read(dst.as_mut_ptr(), src.as_ptr() as u64, src.len()).unwrap();
+        assert_eq!(dst, src);
+        let mut b = [0u8; 4];
+        let e = pipe_read(b.as_mut_ptr(), 8, 4).unwrap_err();
+        assert!(e.to_string().contains("0x8 is not accessible"), "{e}");
+        // A range that runs into an inaccessible page fails there.
+        use super::super::mmap;
+        let page = mmap::page_size();
+        let base = mmap::map_anonymous_rw(2 * page).unwrap();
+        let none = mmap::Prot {
+            read: false,
+            write: false,
+            exec: false,
+        };
+        // SAFETY: our own fresh mapping, nothing lives in it.
+        unsafe { mmap::protect(base + page, page, none) }.unwrap();
+        let mut two = vec![0u8; 2 * page as usize];
+        let e = pipe_read(two.as_mut_ptr(), base, two.len()).unwrap_err();
+        assert!(e.to_string().contains("not accessible"), "{e}");
+        // SAFETY: our own mapping, unused from here on.
+        unsafe { mmap::unmap(base, 2 * page) }.unwrap();
     }
 }

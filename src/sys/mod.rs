@@ -13,7 +13,8 @@
 //! let page = mmap::page_size();
 //! assert!(page.is_power_of_two());
 //! let base = mmap::map_anonymous_rw(page).unwrap();
-//! mem::write(base, b"orc").unwrap();
+//! // SAFETY: our own fresh mapping.
+//! unsafe { mem::write(base, b"orc") }.unwrap();
 //! assert_eq!(mem::read_vec(base, 3).unwrap(), b"orc");
 //! // SAFETY: the mapping was made above for this example and nothing uses it
 //! // afterwards.

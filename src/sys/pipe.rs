@@ -1,6 +1,18 @@
-//! Pipe capacity.
+//! Pipes: creation and capacity.
 
-use std::os::fd::RawFd;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// A new pipe, both ends close-on-exec: `(read end, write end)`.
+pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
 
 /// Asks for a pipe capacity of at least `size` bytes on `fd` if it is a
 /// pipe (`F_SETPIPE_SZ`). Best effort: anything that is not a pipe, or a

@@ -16,7 +16,8 @@
 //! // Mapped with no access; grant some before use.
 //! // SAFETY: our own mapping, holding no Rust objects.
 //! unsafe { mmap::protect(base, page, mmap::read_write()) }.unwrap();
-//! mem::write(base, b"shared").unwrap();
+//! // SAFETY: our own fresh mapping.
+//! unsafe { mem::write(base, b"shared") }.unwrap();
 //!
 //! shm::unlink(&name).unwrap();
 //! assert!(shm::unlink(&name).is_err());

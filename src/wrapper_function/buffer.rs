@@ -30,6 +30,13 @@ pub union orc_rt_WrapperFunctionBufferDataUnion {
     pub Value: [c_char; 8],
 }
 
+impl std::fmt::Debug for orc_rt_WrapperFunctionBufferDataUnion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("orc_rt_WrapperFunctionBufferDataUnion")
+            .finish_non_exhaustive()
+    }
+}
+
 /// A byte buffer passed to and returned from wrapper functions.
 ///
 /// States:
@@ -290,14 +297,6 @@ impl Drop for WrapperFunctionBuffer {
     fn drop(&mut self) {
         // SAFETY: self owns raw, which is in a valid state.
         unsafe { dispose_raw(&mut self.raw) };
-    }
-}
-
-/// Shows no field: which one is live depends on the buffer's `Size`.
-impl fmt::Debug for orc_rt_WrapperFunctionBufferDataUnion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("orc_rt_WrapperFunctionBufferDataUnion")
-            .finish_non_exhaustive()
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! ```
 //! use orc_rt::wrapper_function::{bytes_handler, reply_channel, IncomingCall, Responder};
-//! use orc_rt::handle::Handle;
+//! use orc_rt::wrapper_function::Handle;
 //! use orc_rt::WrapperFunctionBuffer;
 //!
 //! let echo = IncomingCall::handler(bytes_handler(|args| Ok(args.to_vec())));

@@ -267,9 +267,14 @@ where
 
 /// A pending result that can be waited for: the blocking counterpart of a
 /// completion callback. Create with [`reply_channel`].
-#[derive(Debug)]
 pub struct PendingReply {
     rx: mpsc::Receiver<WrapperFunctionBuffer>,
+}
+
+impl std::fmt::Debug for PendingReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingReply").finish_non_exhaustive()
+    }
 }
 
 impl PendingReply {

@@ -11,7 +11,7 @@
 //! use orc_rt::wrapper_function::{sps_handler, reply_channel, IncomingCall, Responder};
 //! use orc_rt::sps::deserialize_all;
 //! use orc_rt::wrapper_function::serialize_to_buffer;
-//! use orc_rt::handle::Handle;
+//! use orc_rt::wrapper_function::Handle;
 //!
 //! // An SPS-typed closure: (u32, u32) -> u64.
 //! let add = IncomingCall::handler(sps_handler(|(a, b): (u32, u32)| u64::from(a) + u64::from(b)));
@@ -40,3 +40,8 @@ pub use native::{
     orc_rt_SessionRef, orc_rt_WrapperFunction, orc_rt_WrapperFunctionReturn, NativeWrapperFunction,
 };
 pub use sync_abi::SyncWrapperFunction;
+
+/// The opaque handle values wrapper functions receive: a Session's
+/// reference and a call id are both a `Handle` (checked by table slot and
+/// generation, never dereferenced).
+pub use crate::handle::Handle;

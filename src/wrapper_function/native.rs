@@ -13,7 +13,7 @@
 //! by a new call since.
 //!
 //! ```
-//! use orc_rt::handle::Handle;
+//! use orc_rt::wrapper_function::Handle;
 //! use orc_rt::wrapper_function::native::{session_handle, session_ref};
 //! use orc_rt::wrapper_function::{
 //!     orc_rt_SessionRef, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionReturn,
@@ -62,10 +62,16 @@ use crate::wrapper_function::handler::Responder;
 use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, WrapperFunctionBuffer};
 
 /// Opaque Session object (see `orc_rt_SessionRef`).
-#[derive(Debug)]
 #[allow(non_camel_case_types)]
 pub struct orc_rt_OpaqueSession {
     _private: [u8; 0],
+}
+
+impl std::fmt::Debug for orc_rt_OpaqueSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("orc_rt_OpaqueSession")
+            .finish_non_exhaustive()
+    }
 }
 
 /// Handle to an orc-rt Session, the root object of a JIT'd program.

@@ -154,6 +154,12 @@ pub struct ElfNixPlatform {
     exit_waiter: Mutex<Option<std::sync::mpsc::SyncSender<RunOutcome>>>,
 }
 
+impl std::fmt::Debug for ElfNixPlatform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ElfNixPlatform").finish_non_exhaustive()
+    }
+}
+
 /// Every platform of the process, and the one bootstrapped.
 static PLATFORMS: Mutex<Vec<Weak<ElfNixPlatform>>> = Mutex::new(Vec::new());
 static ACTIVE: Mutex<Weak<ElfNixPlatform>> = Mutex::new(Weak::new());
@@ -356,7 +362,9 @@ impl ElfNixPlatform {
             )
         };
         for f in frames {
-            let _ = crate::services::eh_frame::deregister(f);
+            // SAFETY: the platform is shut down: no JIT'd code of its
+            // JITDylibs runs any more.
+            let _ = unsafe { crate::services::eh_frame::deregister(f) };
         }
         for i in images {
             let _ = tls::deregister_image(i);
@@ -421,14 +429,20 @@ impl ElfNixPlatform {
     }
 
     /// `register_object_sections`: the object's `.eh_frame` and TLS image.
-    pub fn register_object_sections(
+    ///
+    /// # Safety
+    ///
+    /// As for [`crate::services::eh_frame::register`], for `eh_frame`.
+    pub unsafe fn register_object_sections(
         &self,
         eh_frame: ExecutorAddrRange,
         tls_image: ExecutorAddrRange,
     ) -> Result<(), PlatformError> {
         Self::running(&lock(&self.state))?;
         if !eh_frame.start.is_null() {
-            crate::services::eh_frame::register(eh_frame)?;
+            // SAFETY: the caller vouches for the section (this function's
+            // contract).
+            unsafe { crate::services::eh_frame::register(eh_frame) }?;
             lock(&self.state).eh_frames.push(eh_frame);
         }
         if !tls_image.start.is_null() && !tls_image.is_empty() {
@@ -452,7 +466,10 @@ impl ElfNixPlatform {
                 i.map(|i| st.eh_frames.swap_remove(i)).is_some()
             };
             if known {
-                r = crate::services::eh_frame::deregister(eh_frame).map_err(Into::into);
+                // SAFETY: JIT'd platform code deregisters a section when its
+                // object is being unloaded, as registration's caller
+                // promised it would.
+                r = unsafe { crate::services::eh_frame::deregister(eh_frame) }.map_err(Into::into);
             }
         }
         if !tls_image.start.is_null() && !tls_image.is_empty() {
@@ -870,7 +887,7 @@ impl ElfNixPlatform {
                 let mut best: Option<(Option<u64>, usize, u64)> = None;
                 let mut consider = |list: Option<u64>, l: &[Deinit]| {
                     for (i, d) in l.iter().enumerate() {
-                        if best.map_or(true, |(_, _, s)| d.seq >= s) {
+                        if best.is_none_or(|(_, _, s)| d.seq >= s) {
                             best = Some((list, i, d.seq));
                         }
                     }
@@ -949,8 +966,12 @@ impl ElfNixPlatform {
                         return Err(e);
                     }
                 };
-                let r = crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args)
-                    .map_err(|e| fail(e.to_string()))?;
+                // SAFETY: the entry point of a JITDylib the controller
+                // registered, looked up by name: JIT'd code the controller
+                // linked, on its word.
+                let r =
+                    unsafe { crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args) }
+                        .map_err(|e| fail(e.to_string()))?;
                 Ok((header, r))
             };
             let r = run();

@@ -20,25 +20,31 @@
 //!
 //! let memory = SimpleNativeMemoryMap::new();
 //! let base = memory.reserve(4096).unwrap();
-//! write_uints(&[
-//!     UIntWrite {
-//!         addr: base,
-//!         value: 0xdead_beef_u32,
-//!     },
-//!     UIntWrite {
-//!         addr: base + 4,
-//!         value: 42u32,
-//!     },
-//! ])
+//! // SAFETY (both writes): memory the map reserved for JIT'd code, which no
+//! // Rust object uses.
+//! unsafe {
+//!     write_uints(&[
+//!         UIntWrite {
+//!             addr: base,
+//!             value: 0xdead_beef_u32,
+//!         },
+//!         UIntWrite {
+//!             addr: base + 4,
+//!             value: 42u32,
+//!         },
+//!     ])
+//! }
 //! .unwrap();
 //! assert_eq!(
 //!     read_uints::<u32>(&[base, base + 4]).unwrap(),
 //!     [0xdead_beef, 42]
 //! );
-//! write_buffers(&[BufferWrite {
-//!     addr: base + 16,
-//!     buffer: b"main\0".to_vec(),
-//! }])
+//! unsafe {
+//!     write_buffers(&[BufferWrite {
+//!         addr: base + 16,
+//!         buffer: b"main\0".to_vec(),
+//!     }])
+//! }
 //! .unwrap();
 //! assert_eq!(read_strings(&[base + 16]).unwrap(), [b"main".to_vec()]);
 //!
@@ -115,8 +121,12 @@ macro_rules! scalar {
 }
 scalar!(u8, u16, u32, u64);
 
-fn write_at(addr: u64, bytes: &[u8]) -> Result<(), AccessError> {
-    mem::write(addr, bytes).map_err(|source| AccessError::Fault {
+/// # Safety
+///
+/// As for [`mem::write`].
+unsafe fn write_at(addr: u64, bytes: &[u8]) -> Result<(), AccessError> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { mem::write(addr, bytes) }.map_err(|source| AccessError::Fault {
         op: "write",
         addr,
         len: bytes.len() as u64,
@@ -134,35 +144,63 @@ fn read_at(addr: u64, buf: &mut [u8]) -> Result<(), AccessError> {
 }
 
 /// Performs each write in order; stops at the first failure.
-pub fn write_uints<T: AccessScalar>(writes: &[UIntWrite<T>]) -> Result<(), AccessError> {
+///
+/// # Safety
+///
+/// Each write may land anywhere in the process, Rust objects included: the
+/// caller promises every destination is memory nothing else relies on (for
+/// the wire bindings: JIT'd memory, on the controller's word).
+pub unsafe fn write_uints<T: AccessScalar>(writes: &[UIntWrite<T>]) -> Result<(), AccessError> {
     let mut buf = [0u8; 8];
     for w in writes {
         w.value.to_bytes(&mut buf[..T::SIZE]);
-        write_at(w.addr.0, &buf[..T::SIZE])?;
+        // SAFETY: the caller vouches for every destination.
+        unsafe { write_at(w.addr.0, &buf[..T::SIZE])? };
     }
     Ok(())
 }
 
 /// Stores each pointer value in order.
-pub fn write_pointers(writes: &[PointerWrite]) -> Result<(), AccessError> {
+///
+/// # Safety
+///
+/// Each write may land anywhere in the process, Rust objects included: the
+/// caller promises every destination is memory nothing else relies on (for
+/// the wire bindings: JIT'd memory, on the controller's word).
+pub unsafe fn write_pointers(writes: &[PointerWrite]) -> Result<(), AccessError> {
     for w in writes {
-        write_at(w.addr.0, &w.value.0.to_ne_bytes())?;
+        // SAFETY: the caller vouches for every destination.
+        unsafe { write_at(w.addr.0, &w.value.0.to_ne_bytes())? };
     }
     Ok(())
 }
 
 /// Copies each buffer in order.
-pub fn write_buffers(writes: &[BufferWrite]) -> Result<(), AccessError> {
+///
+/// # Safety
+///
+/// Each write may land anywhere in the process, Rust objects included: the
+/// caller promises every destination is memory nothing else relies on (for
+/// the wire bindings: JIT'd memory, on the controller's word).
+pub unsafe fn write_buffers(writes: &[BufferWrite]) -> Result<(), AccessError> {
     for w in writes {
-        write_at(w.addr.0, &w.buffer)?;
+        // SAFETY: the caller vouches for every destination.
+        unsafe { write_at(w.addr.0, &w.buffer)? };
     }
     Ok(())
 }
 
 /// Copies each borrowed buffer in order.
-pub fn write_buffer_refs(writes: &[(ExecutorAddr, &[u8])]) -> Result<(), AccessError> {
+///
+/// # Safety
+///
+/// Each write may land anywhere in the process, Rust objects included: the
+/// caller promises every destination is memory nothing else relies on (for
+/// the wire bindings: JIT'd memory, on the controller's word).
+pub unsafe fn write_buffer_refs(writes: &[(ExecutorAddr, &[u8])]) -> Result<(), AccessError> {
     for (addr, buf) in writes {
-        write_at(addr.0, buf)?;
+        // SAFETY: the caller vouches for every destination.
+        unsafe { write_at(addr.0, buf)? };
     }
     Ok(())
 }

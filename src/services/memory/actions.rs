@@ -42,19 +42,21 @@
 //!
 //! // Finalize actions run in order and keep their dealloc halves, which run
 //! // in reverse.
-//! let deallocs = run_finalize_actions(vec![pair(1, 10), pair(2, 20)]).unwrap();
+//! // SAFETY (here and below): every action is `log`, a function with the
+//! // synchronous wrapper ABI.
+//! let deallocs = unsafe { run_finalize_actions(vec![pair(1, 10), pair(2, 20)]) }.unwrap();
 //! assert_eq!(*LOG.lock().unwrap(), [1, 2]);
-//! run_dealloc_actions(deallocs).unwrap();
+//! unsafe { run_dealloc_actions(deallocs) }.unwrap();
 //! assert_eq!(*LOG.lock().unwrap(), [1, 2, 20, 10]);
 //!
 //! // A failing finalize action undoes the ones before it.
 //! LOG.lock().unwrap().clear();
-//! let e = run_finalize_actions(vec![pair(1, 10), pair(0, 20)]).unwrap_err();
+//! let e = unsafe { run_finalize_actions(vec![pair(1, 10), pair(0, 20)]) }.unwrap_err();
 //! assert!(matches!(&e, MemoryError::Action { message, .. } if message == "action 0 failed"));
 //! assert_eq!(e.to_string(), "action 0 failed");
 //! assert_eq!(*LOG.lock().unwrap(), [1, 10]);
 //! // Address 0 is "no action".
-//! assert!(run_dealloc_actions(vec![WrapperFunctionCall::default()]).is_ok());
+//! assert!(unsafe { run_dealloc_actions(vec![WrapperFunctionCall::default()]) }.is_ok());
 //! ```
 
 use super::MemoryError;
@@ -64,7 +66,13 @@ use crate::wrapper_function::{sync_abi, sync_fn_at};
 
 /// Runs one call; `Ok` for a null call. A failure is
 /// [`MemoryError::Action`] with the action's message.
-pub fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
+///
+/// # Safety
+///
+/// Each non-null call jumps to its function address: the caller promises
+/// every one is a function with the synchronous wrapper ABI that may run
+/// now (for the wire bindings: allocation actions the controller sent).
+pub unsafe fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
     if call.is_null() {
         return Ok(());
     }
@@ -72,9 +80,8 @@ pub fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
         fn_addr: call.fn_addr.0,
         message,
     };
-    // SAFETY: an allocation action is, by contract with the controller, the
-    // address of a function with the synchronous wrapper ABI (JIT'd code or
-    // a bootstrap symbol); the controller is trusted to run code here.
+    // SAFETY: the caller vouches that the address is a function with the
+    // synchronous wrapper ABI (this function's contract).
     let f = unsafe { sync_fn_at(call.fn_addr) }.map_err(|e| action(e.to_string()))?;
     // SAFETY: as above.
     unsafe { sync_abi::call_sync_sps_error(f, &call.args) }.map_err(|e| action(e.to_string()))
@@ -84,15 +91,24 @@ pub fn run_call(call: &WrapperFunctionCall) -> Result<(), MemoryError> {
 /// dealloc halves to keep. If a finalize call fails, the deallocs collected
 /// so far run in reverse and the joined error (one message per line) is
 /// returned.
-pub fn run_finalize_actions(
+///
+/// # Safety
+///
+/// Each non-null call jumps to its function address: the caller promises
+/// every one is a function with the synchronous wrapper ABI that may run
+/// now (for the wire bindings: allocation actions the controller sent).
+pub unsafe fn run_finalize_actions(
     pairs: Vec<AllocActionCallPair>,
 ) -> Result<Vec<WrapperFunctionCall>, MemoryError> {
     let mut deallocs = Vec::new();
     for pair in pairs {
-        if let Err(e) = run_call(&pair.finalize) {
+        // SAFETY: the caller vouches for every action (this function's
+        // contract).
+        if let Err(e) = unsafe { run_call(&pair.finalize) } {
             let mut errs = ErrorList::default();
             errs.push(e);
-            errs.push_result(run_dealloc_actions(deallocs));
+            // SAFETY: as above.
+            errs.push_result(unsafe { run_dealloc_actions(deallocs) });
             // An `Err`: the list holds `e`.
             return errs.finish().map(|()| Vec::new());
         }
@@ -104,10 +120,20 @@ pub fn run_finalize_actions(
 }
 
 /// Runs dealloc calls last first, joining errors.
-pub fn run_dealloc_actions(mut deallocs: Vec<WrapperFunctionCall>) -> Result<(), MemoryError> {
+///
+/// # Safety
+///
+/// Each non-null call jumps to its function address: the caller promises
+/// every one is a function with the synchronous wrapper ABI that may run
+/// now (for the wire bindings: allocation actions the controller sent).
+pub unsafe fn run_dealloc_actions(
+    mut deallocs: Vec<WrapperFunctionCall>,
+) -> Result<(), MemoryError> {
     let mut errs = ErrorList::default();
     while let Some(d) = deallocs.pop() {
-        errs.push_result(run_call(&d));
+        // SAFETY: the caller vouches for every action (this function's
+        // contract).
+        errs.push_result(unsafe { run_call(&d) });
     }
     errs.finish()
 }

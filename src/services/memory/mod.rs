@@ -12,7 +12,7 @@
 //! use orc_rt::services::memory::access::read_buffers;
 //! use orc_rt::services::memory::{MemoryError, SimpleNativeMemoryMap};
 //! use orc_rt::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
-//! use orc_rt::sys::mmap::page_size;
+//! use orc_rt::services::memory::page_size;
 //! use orc_rt::{ExecutorAddr, ExecutorAddrRange};
 //!
 //! let memory = SimpleNativeMemoryMap::new();
@@ -30,13 +30,14 @@
 //! let rx = RemoteAllocGroup::new(true, false, true, false);
 //!
 //! // Write+execute is refused, and so is memory outside the reservations.
-//! let r = memory.initialize(request(rwx, base));
+//! // SAFETY (every initialize here): the requests carry no actions.
+//! let r = unsafe { memory.initialize(request(rwx, base)) };
 //! assert!(matches!(r, Err(MemoryError::WriteAndExec { .. })));
-//! let r = memory.initialize(request(rx, base + page_size()));
+//! let r = unsafe { memory.initialize(request(rx, base + page_size())) };
 //! assert!(matches!(r, Err(MemoryError::RangeNotReserved { .. })));
 //!
 //! // Filled, zero-padded, then made read+execute.
-//! let key = memory.initialize(request(rx, base)).unwrap();
+//! let key = unsafe { memory.initialize(request(rx, base)) }.unwrap();
 //! let range = ExecutorAddrRange::from_start_and_size(key, 8).unwrap();
 //! assert_eq!(read_buffers(&[range]).unwrap(), [b"code\0\0\0\0".to_vec()]);
 //! memory.release(&[base]).unwrap();
@@ -48,6 +49,10 @@ pub mod shared_memory;
 pub mod simple_native_memory_map;
 
 pub use shared_memory::SharedMemoryMapper;
+
+/// The size of a memory page, the unit of every reservation and
+/// protection.
+pub use crate::sys::mmap::page_size;
 pub use simple_native_memory_map::SimpleNativeMemoryMap;
 
 use crate::error::{Join, Lines};

@@ -14,7 +14,7 @@
 //! use orc_rt::sps::orc_types::{
 //!     RemoteAllocGroup, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
 //! };
-//! use orc_rt::sys::{mmap::page_size, shm};
+//! use orc_rt::services::memory::page_size;
 //! use orc_rt::ExecutorAddr;
 //!
 //! let mapper = SharedMemoryMapper::new();
@@ -30,14 +30,15 @@
 //!     }],
 //!     actions: vec![],
 //! };
-//! let r = mapper.initialize(base, request(base + 1));
+//! // SAFETY (both calls): the requests carry no actions.
+//! let r = unsafe { mapper.initialize(base, request(base + 1)) };
 //! assert!(matches!(r, Err(MemoryError::Unaligned { .. })));
-//! let key = mapper.initialize(base, request(base)).unwrap();
+//! let key = unsafe { mapper.initialize(base, request(base)) }.unwrap();
 //! assert_eq!(read_uints::<u64>(&[key]).unwrap(), [0]); // readable now
 //! mapper.deinitialize(&[key]).unwrap();
 //! mapper.release(&[base]).unwrap();
 //! // Unlinking the name is the controller's job, once it has mapped it.
-//! shm::unlink(&name).unwrap();
+//! # orc_rt::sys::shm::unlink(&name).unwrap();
 //! ```
 
 use std::collections::BTreeMap;
@@ -74,6 +75,12 @@ struct State {
 #[derive(Default)]
 pub struct SharedMemoryMapper {
     state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SharedMemoryMapper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedMemoryMapper").finish_non_exhaustive()
+    }
 }
 
 impl SharedMemoryMapper {
@@ -125,7 +132,14 @@ impl SharedMemoryMapper {
     /// Applies each segment's protection inside `reservation` (the content
     /// is already there), then runs the finalize actions. Returns the
     /// lowest segment address as the allocation's key.
-    pub fn initialize(
+    ///
+    /// # Safety
+    ///
+    /// The finalize actions run now and their dealloc halves later (at
+    /// deinitialize, release or shutdown): the caller promises that each
+    /// action's address is a function with the synchronous wrapper ABI (for
+    /// the wire bindings: actions the controller sent, on its word).
+    pub unsafe fn initialize(
         &self,
         reservation: ExecutorAddr,
         req: SharedMemoryFinalizeRequest,
@@ -200,7 +214,9 @@ impl SharedMemoryMapper {
                 }
             }
         }
-        let deallocs = run_finalize_actions(req.actions)?;
+        // SAFETY: the caller vouches for the actions (this function's
+        // contract).
+        let deallocs = unsafe { run_finalize_actions(req.actions) }?;
         let mut st = lock(&self.state);
         match st.reservations.get_mut(&reservation.0) {
             Some(res) => {
@@ -209,7 +225,8 @@ impl SharedMemoryMapper {
             }
             None => {
                 drop(st);
-                run_dealloc_actions(deallocs)?;
+                // SAFETY: as above.
+                unsafe { run_dealloc_actions(deallocs) }?;
                 Err(MemoryError::AddrNotReserved {
                     context: CTX,
                     addr: reservation.0,
@@ -231,7 +248,9 @@ impl SharedMemoryMapper {
                 })
             };
             match found {
-                Some(deallocs) => errs.push_result(run_dealloc_actions(deallocs)),
+                // SAFETY: dealloc actions that came with an initialize,
+                // whose caller vouched for them (initialize's contract).
+                Some(deallocs) => errs.push_result(unsafe { run_dealloc_actions(deallocs) }),
                 None => errs.push(MemoryError::NoRegion {
                     context: "In deinitialize",
                     addr: key.0,
@@ -251,7 +270,9 @@ impl SharedMemoryMapper {
                 continue;
             };
             for (_, deallocs) in res.allocations.into_iter().rev() {
-                errs.push_result(run_dealloc_actions(deallocs));
+                // SAFETY: dealloc actions that came with an initialize,
+                // whose caller vouched for them (initialize's contract).
+                errs.push_result(unsafe { run_dealloc_actions(deallocs) });
             }
             // SAFETY: our mapping, no longer known to the mapper.
             if let Err(source) = unsafe { mmap::unmap(base.0, res.size) } {

@@ -49,11 +49,13 @@
 //!         dealloc: call("destructors"),
 //!     }],
 //! };
-//! let key = memory.initialize(request.clone()).unwrap();
+//! // SAFETY (both calls): the actions are `log`, a function with the
+//! // synchronous wrapper ABI.
+//! let key = unsafe { memory.initialize(request.clone()) }.unwrap();
 //! assert_eq!(key, base);
 //! assert_eq!(*LOG.lock().unwrap(), ["constructors"]);
 //! // A region is initialized once.
-//! let again = memory.initialize(request);
+//! let again = unsafe { memory.initialize(request) };
 //! assert!(matches!(again, Err(MemoryError::Overlap { .. })));
 //!
 //! // Deinitialize runs the dealloc actions; the memory stays reserved.
@@ -151,6 +153,13 @@ pub struct SimpleNativeMemoryMap {
     idle: Condvar,
 }
 
+impl std::fmt::Debug for SimpleNativeMemoryMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimpleNativeMemoryMap")
+            .finish_non_exhaustive()
+    }
+}
+
 impl SimpleNativeMemoryMap {
     /// A manager with no reservations.
     pub fn new() -> Self {
@@ -197,7 +206,14 @@ impl SimpleNativeMemoryMap {
     /// segment's final protection, then runs the finalize actions in order.
     /// Returns the lowest segment address, the key for
     /// [`SimpleNativeMemoryMap::deinitialize`].
-    pub fn initialize(&self, req: FinalizeRequest) -> Result<ExecutorAddr, MemoryError> {
+    ///
+    /// # Safety
+    ///
+    /// The finalize actions run now and their dealloc halves later (at
+    /// deinitialize, release or shutdown): the caller promises that each
+    /// action's address is a function with the synchronous wrapper ABI (for
+    /// the wire bindings: actions the controller sent, on its word).
+    pub unsafe fn initialize(&self, req: FinalizeRequest) -> Result<ExecutorAddr, MemoryError> {
         let segments: Vec<SegmentRef<'_>> = req
             .segments
             .iter()
@@ -209,12 +225,21 @@ impl SimpleNativeMemoryMap {
                 prewritten: 0,
             })
             .collect();
-        self.initialize_segments(&segments, req.actions)
+        // SAFETY: the caller vouches for the actions (this function's
+        // contract).
+        unsafe { self.initialize_segments(&segments, req.actions) }
     }
 
     /// [`SimpleNativeMemoryMap::initialize`] with borrowed segment content
     /// (decoded in place from the argument bytes, without a copy).
-    pub fn initialize_segments(
+    ///
+    /// # Safety
+    ///
+    /// The finalize actions run now and their dealloc halves later (at
+    /// deinitialize, release or shutdown): the caller promises that each
+    /// action's address is a function with the synchronous wrapper ABI (for
+    /// the wire bindings: actions the controller sent, on its word).
+    pub unsafe fn initialize_segments(
         &self,
         segments: &[SegmentRef<'_>],
         actions: Vec<AllocActionCallPair>,
@@ -376,7 +401,9 @@ impl SimpleNativeMemoryMap {
             return Err(e);
         }
 
-        match run_finalize_actions(req.actions) {
+        // SAFETY: the caller vouches for the actions (this function's
+        // contract).
+        match unsafe { run_finalize_actions(req.actions) } {
             Ok(deallocs) => {
                 let mut st = lock(&self.state);
                 match st
@@ -390,7 +417,8 @@ impl SimpleNativeMemoryMap {
                     None => {
                         // Released while the actions ran: undo them now.
                         drop(st);
-                        run_dealloc_actions(deallocs)?;
+                        // SAFETY: as above.
+                        unsafe { run_dealloc_actions(deallocs) }?;
                         Err(MemoryError::RangeNotReserved {
                             context: CTX,
                             start,
@@ -441,7 +469,9 @@ impl SimpleNativeMemoryMap {
                     }
                 }
             };
-            errs.push_result(run_dealloc_actions(region.dealloc_actions));
+            // SAFETY: dealloc actions that came with an initialize, whose
+            // caller vouched for them (initialize's contract).
+            errs.push_result(unsafe { run_dealloc_actions(region.dealloc_actions) });
             let mut st = lock(&self.state);
             if region.size > 0 {
                 if let Some((_, slab)) = st.slab_for_range(k, k + region.size) {
@@ -480,7 +510,9 @@ impl SimpleNativeMemoryMap {
                 .into_values()
                 .flat_map(|r| r.dealloc_actions)
                 .collect();
-            errs.push_result(run_dealloc_actions(deallocs));
+            // SAFETY: dealloc actions that came with an initialize, whose
+            // caller vouched for them (initialize's contract).
+            errs.push_result(unsafe { run_dealloc_actions(deallocs) });
             // SAFETY: the slab was mapped by reserve and is no longer known
             // to the manager, so nothing here touches it again.
             if let Err(source) = unsafe { mmap::unmap(b, slab.size) } {
@@ -506,7 +538,7 @@ impl SimpleNativeMemoryMap {
     ) -> bool {
         let st = lock(&self.state);
         bases.iter().all(|b| {
-            st.slabs.get(&b.0).map_or(true, |slab| {
+            st.slabs.get(&b.0).is_none_or(|slab| {
                 slab.regions
                     .values()
                     .all(|r| actions_all(&r.dealloc_actions, &ok))
@@ -525,7 +557,7 @@ impl SimpleNativeMemoryMap {
         keys.iter().all(|k| {
             st.slab_for_range(k.0, k.0.saturating_add(1))
                 .and_then(|(_, slab)| slab.regions.get(&k.0))
-                .map_or(true, |r| actions_all(&r.dealloc_actions, &ok))
+                .is_none_or(|r| actions_all(&r.dealloc_actions, &ok))
         })
     }
 
