@@ -1056,7 +1056,9 @@ impl Session {
             if left.is_some_and(|l| l.is_zero()) {
                 st.wait_on_drop = false;
                 let waiting_for = match (&st.conn, st.tokens) {
-                    (Conn::Detached, 0) => "the services' on_shutdown".to_string(),
+                    (Conn::Detached, 0) => {
+                        "the services' on_shutdown or the dispatcher's running tasks".to_string()
+                    }
                     (Conn::Detached, n) => format!(
                         "{n} incoming call(s) to be answered or managed-code token(s) to be \
                          released"
