@@ -49,25 +49,25 @@ fn child() {
     println!("child done");
 }
 
-#[test]
-fn caught_panics_are_errors_and_are_not_printed() {
-    if std::env::var_os("QUIET_PANICS_CHILD").is_some() {
-        return child();
-    }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "caught_panics_are_errors_and_are_not_printed",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("QUIET_PANICS_CHILD", "1")
-        .env_remove("ORC_RT_PRINT_CAUGHT_PANICS")
-        .env("RUST_BACKTRACE", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+/// Runs [`child`] in a fresh process; `ORC_RT_PRINT_CAUGHT_PANICS` set to
+/// `print`, or removed. Returns (stdout, stderr) of a successful run.
+fn run_child(print: Option<&str>) -> (String, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "caught_panics_are_errors_and_are_not_printed",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("QUIET_PANICS_CHILD", "1")
+    .env("RUST_BACKTRACE", "1");
+    match print {
+        Some(v) => cmd.env("ORC_RT_PRINT_CAUGHT_PANICS", v),
+        None => cmd.env_remove("ORC_RT_PRINT_CAUGHT_PANICS"),
+    };
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "child failed\n{stdout}\n{stderr}");
     assert!(stdout.contains("child done"), "{stdout}");
     assert!(
@@ -78,6 +78,15 @@ fn caught_panics_are_errors_and_are_not_printed() {
         stdout.contains("reported: panic in a session task: task boom"),
         "{stdout}"
     );
+    (stdout, stderr)
+}
+
+#[test]
+fn caught_panics_are_errors_and_are_not_printed() {
+    if std::env::var_os("QUIET_PANICS_CHILD").is_some() {
+        return child();
+    }
+    let (_, stderr) = run_child(None);
     assert!(!stderr.contains("handler boom"), "{stderr}");
     assert!(!stderr.contains("task boom"), "{stderr}");
     // The hook before orc-rt's still sees panics outside its boundaries,
@@ -85,4 +94,10 @@ fn caught_panics_are_errors_and_are_not_printed() {
     assert!(stderr.contains("outside boom"), "{stderr}");
     assert_eq!(stderr.matches("panicked at").count(), 1, "{stderr}");
     assert_eq!(stderr.matches("stack backtrace").count(), 1, "{stderr}");
+
+    // For debugging, ORC_RT_PRINT_CAUGHT_PANICS=1 prints them all again.
+    let (_, stderr) = run_child(Some("1"));
+    assert!(stderr.contains("handler boom 7"), "{stderr}");
+    assert!(stderr.contains("task boom"), "{stderr}");
+    assert_eq!(stderr.matches("panicked at").count(), 3, "{stderr}");
 }
