@@ -87,14 +87,6 @@ pub struct NotificationService {
     state: Mutex<State>,
 }
 
-use crate::sync::lock;
-
-fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
-    crate::error::catch_panic(f)
-        .err()
-        .map(|p| Error::from_panic(what, p))
-}
-
 impl std::fmt::Debug for NotificationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let st = lock(&self.state);
@@ -105,6 +97,14 @@ impl std::fmt::Debug for NotificationService {
             .field("shut_down", &st.shut_down)
             .finish()
     }
+}
+
+use crate::sync::lock;
+
+fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
+    crate::error::catch_panic(f)
+        .err()
+        .map(|p| Error::from_panic(what, p))
 }
 
 impl NotificationService {

@@ -167,21 +167,6 @@ pub struct Session {
     inner: Arc<Inner>,
 }
 
-/// Proof that managed code (JIT'd code, or code run for it) is executing:
-/// shutdown waits until every token is dropped before it shuts Services
-/// down. Get one from [`Session::managed_code_token`].
-pub struct ManagedCodeToken {
-    inner: Arc<Inner>,
-}
-
-impl std::fmt::Debug for ManagedCodeToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ManagedCodeToken")
-            .field("session", &self.inner.handle)
-            .finish()
-    }
-}
-
 /// Shows the handle, the owning process and, unless the state is locked
 /// right now, the lifecycle phase.
 impl std::fmt::Debug for Session {
@@ -194,6 +179,21 @@ impl std::fmt::Debug for Session {
                 .field("detached", &matches!(st.conn, Conn::Detached));
         }
         d.finish_non_exhaustive()
+    }
+}
+
+/// Proof that managed code (JIT'd code, or code run for it) is executing:
+/// shutdown waits until every token is dropped before it shuts Services
+/// down. Get one from [`Session::managed_code_token`].
+pub struct ManagedCodeToken {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ManagedCodeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManagedCodeToken")
+            .field("session", &self.inner.handle)
+            .finish()
     }
 }
 
@@ -1004,6 +1004,7 @@ impl Session {
 
     /// False once [`Session::shutdown_and_wait_timeout`] has timed out:
     /// dropping the Session then no longer waits for shutdown.
+    #[cfg(feature = "capi")]
     pub(crate) fn waits_on_drop(&self) -> bool {
         self.inner.lock().wait_on_drop
     }

@@ -151,6 +151,16 @@ pub struct InPlaceTaskDispatcher {
     idle: Condvar,
 }
 
+impl std::fmt::Debug for InPlaceTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.state);
+        f.debug_struct("InPlaceTaskDispatcher")
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 impl InPlaceTaskDispatcher {
     /// Creates a dispatcher.
     pub fn new() -> Self {
@@ -159,16 +169,6 @@ impl InPlaceTaskDispatcher {
             state: Mutex::new(InPlaceState::default()),
             idle: Condvar::new(),
         }
-    }
-}
-
-impl std::fmt::Debug for InPlaceTaskDispatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let st = lock(&self.state);
-        f.debug_struct("InPlaceTaskDispatcher")
-            .field("running", &st.running)
-            .field("shut_down", &st.shut_down)
-            .finish()
     }
 }
 
@@ -295,6 +295,19 @@ pub struct ThreadPoolTaskDispatcher {
     workers: Mutex<Vec<JoinHandle<()>>>,
 }
 
+impl std::fmt::Debug for ThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let threads = self.num_threads();
+        let st = lock(&self.shared.state);
+        f.debug_struct("ThreadPoolTaskDispatcher")
+            .field("threads", &threads)
+            .field("queued", &st.queue.len())
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 impl ThreadPoolTaskDispatcher {
     /// Creates a pool of `num_threads` workers, each with
     /// [`default_stack_size`]. `0` means one worker per available CPU
@@ -363,19 +376,6 @@ impl ThreadPoolTaskDispatcher {
     /// Number of tasks waiting in the queue (for tests and diagnostics).
     pub fn queued(&self) -> usize {
         lock(&self.shared.state).queue.len()
-    }
-}
-
-impl std::fmt::Debug for ThreadPoolTaskDispatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let threads = self.num_threads();
-        let st = lock(&self.shared.state);
-        f.debug_struct("ThreadPoolTaskDispatcher")
-            .field("threads", &threads)
-            .field("queued", &st.queue.len())
-            .field("running", &st.running)
-            .field("shut_down", &st.shut_down)
-            .finish()
     }
 }
 
@@ -512,6 +512,18 @@ pub struct GrowingThreadPoolTaskDispatcher {
     shared: Arc<GrowingShared>,
 }
 
+impl std::fmt::Debug for GrowingThreadPoolTaskDispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.shared.state);
+        f.debug_struct("GrowingThreadPoolTaskDispatcher")
+            .field("workers", &st.workers)
+            .field("queued", &st.queue.len())
+            .field("unfinished", &st.unfinished)
+            .field("shut_down", &st.shut_down)
+            .finish()
+    }
+}
+
 impl GrowingThreadPoolTaskDispatcher {
     /// Creates a dispatcher with no worker yet; workers get
     /// [`default_stack_size`]. Never fails: threads are started by
@@ -568,18 +580,6 @@ impl GrowingThreadPoolTaskDispatcher {
             .stack_size(self.shared.stack_size)
             .spawn(move || shared.worker())
             .map(drop)
-    }
-}
-
-impl std::fmt::Debug for GrowingThreadPoolTaskDispatcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let st = lock(&self.shared.state);
-        f.debug_struct("GrowingThreadPoolTaskDispatcher")
-            .field("workers", &st.workers)
-            .field("queued", &st.queue.len())
-            .field("unfinished", &st.unfinished)
-            .field("shut_down", &st.shut_down)
-            .finish()
     }
 }
 
