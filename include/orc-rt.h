@@ -579,6 +579,7 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
  * down). Any thread except the Session's own thread-pool workers when every
  * worker might block the same way (the call would wait for a worker that
  * never frees up); with an in-place dispatcher the call runs inline.
+ * `orc_rt_InProcessController_callWrapperSyncTimeout` bounds the wait.
  *
  * # Safety
  * `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
@@ -587,6 +588,24 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
 orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
                                                                         orc_rt_WrapperFunction Fn,
                                                                         orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Like `orc_rt_InProcessController_callWrapperSync`, waiting at most
+ * `TimeoutMs` milliseconds: if no result has arrived by then, returns an
+ * out-of-band error starting with
+ * "orc_rt_InProcessController_callWrapperSyncTimeout: timed out". The call
+ * is not cancelled: `Fn` may still run (or finish) later, and its result
+ * is then discarded. This bounds the deadlock described at
+ * `orc_rt_InProcessController_callWrapperSync` (a wrapper function calling
+ * it on a one-worker pool). Any thread; the caller owns the result.
+ *
+ * # Safety
+ * As for `orc_rt_InProcessController_callWrapperSync`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSyncTimeout(orc_rt_InProcessControllerRef C,
+                                                                               orc_rt_WrapperFunction Fn,
+                                                                               orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                                               uint64_t TimeoutMs);
 
 /**
  * Disconnects the controller as if it went away: the Session detaches
@@ -744,6 +763,14 @@ void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_
  * result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
  * an error logged, see orc_rt_log_setCallback) if the default thread pool cannot be started.
  *
+ * A Session belongs to the process that created it: its threads exist
+ * only there. In a child forked afterwards (without exec), calls on it
+ * fail at once instead of hanging, with an error that names both process
+ * ids (an out-of-band error for calls, an `orc_rt_ErrorRef` where the
+ * function returns one, the error reporter otherwise), and
+ * `orc_rt_Session_destroy` leaks it without waiting. Create a new Session
+ * in the child instead.
+ *
  * # Safety
  * Any value of `D` is accepted (handles are checked).
  */
@@ -758,7 +785,9 @@ orc_rt_SessionRef orc_rt_Session_create(orc_rt_TaskDispatcherRef D);
  * Shutdown waits for every in-flight incoming call to return and for
  * every Service to complete its notifications, so this blocks forever if a
  * native wrapper function never calls its `Return`, or a Service never
- * completes its `orc_rt_ServiceCompletionRef`. Calls to the controller
+ * completes its `orc_rt_ServiceCompletionRef`: bound that wait with
+ * `orc_rt_Session_shutdownAndWaitTimeout` first, after whose timeout this
+ * does not wait. Calls to the controller
  * still unanswered are failed before shutdown completes: their `Return`
  * has run (with an out-of-band error) when this returns, and a late reply
  * reaches nothing.
@@ -894,6 +923,17 @@ void orc_rt_Session_shutdown(orc_rt_SessionRef S,
 orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
 
 /**
+ * Starts shutdown and waits at most `TimeoutMs` milliseconds for it to
+ * complete. Returns NULL once it has completed, or an error ("timed out:
+ * session shutdown did not complete within ...", saying what it still
+ * waits for) if it has not; shutdown then goes on in the background, and
+ * `orc_rt_Session_destroy` no longer waits for it. Returns an error at once
+ * from one of the Session's own tasks or lifecycle callbacks, for a
+ * refused handle, or in a forked child. Any other thread.
+ */
+orc_rt_ErrorRef orc_rt_Session_shutdownAndWaitTimeout(orc_rt_SessionRef S, uint64_t TimeoutMs);
+
+/**
  * Attaches an LLVM 22 SimpleRemoteEPC controller reachable through file
  * descriptors `InFD` (read) and `OutFD` (write) to Session `S`: adds the
  * bootstrap services (dylib manager, memory managers, memory access,
@@ -929,7 +969,8 @@ orc_rt_TaskDispatcherRef orc_rt_InPlaceTaskDispatcher_create(void);
 
 /**
  * Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
- * per available CPU) and stores it in `*Result` (owned by the caller).
+ * per available CPU, as `ThreadPoolTaskDispatcher::new(0)` in Rust) and
+ * stores it in `*Result` (owned by the caller).
  * Returns an error (and stores NULL) if `Result` is NULL or a worker thread
  * cannot be started.
  *

@@ -96,7 +96,7 @@ impl FfiDefault for orc_rt_WrapperFunctionBuffer {
 /// `FfiDefault::on_panic` for the function's return type.
 macro_rules! ffi_boundary {
     ($name:literal, $body:block) => {{
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+        match $crate::error::catch_panic(|| $body) {
             Ok(v) => v,
             Err(p) => {
                 $crate::ffi::panic::FfiDefault::on_panic($name, $crate::error::panic_message(&p))

@@ -60,8 +60,13 @@ pub struct GrowingThreadPoolTaskDispatcher {
 
 impl std::fmt::Debug for GrowingThreadPoolTaskDispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.shared.state);
         f.debug_struct("GrowingThreadPoolTaskDispatcher")
-            .finish_non_exhaustive()
+            .field("workers", &st.workers)
+            .field("queued", &st.queue.len())
+            .field("unfinished", &st.unfinished)
+            .field("shut_down", &st.shut_down)
+            .finish()
     }
 }
 

@@ -25,8 +25,11 @@ pub struct InPlaceTaskDispatcher {
 
 impl std::fmt::Debug for InPlaceTaskDispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.state);
         f.debug_struct("InPlaceTaskDispatcher")
-            .finish_non_exhaustive()
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
     }
 }
 

@@ -84,7 +84,7 @@ pub trait TaskDispatcher: Send + Sync {
 
 /// Runs a task, catching a panic so a worker thread survives it.
 fn run_task(task: Task) {
-    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(task)) {
+    if let Err(p) = crate::error::catch_panic(task) {
         // Sessions catch their tasks' panics and report them themselves;
         // this is the last resort for tasks dispatched directly.
         crate::error::report_unowned(crate::Error::from_panic("a task", p));

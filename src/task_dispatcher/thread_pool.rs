@@ -48,21 +48,41 @@ pub struct ThreadPoolTaskDispatcher {
 
 impl std::fmt::Debug for ThreadPoolTaskDispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let threads = self.num_threads();
+        let st = lock(&self.shared.state);
         f.debug_struct("ThreadPoolTaskDispatcher")
-            .finish_non_exhaustive()
+            .field("threads", &threads)
+            .field("queued", &st.queue.len())
+            .field("running", &st.running)
+            .field("shut_down", &st.shut_down)
+            .finish()
     }
 }
 
 impl ThreadPoolTaskDispatcher {
-    /// Creates a pool of `num_threads` workers (at least one), each with
-    /// [`default_stack_size`].
+    /// Creates a pool of `num_threads` workers, each with
+    /// [`default_stack_size`]. `0` means one worker per available CPU
+    /// (`std::thread::available_parallelism`, 1 if unknown), as
+    /// `orc_rt_ThreadPoolTaskDispatcher_create(0, ..)` does in C.
+    ///
+    /// ```
+    /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+    /// let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// assert_eq!(ThreadPoolTaskDispatcher::new(0).unwrap().num_threads(), cpus);
+    /// assert_eq!(ThreadPoolTaskDispatcher::new(3).unwrap().num_threads(), 3);
+    /// ```
     pub fn new(num_threads: usize) -> crate::Result<Self> {
         Self::with_stack_size(num_threads, default_stack_size())
     }
 
-    /// Creates a pool of `num_threads` workers (at least one) whose stacks
-    /// are `stack_size` bytes (rounded up to whole pages by the system).
+    /// Creates a pool of `num_threads` workers (`0`: one per available CPU,
+    /// as in [`ThreadPoolTaskDispatcher::new`]) whose stacks are
+    /// `stack_size` bytes (rounded up to whole pages by the system).
     pub fn with_stack_size(num_threads: usize, stack_size: usize) -> crate::Result<Self> {
+        let num_threads = match num_threads {
+            0 => available_cpus(),
+            n => n,
+        };
         let shared = Arc::new(PoolShared {
             id: new_marker_id(),
             state: Mutex::new(PoolState {
@@ -79,7 +99,7 @@ impl ThreadPoolTaskDispatcher {
             shared,
             workers: Mutex::new(Vec::new()),
         };
-        for i in 0..num_threads.max(1) {
+        for i in 0..num_threads {
             let shared = pool.shared.clone();
             let h = std::thread::Builder::new()
                 .name(format!("orc-rt-worker-{i}"))
@@ -92,15 +112,27 @@ impl ThreadPoolTaskDispatcher {
     }
 
     /// Creates a pool with one worker per available CPU
-    /// (`std::thread::available_parallelism`, 1 if unknown).
+    /// (`std::thread::available_parallelism`, 1 if unknown); the same as
+    /// `new(0)`.
     pub fn with_default_threads() -> crate::Result<Self> {
-        Self::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        Self::new(0)
+    }
+
+    /// Number of worker threads the pool was started with (its workers
+    /// are joined at shutdown, after which this is 0).
+    pub fn num_threads(&self) -> usize {
+        lock(&self.workers).len()
     }
 
     /// Number of tasks waiting in the queue (for tests and diagnostics).
     pub fn queued(&self) -> usize {
         lock(&self.shared.state).queue.len()
     }
+}
+
+/// One per available CPU (1 if that cannot be known).
+fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn worker_loop(shared: &PoolShared) {
@@ -210,6 +242,21 @@ mod tests {
         d.dispatch(probe_task(&ran, &dropped));
         assert_eq!(dropped.load(Ordering::SeqCst), 151);
         assert_eq!(ran.load(Ordering::SeqCst), 100);
+    }
+
+    #[test]
+    fn pool_of_zero_threads_has_one_per_cpu() {
+        let cpus = available_cpus();
+        let d = ThreadPoolTaskDispatcher::new(0).unwrap();
+        assert_eq!(d.num_threads(), cpus);
+        // All of them really run tasks at once.
+        let (release, _) = dispatch_blockers(&d, cpus);
+        drop(release);
+        d.shutdown();
+        assert_eq!(d.num_threads(), 0);
+        let d = ThreadPoolTaskDispatcher::with_stack_size(0, 64 << 10).unwrap();
+        assert_eq!(d.num_threads(), cpus);
+        assert_eq!(ThreadPoolTaskDispatcher::new(1).unwrap().num_threads(), 1);
     }
 
     #[test]
