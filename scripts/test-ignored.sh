@@ -54,7 +54,7 @@ elif grep -q '\[never\]' "$thp/enabled"; then
   skip transparent-huge-pages "transparent huge pages are disabled ($thp/enabled: never)"
 else
   group transparent-huge-pages --lib --test services_memory -- \
-    simple_remote_epc::frame::tests::prewriting::large_contents_are_written_on_huge_pages \
+    simple_remote_epc::frame::prewrite::tests::prewriting::large_contents_are_written_on_huge_pages \
     sys::mmap::writable_tests::large_mappings_start_on_a_huge_page_and_large_ranges_are_advised \
     large_segments_fill_huge_pages_and_a_slab_keeps_small_ones_elsewhere
 fi
