@@ -18,17 +18,6 @@
 
 #define TAG ((orc_rt_ControllerHandlerTag)0x70)
 
-/* Returns 1 for success; prints and consumes a failure. */
-static int ok(orc_rt_ErrorRef E) {
-  char *Msg;
-  if (!E)
-    return 1;
-  Msg = orc_rt_Error_toString(E);
-  fprintf(stderr, "unexpected error: %s\n", Msg ? Msg : "(null)");
-  orc_rt_Error_freeErrorMessage(Msg);
-  return 0;
-}
-
 /* Echoes its argument bytes. */
 static void echo_wf(orc_rt_SessionRef S, uint64_t CallId, orc_rt_WrapperFunctionReturn Return,
                     orc_rt_WrapperFunctionBuffer ArgBytes) {
@@ -100,7 +89,7 @@ int main(void) {
   orc_rt_InProcessController_addHandler(C3, TAG, name_handler, (void *)"C3");
 
   /* C1 serves A; attaching it to B as well is refused. */
-  CHECK(ok(orc_rt_Session_attachInProcessController(A, C1)));
+  CHECK(check_ok(orc_rt_Session_attachInProcessController(A, C1)));
   CHECK(error_contains(orc_rt_Session_attachInProcessController(B, C1),
                        "already attached to another Session"));
   /* Refused again: the first refusal left nothing half-attached. */
@@ -110,7 +99,7 @@ int main(void) {
   /* B is unattached, not broken: calls to its controller are refused as
    * detached, and it takes another controller. */
   CHECK(controller_is(B, "error: controller is detached: cannot call controller handler 0x70"));
-  CHECK(ok(orc_rt_Session_attachInProcessController(B, C2)));
+  CHECK(check_ok(orc_rt_Session_attachInProcessController(B, C2)));
   CHECK(controller_is(B, "C2"));
   CHECK(echo_works(C2, "through C2 to B"));
 
@@ -130,13 +119,13 @@ int main(void) {
   D = orc_rt_Session_create(orc_rt_InPlaceTaskDispatcher_create());
   REQUIRE(D != NULL);
   CHECK(error_contains(orc_rt_Session_attachInProcessController(D, C1), "closed"));
-  CHECK(ok(orc_rt_Session_attachInProcessController(D, C3)));
+  CHECK(check_ok(orc_rt_Session_attachInProcessController(D, C3)));
   CHECK(controller_is(D, "C3"));
   CHECK(echo_works(C3, "through C3 to D"));
 
   /* Every Session shuts down cleanly. */
   orc_rt_Session_shutdown(B, NULL, NULL);
-  CHECK(ok(orc_rt_Session_waitForShutdown(B)));
+  CHECK(check_ok(orc_rt_Session_waitForShutdown(B)));
   orc_rt_Session_destroy(A);
   orc_rt_Session_destroy(B);
   orc_rt_Session_destroy(D);

@@ -23,16 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int check_ok(orc_rt_ErrorRef E) {
-  char *Msg;
-  if (!E)
-    return 1;
-  Msg = orc_rt_Error_toString(E);
-  fprintf(stderr, "unexpected error: %s\n", Msg ? Msg : "(null)");
-  orc_rt_Error_freeErrorMessage(Msg);
-  return 0;
-}
-
 static const char *under_tool(void) {
   const char *T = getenv("ORC_RT_TEST_UNDER_TOOL");
   return T ? T : "";

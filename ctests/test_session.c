@@ -104,16 +104,6 @@ static orc_rt_SessionRef make_session(size_t threads) {
   return orc_rt_Session_create(d);
 }
 
-static int check_ok(orc_rt_ErrorRef err) {
-  if (err) {
-    char *m = orc_rt_Error_toString(err);
-    fprintf(stderr, "unexpected error: %s\n", m);
-    orc_rt_Error_freeErrorMessage(m);
-    return 0;
-  }
-  return 1;
-}
-
 /* Returns 1 if err is a failure whose message contains `needle`
  * (consuming it). */
 /* ---- test 1: ordering on shutdown ---- */

@@ -72,6 +72,17 @@ static int test_failures = 0;
 
 
 #ifdef ORC_RT_H
+/* Returns 1 if E is success (NULL); else prints it, consumes it, returns 0. */
+static inline int check_ok(orc_rt_ErrorRef E) {
+  char *Msg;
+  if (!E)
+    return 1;
+  Msg = orc_rt_Error_toString(E);
+  fprintf(stderr, "unexpected error: %s\n", Msg ? Msg : "(null)");
+  orc_rt_Error_freeErrorMessage(Msg);
+  return 0;
+}
+
 /* Returns 1 if E is a failure whose message contains Want (consumes E). */
 static inline int error_contains(orc_rt_ErrorRef E, const char *Want) {
   char *Msg;

@@ -103,7 +103,12 @@ clang++-22 -c "$repo/tests/interop/eh.cpp" -o eh.o
 clang++-22 -fPIC -c "$repo/tests/interop/cxx_runtime.cpp" -o cxx_runtime.o
 clang++-22 -fPIC -c "$repo/tests/interop/thread_local.cpp" -o thread_local.o
 
-mkdir -p rw ro
+mkdir -p rw ro perf/.debug/jit
+# A root executor drops to a per-session uid: the directories it is given
+# must be reachable, readable (ro=) and writable (rw=) by that uid, as in
+# any deployment. Landlock alone keeps outside.txt refused.
+# (perf/.debug/jit: the unsandboxed run, as root, creates it first.)
+if [ "$(id -u)" = 0 ]; then chmod 755 "$work" && chmod 777 rw perf perf/.debug perf/.debug/jit; fi
 echo "not for JIT'd code" >outside.txt
 echo "readable" >ro/readable.txt
 
@@ -322,7 +327,6 @@ same thread-local-our-platform "$u" 5 "in main: 1" -- -orc-runtime="$our_rt" thr
 same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote hello.o
 # --perf-support writes its jitdump under $JITDUMPDIR: allowed with perf and
 # rw= there (one dump from the run without sandbox, one from the run with).
-mkdir -p perf
 JITDUMPDIR="$work/perf" same perf-support "$u,perf,rw=$work/perf" 42 "hello, world" \
   -- --perf-support hello.o
 if want perf-support; then

@@ -158,10 +158,12 @@ fn sandbox_policy(argv0: &str, option: Option<&str>) -> SandboxPolicy {
 /// Applies the sandbox (once the connection is open, before any thread
 /// starts); what could not be enforced is said on stderr. A failure, or a
 /// requirement that cannot be met, ends the process.
-fn enter_sandbox(argv0: &str, policy: &SandboxPolicy) {
+fn enter_sandbox(argv0: &str, policy: &SandboxPolicy, transport: &Transport) {
     if policy.is_none() {
         return;
     }
+    let mut policy = policy.clone();
+    policy.keep_fds = transport.descriptors();
     match policy.apply() {
         Ok(report) if !report.not_enforced.is_empty() => {
             eprintln!("{argv0}: warning: sandbox: {report}");
@@ -314,7 +316,7 @@ fn main() {
         .open()
         .map_err(orc_rt::Error::from)
         .and_then(|t| {
-            enter_sandbox(&argv0, &sandbox);
+            enter_sandbox(&argv0, &sandbox, &t);
             serve(t, &argv0, BootstrapProfile::JitlinkExecutor)
         });
     if config.test_jitloadergdb {
@@ -348,7 +350,7 @@ fn lli_child_target(argv0: &str, input: &str, output: &str, sandbox: &SandboxPol
             exit(1)
         }
     };
-    enter_sandbox(argv0, sandbox);
+    enter_sandbox(argv0, sandbox, &transport);
     match serve(transport, argv0, BootstrapProfile::LliChildTarget) {
         Ok(false) => exit(0),
         Ok(true) => exit(1),

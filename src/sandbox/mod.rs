@@ -29,7 +29,12 @@ mod error;
 pub mod landlock;
 pub mod limits;
 mod policy;
+pub mod process;
 pub mod seccomp;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::sys;
 
 pub use error::SandboxError;
 pub use limits::{ResourceLimits, CPU_LIMIT_EXIT_STATUS, WALL_LIMIT_EXIT_STATUS};
@@ -47,15 +52,31 @@ pub struct SandboxReport {
     pub not_enforced: Vec<String>,
 }
 
+/// Set once `apply` starts changing this process.
+static APPLIED: AtomicBool = AtomicBool::new(false);
+
+/// The first Landlock ABI that confines every thread at once
+/// (`LANDLOCK_RESTRICT_SELF_TSYNC`).
+const LANDLOCK_TSYNC_ABI: i32 = 8;
+
 impl SandboxPolicy {
-    /// Confines this process from now on: resource limits, then Landlock,
-    /// then seccomp. Call it once, from the thread that will start every
-    /// other thread, before starting them and before running JIT'd code:
-    /// Landlock and seccomp confine the calling thread and what it starts.
+    /// Confines this process from now on, in this order: the wall-clock
+    /// watchdog (a fork: the caller continues in the child, see
+    /// [`limits`]), inherited descriptors, the environment, resource
+    /// limits, namespaces, Landlock, the identity, then seccomp. Call it
+    /// once, before starting other threads and before running JIT'd code.
     ///
-    /// Returns what was enforced. A mechanism the kernel lacks is listed in
-    /// [`SandboxReport::not_enforced`], or, with
-    /// [`SandboxPolicy::require`], is an error before anything is applied.
+    /// With other threads already running, it confines all of them or
+    /// refuses: seccomp is installed on every thread (`TSYNC`) and Landlock
+    /// too from ABI 8; a policy that needs anything else (Landlock below
+    /// ABI 8, the identity change, namespaces, `env=clean`, the watchdog)
+    /// is an error ([`SandboxError::OtherThreads`]) before anything
+    /// changes. A second call is [`SandboxError::AlreadyApplied`].
+    ///
+    /// Returns each layer enforced and each one that could not be, with
+    /// why ([`SandboxReport`]). With [`SandboxPolicy::require`], a layer
+    /// that cannot be enforced is an error instead (before anything
+    /// changes when it is known in advance, as for Landlock).
     pub fn apply(&self) -> Result<SandboxReport, SandboxError> {
         let mut report = SandboxReport {
             landlock_abi: landlock::abi_version(),
@@ -64,27 +85,93 @@ impl SandboxPolicy {
         if self.is_none() {
             return Ok(report);
         }
+        if APPLIED.load(Ordering::SeqCst) {
+            return Err(SandboxError::AlreadyApplied);
+        }
+        let abi = report.landlock_abi;
+        let use_landlock = self.filesystem || self.deny_network;
         // Decide first what cannot be enforced, so `require` refuses
         // before changing anything.
-        if self.filesystem || self.deny_network {
-            if let Some(why) = landlock::unsupported(self, report.landlock_abi) {
+        if use_landlock {
+            if let Some(why) = landlock::unsupported(self, abi) {
                 if self.require {
                     return Err(SandboxError::Required(why));
                 }
                 report.not_enforced.push(why);
             }
         }
+        let privileged = sys::process::is_privileged();
+        let threads = sys::process::thread_count().map_err(|source| SandboxError::Os {
+            what: "counting threads (/proc/self/task)",
+            source,
+        })?;
+        if threads > 1 {
+            let mut layers = Vec::new();
+            if use_landlock && abi > 0 && abi < LANDLOCK_TSYNC_ABI {
+                layers.push(format!(
+                    "Landlock (ABI {abi}; ABI {LANDLOCK_TSYNC_ABI} confines every thread)"
+                ));
+            }
+            if self.drop_privileges && privileged {
+                layers.push("the identity change".into());
+            }
+            if self.namespaces {
+                layers.push("the namespaces".into());
+            }
+            if self.clean_env {
+                layers.push("env=clean".into());
+            }
+            if self.limits.wall_seconds.is_some() {
+                layers.push("the wall-clock watchdog".into());
+            }
+            if !layers.is_empty() {
+                return Err(SandboxError::OtherThreads {
+                    threads: threads - 1,
+                    layers: layers.join(", "),
+                });
+            }
+        }
+        APPLIED.store(true, Ordering::SeqCst);
+        if let Some(seconds) = self.limits.wall_seconds {
+            process::start_watchdog(seconds)?;
+            report.enforced.push("watchdog".into());
+        }
+        if self.close_fds {
+            process::close_fds(self)?;
+            report.enforced.push("descriptors".into());
+        }
+        if self.clean_env {
+            process::clean_env(self)?;
+            report.enforced.push("environment".into());
+        }
         if !self.limits.is_none() {
             self.limits.apply()?;
             report.enforced.push("limits".into());
         }
-        if self.filesystem || self.deny_network {
-            report
-                .enforced
-                .extend(landlock::apply(self, report.landlock_abi)?);
+        let mut in_user_namespace = false;
+        if self.namespaces {
+            match process::unshare(self, !privileged) {
+                Ok(what) => {
+                    report.enforced.push(what);
+                    in_user_namespace = !privileged;
+                }
+                Err(e) if self.require => return Err(e),
+                Err(e) => report.not_enforced.push(e.to_string()),
+            }
+        }
+        if use_landlock {
+            report.enforced.extend(landlock::apply(self, abi)?);
+        }
+        if self.drop_privileges && privileged {
+            let id = process::target_identity(self)?;
+            report.enforced.push(process::drop_privileges(Some(id))?);
+            process::check_paths_reachable(self)?;
+        } else if in_user_namespace {
+            // The capabilities the user namespace gave.
+            report.enforced.push(process::drop_privileges(None)?);
         }
         if self.syscalls || !self.allow_exec || !self.allow_fork {
-            seccomp::apply(self)?;
+            seccomp::apply(self, threads)?;
             report.enforced.push("syscalls".into());
         }
         Ok(report)
@@ -116,12 +203,35 @@ mod tests {
             eprintln!("skipped: Landlock ABI {abi} (this test wants 6 or later)");
             return;
         }
-        let policy = SandboxPolicy::parse("untrusted,no-limits").unwrap();
+        let policy = SandboxPolicy::parse("untrusted,no-limits,inherit-fds,env=keep").unwrap();
         probe::in_child(|| {
+            let privileged = sys::process::is_privileged();
             let report = policy.apply().map_err(|e| e.to_string())?;
+            // Namespaces and the identity layer (which then drops the
+            // user namespace's capabilities) where the kernel allows.
             let want = ["filesystem", "network", "signals", "syscalls"];
-            if report.enforced != want || !report.not_enforced.is_empty() {
+            let got: Vec<_> = report
+                .enforced
+                .iter()
+                .map(String::as_str)
+                .filter(|l| !l.starts_with("namespaces") && !l.starts_with("identity"))
+                .collect();
+            let ns = report.enforced.iter().any(|l| l.starts_with("namespaces"));
+            let why_not = |l: &String| l.starts_with("sandbox: namespaces");
+            if got != want
+                || !report.not_enforced.iter().all(why_not)
+                || ns == report.not_enforced.iter().any(why_not)
+                || (privileged
+                    && !report
+                        .enforced
+                        .iter()
+                        .any(|l| l.starts_with("identity (uid")))
+            {
                 return Err(format!("report: {report}"));
+            }
+            match policy.apply() {
+                Err(SandboxError::AlreadyApplied) => {}
+                r => return Err(format!("second apply: {r:?}")),
             }
             match std::fs::read("/etc/passwd") {
                 Err(e) if e.raw_os_error() == Some(libc::EACCES) => {}
@@ -135,6 +245,54 @@ mod tests {
                 .join()
                 .map_err(|_| "thread panicked".to_string())?
                 .map_err(|e| format!("list /usr/lib on a thread: {e}"))
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn with_other_threads_running_apply_confines_them_all_or_refuses() {
+        let abi = landlock::abi_version();
+        probe::in_child(|| {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let (done_tx, done_rx) = std::sync::mpsc::channel();
+            let other = std::thread::spawn(move || {
+                while rx.recv().is_ok() {
+                    let _ = done_tx.send(std::fs::read("/etc/passwd").map(drop));
+                }
+            });
+            let read_on_other = || {
+                tx.send(()).map_err(|e| e.to_string())?;
+                done_rx.recv().map_err(|e| e.to_string())
+            };
+            let policy = SandboxPolicy::parse("untrusted,no-limits").unwrap();
+            match policy.apply() {
+                Err(SandboxError::OtherThreads { threads: 1, layers }) => {
+                    if abi < LANDLOCK_TSYNC_ABI && !layers.contains("Landlock") {
+                        return Err(format!("layers: {layers}"));
+                    }
+                    // Nothing changed, on either thread.
+                    read_on_other()?.map_err(|e| format!("read after a refusal: {e}"))?;
+                }
+                r => return Err(format!("apply with a thread running: {r:?}")),
+            }
+            // Thread-wide layers only: applied, and binding the other thread.
+            let wide = SandboxPolicy::parse(
+                "untrusted,no-fs,net,no-ns,env=keep,inherit-fds,wall=0,keep-privileges,no-limits",
+            )
+            .unwrap();
+            let report = wide.apply().map_err(|e| e.to_string())?;
+            if report.enforced != ["syscalls"] {
+                return Err(format!("report: {report}"));
+            }
+            let t = std::thread::spawn(|| probe::ptrace_traceme().map_err(|e| e.raw_os_error()));
+            match t.join() {
+                Ok(Err(Some(libc::EPERM))) => {}
+                r => return Err(format!("ptrace on a thread: {r:?}")),
+            }
+            drop(tx);
+            other
+                .join()
+                .map_err(|_| "the other thread panicked".to_string())
         })
         .unwrap();
     }

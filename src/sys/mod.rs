@@ -1,6 +1,7 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
 //! dynamic loader, checked memory copies, the unwinder's frame registry,
-//! resource limits and Landlock's version query.
+//! resource limits, the process itself (threads, descriptors, identity,
+//! namespaces) and Landlock's version query.
 //!
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
@@ -30,6 +31,7 @@ pub mod mmap;
 pub mod pipe;
 #[cfg(test)]
 pub(crate) mod probe;
+pub mod process;
 pub mod rlimit;
 pub mod shm;
 pub mod stack;

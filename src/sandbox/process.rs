@@ -1,0 +1,296 @@
+//! The process-wide layers: inherited descriptors, the environment, the
+//! wall-clock watchdog, namespaces and the identity.
+//!
+//! The watchdog is the process that called [`SandboxPolicy::apply`]: it
+//! forks, the child goes on to be confined and run JIT'd code, and the
+//! parent only waits. When the wall-clock limit passes it kills the child
+//! and exits with [`WALL_LIMIT_EXIT_STATUS`]; when the child ends first it
+//! ends the same way (its exit status, or its signal). JIT'd code cannot
+//! stop it: the parent is outside the Landlock domain (whose signal scope
+//! refuses signals to it from ABI 6), under its original identity (a root
+//! executor's child runs as another uid), and the child dies with it
+//! (`PR_SET_PDEATHSIG`, which the seccomp filter stops JIT'd code from
+//! clearing).
+//!
+//! The identity: a privileged executor (uid 0, or any capability) switches
+//! to [`SandboxPolicy::user`] or a per-session uid/gid picked from
+//! `0x7f000000..0x7fffffff` (derived from the pid, and not found in
+//! `/etc/passwd` or `/etc/group`), so two sandboxed sessions cannot touch
+//! each other's processes or files, and `RLIMIT_NPROC` binds (root is
+//! exempt from it).
+
+use std::os::unix::ffi::OsStrExt;
+
+use super::error::SandboxError;
+use super::limits::WALL_LIMIT_EXIT_STATUS;
+use super::policy::SandboxPolicy;
+use crate::sys::process::{self as sys, ChildEnd};
+
+fn os(what: &'static str) -> impl FnOnce(std::io::Error) -> SandboxError {
+    move |source| SandboxError::Os { what, source }
+}
+
+/// Closes every inherited descriptor but 0, 1, 2 and the policy's
+/// `keep_fds`.
+pub fn close_fds(policy: &SandboxPolicy) -> Result<(), SandboxError> {
+    sys::close_inherited(&policy.keep_fds).map_err(os("closing inherited descriptors"))
+}
+
+/// Whether the variable `name` survives `env=clean`.
+fn kept_variable(name: &[u8], policy: &SandboxPolicy) -> bool {
+    matches!(name, b"PATH" | b"LANG" | b"TZ" | b"LC_ALL")
+        || name.starts_with(b"LC_")
+        || name.starts_with(b"ORC_RT_")
+        || (policy.allow_perf && name == b"JITDUMPDIR")
+}
+
+/// Clears the environment (see [`SandboxPolicy::clean_env`]). The process
+/// must be single-threaded.
+pub fn clean_env(policy: &SandboxPolicy) -> Result<(), SandboxError> {
+    let kept: Vec<_> = std::env::vars_os()
+        .filter(|(k, _)| kept_variable(k.as_bytes(), policy))
+        .collect();
+    for (k, _) in std::env::vars_os() {
+        std::env::remove_var(k);
+    }
+    for (k, v) in kept {
+        std::env::set_var(k, v);
+    }
+    match policy.read_write.first() {
+        Some(dir) => {
+            std::env::set_var("HOME", dir);
+            std::env::set_var("TMPDIR", dir);
+        }
+        None => std::env::set_var("HOME", "/"),
+    }
+    // SAFETY: every variable was removed and set again above (glibc's
+    // setenv copies), so nothing refers to the initial block; the caller
+    // has checked that no other thread runs.
+    unsafe { sys::scrub_initial_environment() }.map_err(os("clearing the initial environment"))
+}
+
+/// Forks the watchdog (see the module doc): returns in the child only.
+/// The process must be single-threaded.
+pub fn start_watchdog(seconds: u64) -> Result<(), SandboxError> {
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the caller (apply) has checked that no other thread runs.
+    match unsafe { sys::fork() }.map_err(os("forking the wall-clock watchdog"))? {
+        None => {
+            sys::die_with_parent().map_err(os("PR_SET_PDEATHSIG"))?;
+            // SAFETY: getppid has no preconditions.
+            if unsafe { libc::getppid() } != parent {
+                // The watchdog is already gone.
+                crate::sys::rlimit::exit_now("", WALL_LIMIT_EXIT_STATUS);
+            }
+            Ok(())
+        }
+        Some(child) => watchdog(child, seconds),
+    }
+}
+
+/// The watchdog's whole life.
+fn watchdog(child: libc::pid_t, seconds: u64) -> ! {
+    // Only stdin, stdout and stderr: the connection must see EOF when the
+    // child closes it.
+    let _ = sys::close_inherited(&[]);
+    match sys::supervise(child, seconds) {
+        Ok(ChildEnd::Exited(status)) => crate::sys::rlimit::exit_now("", status),
+        Ok(ChildEnd::Signaled(sig)) => sys::exit_as_signaled(sig),
+        Ok(ChildEnd::TimedOut) => crate::sys::rlimit::exit_now(
+            &format!(
+                "orc-rt: sandbox: wall-clock limit of {seconds} s exceeded; exiting with status \
+                 {WALL_LIMIT_EXIT_STATUS}\n"
+            ),
+            WALL_LIMIT_EXIT_STATUS,
+        ),
+        Err(e) => {
+            // SAFETY: kill takes integers; the child is not reaped.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+            crate::sys::rlimit::exit_now(
+                &format!("orc-rt: sandbox: the wall-clock watchdog failed: {e}\n"),
+                1,
+            )
+        }
+    }
+}
+
+/// First uid/gid of the per-session range.
+const SESSION_ID_BASE: u32 = 0x7f00_0000;
+/// Size of the per-session range.
+const SESSION_ID_SPAN: u32 = 0x00ff_ffff;
+
+/// The ids listed in field 3 of `/etc/passwd`-like `text`.
+fn listed_ids(text: &str) -> impl Iterator<Item = u32> + '_ {
+    text.lines()
+        .filter_map(|l| l.split(':').nth(2)?.parse::<u32>().ok())
+}
+
+/// A per-session uid/gid for process `pid` that neither `passwd` nor
+/// `group` lists.
+fn session_id(pid: u32, passwd: &str, group: &str) -> u32 {
+    let taken: std::collections::BTreeSet<u32> =
+        listed_ids(passwd).chain(listed_ids(group)).collect();
+    let mut id = SESSION_ID_BASE + pid % SESSION_ID_SPAN;
+    while taken.contains(&id) {
+        id = SESSION_ID_BASE + (id - SESSION_ID_BASE + 1) % SESSION_ID_SPAN;
+    }
+    id
+}
+
+/// The uid/gid of `user=`: `UID[:GID]`, or a name of `passwd`.
+fn named_id(user: &str, passwd: &str) -> Result<(u32, u32), SandboxError> {
+    let bad = || SandboxError::BadSetting(format!("user={user}"));
+    if user.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        let (u, g) = user.split_once(':').unwrap_or((user, user));
+        return Ok((u.parse().map_err(|_| bad())?, g.parse().map_err(|_| bad())?));
+    }
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.first() == Some(&user))
+        .and_then(|f| Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?)))
+        .ok_or_else(|| SandboxError::Identity(format!("user={user}: no such user in /etc/passwd")))
+}
+
+/// The identity a privileged process of `policy` switches to.
+pub fn target_identity(policy: &SandboxPolicy) -> Result<(u32, u32), SandboxError> {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    match policy.user.as_deref() {
+        Some(u) => named_id(u, &passwd),
+        None => {
+            let group = std::fs::read_to_string("/etc/group").unwrap_or_default();
+            let id = session_id(std::process::id(), &passwd, &group);
+            Ok((id, id))
+        }
+    }
+}
+
+/// Drops every privilege: switches to `uid`/`gid` (if given), no groups,
+/// no capabilities in any set, locked securebits, `no_new_privs`. Returns
+/// what the report says.
+pub fn drop_privileges(id: Option<(u32, u32)>) -> Result<String, SandboxError> {
+    let fail = |what: &str, e: std::io::Error| SandboxError::Identity(format!("{what}: {e}"));
+    sys::lock_securebits().map_err(|e| fail("locking the securebits", e))?;
+    sys::drop_bounding_and_ambient().map_err(|e| fail("dropping the bounding set", e))?;
+    if let Some((uid, gid)) = id {
+        sys::set_identity(uid, gid).map_err(|e| fail("switching uid/gid", e))?;
+    }
+    sys::clear_capabilities().map_err(|e| fail("clearing the capabilities", e))?;
+    sys::set_no_new_privs().map_err(|e| fail("no_new_privs", e))?;
+    sys::set_dumpable().map_err(|e| fail("PR_SET_DUMPABLE", e))?;
+    let (e, p, i) = sys::capabilities().map_err(|e| fail("reading the capabilities", e))?;
+    let (ruid, euid, suid) = sys::uids();
+    if e | p | i != 0 || id.is_some_and(|(uid, _)| (ruid, euid, suid) != (uid, uid, uid)) {
+        return Err(SandboxError::Identity(format!(
+            "still privileged after the drop: uids {ruid}/{euid}/{suid}, capabilities \
+             {e:#x}/{p:#x}/{i:#x}"
+        )));
+    }
+    // SAFETY: getgid has no preconditions.
+    let gid = unsafe { libc::getgid() };
+    Ok(format!("identity (uid {euid}, gid {gid}, no capabilities)"))
+}
+
+/// After an identity change: each `ro=` path must be readable and each
+/// `rw=` directory writable by the new identity, or the policy could not
+/// work as written.
+pub fn check_paths_reachable(policy: &SandboxPolicy) -> Result<(), SandboxError> {
+    let uid = sys::uids().1;
+    let want = policy
+        .read_only
+        .iter()
+        .map(|p| (p, "ro", libc::R_OK))
+        .chain(
+            policy
+                .read_write
+                .iter()
+                .map(|p| (p, "rw", libc::R_OK | libc::W_OK | libc::X_OK)),
+        );
+    for (path, kind, mode) in want {
+        sys::access(path, mode).map_err(|e| {
+            SandboxError::Identity(format!(
+                "{kind}={}: {e} for the sandbox's uid {uid} (grant it access, or name an \
+                 identity that has it with user=)",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// New namespaces: network (unless the policy allows the network) and
+/// IPC; `user` adds a user namespace mapping the current uid/gid to
+/// themselves (for an unprivileged process). Returns the report entry.
+pub fn unshare(policy: &SandboxPolicy, user: bool) -> Result<String, SandboxError> {
+    let mut flags = libc::CLONE_NEWIPC;
+    let mut names = vec!["ipc"];
+    if policy.deny_network {
+        flags |= libc::CLONE_NEWNET;
+        names.insert(0, "net");
+    }
+    let (uid, gid) = (sys::uids().1, {
+        // SAFETY: getegid has no preconditions.
+        unsafe { libc::getegid() }
+    });
+    if user {
+        flags |= libc::CLONE_NEWUSER;
+        names.push("user");
+    }
+    sys::unshare(flags)
+        .map_err(|e| SandboxError::Namespaces(format!("unshare({}): {e}", names.join(", "))))?;
+    if user {
+        let map = |file: &str, text: String| {
+            sys::write_proc_self(file, &text)
+                .map_err(|e| SandboxError::Namespaces(format!("/proc/self/{file}: {e}")))
+        };
+        map("setgroups", "deny".into())?;
+        map("uid_map", format!("{uid} {uid} 1"))?;
+        map("gid_map", format!("{gid} {gid} 1"))?;
+    }
+    Ok(format!("namespaces ({})", names.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_avoid_listed_ones() {
+        let passwd = "root:x:0:0::/root:/bin/sh\nodd:x:2130706440:1::/:/bin/sh\n";
+        let group = "g:x:2130706441:\n";
+        assert_eq!(session_id(3, passwd, group), SESSION_ID_BASE + 3);
+        assert_eq!(session_id(8, passwd, group), SESSION_ID_BASE + 10);
+        // Wraps within the range.
+        assert_eq!(
+            session_id(SESSION_ID_SPAN - 1, "", ""),
+            SESSION_ID_BASE + SESSION_ID_SPAN - 1
+        );
+    }
+
+    #[test]
+    fn named_ids() {
+        let passwd = "nobody:x:65534:65533::/:/bin/false\n";
+        assert_eq!(named_id("nobody", passwd).unwrap(), (65534, 65533));
+        assert_eq!(named_id("1000", passwd).unwrap(), (1000, 1000));
+        assert_eq!(named_id("1000:7", passwd).unwrap(), (1000, 7));
+        assert!(named_id("ghost", passwd).is_err());
+        assert!(named_id("12x", passwd).is_err());
+    }
+
+    #[test]
+    fn kept_variables() {
+        let p = SandboxPolicy::untrusted();
+        for k in ["PATH", "LANG", "LC_CTYPE", "TZ", "ORC_RT_STACK_SIZE"] {
+            assert!(kept_variable(k.as_bytes(), &p), "{k}");
+        }
+        for k in ["HOME", "SSH_AUTH_SOCK", "JITDUMPDIR", "LD_PRELOAD", "PATHX"] {
+            assert!(!kept_variable(k.as_bytes(), &p), "{k}");
+        }
+        let perf = SandboxPolicy {
+            allow_perf: true,
+            ..p
+        };
+        assert!(kept_variable(b"JITDUMPDIR", &perf));
+    }
+}
