@@ -103,12 +103,12 @@ clang++-22 -c "$repo/tests/interop/eh.cpp" -o eh.o
 clang++-22 -fPIC -c "$repo/tests/interop/cxx_runtime.cpp" -o cxx_runtime.o
 clang++-22 -fPIC -c "$repo/tests/interop/thread_local.cpp" -o thread_local.o
 
-mkdir -p rw ro perf/.debug/jit
-# A root executor drops to a per-session uid: the directories it is given
-# must be reachable, readable (ro=) and writable (rw=) by that uid, as in
-# any deployment. Landlock alone keeps outside.txt refused.
-# (perf/.debug/jit: the unsandboxed run, as root, creates it first.)
-if [ "$(id -u)" = 0 ]; then chmod 755 "$work" && chmod 777 rw perf perf/.debug perf/.debug/jit; fi
+mkdir -p rw ro perf
+# A root executor drops to a per-session uid, which must be able to reach
+# the ro= and rw= paths (rw= directories it cannot write are idmapped to
+# it): open the scratch directory mktemp made 0700. Landlock alone keeps
+# outside.txt refused.
+chmod 755 "$work"
 echo "not for JIT'd code" >outside.txt
 echo "readable" >ro/readable.txt
 

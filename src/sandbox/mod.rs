@@ -62,8 +62,8 @@ const LANDLOCK_TSYNC_ABI: i32 = 8;
 impl SandboxPolicy {
     /// Confines this process from now on, in this order: the wall-clock
     /// watchdog (a fork: the caller continues in the child, see
-    /// [`limits`]), inherited descriptors, the environment, resource
-    /// limits, namespaces, Landlock, the identity, then seccomp. Call it
+    /// [`process`]), inherited descriptors, the environment, namespaces,
+    /// resource limits, Landlock, the identity, then seccomp. Call it
     /// once, before starting other threads and before running JIT'd code.
     ///
     /// With other threads already running, it confines all of them or
@@ -144,13 +144,14 @@ impl SandboxPolicy {
             process::clean_env(self)?;
             report.enforced.push("environment".into());
         }
-        if !self.limits.is_none() {
-            self.limits.apply()?;
-            report.enforced.push("limits".into());
-        }
+        let drop_to = if self.drop_privileges && privileged {
+            Some(process::target_identity(self)?)
+        } else {
+            None
+        };
         let mut in_user_namespace = false;
         if self.namespaces {
-            match process::unshare(self, !privileged) {
+            match process::unshare(self, !privileged, drop_to) {
                 Ok(what) => {
                     report.enforced.push(what);
                     in_user_namespace = !privileged;
@@ -159,11 +160,16 @@ impl SandboxPolicy {
                 Err(e) => report.not_enforced.push(e.to_string()),
             }
         }
+        // After the user namespace: RLIMIT_NPROC then counts only this
+        // namespace's processes, not the user's others outside.
+        if !self.limits.is_none() {
+            self.limits.apply()?;
+            report.enforced.push("limits".into());
+        }
         if use_landlock {
             report.enforced.extend(landlock::apply(self, abi)?);
         }
-        if self.drop_privileges && privileged {
-            let id = process::target_identity(self)?;
+        if let Some(id) = drop_to {
             report.enforced.push(process::drop_privileges(Some(id))?);
             process::check_paths_reachable(self)?;
         } else if in_user_namespace {
@@ -295,6 +301,56 @@ mod tests {
                 .map_err(|_| "the other thread panicked".to_string())
         })
         .unwrap();
+    }
+
+    #[test]
+    fn a_root_executor_drops_to_a_session_uid_and_writes_rw_through_an_idmap() {
+        if !sys::process::is_privileged() || landlock::abi_version() < 4 {
+            eprintln!("skipped: needs root and Landlock ABI 4 or later");
+            return;
+        }
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let rw = std::env::temp_dir().join(format!("orc-rt-sandbox-idmap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&rw);
+        std::fs::create_dir(&rw).unwrap();
+        std::fs::set_permissions(&rw, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let spec = format!("untrusted,no-limits,rw={}", rw.display());
+        let policy = SandboxPolicy::parse(&spec).unwrap();
+        let file = rw.join("made-in-the-sandbox");
+        let r = probe::in_child(|| {
+            let report = policy.apply().map_err(|e| e.to_string())?;
+            let text = report.to_string();
+            if !text.contains("1 rw= idmapped") || !text.contains("identity (uid 2") {
+                return Err(format!("report: {text}"));
+            }
+            if sys::process::uids().1 < 0x7f00_0000 || sys::process::is_privileged() {
+                return Err(format!(
+                    "still uid {:?} or privileged",
+                    sys::process::uids()
+                ));
+            }
+            std::fs::write(&file, b"x").map_err(|e| format!("write in rw=: {e}"))?;
+            // nosuid,nodev on rw= and /dev/shm.
+            for p in [rw.as_path(), std::path::Path::new("/dev/shm")] {
+                let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
+                // SAFETY: statvfs writes one struct we own; c is valid.
+                let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+                // SAFETY: as above.
+                if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+                    return Err(format!("statvfs {}", p.display()));
+                }
+                let want = libc::ST_NOSUID | libc::ST_NODEV;
+                if st.f_flag & want != want {
+                    return Err(format!("{}: flags {:#x}", p.display(), st.f_flag));
+                }
+            }
+            Ok(())
+        });
+        // Outside, the file belongs to the directory's owner (root).
+        let owner = std::fs::metadata(&file).map(|m| m.uid());
+        let _ = std::fs::remove_dir_all(&rw);
+        r.unwrap();
+        assert_eq!(owner.unwrap(), 0);
     }
 
     #[test]

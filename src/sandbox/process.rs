@@ -219,16 +219,32 @@ pub fn check_paths_reachable(policy: &SandboxPolicy) -> Result<(), SandboxError>
     Ok(())
 }
 
-/// New namespaces: network (unless the policy allows the network) and
-/// IPC; `user` adds a user namespace mapping the current uid/gid to
-/// themselves (for an unprivileged process). Returns the report entry.
-pub fn unshare(policy: &SandboxPolicy, user: bool) -> Result<String, SandboxError> {
-    let mut flags = libc::CLONE_NEWIPC;
-    let mut names = vec!["ipc"];
+/// Whether `meta` lets anyone write and search it (like `/tmp`).
+fn open_to_all(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o003 == 0o003
+}
+
+/// New namespaces: mount, IPC and network (unless the policy allows the
+/// network); `user` adds a user namespace mapping the current uid/gid to
+/// themselves (for an unprivileged process). In the mount namespace,
+/// `/dev/shm` and each `rw=` directory are mounted again `nosuid,nodev`;
+/// with `drop_to` (a root executor's coming identity), an `rw=`
+/// directory that identity could not write is idmapped so that its owner
+/// appears as that identity. Returns the report entry.
+pub fn unshare(
+    policy: &SandboxPolicy,
+    user: bool,
+    drop_to: Option<(u32, u32)>,
+) -> Result<String, SandboxError> {
+    let ns = |what: String| SandboxError::Namespaces(what);
+    let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWIPC;
+    let mut names = vec!["mount"];
     if policy.deny_network {
         flags |= libc::CLONE_NEWNET;
-        names.insert(0, "net");
+        names.push("net");
     }
+    names.push("ipc");
     let (uid, gid) = (sys::uids().1, {
         // SAFETY: getegid has no preconditions.
         unsafe { libc::getegid() }
@@ -237,18 +253,68 @@ pub fn unshare(policy: &SandboxPolicy, user: bool) -> Result<String, SandboxErro
         flags |= libc::CLONE_NEWUSER;
         names.push("user");
     }
-    sys::unshare(flags)
-        .map_err(|e| SandboxError::Namespaces(format!("unshare({}): {e}", names.join(", "))))?;
+    // The idmapping namespaces first: they need the privileges of the
+    // initial user namespace, and a fork.
+    let mut idmaps = Vec::new();
+    for dir in &policy.read_write {
+        let meta = std::fs::metadata(dir).map_err(|e| ns(format!("rw={}: {e}", dir.display())))?;
+        let idmap = match drop_to {
+            Some((to_uid, to_gid)) if !open_to_all(&meta) => {
+                use std::os::unix::fs::MetadataExt;
+                // SAFETY: apply() has checked that no other thread runs.
+                let fd = unsafe {
+                    crate::sys::mount::user_namespace((meta.uid(), to_uid), (meta.gid(), to_gid))
+                }
+                .map_err(|e| {
+                    ns(format!(
+                        "a user namespace to idmap rw={}: {e}",
+                        dir.display()
+                    ))
+                })?;
+                Some(fd)
+            }
+            _ => None,
+        };
+        idmaps.push(idmap);
+    }
+    sys::unshare(flags).map_err(|e| ns(format!("unshare({}): {e}", names.join(", "))))?;
     if user {
         let map = |file: &str, text: String| {
-            sys::write_proc_self(file, &text)
-                .map_err(|e| SandboxError::Namespaces(format!("/proc/self/{file}: {e}")))
+            sys::write_proc_self(file, &text).map_err(|e| ns(format!("/proc/self/{file}: {e}")))
         };
         map("setgroups", "deny".into())?;
         map("uid_map", format!("{uid} {uid} 1"))?;
         map("gid_map", format!("{gid} {gid} 1"))?;
     }
-    Ok(format!("namespaces ({})", names.join(", ")))
+    use crate::sys::mount::{self, Remount};
+    mount::make_private().map_err(|e| ns(format!("making mounts private: {e}")))?;
+    let shm = std::path::Path::new("/dev/shm");
+    if shm.is_dir() {
+        mount::remount(shm, Remount::default())
+            .map_err(|e| ns(format!("/dev/shm nosuid,nodev: {e}")))?;
+    }
+    let mut idmapped = 0;
+    for (dir, idmap) in policy.read_write.iter().zip(&idmaps) {
+        use std::os::fd::AsRawFd;
+        let how = Remount {
+            read_only: false,
+            idmap: idmap.as_ref().map(|fd| fd.as_raw_fd()),
+        };
+        idmapped += usize::from(idmap.is_some());
+        mount::remount(dir, how).map_err(|e| {
+            let idm = if idmap.is_some() { " idmapped" } else { "" };
+            ns(format!("rw={} nosuid,nodev{idm}: {e}", dir.display()))
+        })?;
+    }
+    let mut what = format!(
+        "namespaces ({}; /dev/shm and rw= nosuid,nodev",
+        names.join(", ")
+    );
+    if idmapped > 0 {
+        what.push_str(&format!(", {idmapped} rw= idmapped"));
+    }
+    what.push(')');
+    Ok(what)
 }
 
 #[cfg(test)]

@@ -378,15 +378,16 @@ fn refusals(policy: &SandboxPolicy, own_pid: u32) -> Refusals {
     r
 }
 
-/// `socket(domain, type, protocol)`: only `AF_UNIX` and TCP over
-/// IPv4/IPv6 (no netlink).
+/// `socket(domain, type, protocol)`: only TCP over IPv4/IPv6 (Landlock
+/// then decides on bind and connect). No netlink, and no `AF_UNIX`: below
+/// Landlock ABI 9 a pathname UNIX socket outside the rules can be
+/// connected to (`socketpair` still works).
 fn refuse_non_tcp_sockets(r: &mut Refusals) {
     use SeccompCmpOp::{Eq, MaskedEq, Ne};
     let nr = "socket";
     r.when(
         nr,
         &[
-            (0, Ne, libc::AF_UNIX as u64),
             (0, Ne, libc::AF_INET as u64),
             (0, Ne, libc::AF_INET6 as u64),
         ],
@@ -611,10 +612,18 @@ mod tests {
             if crate::sys::mem::read(0, &mut word).is_ok() {
                 return Err("sys::mem::read(0) succeeded".into());
             }
-            // Sockets: UNIX and TCP may be created (Landlock decides on TCP
-            // bind/connect), UDP, raw and SCTP not.
-            probe::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0)
-                .map_err(|e| format!("socket(AF_UNIX): {e}"))?;
+            // Sockets: TCP may be created (Landlock decides on TCP
+            // bind/connect), UNIX, netlink, UDP, raw and SCTP not.
+            expect_errno(
+                "socket(AF_UNIX)",
+                probe::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0),
+                libc::EPERM,
+            )?;
+            expect_errno(
+                "socket(AF_NETLINK)",
+                probe::socket(libc::AF_NETLINK, libc::SOCK_RAW, 0),
+                libc::EPERM,
+            )?;
             probe::socket(libc::AF_INET, libc::SOCK_STREAM, 0)
                 .map_err(|e| format!("socket(AF_INET, SOCK_STREAM): {e}"))?;
             probe::socket(libc::AF_INET6, libc::SOCK_STREAM, libc::IPPROTO_TCP)

@@ -28,6 +28,7 @@ pub mod jit_call;
 pub mod landlock;
 pub mod mem;
 pub mod mmap;
+pub mod mount;
 pub mod pipe;
 #[cfg(test)]
 pub(crate) mod probe;
