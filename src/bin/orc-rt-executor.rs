@@ -71,11 +71,18 @@ Sandbox SPEC: comma-separated items, applied in order:
   cpu=S wall=S           CPU seconds; wall-clock seconds for the session
   files=N procs=N        open files; processes and threads (RLIMIT_NPROC)
   ro=PATH rw=PATH        extra readable / read-write path (repeatable)
-  exec fork net perf     allow execve / new processes / TCP / perf_event_open
-  no-fs no-syscalls no-limits  leave out Landlock files / seccomp / limits
+  exec fork net perf     allow execve / new processes / network / perf_event_open
+  user=NAME|UID[:GID]    identity a privileged executor drops to (default:
+                         a per-session uid); keep-privileges: do not drop
+  env=clean|keep         clear the environment or not; inherit-fds: keep
+                         inherited descriptors open
+  no-fs no-syscalls no-limits no-ns  leave out Landlock files / seccomp /
+                         limits / namespaces
   (0 removes a limit). untrusted = mem=4G,cpu=60,wall=600,files=256,
-  procs=512,fsize=4G, no core dumps, read-only system files, no TCP,
-  no exec, no new processes, and the seccomp deny list.
+  procs=512,fsize=4G, no core dumps, read-only system files, no network,
+  no exec, no new processes, the seccomp deny list, env=clean, inherited
+  descriptors closed, new mount/IPC/network namespaces, and as root a
+  per-session uid with no capabilities.
 
 Exit status: 0 when the controller ends the session cleanly, 1 on errors;
 {cpu} when the sandbox's CPU limit is hit, {wall} when its wall-clock limit
