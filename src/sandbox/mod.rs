@@ -121,8 +121,8 @@ impl SandboxPolicy {
             if self.clean_env {
                 layers.push("env=clean".into());
             }
-            if self.limits.wall_seconds.is_some() {
-                layers.push("the wall-clock watchdog".into());
+            if self.limits.wall_seconds.is_some() || self.namespaces {
+                layers.push("the supervisor process".into());
             }
             if !layers.is_empty() {
                 return Err(SandboxError::OtherThreads {
@@ -132,9 +132,27 @@ impl SandboxPolicy {
             }
         }
         APPLIED.store(true, Ordering::SeqCst);
-        if let Some(seconds) = self.limits.wall_seconds {
-            process::start_watchdog(seconds)?;
-            report.enforced.push("watchdog".into());
+        // With a mount namespace, JIT'd code gets a private /dev/shm of the
+        // memory limit's size, and the supervisor creates the
+        // shared-memory manager's segments in the host's (up to four times
+        // that limit in all).
+        let mem = self.limits.address_space;
+        let shm_budget = self
+            .namespaces
+            .then(|| mem.map_or(u64::MAX, |m| m.saturating_mul(4)));
+        let wall = self.limits.wall_seconds;
+        if wall.is_some() || shm_budget.is_some() {
+            process::start_supervisor(wall, shm_budget)?;
+            let mut roles = Vec::new();
+            if wall.is_some() {
+                roles.push("wall-clock watchdog");
+            }
+            if shm_budget.is_some() {
+                roles.push("shared-memory broker");
+            }
+            report
+                .enforced
+                .push(format!("supervisor ({})", roles.join(", ")));
         }
         if self.close_fds {
             process::close_fds(self)?;
@@ -151,7 +169,8 @@ impl SandboxPolicy {
         };
         let mut in_user_namespace = false;
         if self.namespaces {
-            match process::unshare(self, !privileged, drop_to) {
+            let private_shm = shm_budget.map(|_| mem.unwrap_or(1 << 30));
+            match process::unshare(self, !privileged, drop_to, private_shm) {
                 Ok(what) => {
                     report.enforced.push(what);
                     in_user_namespace = !privileged;
@@ -220,7 +239,11 @@ mod tests {
                 .enforced
                 .iter()
                 .map(String::as_str)
-                .filter(|l| !l.starts_with("namespaces") && !l.starts_with("identity"))
+                .filter(|l| {
+                    !["namespaces", "identity", "supervisor"]
+                        .iter()
+                        .any(|p| l.starts_with(p))
+                })
                 .collect();
             let ns = report.enforced.iter().any(|l| l.starts_with("namespaces"));
             let why_not = |l: &String| l.starts_with("sandbox: namespaces");

@@ -1,11 +1,17 @@
 //! The process-wide layers: inherited descriptors, the environment, the
 //! wall-clock watchdog, namespaces and the identity.
 //!
-//! The watchdog is the process that called [`SandboxPolicy::apply`]: it
-//! forks, the child goes on to be confined and run JIT'd code, and the
-//! parent only waits. When the wall-clock limit passes it kills the child
-//! and exits with [`WALL_LIMIT_EXIT_STATUS`]; when the child ends first it
-//! ends the same way (its exit status, or its signal). JIT'd code cannot
+//! The supervisor is the process that called [`SandboxPolicy::apply`]:
+//! it forks, the child goes on to be confined and run JIT'd code, and the
+//! parent stays outside. As the wall-clock watchdog, when the limit passes
+//! it kills the child and exits with [`WALL_LIMIT_EXIT_STATUS`]; when the
+//! child ends first it ends the same way (its exit status, or its signal).
+//! As the shared-memory broker (when the child's `/dev/shm` is a private,
+//! size-capped tmpfs), it creates the segments the shared-memory manager
+//! asks for in the host's `/dev/shm`, where the controller opens them by
+//! name, within a byte budget, and passes their descriptors over a socket
+//! (`sys::shm::serve_request`). JIT'd code could use that socket too, but
+//! only within the same budget. JIT'd code cannot
 //! stop it: the parent is outside the Landlock domain (whose signal scope
 //! refuses signals to it from ABI 6), under its original identity (a root
 //! executor's child runs as another uid), and the child dies with it
@@ -30,10 +36,12 @@ fn os(what: &'static str) -> impl FnOnce(std::io::Error) -> SandboxError {
     move |source| SandboxError::Os { what, source }
 }
 
-/// Closes every inherited descriptor but 0, 1, 2 and the policy's
-/// `keep_fds`.
+/// Closes every inherited descriptor but 0, 1, 2, the policy's
+/// `keep_fds` and the shared-memory broker's socket.
 pub fn close_fds(policy: &SandboxPolicy) -> Result<(), SandboxError> {
-    sys::close_inherited(&policy.keep_fds).map_err(os("closing inherited descriptors"))
+    let mut keep = policy.keep_fds.clone();
+    keep.extend(crate::sys::shm::broker_fd());
+    sys::close_inherited(&keep).map_err(os("closing inherited descriptors"))
 }
 
 /// Whether the variable `name` survives `env=clean`.
@@ -69,38 +77,60 @@ pub fn clean_env(policy: &SandboxPolicy) -> Result<(), SandboxError> {
     unsafe { sys::scrub_initial_environment() }.map_err(os("clearing the initial environment"))
 }
 
-/// Forks the watchdog (see the module doc): returns in the child only.
-/// The process must be single-threaded.
-pub fn start_watchdog(seconds: u64) -> Result<(), SandboxError> {
+/// Forks the supervisor (see the module doc): returns in the child only.
+/// With `wall`, it is the wall-clock watchdog; with `shm_budget`, the
+/// shared-memory broker too, creating up to that many bytes of segments
+/// in the host's `/dev/shm` for this process (whose own `/dev/shm` is then
+/// private). The process must be single-threaded.
+pub fn start_supervisor(wall: Option<u64>, shm_budget: Option<u64>) -> Result<(), SandboxError> {
+    let pair = match shm_budget {
+        Some(_) => Some(sys::seqpacket_pair().map_err(os("the shared-memory broker's socket"))?),
+        None => None,
+    };
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     // SAFETY: the caller (apply) has checked that no other thread runs.
-    match unsafe { sys::fork() }.map_err(os("forking the wall-clock watchdog"))? {
+    match unsafe { sys::fork() }.map_err(os("forking the supervisor"))? {
         None => {
             sys::die_with_parent().map_err(os("PR_SET_PDEATHSIG"))?;
             // SAFETY: getppid has no preconditions.
             if unsafe { libc::getppid() } != parent {
-                // The watchdog is already gone.
+                // The supervisor is already gone.
                 crate::sys::rlimit::exit_now("", WALL_LIMIT_EXIT_STATUS);
+            }
+            if let Some((_, ours)) = pair {
+                crate::sys::shm::use_broker(ours);
             }
             Ok(())
         }
-        Some(child) => watchdog(child, seconds),
+        Some(child) => supervisor(child, wall, pair.map(|(theirs, _)| theirs), shm_budget),
     }
 }
 
-/// The watchdog's whole life.
-fn watchdog(child: libc::pid_t, seconds: u64) -> ! {
-    // Only stdin, stdout and stderr: the connection must see EOF when the
-    // child closes it.
-    let _ = sys::close_inherited(&[]);
-    match sys::supervise(child, seconds) {
+/// The supervisor's whole life.
+fn supervisor(
+    child: libc::pid_t,
+    wall: Option<u64>,
+    socket: Option<std::os::fd::OwnedFd>,
+    budget: Option<u64>,
+) -> ! {
+    use std::os::fd::AsRawFd;
+    // Only stdin, stdout, stderr and the broker's socket: the connection
+    // must see EOF when the child closes it.
+    let keep: Vec<_> = socket.iter().map(|s| s.as_raw_fd()).collect();
+    let _ = sys::close_inherited(&keep);
+    let mut budget = budget.unwrap_or(0);
+    let mut serve = |s: &std::os::fd::OwnedFd| {
+        matches!(crate::sys::shm::serve_request(s, &mut budget), Ok(true))
+    };
+    match sys::supervise(child, wall, socket.as_ref(), &mut serve) {
         Ok(ChildEnd::Exited(status)) => crate::sys::rlimit::exit_now("", status),
         Ok(ChildEnd::Signaled(sig)) => sys::exit_as_signaled(sig),
         Ok(ChildEnd::TimedOut) => crate::sys::rlimit::exit_now(
             &format!(
-                "orc-rt: sandbox: wall-clock limit of {seconds} s exceeded; exiting with status \
-                 {WALL_LIMIT_EXIT_STATUS}\n"
+                "orc-rt: sandbox: wall-clock limit of {} s exceeded; exiting with status \
+                 {WALL_LIMIT_EXIT_STATUS}\n",
+                wall.unwrap_or(0)
             ),
             WALL_LIMIT_EXIT_STATUS,
         ),
@@ -108,7 +138,7 @@ fn watchdog(child: libc::pid_t, seconds: u64) -> ! {
             // SAFETY: kill takes integers; the child is not reaped.
             unsafe { libc::kill(child, libc::SIGKILL) };
             crate::sys::rlimit::exit_now(
-                &format!("orc-rt: sandbox: the wall-clock watchdog failed: {e}\n"),
+                &format!("orc-rt: sandbox: the supervisor failed: {e}\n"),
                 1,
             )
         }
@@ -228,7 +258,9 @@ fn open_to_all(meta: &std::fs::Metadata) -> bool {
 /// New namespaces: mount, IPC and network (unless the policy allows the
 /// network); `user` adds a user namespace mapping the current uid/gid to
 /// themselves (for an unprivileged process). In the mount namespace,
-/// `/dev/shm` and each `rw=` directory are mounted again `nosuid,nodev`;
+/// `/dev/shm` is a private tmpfs of `private_shm` bytes (if given; else
+/// the host's, mounted again `nosuid,nodev`), and each `rw=` directory is
+/// mounted again `nosuid,nodev`;
 /// with `drop_to` (a root executor's coming identity), an `rw=`
 /// directory that identity could not write is idmapped so that its owner
 /// appears as that identity. Returns the report entry.
@@ -236,6 +268,7 @@ pub fn unshare(
     policy: &SandboxPolicy,
     user: bool,
     drop_to: Option<(u32, u32)>,
+    private_shm: Option<u64>,
 ) -> Result<String, SandboxError> {
     let ns = |what: String| SandboxError::Namespaces(what);
     let mut flags = libc::CLONE_NEWNS | libc::CLONE_NEWIPC;
@@ -289,10 +322,19 @@ pub fn unshare(
     use crate::sys::mount::{self, Remount};
     mount::make_private().map_err(|e| ns(format!("making mounts private: {e}")))?;
     let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        mount::remount(shm, Remount::default())
-            .map_err(|e| ns(format!("/dev/shm nosuid,nodev: {e}")))?;
-    }
+    let shm_what = match private_shm {
+        Some(size) if shm.is_dir() => {
+            mount::private_tmpfs(shm, size).map_err(|e| ns(format!("a private /dev/shm: {e}")))?;
+            "a private /dev/shm"
+        }
+        _ => {
+            if shm.is_dir() {
+                mount::remount(shm, Remount::default())
+                    .map_err(|e| ns(format!("/dev/shm nosuid,nodev: {e}")))?;
+            }
+            "/dev/shm"
+        }
+    };
     let mut idmapped = 0;
     for (dir, idmap) in policy.read_write.iter().zip(&idmaps) {
         use std::os::fd::AsRawFd;
@@ -307,7 +349,7 @@ pub fn unshare(
         })?;
     }
     let mut what = format!(
-        "namespaces ({}; /dev/shm and rw= nosuid,nodev",
+        "namespaces ({}; {shm_what} and rw= nosuid,nodev",
         names.join(", ")
     );
     if idmapped > 0 {

@@ -58,6 +58,24 @@ pub fn make_private() -> io::Result<()> {
     .map(drop)
 }
 
+/// Mounts a new tmpfs of at most `size` bytes over `path`
+/// (`nosuid,nodev`, mode 1777).
+pub fn private_tmpfs(path: &Path, size: u64) -> io::Result<()> {
+    let c = cpath(path)?;
+    let opts = CString::new(format!("size={size},mode=1777")).map_err(io::Error::other)?;
+    // SAFETY: every pointer is a valid NUL-terminated string.
+    check(libc::c_long::from(unsafe {
+        libc::mount(
+            c"tmpfs".as_ptr(),
+            c.as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            opts.as_ptr().cast(),
+        )
+    }))
+    .map(drop)
+}
+
 /// How [`remount`] puts a path back.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Remount {

@@ -11,6 +11,7 @@
 //! ```
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 fn check(rc: libc::c_long) -> io::Result<libc::c_long> {
     if rc < 0 {
@@ -276,6 +277,91 @@ pub unsafe fn scrub_initial_environment() -> io::Result<()> {
     Ok(())
 }
 
+/// A connected pair of `AF_UNIX` `SOCK_SEQPACKET` sockets (close-on-exec).
+pub fn seqpacket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: fds has room for the two descriptors socketpair writes.
+    check(libc::c_long::from(unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    }))?;
+    // SAFETY: socketpair succeeded: both descriptors are ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sends `data` as one message on `socket`, with `fd` attached
+/// (`SCM_RIGHTS`) if given.
+pub fn send_with_fd(socket: &OwnedFd, data: &[u8], fd: Option<RawFd>) -> io::Result<()> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // Room for one descriptor, aligned for cmsghdr.
+    let mut control = [0u64; 4];
+    // SAFETY: a zeroed msghdr is valid; its pointers are set below to
+    // buffers that outlive the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if let Some(fd) = fd {
+        // SAFETY: CMSG_SPACE is arithmetic.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = space;
+        // SAFETY: msg_control points at `space` bytes (<= 32) we own, so
+        // the first header and its data fit.
+        unsafe {
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = libc::SOL_SOCKET;
+            (*c).cmsg_type = libc::SCM_RIGHTS;
+            (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<RawFd>(), fd);
+        }
+    }
+    // SAFETY: msg describes live buffers.
+    check(unsafe { libc::sendmsg(socket.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) } as libc::c_long)
+        .map(drop)
+}
+
+/// Receives one message into `buf`; returns its length (0: the peer is
+/// gone) and the descriptor attached, if any.
+pub fn recv_with_fd(socket: &OwnedFd, buf: &mut [u8]) -> io::Result<(usize, Option<OwnedFd>)> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut control = [0u64; 4];
+    // SAFETY: as in send_with_fd.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control);
+    // SAFETY: msg describes live buffers we own.
+    let n = check(
+        unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) }
+            as libc::c_long,
+    )? as usize;
+    let mut fd = None;
+    // SAFETY: the kernel filled msg_control up to msg_controllen; the
+    // CMSG macros walk within it.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let received = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>());
+                fd = Some(OwnedFd::from_raw_fd(received));
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n, fd))
+}
+
 /// What the watchdog saw of its child.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChildEnd {
@@ -310,12 +396,20 @@ pub fn die_with_parent() -> io::Result<()> {
     prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0).map(drop)
 }
 
-/// Waits for `child` for at most `seconds`, then kills it (SIGKILL) and
-/// reaps it.
-pub fn supervise(child: libc::pid_t, seconds: u64) -> io::Result<ChildEnd> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+/// Waits for `child` for at most `seconds` (if given), then kills it
+/// (SIGKILL) and reaps it. Meanwhile, each message on `requests` is
+/// handed to `serve` (which returns false when it should not be watched
+/// any more).
+pub fn supervise(
+    child: libc::pid_t,
+    seconds: Option<u64>,
+    requests: Option<&OwnedFd>,
+    serve: &mut dyn FnMut(&OwnedFd) -> bool,
+) -> io::Result<ChildEnd> {
+    let deadline = seconds.map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
     // SAFETY: pidfd_open takes a pid and a flag word.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, child, 0u32) };
+    let mut requests = requests;
     loop {
         let mut status = 0;
         // SAFETY: waitpid writes one int we own.
@@ -335,8 +429,11 @@ pub fn supervise(child: libc::pid_t, seconds: u64) -> io::Result<ChildEnd> {
                 return Err(e);
             }
         }
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
+        let left = match deadline {
+            Some(d) => d.saturating_duration_since(std::time::Instant::now()),
+            None => std::time::Duration::from_secs(1),
+        };
+        if deadline.is_some() && left.is_zero() {
             // SAFETY: kill and waitpid take integers; the child is ours
             // and not reaped, so its pid is not reused.
             unsafe {
@@ -345,17 +442,31 @@ pub fn supervise(child: libc::pid_t, seconds: u64) -> io::Result<ChildEnd> {
             }
             return Ok(ChildEnd::TimedOut);
         }
-        let ms = left.as_millis().min(1000) as libc::c_int;
-        if pidfd >= 0 {
-            let mut p = libc::pollfd {
+        let ms = left.as_millis().clamp(1, 1000) as libc::c_int;
+        let mut fds = [
+            libc::pollfd {
                 fd: pidfd as libc::c_int,
                 events: libc::POLLIN,
                 revents: 0,
-            };
-            // SAFETY: one pollfd we own.
-            unsafe { libc::poll(&mut p, 1, ms.max(1)) };
-        } else {
-            std::thread::sleep(std::time::Duration::from_millis(ms.clamp(1, 50) as u64));
+            },
+            libc::pollfd {
+                fd: requests.map_or(-1, |s| s.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        if pidfd < 0 && requests.is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(ms.min(50) as u64));
+            continue;
+        }
+        // SAFETY: two pollfds we own (a negative fd is ignored).
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, if pidfd < 0 { ms.min(50) } else { ms }) };
+        if n > 0 && fds[1].revents != 0 {
+            if let Some(sock) = requests {
+                if !serve(sock) {
+                    requests = None;
+                }
+            }
         }
     }
 }
