@@ -24,15 +24,14 @@
 //! `mmap` hook).
 //!
 //! Read-write: `/dev/null`; each [`SandboxPolicy::read_write`] directory
-//! (it must exist); and `/dev/shm`, where the shared-memory memory manager
-//! (`llvm-jitlink -use-memmgr=shared`, `clang-repl --use-shared-memory`)
-//! creates its objects with `shm_open` at run time under names only known
-//! then. That last one is a documented hole: JIT'd code may create, read,
-//! truncate and remove regular files in `/dev/shm` (the POSIX shared
-//! memory and semaphores of every process of the same user), though not
-//! make directories, links, devices or sockets there, nor execute what it
-//! writes. Nothing else is writable; everything else is refused with
-//! `EACCES`.
+//! (it must exist); and in `/dev/shm` (for `shm_open` and `sem_open`)
+//! creating, reading, writing, truncating and removing regular files, not
+//! listing it, making directories, links, devices or sockets, nor
+//! executing. With [`SandboxPolicy::namespaces`] that `/dev/shm` is a
+//! private tmpfs, and the shared-memory manager's segments are made in the
+//! host's by the supervisor (see [`super::process`]); without, it is the
+//! host's, shared with every process of the same user. Nothing else is
+//! writable; everything else is refused with `EACCES`.
 //!
 //! With [`SandboxPolicy::deny_network`] (ABI 4 and later) TCP bind and
 //! connect are handled with no rule, so every new one fails with
