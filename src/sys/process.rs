@@ -353,8 +353,16 @@ pub fn recv_with_fd(socket: &OwnedFd, buf: &mut [u8]) -> io::Result<(usize, Opti
         let mut c = libc::CMSG_FIRSTHDR(&msg);
         while !c.is_null() {
             if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
-                let received = std::ptr::read_unaligned(libc::CMSG_DATA(c).cast::<RawFd>());
-                fd = Some(OwnedFd::from_raw_fd(received));
+                // Every descriptor the message carried is now ours: keep
+                // the first, close the others.
+                let data = (*c).cmsg_len - libc::CMSG_LEN(0) as usize;
+                for i in 0..data / std::mem::size_of::<RawFd>() {
+                    let p = libc::CMSG_DATA(c).cast::<RawFd>().add(i);
+                    let received = OwnedFd::from_raw_fd(std::ptr::read_unaligned(p));
+                    if fd.is_none() {
+                        fd = Some(received);
+                    }
+                }
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
