@@ -377,6 +377,34 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_that_cannot_be_applied_is_reported_or_with_require_fails() {
+        // A filter refusing unshare makes the namespaces impossible, as on
+        // a kernel or container that forbids them.
+        for require in [false, true] {
+            let spec = if require {
+                "untrusted,no-limits,inherit-fds,env=keep,require"
+            } else {
+                "untrusted,no-limits,inherit-fds,env=keep"
+            };
+            let policy = SandboxPolicy::parse(spec).unwrap();
+            probe::in_child(move || {
+                seccomp::refuse_only(&["unshare"]).map_err(|e| e.to_string())?;
+                match (require, policy.apply()) {
+                    (false, Ok(r)) if r.not_enforced.iter().any(|l| l.contains("unshare")) => {
+                        if r.enforced.iter().any(|l| l.starts_with("namespaces")) {
+                            return Err(format!("claims namespaces: {r}"));
+                        }
+                        Ok(())
+                    }
+                    (true, Err(SandboxError::Namespaces(m))) if m.contains("unshare") => Ok(()),
+                    (_, r) => Err(format!("require={require}: {r:?}")),
+                }
+            })
+            .unwrap();
+        }
+    }
+
+    #[test]
     fn the_report_says_what_is_not_enforced() {
         let r = SandboxReport {
             landlock_abi: 3,

@@ -532,6 +532,16 @@ pub fn apply(policy: &SandboxPolicy, threads: usize) -> Result<(), SandboxError>
     Ok(())
 }
 
+/// Tests: refuses exactly `names` with `EPERM` from now on.
+#[cfg(test)]
+pub(super) fn refuse_only(names: &[&'static str]) -> Result<(), SandboxError> {
+    let mut r = Refusals::default();
+    for n in names {
+        r.always(n);
+    }
+    install(&r.compile(HOST_ARCH, libc::EPERM)?, 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
