@@ -479,9 +479,11 @@ pub fn supervise(
     }
 }
 
-/// Ends this process as `signal` would (default action, re-raised), or
-/// with 128 + `signal` if it does not end it.
+/// Ends this process as `signal` would (default action, re-raised, with
+/// no core dump: the child's death is not this process's), or with 128 +
+/// `signal` if it does not end it.
 pub fn exit_as_signaled(signal: i32) -> ! {
+    let _ = super::rlimit::lower_limit(libc::RLIMIT_CORE, 0, 0);
     // SAFETY: resetting a disposition to the default and raising a signal
     // at ourselves; _exit has no preconditions.
     unsafe {
