@@ -27,6 +27,9 @@ pub enum SandboxError {
     /// The namespaces could not be created.
     #[error("sandbox: namespaces: {0}")]
     Namespaces(String),
+    /// The namespaces were created but could not be set up in full.
+    #[error("sandbox: namespaces created but not set up (refusing to go on): {0}")]
+    NamespacesPartial(String),
     /// `apply` was called before in this process.
     #[error(
         "sandbox: already applied to this process (a sandbox is applied once and never lifted)"

@@ -176,6 +176,7 @@ impl SandboxPolicy {
                     in_user_namespace = !privileged;
                 }
                 Err(e) if self.require => return Err(e),
+                Err(e @ SandboxError::NamespacesPartial(_)) => return Err(e),
                 Err(e) => report.not_enforced.push(e.to_string()),
             }
         }

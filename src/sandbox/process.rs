@@ -311,6 +311,9 @@ pub fn unshare(
         idmaps.push(idmap);
     }
     sys::unshare(flags).map_err(|e| ns(format!("unshare({}): {e}", names.join(", "))))?;
+    // From here on the namespaces exist: a failure leaves them half set
+    // up, which no report could describe, so it is always an error.
+    let ns = |what: String| SandboxError::NamespacesPartial(what);
     if user {
         let map = |file: &str, text: String| {
             sys::write_proc_self(file, &text).map_err(|e| ns(format!("/proc/self/{file}: {e}")))
