@@ -74,7 +74,7 @@ const SCOPE_ABI: i32 = 6;
 
 /// System paths JIT'd code may read (and execute, with `allow_exec`);
 /// those missing on this system are skipped.
-const SYSTEM_READ_ONLY: &[&str] = &[
+pub(super) const SYSTEM_READ_ONLY: &[&str] = &[
     "/usr",
     "/lib",
     "/lib64",
@@ -249,7 +249,7 @@ fn rule(
 
 /// The directory of this library's file, if it is not the executable
 /// (liborc_rt.so loaded by a host).
-fn own_library_dir(exe: Option<&Path>) -> Option<PathBuf> {
+pub(super) fn own_library_dir(exe: Option<&Path>) -> Option<PathBuf> {
     let me = sys::dl::object_containing(abi_version as *const () as usize)?;
     if !me.is_absolute() {
         // The loader names the executable by argv[0]: covered by `exe`.

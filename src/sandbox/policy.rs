@@ -58,6 +58,13 @@ pub struct SandboxPolicy {
     /// New network (unless [`SandboxPolicy::deny_network`] is off) and IPC
     /// namespaces: as root directly, otherwise inside a new user namespace.
     pub namespaces: bool,
+    /// With [`SandboxPolicy::namespaces`] and
+    /// [`SandboxPolicy::filesystem`]: a root of its own holding only
+    /// the paths the filesystem rules allow (bound read-only but `rw=`),
+    /// `/proc` and `/dev/shm`, so the metadata of everything else
+    /// (`stat`, `access`) is out of reach; a path outside then fails with
+    /// `ENOENT` instead of `EACCES`. Not in `untrusted`.
+    pub minimal_root: bool,
     /// Fail closed: refuse to run if any mechanism cannot be enforced
     /// (e.g. a kernel without Landlock, or with an ABI older than 4).
     pub require: bool,
@@ -112,6 +119,7 @@ impl SandboxPolicy {
             drop_privileges: true,
             user: None,
             namespaces: true,
+            minimal_root: false,
             require: false,
         }
     }
@@ -128,6 +136,7 @@ impl SandboxPolicy {
     ///   mechanism (`no-ns`: the namespaces);
     /// - `env=clean`, `env=keep`: clear the environment or not;
     /// - `inherit-fds`: keep inherited descriptors open;
+    /// - `minimal-root`: a root holding only the allowed paths;
     /// - `user=NAME` or `user=UID[:GID]`: the identity a privileged
     ///   executor drops to; `keep-privileges`: do not drop them.
     pub fn parse(spec: &str) -> Result<Self, SandboxError> {
@@ -173,6 +182,7 @@ impl SandboxPolicy {
                 }
                 ("keep-privileges", None) => p.drop_privileges = false,
                 ("no-ns", None) => p.namespaces = false,
+                ("minimal-root", None) => p.minimal_root = true,
                 _ => return Err(bad()),
             }
         }

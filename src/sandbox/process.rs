@@ -351,15 +351,138 @@ pub fn unshare(
             ns(format!("rw={} nosuid,nodev{idm}: {e}", dir.display()))
         })?;
     }
+    let minimal_root = policy.minimal_root && policy.filesystem;
+    if minimal_root {
+        build_minimal_root(policy).map_err(|e| ns(format!("the minimal root: {e}")))?;
+    }
     let mut what = format!(
         "namespaces ({}; {shm_what} and rw= nosuid,nodev",
         names.join(", ")
     );
+    if minimal_root {
+        what.push_str(", a minimal root");
+    }
     if idmapped > 0 {
         what.push_str(&format!(", {idmapped} rw= idmapped"));
     }
     what.push(')');
     Ok(what)
+}
+
+/// A path of the minimal root: bound read-only unless `writable`, with
+/// device nodes usable if `devices`.
+struct RootEntry {
+    path: std::path::PathBuf,
+    writable: bool,
+    devices: bool,
+}
+
+/// What the minimal root holds, parents before children, nothing under a
+/// directory already held.
+fn minimal_root_entries(policy: &SandboxPolicy) -> Vec<RootEntry> {
+    use std::path::Path;
+    let entry = |p: &Path, writable: bool, devices: bool| RootEntry {
+        path: p.to_path_buf(),
+        writable,
+        devices,
+    };
+    let mut v = Vec::new();
+    for p in super::landlock::SYSTEM_READ_ONLY {
+        let devices = p.starts_with("/dev/");
+        if !p.starts_with("/proc/") {
+            v.push(entry(Path::new(p), devices, devices));
+        }
+    }
+    // The usual top-level links into /usr (merged /usr), so /bin/sh and
+    // the like resolve; only links are taken (they expose nothing).
+    for p in ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"] {
+        if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            v.push(entry(Path::new(p), false, false));
+        }
+    }
+    v.push(entry(Path::new("/dev/null"), true, true));
+    v.push(entry(Path::new("/dev/shm"), true, false));
+    v.push(entry(Path::new("/proc"), true, false));
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::canonicalize(p).ok());
+    if let Some(exe) = &exe {
+        v.push(entry(exe, false, false));
+    }
+    if let Some(dir) = super::landlock::own_library_dir(exe.as_deref()) {
+        v.push(entry(&dir, false, false));
+    }
+    v.extend(policy.read_only.iter().map(|p| entry(p, false, false)));
+    v.extend(policy.read_write.iter().map(|p| entry(p, true, false)));
+    v.retain(|e| e.path.is_absolute() && std::fs::symlink_metadata(&e.path).is_ok());
+    v.sort_by(|a, b| a.path.cmp(&b.path));
+    v.dedup_by(|a, b| a.path == b.path);
+    let mut kept: Vec<RootEntry> = Vec::new();
+    for e in v {
+        let covered = kept.iter().any(|k| {
+            e.path.starts_with(&k.path)
+                && std::fs::symlink_metadata(&k.path).is_ok_and(|m| m.is_dir())
+        });
+        if !covered {
+            kept.push(e);
+        }
+    }
+    kept
+}
+
+/// Builds the minimal root (see [`SandboxPolicy::minimal_root`]) and
+/// pivots into it, in this process's own mount namespace.
+fn build_minimal_root(policy: &SandboxPolicy) -> std::io::Result<()> {
+    use crate::sys::mount;
+    use std::path::{Path, PathBuf};
+    enum Made {
+        Tree(std::os::fd::OwnedFd, bool),
+        Link(PathBuf),
+    }
+    // Everything is taken first: the staging mount may hide some of it.
+    let mut made = Vec::new();
+    for e in minimal_root_entries(policy) {
+        let meta = std::fs::symlink_metadata(&e.path)?;
+        let what = if meta.file_type().is_symlink() {
+            Made::Link(std::fs::read_link(&e.path)?)
+        } else {
+            let tree = mount::clone_tree(&e.path, !e.writable, e.devices).map_err(|err| {
+                std::io::Error::new(err.kind(), format!("{}: {err}", e.path.display()))
+            })?;
+            Made::Tree(tree, meta.is_dir())
+        };
+        made.push((e.path, what));
+    }
+    let staging = ["/tmp", "/mnt", "/dev"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_dir())
+        .ok_or_else(|| std::io::Error::other("no directory to build the root in"))?;
+    mount::private_tmpfs(staging, 1 << 20)?;
+    for (path, what) in &made {
+        let Ok(rel) = path.strip_prefix("/") else {
+            continue;
+        };
+        let at = staging.join(rel);
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        match what {
+            Made::Link(target) => std::os::unix::fs::symlink(target, &at)?,
+            Made::Tree(tree, is_dir) => {
+                if *is_dir {
+                    std::fs::create_dir_all(&at)?;
+                } else {
+                    std::fs::File::create(&at)?;
+                }
+                mount::attach(tree, &at).map_err(|err| {
+                    std::io::Error::new(err.kind(), format!("{}: {err}", path.display()))
+                })?;
+            }
+        }
+    }
+    mount::pivot_to(staging)?;
+    mount::root_read_only()
 }
 
 #[cfg(test)]

@@ -76,6 +76,98 @@ pub fn private_tmpfs(path: &Path, size: u64) -> io::Result<()> {
     .map(drop)
 }
 
+/// A detached copy of the mount tree at `path` (`open_tree` with
+/// `OPEN_TREE_CLONE | AT_RECURSIVE`), with `nosuid` (and `nodev` unless
+/// `devices`, and read-only if `read_only`) set on it; following a final
+/// symlink.
+pub fn clone_tree(path: &Path, read_only: bool, devices: bool) -> io::Result<OwnedFd> {
+    let c = cpath(path)?;
+    // SAFETY: c is a valid string; open_tree returns a new descriptor.
+    let tree = check(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
+        )
+    })?;
+    // SAFETY: open_tree succeeded: the descriptor is ours.
+    let tree = unsafe { OwnedFd::from_raw_fd(tree as RawFd) };
+    let mut set = MOUNT_ATTR_NOSUID;
+    if !devices {
+        set |= MOUNT_ATTR_NODEV;
+    }
+    if read_only {
+        set |= MOUNT_ATTR_RDONLY;
+    }
+    let attr = MountAttr {
+        attr_set: set,
+        attr_clr: 0,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: as in remount.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
+            &attr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })?;
+    Ok(tree)
+}
+
+/// Mounts the detached tree `tree` on `target`.
+pub fn attach(tree: &OwnedFd, target: &Path) -> io::Result<()> {
+    let c = cpath(target)?;
+    // SAFETY: as in remount.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    })
+    .map(drop)
+}
+
+/// Makes `new_root` (a mount point) the root of this mount namespace and
+/// detaches the old root; the working directory becomes `/`.
+pub fn pivot_to(new_root: &Path) -> io::Result<()> {
+    let c = cpath(new_root)?;
+    // SAFETY: c is a valid string.
+    check(libc::c_long::from(unsafe { libc::chdir(c.as_ptr()) }))?;
+    // SAFETY: "." twice: the old root is stacked under the new one.
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) })?;
+    // SAFETY: "." is the old root, stacked on top; detach it.
+    check(libc::c_long::from(unsafe {
+        libc::umount2(c".".as_ptr(), libc::MNT_DETACH)
+    }))?;
+    // SAFETY: "/" is a valid string.
+    check(libc::c_long::from(unsafe { libc::chdir(c"/".as_ptr()) })).map(drop)
+}
+
+/// Makes the mount at `/` read-only (`nosuid,nodev` too).
+pub fn root_read_only() -> io::Result<()> {
+    // SAFETY: valid strings and NULLs for a remount.
+    check(libc::c_long::from(unsafe {
+        libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
+            std::ptr::null(),
+        )
+    }))
+    .map(drop)
+}
+
 /// How [`remount`] puts a path back.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Remount {
