@@ -380,7 +380,8 @@ extern "C" {
  * `mem=SIZE`, `fsize=SIZE`, `cpu=S`, `wall=S`, `files=N`, `procs=N`,
  * `ro=PATH`, `rw=PATH`, `exec`, `fork`, `net`, `perf`, `user=NAME`,
  * `keep-privileges`, `env=clean`, `env=keep`, `inherit-fds`, `no-fs`,
- * `no-syscalls`, `no-limits`, `no-ns`; see the README's sandbox section)
+ * `no-syscalls`, `no-limits`, `no-ns`, `minimal-root`; see the README's
+ * sandbox section)
  * into a new
  * policy stored in `*Result` (owned by the caller). Returns an error (and
  * stores NULL) for a bad spec, a NULL `Spec` or a NULL `Result`. Any
