@@ -1,5 +1,5 @@
-//! The process-wide layers: inherited descriptors, the environment, the
-//! wall-clock watchdog, namespaces and the identity.
+//! The process-wide layers: the supervisor, inherited descriptors, the
+//! environment, namespaces (and the minimal root) and the identity.
 //!
 //! The supervisor is the process that called [`SandboxPolicy::apply`]:
 //! it forks, the child goes on to be confined and run JIT'd code, and the
@@ -11,8 +11,8 @@
 //! asks for in the host's `/dev/shm`, where the controller opens them by
 //! name, within a byte budget, and passes their descriptors over a socket
 //! (`sys::shm::serve_request`). JIT'd code could use that socket too, but
-//! only within the same budget. JIT'd code cannot
-//! stop it: the parent is outside the Landlock domain (whose signal scope
+//! only within the same budget. JIT'd code cannot stop the supervisor:
+//! it is outside the Landlock domain (whose signal scope
 //! refuses signals to it from ABI 6), under its original identity (a root
 //! executor's child runs as another uid), and the child dies with it
 //! (`PR_SET_PDEATHSIG`, which the seccomp filter stops JIT'd code from
