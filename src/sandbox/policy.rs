@@ -93,15 +93,15 @@ impl SandboxPolicy {
     /// | processes/threads (`RLIMIT_NPROC`) | 512 |
     /// | file size | 4 GiB (the shared-memory manager sizes 1 GiB segments with `ftruncate`, which this limit bounds too) |
     /// | core dumps | off |
-    /// | filesystem | read-only system libraries, loader, locale and time zone data, `/proc/self`, `/dev/zero`, `/dev/urandom`; writable only `/dev/null` and `/dev/shm` (the shared-memory memory manager); see [`landlock`](super::landlock) |
-    /// | network | no TCP bind or connect, no UDP, raw or other non-TCP sockets |
+    /// | filesystem | read-only system libraries, loader, locale and time zone data, what a program reads of `/proc/self`, `/dev/zero`, `/dev/urandom`; writable only `/dev/null` and files in `/dev/shm`; see [`landlock`](super::landlock) |
+    /// | network | no TCP bind or connect or `listen`, no UNIX, netlink, UDP, raw or other non-TCP sockets |
     /// | signals | only to itself and its children (Landlock ABI 6 and later) |
     /// | system calls | the deny list of [`seccomp`](super::seccomp); no `execve`, no new processes |
     /// | descriptors | inherited ones closed but 0, 1, 2 and the connection's |
     /// | environment | cleared but `PATH`, `LANG`, `LC_*`, `TZ` (see [`SandboxPolicy::clean_env`]) |
     /// | identity | as root: a per-session uid/gid, no capabilities |
-    /// | namespaces | new network and IPC namespaces |
-    /// | wall-clock watchdog | the parent process, outside the sandbox |
+    /// | namespaces | new mount, network and IPC namespaces (through a user namespace when unprivileged); a private `/dev/shm` the size of the address-space limit; `/dev/shm` and `rw=` `nosuid,nodev` |
+    /// | supervisor | the parent process, outside the sandbox: the wall-clock watchdog and the shared-memory broker (see [`process`](super::process)) |
     pub fn untrusted() -> Self {
         SandboxPolicy {
             limits: ResourceLimits::untrusted(),
