@@ -3,8 +3,11 @@
 //! A [`SandboxPolicy`] says what JIT'd code may do: resource limits
 //! ([`ResourceLimits`]), the files it may read or write (Landlock), whether
 //! it may bind or connect TCP sockets (Landlock ABI 4 and later), and which
-//! system calls are refused (seccomp, with `no_new_privs`). The executor
-//! sets up its connection and loads what it needs, then calls
+//! system calls are refused (seccomp, with `no_new_privs`); and how the
+//! process is set apart: a supervisor process outside ([`process`]),
+//! inherited descriptors closed, a clean environment, namespaces, and for
+//! a privileged executor an unprivileged per-session identity. The
+//! executor sets up its connection and loads what it needs, then calls
 //! [`SandboxPolicy::apply`] once, before it starts any other thread and
 //! before any JIT'd code runs: every thread started afterwards inherits the
 //! confinement, and nothing can lift it.
