@@ -104,16 +104,6 @@ static orc_rt_SessionRef make_session(size_t threads) {
   return orc_rt_Session_create(d);
 }
 
-static int check_ok(orc_rt_ErrorRef err) {
-  if (err) {
-    char *m = orc_rt_Error_toString(err);
-    fprintf(stderr, "unexpected error: %s\n", m);
-    orc_rt_Error_freeErrorMessage(m);
-    return 0;
-  }
-  return 1;
-}
-
 /* Returns 1 if err is a failure whose message contains `needle`
  * (consuming it). */
 /* ---- test 1: ordering on shutdown ---- */
@@ -124,10 +114,10 @@ static void test_shutdown_ordering(void) {
   orc_rt_NotificationServiceRef n2 = orc_rt_NotificationService_create();
   REQUIRE_VOID(s != NULL);
   log_reset();
-  CHECK(check_ok(orc_rt_Session_addService(s, mock_fns(&a))));
-  CHECK(check_ok(orc_rt_Session_addNotificationService(s, n1)));
-  CHECK(check_ok(orc_rt_Session_addService(s, mock_fns(&b))));
-  CHECK(check_ok(orc_rt_Session_addNotificationService(s, n2)));
+  CHECK(no_error(orc_rt_Session_addService(s, mock_fns(&a))));
+  CHECK(no_error(orc_rt_Session_addNotificationService(s, n1)));
+  CHECK(no_error(orc_rt_Session_addService(s, mock_fns(&b))));
+  CHECK(no_error(orc_rt_Session_addNotificationService(s, n2)));
   orc_rt_NotificationService_addOnDetach(n1, on_detach_cb, (void *)"n1.d0");
   orc_rt_NotificationService_addOnDetach(n1, on_detach_cb, (void *)"n1.d1");
   orc_rt_NotificationService_addOnShutdown(n1, on_event_cb, (void *)"n1.s0");
@@ -140,7 +130,7 @@ static void test_shutdown_ordering(void) {
 
   orc_rt_Session_shutdown(s, on_event_cb, (void *)"done1");
   orc_rt_Session_shutdown(s, on_event_cb, (void *)"done2");
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(s)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(s)));
   orc_rt_Session_shutdown(s, on_event_cb, (void *)"late");
   /* After shutdown: a new callback runs at once; services are refused. */
   orc_rt_NotificationService_addOnShutdown(n1, on_event_cb, (void *)"n1.after");
@@ -247,7 +237,7 @@ static void test_controller_and_detach(void) {
   Slot slot;
   REQUIRE_VOID(s != NULL);
   log_reset();
-  CHECK(check_ok(orc_rt_Session_addService(s, mock_fns(&a))));
+  CHECK(no_error(orc_rt_Session_addService(s, mock_fns(&a))));
   orc_rt_InProcessController_addHandler(c, (orc_rt_ControllerHandlerTag)0x10,
                                         reverse_handler, NULL);
 
@@ -258,7 +248,7 @@ static void test_controller_and_detach(void) {
   CHECK(slot.done == 1 && slot_error_contains(&slot, "controller is detached"));
   slot_fini(&slot);
 
-  CHECK(check_ok(orc_rt_Session_attachInProcessController(s, c)));
+  CHECK(no_error(orc_rt_Session_attachInProcessController(s, c)));
   CHECK(error_contains(orc_rt_Session_attachInProcessController(s, c),
                        "already attached"));
   slot_init(&slot);
@@ -340,10 +330,10 @@ static void test_errors(void) {
   REQUIRE_VOID(s != NULL);
   reported[0] = '\0';
   orc_rt_Session_setErrorReporter(s, reporter, NULL);
-  CHECK(check_ok(orc_rt_Session_addService(s, mock_fns(&bad))));
+  CHECK(no_error(orc_rt_Session_addService(s, mock_fns(&bad))));
   orc_rt_Session_reportError(s, orc_rt_StringError_create("by hand"));
   orc_rt_Session_shutdown(s, NULL, NULL);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(s)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(s)));
   CHECK(strstr(reported, "by hand|") != NULL);
   CHECK(strstr(reported, "disk on fire") != NULL);
   orc_rt_Session_destroy(s);
@@ -389,10 +379,10 @@ static void test_shutdown_from_task(void) {
   REQUIRE_VOID(t.s != NULL);
   t.wait_refused = 0;
   slot_init(&t.done);
-  CHECK(check_ok(orc_rt_Session_dispatch(t.s, shutdown_task, NULL, &t)));
+  CHECK(no_error(orc_rt_Session_dispatch(t.s, shutdown_task, NULL, &t)));
   slot_wait(&t.done);
   CHECK(t.wait_refused);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(t.s)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(t.s)));
   orc_rt_Session_destroy(t.s);
   slot_fini(&t.done);
 }
@@ -430,18 +420,18 @@ static void test_dropped_tasks(void) {
   int i;
   REQUIRE_VOID(s != NULL);
   ran_count = disposed_count = blocker_started = 0;
-  CHECK(check_ok(orc_rt_Session_dispatch(s, blocker, NULL, NULL)));
+  CHECK(no_error(orc_rt_Session_dispatch(s, blocker, NULL, NULL)));
   pthread_mutex_lock(&count_mutex);
   while (!blocker_started)
     pthread_cond_wait(&count_cv, &count_mutex);
   pthread_mutex_unlock(&count_mutex);
   for (i = 0; i < 50; ++i)
-    CHECK(check_ok(orc_rt_Session_dispatch(s, counted_run, counted_dispose, NULL)));
+    CHECK(no_error(orc_rt_Session_dispatch(s, counted_run, counted_dispose, NULL)));
   orc_rt_Session_shutdown(s, NULL, NULL);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(s)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(s)));
   CHECK(ran_count == 0);
   CHECK(disposed_count == 50);
-  CHECK(check_ok(orc_rt_Session_dispatch(s, counted_run, counted_dispose, NULL)));
+  CHECK(no_error(orc_rt_Session_dispatch(s, counted_run, counted_dispose, NULL)));
   CHECK(ran_count == 0 && disposed_count == 51);
   orc_rt_Session_destroy(s);
 }
@@ -493,7 +483,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
   for (i = 0; i < 3; ++i) {
     REQUIRE_VOID(s[i] != NULL);
     c[i] = orc_rt_InProcessController_create();
-    CHECK(check_ok(orc_rt_Session_attachInProcessController(s[i], c[i])));
+    CHECK(no_error(orc_rt_Session_attachInProcessController(s[i], c[i])));
   }
   for (i = 0; i < 3; ++i) {
     r = orc_rt_InProcessController_callWrapperSync(c[i], echo_wf, str_buf("ping"));
@@ -503,7 +493,7 @@ static void test_c_dispatcher_and_several_sessions(void) {
   CHECK(cd.dispatched == 1);
   /* Shut the middle one down; the others keep serving. */
   orc_rt_Session_shutdown(s[1], NULL, NULL);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(s[1])));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(s[1])));
   for (i = 0; i < 3; ++i) {
     r = orc_rt_InProcessController_callWrapperSync(c[i], echo_wf, str_buf("ping"));
     if (i == 1)
@@ -535,14 +525,14 @@ static void test_nested_registration(void) {
   REQUIRE_VOID(s != NULL);
   nested_service = orc_rt_NotificationService_create();
   log_reset();
-  CHECK(check_ok(orc_rt_Session_addNotificationService(s, nested_service)));
+  CHECK(no_error(orc_rt_Session_addNotificationService(s, nested_service)));
   orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"first");
   orc_rt_NotificationService_addOnDetach(nested_service, registers_more, (void *)"second");
   orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"third");
   orc_rt_Session_detach(s, on_event_cb, (void *)"detached");
   orc_rt_Session_waitForDetach(s);
   orc_rt_Session_shutdown(s, NULL, NULL);
-  CHECK(check_ok(orc_rt_Session_waitForShutdown(s)));
+  CHECK(no_error(orc_rt_Session_waitForShutdown(s)));
   /* After the event: runs at once with the recorded flag. */
   orc_rt_NotificationService_addOnDetach(nested_service, on_detach_cb, (void *)"late");
   CHECK(log_equals("third(0);second(0);nested(0);first(0);detached;late(0);"));
@@ -592,7 +582,7 @@ static void test_growing_pool(void) {
   s = orc_rt_Session_create(d);
   REQUIRE_VOID(s != NULL);
   nest_controller = orc_rt_InProcessController_create();
-  CHECK(check_ok(orc_rt_Session_attachInProcessController(s, nest_controller)));
+  CHECK(no_error(orc_rt_Session_attachInProcessController(s, nest_controller)));
   r = call_nest(20);
   CHECK(orc_rt_WrapperFunctionBufferSize(&r) == 6 &&
         memcmp(orc_rt_WrapperFunctionBufferConstData(&r), "bottom", 6) == 0);

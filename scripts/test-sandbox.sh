@@ -103,7 +103,12 @@ clang++-22 -c "$repo/tests/interop/eh.cpp" -o eh.o
 clang++-22 -fPIC -c "$repo/tests/interop/cxx_runtime.cpp" -o cxx_runtime.o
 clang++-22 -fPIC -c "$repo/tests/interop/thread_local.cpp" -o thread_local.o
 
-mkdir -p rw ro
+mkdir -p rw ro perf
+# A root executor drops to a per-session uid, which must be able to reach
+# the ro= and rw= paths (rw= directories it cannot write are idmapped to
+# it): open the scratch directory mktemp made 0700. Landlock alone keeps
+# outside.txt refused.
+chmod 755 "$work"
 echo "not for JIT'd code" >outside.txt
 echo "readable" >ro/readable.txt
 
@@ -270,6 +275,14 @@ probe exec-untrusted-fork "$u,fork" "fork: OK" "execve /bin/sh: EPERM" -- exec.o
 probe exec-untrusted-fork-exec "$u,fork,exec,ro=/usr/bin" \
   "fork: OK" "execve /bin/sh: OK (exit 7)" "posix_spawn /bin/sh: OK (exit 7)" -- exec.o
 probe ptrace-untrusted "$u" "ptrace attach parent: EPERM" -- ptrace.o
+# minimal-root: outside paths do not exist at all (their metadata is out of
+# reach too); what a program needs is there.
+probe read-minimal-root "$u,minimal-root,ro=$work/ro" \
+  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open $work/outside.txt: ENOENT" \
+  "open /dev/urandom: OK" "open $work/ro/readable.txt: OK" \
+  -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt" /dev/urandom "$work/ro/readable.txt"
+probe exec-minimal-root-fork-exec "$u,minimal-root,fork,exec,ro=/usr/bin" \
+  "fork: OK" "execve /bin/sh: OK (exit 7)" -- exec.o
 
 # ---------------------------------------------------------------- limits
 probe mem-no-sandbox "" "malloc 2048 MiB: OK" "malloc 1 MiB: OK" -- mem.o
@@ -320,9 +333,13 @@ same cxx-eh-our-platform "$u" 7 "static destructor ran" -- -orc-runtime="$our_rt
 same atexit-our-platform "$u" 3 "atexit handler ran" -- -orc-runtime="$our_rt" atexit.o
 same thread-local-our-platform "$u" 5 "in main: 1" -- -orc-runtime="$our_rt" thread_local.o
 same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote hello.o
+same hello-minimal-root "$u,minimal-root" 42 "hello, world" -- hello.o
+same file-io-rw-minimal-root "$u,minimal-root,rw=$work/rw" 0 "read back: written in the sandbox" \
+  -- write_files.o -args w "$work/rw"
+same memmgr-shared-minimal-root "$u,minimal-root" 7 "caught: boom" \
+  -- -use-memmgr=shared -orc-runtime="$rt" eh.o
 # --perf-support writes its jitdump under $JITDUMPDIR: allowed with perf and
 # rw= there (one dump from the run without sandbox, one from the run with).
-mkdir -p perf
 JITDUMPDIR="$work/perf" same perf-support "$u,perf,rw=$work/perf" 42 "hello, world" \
   -- --perf-support hello.o
 if want perf-support; then

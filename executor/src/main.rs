@@ -71,11 +71,20 @@ Sandbox SPEC: comma-separated items, applied in order:
   cpu=S wall=S           CPU seconds; wall-clock seconds for the session
   files=N procs=N        open files; processes and threads (RLIMIT_NPROC)
   ro=PATH rw=PATH        extra readable / read-write path (repeatable)
-  exec fork net perf     allow execve / new processes / TCP / perf_event_open
-  no-fs no-syscalls no-limits  leave out Landlock files / seccomp / limits
+  exec fork net perf     allow execve / new processes / network / perf_event_open
+  user=NAME|UID[:GID]    identity a privileged executor drops to (default:
+                         a per-session uid); keep-privileges: do not drop
+  env=clean|keep         clear the environment or not; inherit-fds: keep
+                         inherited descriptors open
+  no-fs no-syscalls no-limits no-ns  leave out Landlock files / seccomp /
+                         limits / namespaces
+  minimal-root           a root holding only the allowed paths (ENOENT for
+                         the rest, metadata included; not in untrusted)
   (0 removes a limit). untrusted = mem=4G,cpu=60,wall=600,files=256,
-  procs=512,fsize=4G, no core dumps, read-only system files, no TCP,
-  no exec, no new processes, and the seccomp deny list.
+  procs=512,fsize=4G, no core dumps, read-only system files, no network,
+  no exec, no new processes, the seccomp deny list, env=clean, inherited
+  descriptors closed, new mount/IPC/network namespaces, and as root a
+  per-session uid with no capabilities.
 
 Exit status: 0 when the controller ends the session cleanly, 1 on errors;
 {cpu} when the sandbox's CPU limit is hit, {wall} when its wall-clock limit
@@ -160,10 +169,12 @@ fn sandbox_policy(argv0: &str, option: Option<&str>) -> SandboxPolicy {
 /// Applies the sandbox (once the connection is open, before any thread
 /// starts); what could not be enforced is said on stderr. A failure, or a
 /// requirement that cannot be met, ends the process.
-fn enter_sandbox(argv0: &str, policy: &SandboxPolicy) {
+fn enter_sandbox(argv0: &str, policy: &SandboxPolicy, transport: &Transport) {
     if policy.is_none() {
         return;
     }
+    let mut policy = policy.clone();
+    policy.keep_fds = transport.descriptors();
     match policy.apply() {
         Ok(report) if !report.not_enforced.is_empty() => {
             eprintln!("{argv0}: warning: sandbox: {report}");
@@ -316,7 +327,7 @@ fn main() {
         .open()
         .map_err(orc_rt::Error::from)
         .and_then(|t| {
-            enter_sandbox(&argv0, &sandbox);
+            enter_sandbox(&argv0, &sandbox, &t);
             serve(t, &argv0, BootstrapProfile::JitlinkExecutor)
         });
     if config.test_jitloadergdb {
@@ -350,7 +361,7 @@ fn lli_child_target(argv0: &str, input: &str, output: &str, sandbox: &SandboxPol
             exit(1)
         }
     };
-    enter_sandbox(argv0, sandbox);
+    enter_sandbox(argv0, sandbox, &transport);
     match serve(transport, argv0, BootstrapProfile::LliChildTarget) {
         Ok(false) => exit(0),
         Ok(true) => exit(1),

@@ -57,8 +57,11 @@ impl Castable for orc_rt_OpaqueSandboxPolicy {
 
 /// Parses `Spec` (comma-separated items: `untrusted`, `none`, `require`,
 /// `mem=SIZE`, `fsize=SIZE`, `cpu=S`, `wall=S`, `files=N`, `procs=N`,
-/// `ro=PATH`, `rw=PATH`, `exec`, `fork`, `net`, `perf`, `no-fs`,
-/// `no-syscalls`, `no-limits`; see the README's sandbox section) into a new
+/// `ro=PATH`, `rw=PATH`, `exec`, `fork`, `net`, `perf`, `user=NAME`,
+/// `keep-privileges`, `env=clean`, `env=keep`, `inherit-fds`, `no-fs`,
+/// `no-syscalls`, `no-limits`, `no-ns`, `minimal-root`; see the README's
+/// sandbox section)
+/// into a new
 /// policy stored in `*Result` (owned by the caller). Returns an error (and
 /// stores NULL) for a bad spec, a NULL `Spec` or a NULL `Result`. Any
 /// thread.
@@ -92,18 +95,21 @@ pub unsafe extern "C" fn orc_rt_SandboxPolicy_create(
     })
 }
 
-/// Confines this process with policy `P` from now on: resource limits,
-/// Landlock (files, TCP), seccomp. Call it once, from the thread that
-/// starts every other thread, before starting them (Sessions start
-/// threads) and before running JIT'd code: Landlock confines the calling
-/// thread and the threads it starts afterwards. `P` stays the caller's.
+/// Confines this process with policy `P` from now on (see the README's
+/// sandbox section for the layers). Call it once, before starting other
+/// threads (Sessions start threads) and before running JIT'd code. With
+/// other threads running it confines them all or returns an error saying
+/// other threads run (then nothing was applied); a second call returns
+/// an "already applied" error. With `wall=` or namespaces (as in
+/// `untrusted`) it forks: the calling process becomes the supervisor,
+/// which never returns from this call and exits as the child does; the
+/// child returns and goes on confined. `P` stays the caller's.
 ///
-/// If `Report` is not NULL, `*Report` receives a description of what is
-/// enforced, with the Landlock ABI found and anything the kernel could not
-/// enforce (free it with `orc_rt_Error_freeErrorMessage`). Returns an error
-/// if `P` is invalid, a mechanism could not be set up, or the policy says
-/// `require` and the kernel cannot enforce all of it (then nothing was
-/// applied).
+/// If `Report` is not NULL, `*Report` receives a description of each
+/// layer applied, with the Landlock ABI found and each layer that could
+/// not be applied and why (free it with `orc_rt_Error_freeErrorMessage`).
+/// Returns an error if `P` is invalid, a layer could not be set up, or the
+/// policy says `require` and a layer cannot be applied.
 ///
 /// # Safety
 /// `Report` is NULL or writable.

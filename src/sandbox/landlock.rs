@@ -14,7 +14,7 @@
 //! | `/etc/nsswitch.conf` | read by `getpwuid`, `getaddrinfo` and the like before they consult their sources (which are not readable: `/etc/passwd` stays refused) |
 //! | `/sys/devices/system/cpu` | the CPU count (`get_nprocs`, `std::thread::hardware_concurrency`) |
 //! | `/dev/zero`, `/dev/urandom`, `/dev/random` | as named |
-//! | `/proc/self` (that is, `/proc/<our pid>`) | `/proc/self/maps`, `status`, `exe`, `fd` and the like: glibc (`pthread_getattr_np`, `getauxval` fallbacks), the perf service (`/proc/self/exe`) and sanitizers read them |
+//! | in `/proc/self` (that is, `/proc/<our pid>`): `maps`, `smaps`, `smaps_rollup`, `status`, `stat`, `statm`, `auxv`, `cmdline`, `comm`, `limits`, `exe`, `fd`, `fdinfo` | glibc (`pthread_getattr_np`, `getauxval` fallbacks), the perf service (`/proc/self/exe`) and sanitizers read them; `mountinfo`, `mounts`, `environ`, `cgroup`, `net` and `task` stay refused (they describe the host) |
 //! | the executable ([`std::env::current_exe`]) and, if this library was loaded from another file (`liborc_rt.so` in a host), that file's directory | symbolizing backtraces, the perf service, and the runtime's own files |
 //! | each [`SandboxPolicy::read_only`] path | asked for |
 //!
@@ -24,15 +24,14 @@
 //! `mmap` hook).
 //!
 //! Read-write: `/dev/null`; each [`SandboxPolicy::read_write`] directory
-//! (it must exist); and `/dev/shm`, where the shared-memory memory manager
-//! (`llvm-jitlink -use-memmgr=shared`, `clang-repl --use-shared-memory`)
-//! creates its objects with `shm_open` at run time under names only known
-//! then. That last one is a documented hole: JIT'd code may create, read,
-//! truncate and remove regular files in `/dev/shm` (the POSIX shared
-//! memory and semaphores of every process of the same user), though not
-//! make directories, links, devices or sockets there, nor execute what it
-//! writes. Nothing else is writable; everything else is refused with
-//! `EACCES`.
+//! (it must exist); and in `/dev/shm` (for `shm_open` and `sem_open`)
+//! creating, reading, writing, truncating and removing regular files, not
+//! listing it, making directories, links, devices or sockets, nor
+//! executing. With [`SandboxPolicy::namespaces`] that `/dev/shm` is a
+//! private tmpfs, and the shared-memory manager's segments are made in the
+//! host's by the supervisor (see [`super::process`]); without, it is the
+//! host's, shared with every process of the same user. Nothing else is
+//! writable; everything else is refused with `EACCES`.
 //!
 //! With [`SandboxPolicy::deny_network`] (ABI 4 and later) TCP bind and
 //! connect are handled with no rule, so every new one fails with
@@ -75,7 +74,7 @@ const SCOPE_ABI: i32 = 6;
 
 /// System paths JIT'd code may read (and execute, with `allow_exec`);
 /// those missing on this system are skipped.
-const SYSTEM_READ_ONLY: &[&str] = &[
+pub(super) const SYSTEM_READ_ONLY: &[&str] = &[
     "/usr",
     "/lib",
     "/lib64",
@@ -93,7 +92,22 @@ const SYSTEM_READ_ONLY: &[&str] = &[
     "/dev/zero",
     "/dev/urandom",
     "/dev/random",
-    "/proc/self",
+    // What glibc, the ORC runtime, the perf service and sanitizers read of
+    // /proc/self; not mountinfo, mounts, environ, cgroup or task/ (whose
+    // threads each have those too).
+    "/proc/self/maps",
+    "/proc/self/smaps",
+    "/proc/self/smaps_rollup",
+    "/proc/self/status",
+    "/proc/self/stat",
+    "/proc/self/statm",
+    "/proc/self/auxv",
+    "/proc/self/cmdline",
+    "/proc/self/comm",
+    "/proc/self/limits",
+    "/proc/self/exe",
+    "/proc/self/fd",
+    "/proc/self/fdinfo",
 ];
 
 /// The Landlock ABI version of the running kernel (0: no Landlock).
@@ -235,7 +249,7 @@ fn rule(
 
 /// The directory of this library's file, if it is not the executable
 /// (liborc_rt.so loaded by a host).
-fn own_library_dir(exe: Option<&Path>) -> Option<PathBuf> {
+pub(super) fn own_library_dir(exe: Option<&Path>) -> Option<PathBuf> {
     let me = sys::dl::object_containing(abi_version as *const () as usize)?;
     if !me.is_absolute() {
         // The loader names the executable by argv[0]: covered by `exe`.
@@ -248,6 +262,18 @@ fn own_library_dir(exe: Option<&Path>) -> Option<PathBuf> {
     me.parent().map(Path::to_path_buf)
 }
 
+/// Adds `rule`, if any, at once: its descriptor closes before the next
+/// one opens (a low `files=` limit is already in force).
+fn push(
+    created: RulesetCreated,
+    rule: Option<PathBeneath<PathFd>>,
+) -> Result<RulesetCreated, SandboxError> {
+    match rule {
+        Some(r) => created.add_rule(r).map_err(landlock_error),
+        None => Ok(created),
+    }
+}
+
 fn add_path_rules(
     mut created: RulesetCreated,
     policy: &SandboxPolicy,
@@ -255,42 +281,41 @@ fn add_path_rules(
 ) -> Result<RulesetCreated, SandboxError> {
     let exec = policy.allow_exec;
     let ro = read_only_access(v, exec);
-    let mut rules = Vec::new();
     for p in SYSTEM_READ_ONLY {
-        rules.extend(rule(Path::new(p), ro, v, "system path", true)?);
+        created = push(created, rule(Path::new(p), ro, v, "system path", true)?)?;
     }
-    rules.extend(rule(
-        Path::new("/dev/null"),
-        read_write_access(v, false),
-        v,
-        "system path",
-        true,
-    )?);
-    rules.extend(rule(
-        Path::new("/dev/shm"),
-        shm_access(v),
-        v,
-        "system path",
-        true,
-    )?);
+    created = push(
+        created,
+        rule(
+            Path::new("/dev/null"),
+            read_write_access(v, false),
+            v,
+            "system path",
+            true,
+        )?,
+    )?;
+    created = push(
+        created,
+        rule(Path::new("/dev/shm"), shm_access(v), v, "system path", true)?,
+    )?;
     let exe = std::env::current_exe()
         .ok()
         .and_then(|p| std::fs::canonicalize(p).ok());
     if let Some(exe) = &exe {
-        rules.extend(rule(exe, ro, v, "executable", true)?);
+        created = push(created, rule(exe, ro, v, "executable", true)?)?;
     }
     if let Some(dir) = own_library_dir(exe.as_deref()) {
-        rules.extend(rule(&dir, ro, v, "runtime library directory", true)?);
+        created = push(
+            created,
+            rule(&dir, ro, v, "runtime library directory", true)?,
+        )?;
     }
     for p in &policy.read_only {
-        rules.extend(rule(p, ro, v, "read-only path", false)?);
+        created = push(created, rule(p, ro, v, "read-only path", false)?)?;
     }
     let rw = read_write_access(v, exec);
     for p in &policy.read_write {
-        rules.extend(rule(p, rw, v, "read-write path", false)?);
-    }
-    for r in rules {
-        created = created.add_rule(r).map_err(landlock_error)?;
+        created = push(created, rule(p, rw, v, "read-write path", false)?)?;
     }
     Ok(created)
 }
@@ -365,6 +390,14 @@ mod tests {
             };
             denied("read /etc/passwd", std::fs::read("/etc/passwd").map(drop))?;
             denied("list /etc", std::fs::read_dir("/etc").map(drop))?;
+            denied(
+                "read /proc/self/mountinfo",
+                std::fs::read("/proc/self/mountinfo").map(drop),
+            )?;
+            denied(
+                "read /proc/self/environ",
+                std::fs::read("/proc/self/environ").map(drop),
+            )?;
             allowed("list /usr/lib", std::fs::read_dir("/usr/lib").map(drop))?;
             allowed(
                 "read /etc/ld.so.cache",

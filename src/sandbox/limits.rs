@@ -1,5 +1,6 @@
-//! Resource limits of a sandboxed executor: `setrlimit`, a SIGXCPU handler
-//! that names the limit, and a wall-clock watchdog.
+//! Resource limits of a sandboxed executor: `setrlimit` and a SIGXCPU
+//! handler that names the limit (the wall-clock watchdog is a process, see
+//! [`super::process`]).
 
 use super::error::SandboxError;
 use crate::sys::rlimit;
@@ -20,7 +21,9 @@ pub struct ResourceLimits {
     /// [`CPU_LIMIT_EXIT_STATUS`] and a message on stderr.
     pub cpu_seconds: Option<u64>,
     /// Wall-clock seconds for the whole session: the process then exits
-    /// with [`WALL_LIMIT_EXIT_STATUS`] and a message on stderr.
+    /// with [`WALL_LIMIT_EXIT_STATUS`] and a message on stderr. Enforced
+    /// by a watchdog process (see [`super::process`]), not by
+    /// [`ResourceLimits::apply`].
     pub wall_seconds: Option<u64>,
     /// Open files (`RLIMIT_NOFILE`): beyond, `open` fails with `EMFILE`.
     pub open_files: Option<u64>,
@@ -71,13 +74,20 @@ impl ResourceLimits {
             }
     }
 
-    /// Applies the limits to this process.
+    /// Applies the limits to this process (all but the wall-clock one):
+    /// also no locked memory (`RLIMIT_MEMLOCK`), no real-time priority
+    /// (`RLIMIT_RTPRIO`) and no nice value below 0 (`RLIMIT_NICE`).
     pub fn apply(&self) -> Result<(), SandboxError> {
         let os = |what| move |source| SandboxError::Os { what, source };
         let set = |res, v: u64, what| rlimit::lower_limit(res, v, v).map_err(os(what));
         if !self.core_dumps {
             set(libc::RLIMIT_CORE, 0, "RLIMIT_CORE")?;
         }
+        // No locked memory, no real-time priority, no nice below 0: what a
+        // process without capabilities may not exceed.
+        set(libc::RLIMIT_MEMLOCK, 0, "RLIMIT_MEMLOCK")?;
+        set(libc::RLIMIT_RTPRIO, 0, "RLIMIT_RTPRIO")?;
+        set(libc::RLIMIT_NICE, 0, "RLIMIT_NICE")?;
         if let Some(v) = self.address_space {
             set(libc::RLIMIT_AS, v, "RLIMIT_AS")?;
         }
@@ -101,22 +111,6 @@ impl ResourceLimits {
             // blocked or its handler replaced by JIT'd code.
             rlimit::lower_limit(libc::RLIMIT_CPU, v, v.saturating_add(1))
                 .map_err(os("RLIMIT_CPU"))?;
-        }
-        if let Some(v) = self.wall_seconds {
-            let spawned = std::thread::Builder::new()
-                .name("orc-rt-wall-clock".into())
-                .stack_size(64 << 10)
-                .spawn(move || {
-                    std::thread::sleep(std::time::Duration::from_secs(v));
-                    rlimit::exit_now(
-                        &format!(
-                            "orc-rt: sandbox: wall-clock limit of {v} s exceeded; exiting with \
-                             status {WALL_LIMIT_EXIT_STATUS}\n"
-                        ),
-                        WALL_LIMIT_EXIT_STATUS,
-                    )
-                });
-            spawned.map_err(os("the wall-clock watchdog thread"))?;
         }
         Ok(())
     }

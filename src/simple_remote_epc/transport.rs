@@ -214,6 +214,18 @@ impl Transport {
         })
     }
 
+    /// The descriptors this transport holds (input, output and its wake-up
+    /// pipe), for a sandbox that closes every other inherited one.
+    pub fn descriptors(&self) -> Vec<RawFd> {
+        let mut fds = vec![
+            self.reader.input.as_raw_fd(),
+            self.reader.wake_r.as_raw_fd(),
+            self.waker.wake_w.as_raw_fd(),
+        ];
+        fds.extend(self.writer.output.as_ref().map(|f| f.as_raw_fd()));
+        fds
+    }
+
     /// Uses inherited descriptors: reads from `in_fd`, writes to `out_fd`
     /// (they may be equal, e.g. one socket). Both are validated first.
     ///

@@ -1,6 +1,7 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
 //! dynamic loader, checked memory copies, the unwinder's frame registry,
-//! resource limits, Landlock's version query, fork detection, and the
+//! resource limits, the process itself (threads, descriptors, identity,
+//! namespaces), Landlock's version query, fork detection, and the
 //! descriptor I/O of the transport (pipes, `poll`, non-blocking reads,
 //! socket writes).
 //!
@@ -32,10 +33,12 @@ pub mod jit_call;
 pub mod landlock;
 pub mod mem;
 pub mod mmap;
+pub mod mount;
 pub mod pipe;
 pub mod poll;
 #[cfg(test)]
 pub(crate) mod probe;
+pub mod process;
 pub mod rlimit;
 pub mod shm;
 pub mod stack;

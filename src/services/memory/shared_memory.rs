@@ -2,7 +2,9 @@
 //! used by `llvm-jitlink -use-memmgr=shared`).
 //!
 //! `reserve` creates a POSIX shared memory object named
-//! `/jitlink_<pid>_<n>` and maps it with no access. The controller opens the
+//! `/jitlink_<pid>_<32 random hex digits>` (nobody can guess it, so no
+//! other process finds it without being told) with mode 0600 (its owner
+//! only) and maps it with no access. The controller opens the
 //! same name and writes segment content through its own mapping; the
 //! executor only sets protections (`initialize`) and runs allocation
 //! actions. Both processes must therefore share `/dev/shm`. The executor
@@ -19,7 +21,8 @@
 //!
 //! let mapper = SharedMemoryMapper::new();
 //! let (base, name) = mapper.reserve(2 * page_size()).unwrap();
-//! assert!(name.starts_with(&format!("/jitlink_{}_", std::process::id())));
+//! let prefix = format!("/jitlink_{}_", std::process::id());
+//! assert!(name.starts_with(&prefix) && name.len() == prefix.len() + 32);
 //! // (The controller now opens `name` and writes the segments' content.)
 //!
 //! let request = |addr: ExecutorAddr| SharedMemoryFinalizeRequest {
@@ -42,7 +45,6 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::actions::{run_dealloc_actions, run_finalize_actions};
@@ -53,10 +55,6 @@ use crate::sps::orc_types::{SharedMemoryFinalizeRequest, WrapperFunctionCall};
 use crate::sync::lock;
 use crate::sys::{mmap, shm};
 use crate::ExecutorAddr;
-
-/// Counter for shared memory names, process-wide so that several Sessions
-/// in one process never pick the same name.
-static NEXT_NAME: AtomicU64 = AtomicU64::new(1);
 
 struct Reservation {
     size: u64,
@@ -95,11 +93,11 @@ impl SharedMemoryMapper {
         if lock(&self.state).shut_down {
             return Err(MemoryError::ShutDown("In reserve"));
         }
-        let name = format!(
-            "/jitlink_{}_{}",
-            std::process::id(),
-            NEXT_NAME.fetch_add(1, Ordering::Relaxed)
-        );
+        let prefix = format!("/jitlink_{}_", std::process::id());
+        let name = shm::random_name(&prefix).map_err(|source| MemoryError::Os {
+            context: format!("In reserve, could not draw a random name for {size:#x} bytes"),
+            source,
+        })?;
         let os = |source| MemoryError::Os {
             context: format!(
                 "In reserve, could not create shared memory {name} of {size:#x} bytes"
