@@ -232,26 +232,47 @@ u=untrusted
 probe read-no-sandbox "" \
   "open /etc/passwd: OK" "open $home: OK" "open $work/outside.txt: OK" \
   -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt"
+# The default root (untrusted's minimal root): outside paths do not exist.
 probe read-untrusted "$u" \
-  "open /etc/passwd: EACCES" "open $home: EACCES" "open $work/outside.txt: EACCES" \
+  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open $work/outside.txt: ENOENT" \
   "open /dev/urandom: OK" \
   -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt" /dev/urandom
 probe read-untrusted-flag "--sandbox=$u" \
-  "open /etc/passwd: EACCES" "open $home: EACCES" "open /dev/urandom: OK" \
+  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open /dev/urandom: OK" \
   -- read_files.o -args r /etc/passwd "$home" /dev/urandom
 probe read-untrusted-ro "$u,ro=$work/ro" \
+  "open $work/ro/readable.txt: OK" "open $work/ro: OK" "open $work/outside.txt: ENOENT" \
+  -- read_files.o -args r "$work/ro/readable.txt" "$work/ro" "$work/outside.txt"
+# Landlock alone (the host's tree kept, no-minimal-root): EACCES.
+nm="$u,no-minimal-root"
+probe read-landlock "$nm" \
+  "open /etc/passwd: EACCES" "open $home: EACCES" "open $work/outside.txt: EACCES" \
+  "open /dev/urandom: OK" \
+  -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt" /dev/urandom
+probe read-landlock-flag "--sandbox=$nm" \
+  "open /etc/passwd: EACCES" "open $home: EACCES" "open /dev/urandom: OK" \
+  -- read_files.o -args r /etc/passwd "$home" /dev/urandom
+probe read-landlock-ro "$nm,ro=$work/ro" \
   "open $work/ro/readable.txt: OK" "open $work/ro: OK" "open $work/outside.txt: EACCES" \
   -- read_files.o -args r "$work/ro/readable.txt" "$work/ro" "$work/outside.txt"
 probe read-none "none" "open /etc/passwd: OK" -- read_files.o -args r /etc/passwd
 probe read-untrusted-no-fs "$u,no-fs" "open /etc/passwd: OK" -- read_files.o -args r /etc/passwd
 
-probe write-untrusted "$u" "create $work/rw/sandbox-probe.txt: EACCES" \
+probe write-untrusted "$u" "create $work/rw/sandbox-probe.txt: ENOENT" \
   -- write_files.o -args w "$work/rw"
-probe write-untrusted-tmp "$u" "create /tmp/sandbox-probe.txt: EACCES" \
+probe write-untrusted-tmp "$u" "create /tmp/sandbox-probe.txt: ENOENT" \
   -- write_files.o -args w /tmp
-probe write-untrusted-ro-dir "$u,ro=$work/rw" "create $work/rw/sandbox-probe.txt: EACCES" \
+probe write-untrusted-ro-dir "$u,ro=$work/rw" "create $work/rw/sandbox-probe.txt: EROFS" \
   -- write_files.o -args w "$work/rw"
-probe write-untrusted-outside-rw "$u,rw=$work/rw" "create $work/sandbox-probe.txt: EACCES" \
+probe write-untrusted-outside-rw "$u,rw=$work/rw" "create $work/sandbox-probe.txt: EROFS" \
+  -- write_files.o -args w "$work"
+probe write-landlock "$nm" "create $work/rw/sandbox-probe.txt: EACCES" \
+  -- write_files.o -args w "$work/rw"
+probe write-landlock-tmp "$nm" "create /tmp/sandbox-probe.txt: EACCES" \
+  -- write_files.o -args w /tmp
+probe write-landlock-ro-dir "$nm,ro=$work/rw" "create $work/rw/sandbox-probe.txt: EACCES" \
+  -- write_files.o -args w "$work/rw"
+probe write-landlock-outside-rw "$nm,rw=$work/rw" "create $work/sandbox-probe.txt: EACCES" \
   -- write_files.o -args w "$work"
 probe fsize-1M "$u,rw=$work/rw,fsize=1M" \
   "create $work/rw/sandbox-probe.txt: OK" "write: EFBIG after 1024 KiB" \
@@ -333,10 +354,10 @@ same cxx-eh-our-platform "$u" 7 "static destructor ran" -- -orc-runtime="$our_rt
 same atexit-our-platform "$u" 3 "atexit handler ran" -- -orc-runtime="$our_rt" atexit.o
 same thread-local-our-platform "$u" 5 "in main: 1" -- -orc-runtime="$our_rt" thread_local.o
 same memmgr-simple-remote "$u" 42 "hello, world" -- -use-memmgr=simple-remote hello.o
-same hello-minimal-root "$u,minimal-root" 42 "hello, world" -- hello.o
-same file-io-rw-minimal-root "$u,minimal-root,rw=$work/rw" 0 "read back: written in the sandbox" \
+same hello-no-minimal-root "$u,no-minimal-root" 42 "hello, world" -- hello.o
+same file-io-rw-no-minimal-root "$u,no-minimal-root,rw=$work/rw" 0 "read back: written in the sandbox" \
   -- write_files.o -args w "$work/rw"
-same memmgr-shared-minimal-root "$u,minimal-root" 7 "caught: boom" \
+same memmgr-shared-no-minimal-root "$u,no-minimal-root" 7 "caught: boom" \
   -- -use-memmgr=shared -orc-runtime="$rt" eh.o
 # --perf-support writes its jitdump under $JITDUMPDIR: allowed with perf and
 # rw= there (one dump from the run without sandbox, one from the run with).

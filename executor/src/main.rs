@@ -79,7 +79,8 @@ Sandbox SPEC: comma-separated items, applied in order:
   no-fs no-syscalls no-limits no-ns  leave out Landlock files / seccomp /
                          limits / namespaces
   minimal-root           a root holding only the allowed paths (ENOENT for
-                         the rest, metadata included; not in untrusted)
+                         the rest, metadata included; on in untrusted);
+                         no-minimal-root keeps the host's tree
   (0 removes a limit). untrusted = mem=4G,cpu=60,wall=600,files=256,
   procs=512,fsize=4G, no core dumps, read-only system files, no network,
   no exec, no new processes, the seccomp deny list, env=clean, inherited

@@ -369,8 +369,7 @@ mod tests {
     #[test]
     fn filesystem_rules_allow_the_system_and_refuse_the_rest() {
         let abi = abi_version();
-        if abi == 0 {
-            eprintln!("skipped: the kernel has no Landlock");
+        if !crate::sandbox::test_needs(abi > 0, "a kernel with Landlock") {
             return;
         }
         let rw = scratch("rw");
@@ -454,8 +453,7 @@ mod tests {
     #[test]
     fn a_missing_path_is_an_error_that_names_it() {
         let abi = abi_version();
-        if abi == 0 {
-            eprintln!("skipped: the kernel has no Landlock");
+        if !crate::sandbox::test_needs(abi > 0, "a kernel with Landlock") {
             return;
         }
         let missing = std::env::temp_dir().join("orc-rt-landlock-no-such-dir");
@@ -475,8 +473,10 @@ mod tests {
     #[test]
     fn network_rules_refuse_tcp_connect_and_bind() {
         let abi = abi_version();
-        if abi < NET_ABI {
-            eprintln!("skipped: Landlock ABI {abi} has no network rules");
+        if !crate::sandbox::test_needs(
+            abi >= NET_ABI,
+            &format!("Landlock's network rules (ABI {abi})"),
+        ) {
             return;
         }
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -516,8 +516,7 @@ mod tests {
     #[test]
     fn signals_to_processes_outside_are_refused() {
         let abi = abi_version();
-        if abi < SCOPE_ABI {
-            eprintln!("skipped: Landlock ABI {abi} has no scopes");
+        if !crate::sandbox::test_needs(abi >= SCOPE_ABI, &format!("Landlock scopes (ABI {abi})")) {
             return;
         }
         let parent = std::process::id() as libc::pid_t;

@@ -63,7 +63,9 @@ pub struct SandboxPolicy {
     /// the paths the filesystem rules allow (bound read-only but `rw=`),
     /// `/proc` and `/dev/shm`, so the metadata of everything else
     /// (`stat`, `access`) is out of reach; a path outside then fails with
-    /// `ENOENT` instead of `EACCES`. Not in `untrusted`.
+    /// `ENOENT` instead of `EACCES`. On in `untrusted`; `no-minimal-root`
+    /// keeps the host's tree (outside paths then fail with `EACCES` from
+    /// Landlock, but their metadata stays visible).
     pub minimal_root: bool,
     /// Fail closed: refuse to run if any mechanism cannot be enforced
     /// (e.g. a kernel without Landlock, or with an ABI older than 4).
@@ -119,7 +121,7 @@ impl SandboxPolicy {
             drop_privileges: true,
             user: None,
             namespaces: true,
-            minimal_root: false,
+            minimal_root: true,
             require: false,
         }
     }
@@ -136,7 +138,8 @@ impl SandboxPolicy {
     ///   mechanism (`no-ns`: the namespaces);
     /// - `env=clean`, `env=keep`: clear the environment or not;
     /// - `inherit-fds`: keep inherited descriptors open;
-    /// - `minimal-root`: a root holding only the allowed paths;
+    /// - `minimal-root`, `no-minimal-root`: a root holding only the allowed
+    ///   paths (on in `untrusted`), or the host's tree;
     /// - `user=NAME` or `user=UID[:GID]`: the identity a privileged
     ///   executor drops to; `keep-privileges`: do not drop them.
     pub fn parse(spec: &str) -> Result<Self, SandboxError> {
@@ -183,6 +186,7 @@ impl SandboxPolicy {
                 ("keep-privileges", None) => p.drop_privileges = false,
                 ("no-ns", None) => p.namespaces = false,
                 ("minimal-root", None) => p.minimal_root = true,
+                ("no-minimal-root", None) => p.minimal_root = false,
                 _ => return Err(bad()),
             }
         }
