@@ -1,0 +1,205 @@
+/* Cross-session code injection through /dev/shm.
+ *
+ * Usage: shm_inject MODE RWDIR
+ *
+ * Watches /dev/shm with inotify and lists it, then creates RWDIR/ready; the
+ * test then starts a victim session (another executor, unsandboxed, with
+ * -use-memmgr=shared) and writes its executor's pid to RWDIR/victim.pid
+ * once the victim's segment exists. The probe then tries to learn the
+ * victim's segment names (inotify events, a listing, the old predictable
+ * name jitlink_<pid>_<n>) and to open each name it learnt read-write and
+ * map it shared and writable, which is all it takes to patch the victim's
+ * JIT'd code (nothing is written).
+ *
+ * Checks: shm-inotify, shm-list, shm-guess-name, shm-open-rw. */
+#include "probe.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define MAX_NAMES 64
+static char names[MAX_NAMES][256];
+static int n_names;
+
+static void add_name(const char *n) {
+  for (int i = 0; i < n_names; ++i)
+    if (strcmp(names[i], n) == 0)
+      return;
+  if (n_names < MAX_NAMES)
+    snprintf(names[n_names++], sizeof names[0], "%s", n);
+}
+
+/* Names in /dev/shm: into OUT (if not NULL), count returned; -1 + errno. */
+static int list_shm(char (*out)[256], int cap) {
+  DIR *d = opendir("/dev/shm");
+  if (!d)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    if (out && n < cap)
+      snprintf(out[n], 256, "%s", e->d_name);
+    ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv);
+  if (argc < 3) {
+    printf("usage: shm_inject MODE RWDIR\n");
+    return 64;
+  }
+  char path[4096];
+
+  /* Before the victim starts: a watch, and what /dev/shm holds now. */
+  int ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  int ierr = errno, wd = -1;
+  if (ifd >= 0) {
+    wd = inotify_add_watch(ifd, "/dev/shm", IN_CREATE | IN_OPEN | IN_MOVED_TO);
+    ierr = errno;
+  }
+  static char before[1024][256];
+  int n_before = list_shm(before, 1024);
+  if (n_before > 1024)
+    n_before = 1024;
+
+  snprintf(path, sizeof path, "%s/ready", argv[2]);
+  int rfd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (rfd < 0) {
+    printf("PROBE shm-setup error cannot create %s: %s\n", path, strerrorname_np(errno));
+    return 3;
+  }
+  close(rfd);
+
+  /* The test writes the victim's pid once its segment exists. */
+  long vpid = 0;
+  char buf[64];
+  snprintf(path, sizeof path, "%s/victim.pid", argv[2]);
+  for (int i = 0; i < 300 && vpid <= 0; ++i) {
+    if (read_file(path, buf, sizeof buf) > 0)
+      vpid = atol(buf);
+    else
+      sleep_ms(50);
+  }
+  if (vpid <= 0) {
+    printf("PROBE shm-setup error no victim pid in %s after 15 s\n", path);
+    return 3;
+  }
+
+  /* 1. inotify: names of segments created since the watch. */
+  if (wd < 0) {
+    refused("shm-inotify", ierr, "watching /dev/shm");
+  } else {
+    int found = 0;
+    char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (int round = 0; round < 20 && !found; ++round) {
+      struct pollfd p = {ifd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0)
+        continue;
+      ssize_t len;
+      while ((len = read(ifd, ev, sizeof ev)) > 0) {
+        for (char *q = ev; q < ev + len;) {
+          struct inotify_event *e = (struct inotify_event *)q;
+          if (e->len && strncmp(e->name, "orc-esc", 7) != 0) {
+            add_name(e->name);
+            found = 1;
+          }
+          q += sizeof *e + e->len;
+        }
+      }
+    }
+    if (found)
+      leaked("shm-inotify", "learnt %d segment name(s) of another session, e.g. %s", n_names,
+             names[0]);
+    else
+      refused("shm-inotify", 0, "watch set but no event named another session's segment");
+  }
+
+  /* 2. A listing: names that were not there before the victim started. */
+  static char after[1024][256];
+  int n_after = list_shm(after, 1024);
+  if (n_after < 0) {
+    refused("shm-list", errno, "listing /dev/shm");
+  } else {
+    if (n_after > 1024)
+      n_after = 1024;
+    int fresh = 0;
+    for (int i = 0; i < n_after; ++i) {
+      int old = 0;
+      for (int j = 0; j < n_before && !old; ++j)
+        old = strcmp(after[i], before[j]) == 0;
+      if (!old && strncmp(after[i], "orc-esc", 7) != 0) {
+        add_name(after[i]);
+        ++fresh;
+      }
+    }
+    if (fresh)
+      leaked("shm-list", "listed %d new segment name(s) of another session", fresh);
+    else
+      refused("shm-list", 0, "listing shows no segment of another session (%d entries)",
+              n_after);
+  }
+
+  /* 3. The predictable name jitlink_<pid>_<n>. */
+  int guessed = 0, gerr = ENOENT;
+  for (int n = 0; n < 64; ++n) {
+    snprintf(path, sizeof path, "/dev/shm/jitlink_%ld_%d", vpid, n);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+      add_name(path + strlen("/dev/shm/"));
+      ++guessed;
+    } else if (errno != ENOENT) {
+      gerr = errno;
+    }
+  }
+  if (guessed)
+    leaked("shm-guess-name", "%d segment(s) of victim pid %ld found by name jitlink_%ld_<n>",
+           guessed, vpid, vpid);
+  else
+    refused("shm-guess-name", gerr, "no segment named jitlink_%ld_<n>", vpid);
+
+  /* 4. Open what was learnt, read-write, and map it writable. */
+  int opened = 0, oerr = 0;
+  const char *which = "";
+  for (int i = 0; i < n_names; ++i) {
+    snprintf(path, sizeof path, "/dev/shm/%s", names[i]);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+      oerr = errno;
+      continue;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (p != MAP_FAILED) {
+        munmap(p, 4096);
+        if (!opened++)
+          which = names[i];
+      } else {
+        oerr = errno;
+      }
+    }
+    close(fd);
+  }
+  if (opened)
+    escaped("shm-open-rw", "opened and mapped %d segment(s) of another session read-write, "
+            "e.g. %s", opened, which);
+  else if (n_names == 0)
+    refused("shm-open-rw", 0, "learnt no name to open");
+  else
+    refused("shm-open-rw", oerr, "opening %d learnt name(s) read-write", n_names);
+  return probe_status;
+}

@@ -1,0 +1,89 @@
+/* SysV IPC of another user: a 0600 shared-memory segment and a 0600
+ * message queue that the test created beforehand (victim_sysv), owned by
+ * the user the test runs as (root, or nobody in user mode).
+ *
+ * Usage: sysv MODE SHMID MSQID
+ *
+ * Checks: sysv-shm-list (SHM_STAT_ANY finds the segment), sysv-proc-list
+ * (/proc/sysvipc/shm names it), sysv-shm-attach (attached read-write and
+ * wrote to it), sysv-msg-list (MSG_STAT_ANY finds the queue),
+ * sysv-msg-recv (took a message from the queue). */
+#include "probe.h"
+
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
+
+int main(int argc, char **argv) {
+  probe_init(argc, argv);
+  if (argc < 4) {
+    printf("usage: sysv MODE SHMID MSQID\n");
+    return 64;
+  }
+  int shmid = atoi(argv[2]), msqid = atoi(argv[3]);
+
+  struct shm_info si;
+  int max = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&si);
+  if (max < 0) {
+    refused("sysv-shm-list", errno, "SHM_INFO");
+  } else {
+    int found = 0, err = 0;
+    for (int i = 0; i <= max && !found; ++i) {
+      struct shmid_ds ds;
+      int id = shmctl(i, SHM_STAT_ANY, &ds);
+      if (id == shmid)
+        found = 1;
+      else if (id < 0 && errno != EINVAL)
+        err = errno;
+    }
+    if (found)
+      leaked("sysv-shm-list", "SHM_STAT_ANY lists segment %d of another session", shmid);
+    else
+      refused("sysv-shm-list", err, "segment %d not listed (%d slots)", shmid, max + 1);
+  }
+
+  char want[32];
+  snprintf(want, sizeof want, " %d ", shmid);
+  file_shows("sysv-proc-list", "/proc/sysvipc/shm", want, "the segment");
+
+  void *p = shmat(shmid, NULL, 0);
+  if (p == (void *)-1) {
+    refused("sysv-shm-attach", errno, "shmat %d", shmid);
+  } else {
+    volatile char *c = p;
+    c[0] = 'X';
+    shmdt(p);
+    escaped("sysv-shm-attach", "attached segment %d read-write and wrote to it", shmid);
+  }
+
+  struct msginfo mi;
+  int mmax = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
+  if (mmax < 0) {
+    refused("sysv-msg-list", errno, "MSG_INFO");
+  } else {
+    int found = 0, err = 0;
+    for (int i = 0; i <= mmax && !found; ++i) {
+      struct msqid_ds ds;
+      int id = msgctl(i, MSG_STAT_ANY, &ds);
+      if (id == msqid)
+        found = 1;
+      else if (id < 0 && errno != EINVAL)
+        err = errno;
+    }
+    if (found)
+      leaked("sysv-msg-list", "MSG_STAT_ANY lists queue %d of another session", msqid);
+    else
+      refused("sysv-msg-list", err, "queue %d not listed (%d slots)", msqid, mmax + 1);
+  }
+
+  struct {
+    long type;
+    char text[64];
+  } m;
+  ssize_t n = msgrcv(msqid, &m, sizeof m.text, 0, IPC_NOWAIT);
+  if (n < 0)
+    refused("sysv-msg-recv", errno, "msgrcv %d", msqid);
+  else
+    escaped("sysv-msg-recv", "received \"%.*s\" from queue %d", (int)n, m.text, msqid);
+  return probe_status;
+}
