@@ -164,7 +164,10 @@ reset_fixtures() {
   echo "read only" >"$udir/ro/ro.txt"
   chmod 600 "$udir/out/victim.txt" "$udir/out/secret.txt"
   chmod 700 "$udir/out/victimdir"
-  chmod 755 "$udir/out" "$udir/rw" "$udir/ro"
+  # As root the sandbox runs JIT'd code as a uid of its own: rw= must let
+  # it write, as a shared scratch directory would.
+  chmod 755 "$udir/out" "$udir/ro"
+  chmod 1777 "$udir/rw"
   chmod 644 "$udir/ro/ro.txt"
   chattr -d "$udir/ro/ro.txt" 2>/dev/null || true
   setfattr -n user.orc_keep -v keep "$udir/out/victim.txt" 2>/dev/null ||
