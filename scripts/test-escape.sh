@@ -16,7 +16,7 @@
 #
 # Victims the test sets up: an outside directory with a secret file (its
 # xattrs, its metadata), a `sleep` process, a TCP and a UNIX listener
-# (python3), a 0600 SysV segment and queue (victim_sysv, a native helper),
+# (python3; the socket is mode 777, as X11's is), a 0600 SysV segment and queue (victim_sysv, a native helper),
 # another session of our executor, unsandboxed, with -use-memmgr=shared
 # (victim_sleep), a secret environment variable and a secret file open on
 # descriptor 9 in the launcher, a pty as controlling terminal (script(1)),
@@ -145,6 +145,7 @@ EOS
 import os, select, socket, sys, time
 t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(16)
 u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen(16)
+os.chmod(sys.argv[1], 0o777)
 open(sys.argv[2] + ".tmp", "w").write(str(t.getsockname()[1]))
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 end = time.time() + 290
@@ -314,11 +315,14 @@ simple() {
 # pid goes to RW/victim.pid. The victim's controller runs with
 # victim_keep_shm.so, which holds open the window between the executor's
 # shm_open and the controller's shm_unlink that a real attacker races for.
+# The victim runs without a sandbox (class shm-inject) or sandboxed itself
+# (shm-inject-sbx: two sandboxed sessions must not reach each other).
+# shm_inject_run TAG SPEC VICTIM-SPEC SUFFIX
 shm_inject_run() {
-  local tag="$1" spec="$2" apid vpid i
+  local tag="$1" spec="$2" vspec="$3" suffix="$4" apid vpid i
   reset_fixtures
   rm -f "$udir/victim-exec.pid" "$udir/victim.out" "$udir/victim-shm.log"
-  jl "$tag" "$spec" "$work/bin/shm_inject.o" -args probe "$mode" "$udir/rw" &
+  jl "$tag" "$spec" "$work/bin/shm_inject.o" -args probe "$mode" "$udir/rw" $suffix &
   apid=$!
   for i in $(seq 300); do
     [ -e "$udir/rw/ready" ] && break
@@ -327,8 +331,9 @@ shm_inject_run() {
   (
     cd "$udir"
     export LD_PRELOAD="$work/bin/victim_keep_shm.so" ORC_ESC_SHM_LOG="$udir/victim-shm.log"
+    if [ -n "$vspec" ]; then export ORC_RT_SANDBOX="$vspec"; fi
     exec timeout 40 "${as[@]}" llvm-jitlink-22 -oop-executor="$udir/victim-wrap.sh" \
-      -use-memmgr=shared "$work/bin/victim_sleep.o" -args 30 </dev/null >victim.out 2>&1
+      -use-memmgr=shared "$work/bin/victim_sleep.o" -args victim 20 </dev/null >victim.out 2>&1
   ) &
   vpid=$!
   bg_pids+=("$vpid")
@@ -352,9 +357,15 @@ shm_inject_run() {
 }
 class_shm_inject() {
   want shm-inject || return 0
-  shm_inject_run ctl ""
-  shm_inject_run sbx "$(sandbox_spec)"
+  shm_inject_run ctl "" "" ""
+  shm_inject_run sbx "$(sandbox_spec)" "" ""
   judge shm-inject
+}
+class_shm_inject_sbx() {
+  want shm-inject-sbx || return 0
+  shm_inject_run ctl "" untrusted -sbx-victim
+  shm_inject_run sbx "$(sandbox_spec)" untrusted -sbx-victim
+  judge shm-inject-sbx
 }
 
 class_sysv() {
@@ -456,6 +467,7 @@ for mode in $modes; do
   echo "==== as $mode ===="
   setup_user "$mode"
   class_shm_inject
+  class_shm_inject_sbx
   simple file-metadata meta.o "" "$udir/out/victim.txt" "$udir/out/victimdir" "$udir/ro/ro.txt"
   simple plants plant.o "" "$udir/rw"
   class_sysv
@@ -473,7 +485,7 @@ done
 
 echo
 printf '%-14s %-22s %s\n' class root user
-for class in shm-inject file-metadata plants sysv-ipc netlink network terminal scheduling \
+for class in shm-inject shm-inject-sbx file-metadata plants sysv-ipc netlink network terminal scheduling \
   watchdog threads shm-fill info-leaks; do
   want "$class" || continue
   printf '%-14s %-22s %s\n' "$class" "${class_result[$class/root]:--}" \

@@ -1,6 +1,6 @@
 /* Cross-session code injection through /dev/shm.
  *
- * Usage: shm_inject MODE RWDIR
+ * Usage: shm_inject MODE RWDIR [SUFFIX]
  *
  * Watches /dev/shm with inotify and lists it, then creates RWDIR/ready; the
  * test then starts a victim session (another executor, unsandboxed, with
@@ -11,7 +11,9 @@
  * map it shared and writable, which is all it takes to patch the victim's
  * JIT'd code (nothing is written).
  *
- * Checks: shm-inotify, shm-list, shm-guess-name, shm-open-rw. */
+ * Checks: shm-inotify, shm-list, shm-guess-name, shm-open-rw, each name
+ * followed by SUFFIX if given (the test attacks an unsandboxed and a
+ * sandboxed victim). */
 #include "probe.h"
 
 #include <dirent.h>
@@ -51,6 +53,17 @@ static int list_shm(char (*out)[256], int cap) {
   return n;
 }
 
+static const char *suffix = "";
+
+/* The check's name with the run's suffix. */
+static const char *chk(const char *base) {
+  static char b[4][64];
+  static int next;
+  char *out = b[next++ % 4];
+  snprintf(out, sizeof b[0], "%s%s", base, suffix);
+  return out;
+}
+
 static void sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
@@ -59,9 +72,11 @@ static void sleep_ms(int ms) {
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   if (argc < 3) {
-    printf("usage: shm_inject MODE RWDIR\n");
+    printf("usage: shm_inject MODE RWDIR [SUFFIX]\n");
     return 64;
   }
+  if (argc > 3)
+    suffix = argv[3];
   char path[4096];
 
   /* Before the victim starts: a watch, and what /dev/shm holds now. */
@@ -101,7 +116,7 @@ int main(int argc, char **argv) {
 
   /* 1. inotify: names of segments created since the watch. */
   if (wd < 0) {
-    refused("shm-inotify", ierr, "watching /dev/shm");
+    refused(chk("shm-inotify"), ierr, "watching /dev/shm");
   } else {
     int found = 0;
     char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -122,17 +137,17 @@ int main(int argc, char **argv) {
       }
     }
     if (found)
-      leaked("shm-inotify", "learnt %d segment name(s) of another session, e.g. %s", n_names,
+      leaked(chk("shm-inotify"), "learnt %d segment name(s) of another session, e.g. %s", n_names,
              names[0]);
     else
-      refused("shm-inotify", 0, "watch set but no event named another session's segment");
+      refused(chk("shm-inotify"), 0, "watch set but no event named another session's segment");
   }
 
   /* 2. A listing: names that were not there before the victim started. */
   static char after[1024][256];
-  int n_after = list_shm(after, 1024);
+  int n_after = list_shm(after, 1024), lerr = errno;
   if (n_after < 0) {
-    refused("shm-list", errno, "listing /dev/shm");
+    refused(chk("shm-list"), lerr, "listing /dev/shm");
   } else {
     if (n_after > 1024)
       n_after = 1024;
@@ -147,9 +162,9 @@ int main(int argc, char **argv) {
       }
     }
     if (fresh)
-      leaked("shm-list", "listed %d new segment name(s) of another session", fresh);
+      leaked(chk("shm-list"), "listed %d new segment name(s) of another session", fresh);
     else
-      refused("shm-list", 0, "listing shows no segment of another session (%d entries)",
+      refused(chk("shm-list"), 0, "listing shows no segment of another session (%d entries)",
               n_after);
   }
 
@@ -166,10 +181,10 @@ int main(int argc, char **argv) {
     }
   }
   if (guessed)
-    leaked("shm-guess-name", "%d segment(s) of victim pid %ld found by name jitlink_%ld_<n>",
+    leaked(chk("shm-guess-name"), "%d segment(s) of victim pid %ld found by name jitlink_%ld_<n>",
            guessed, vpid, vpid);
   else
-    refused("shm-guess-name", gerr, "no segment named jitlink_%ld_<n>", vpid);
+    refused(chk("shm-guess-name"), gerr, "no segment named jitlink_%ld_<n>", vpid);
 
   /* 4. Open what was learnt, read-write, and map it writable. */
   int opened = 0, oerr = 0;
@@ -195,11 +210,11 @@ int main(int argc, char **argv) {
     close(fd);
   }
   if (opened)
-    escaped("shm-open-rw", "opened and mapped %d segment(s) of another session read-write, "
+    escaped(chk("shm-open-rw"), "opened and mapped %d segment(s) of another session read-write, "
             "e.g. %s", opened, which);
   else if (n_names == 0)
-    refused("shm-open-rw", 0, "learnt no name to open");
+    refused(chk("shm-open-rw"), 0, "learnt no name to open");
   else
-    refused("shm-open-rw", oerr, "opening %d learnt name(s) read-write", n_names);
+    refused(chk("shm-open-rw"), oerr, "opening %d learnt name(s) read-write", n_names);
   return probe_status;
 }

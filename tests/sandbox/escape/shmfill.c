@@ -1,6 +1,6 @@
 /* Stores data in /dev/shm beyond the memory limit (tmpfs pages are not in
- * the address space that mem= bounds). Three files of COUNT/3 MiB each, so
- * no single file needs more than fsize= allows; all removed at the end.
+ * the address space that mem= bounds), in files of 32 MiB so that no single
+ * file needs more than a file-size limit allows; all removed at the end.
  *
  * Usage: shmfill MODE LIMIT-MiB COUNT-MiB
  *
@@ -8,6 +8,9 @@
 #include "probe.h"
 
 #include <sys/stat.h>
+
+#define FILE_MIB 32
+#define MAX_FILES 64
 
 int main(int argc, char **argv) {
   probe_init(argc, argv);
@@ -19,29 +22,30 @@ int main(int argc, char **argv) {
   static char mib[1 << 20];
   memset(mib, 0x5a, sizeof mib);
   long stored = 0;
-  int err = 0;
-  char p[3][128];
-  for (int f = 0; f < 3; ++f) {
-    snprintf(p[f], sizeof p[f], "/dev/shm/orc-esc-fill-%d-%d", getpid(), f);
-    int fd = open(p[f], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int err = 0, files = 0;
+  for (; files < MAX_FILES && stored < count && !err; ++files) {
+    char p[128];
+    snprintf(p, sizeof p, "/dev/shm/orc-esc-fill-%d-%d", getpid(), files);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
       err = errno;
-      continue;
+      break;
     }
-    for (long i = 0; i < count / 3; ++i) {
+    for (int i = 0; i < FILE_MIB && stored < count; ++i) {
       ssize_t n = write(fd, mib, sizeof mib);
       if (n != (ssize_t)sizeof mib) {
         err = n < 0 ? errno : ENOSPC;
-        if (n > 0)
-          stored += n >> 20;
         break;
       }
       ++stored;
     }
     close(fd);
   }
-  for (int f = 0; f < 3; ++f)
-    unlink(p[f]);
+  for (int f = 0; f < files; ++f) {
+    char p[128];
+    snprintf(p, sizeof p, "/dev/shm/orc-esc-fill-%d-%d", getpid(), f);
+    unlink(p);
+  }
   if (stored > limit)
     escaped("shm-fill", "stored %ld MiB in /dev/shm under mem=%ldM", stored, limit);
   else
