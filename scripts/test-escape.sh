@@ -5,7 +5,9 @@
 # target/debug/orc-rt-executor.
 #
 # Each probe prints one line per check (`PROBE <check> refused ...`,
-# `ESCAPED ...`, `leaked ...`, `skip ...`) and runs twice:
+# `ESCAPED ...`, `leaked ...`, `skip ...`, or `closed ...` when it has
+# evidence that the attack is impossible even without a sandbox) and runs
+# twice:
 #   control   without a sandbox: the attack must get through, else the
 #             check proves nothing and counts as failed (INVALID)
 #   sandbox   ORC_RT_SANDBOX=untrusted,rw=RW,ro=RO[,limit]: the attack must
@@ -235,6 +237,14 @@ judge() {
         skipped=$((skipped + 1))
         cskip=$((cskip + 1))
         echo "SKIP: $mode $check: $rest"
+        continue
+        ;;
+      closed)
+        # The probe has evidence that the attack is gone even without a
+        # sandbox (e.g. names it learnt do not follow the old pattern).
+        passed=$((passed + 1))
+        cpass=$((cpass + 1))
+        echo "PASS: $mode $check: closed without a sandbox: $rest"
         continue
         ;;
       ESCAPED | leaked) ;;

@@ -4,6 +4,7 @@
  *   PROBE <check> ESCAPED <what happened>         JIT'd code acted outside
  *   PROBE <check> leaked <what it learnt>         JIT'd code learnt a secret
  *   PROBE <check> skip <reason>                   not meaningful for this user
+ *   PROBE <check> closed <evidence>               impossible even unsandboxed
  *
  * and an exit status that tells: 0 nothing got through, 1 something leaked,
  * 2 something escaped. Every probe takes the run's user mode ("root" or

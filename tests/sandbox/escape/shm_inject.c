@@ -11,6 +11,10 @@
  * map it shared and writable, which is all it takes to patch the victim's
  * JIT'd code (nothing is written).
  *
+ * shm-guess-name says `closed` when the names it learnt by other means
+ * (which only an unsandboxed run can) do not follow that pattern: the
+ * attack is then gone whatever the sandbox does.
+ *
  * Checks: shm-inotify, shm-list, shm-guess-name, shm-open-rw, each name
  * followed by SUFFIX if given (the test attacks an unsandboxed and a
  * sandboxed victim). */
@@ -180,9 +184,19 @@ int main(int argc, char **argv) {
       gerr = errno;
     }
   }
+  /* Names learnt above that do not follow the pattern show that the
+     victim's names cannot be guessed, sandbox or not. */
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "jitlink_%ld_", vpid);
+  int patterned = 0;
+  for (int i = 0; i < n_names; ++i)
+    patterned += strncmp(names[i], prefix, strlen(prefix)) == 0;
   if (guessed)
     leaked(chk("shm-guess-name"), "%d segment(s) of victim pid %ld found by name jitlink_%ld_<n>",
            guessed, vpid, vpid);
+  else if (n_names > 0 && patterned == 0)
+    printf("PROBE %s closed the victim's names are not predictable: it uses %s, not %s<n>\n",
+           chk("shm-guess-name"), names[0], prefix);
   else
     refused(chk("shm-guess-name"), gerr, "no segment named jitlink_%ld_<n>", vpid);
 
