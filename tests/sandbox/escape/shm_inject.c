@@ -172,33 +172,40 @@ int main(int argc, char **argv) {
               n_after);
   }
 
-  /* 3. The predictable name jitlink_<pid>_<n>. */
+  /* 3. The predictable name jitlink_<pid>_<n>, for the victim's pid and
+     the next few (a sandboxed executor may work in a child process). */
   int guessed = 0, gerr = ENOENT;
-  for (int n = 0; n < 64; ++n) {
-    snprintf(path, sizeof path, "/dev/shm/jitlink_%ld_%d", vpid, n);
-    struct stat st;
-    if (stat(path, &st) == 0) {
-      add_name(path + strlen("/dev/shm/"));
-      ++guessed;
-    } else if (errno != ENOENT) {
-      gerr = errno;
+  for (long p = vpid; p < vpid + 16; ++p)
+    for (int n = 0; n < 16; ++n) {
+      snprintf(path, sizeof path, "/dev/shm/jitlink_%ld_%d", p, n);
+      struct stat st;
+      if (stat(path, &st) == 0) {
+        add_name(path + strlen("/dev/shm/"));
+        ++guessed;
+      } else if (errno != ENOENT) {
+        gerr = errno;
+      }
     }
-  }
   /* Names learnt above that do not follow the pattern show that the
      victim's names cannot be guessed, sandbox or not. */
-  char prefix[64];
-  snprintf(prefix, sizeof prefix, "jitlink_%ld_", vpid);
   int patterned = 0;
-  for (int i = 0; i < n_names; ++i)
-    patterned += strncmp(names[i], prefix, strlen(prefix)) == 0;
+  for (int i = 0; i < n_names; ++i) {
+    long p;
+    int n, end = 0;
+    if (sscanf(names[i], "jitlink_%ld_%d%n", &p, &n, &end) == 2 && names[i][end] == 0 &&
+        strspn(names[i] + 8, "0123456789_") == strlen(names[i] + 8))
+      ++patterned;
+  }
   if (guessed)
-    leaked(chk("shm-guess-name"), "%d segment(s) of victim pid %ld found by name jitlink_%ld_<n>",
-           guessed, vpid, vpid);
+    leaked(chk("shm-guess-name"),
+           "%d segment(s) of the victim found by name jitlink_<pid>_<n> (pid %ld and on)",
+           guessed, vpid);
   else if (n_names > 0 && patterned == 0)
-    printf("PROBE %s closed the victim's names are not predictable: it uses %s, not %s<n>\n",
-           chk("shm-guess-name"), names[0], prefix);
+    printf("PROBE %s closed the victim's names are not predictable: it uses %s\n",
+           chk("shm-guess-name"), names[0]);
   else
-    refused(chk("shm-guess-name"), gerr, "no segment named jitlink_%ld_<n>", vpid);
+    refused(chk("shm-guess-name"), gerr, "no segment named jitlink_<pid>_<n> (pid %ld and on)",
+            vpid);
 
   /* 4. Open what was learnt, read-write, and map it writable. */
   int opened = 0, oerr = 0;
