@@ -3,21 +3,21 @@
  * Usage: shm_inject MODE RWDIR [SUFFIX]
  *
  * Watches /dev/shm with inotify and lists it, then creates RWDIR/ready; the
- * test then starts a victim session (another executor, unsandboxed, with
+ * test then starts a victim session (another executor with
  * -use-memmgr=shared) and writes its executor's pid to RWDIR/victim.pid
  * once the victim's segment exists. The probe then tries to learn the
- * victim's segment names (inotify events, a listing, the old predictable
- * name jitlink_<pid>_<n>) and to open each name it learnt read-write and
- * map it shared and writable, which is all it takes to patch the victim's
- * JIT'd code (nothing is written).
+ * victim's segment names (inotify events, a listing, other processes'
+ * /proc/PID/maps, the old predictable name jitlink_<pid>_<n>) and to open
+ * each name it learnt read-write and map it shared and writable, which is
+ * all it takes to patch the victim's JIT'd code (nothing is written).
  *
  * shm-guess-name says `closed` when the names it learnt by other means
  * (which only an unsandboxed run can) do not follow that pattern: the
  * attack is then gone whatever the sandbox does.
  *
- * Checks: shm-inotify, shm-list, shm-guess-name, shm-open-rw, each name
- * followed by SUFFIX if given (the test attacks an unsandboxed and a
- * sandboxed victim). */
+ * Checks: shm-inotify, shm-list, shm-proc-maps, shm-guess-name,
+ * shm-open-rw, each name followed by SUFFIX if given (the test attacks an
+ * unsandboxed and a sandboxed victim). */
 #include "probe.h"
 
 #include <dirent.h>
@@ -172,7 +172,43 @@ int main(int argc, char **argv) {
               n_after);
   }
 
-  /* 3. The predictable name jitlink_<pid>_<n>, for the victim's pid and
+  /* 3. Other processes' memory maps name the segments they map. */
+  DIR *proc = opendir("/proc");
+  int from_maps = 0, perr = proc ? 0 : errno;
+  struct dirent *pe;
+  while (proc && (pe = readdir(proc))) {
+    long pid = atol(pe->d_name);
+    if (pid <= 0 || pid == (long)getpid())
+      continue;
+    char mp[64], line[1024];
+    snprintf(mp, sizeof mp, "/proc/%ld/maps", pid);
+    FILE *m = fopen(mp, "re");
+    if (!m) {
+      perr = errno;
+      continue;
+    }
+    while (fgets(line, sizeof line, m)) {
+      char *n = strstr(line, " /dev/shm/");
+      if (!n || strncmp(n + 10, "orc-esc", 7) == 0)
+        continue;
+      n[strcspn(n, " \n")] = 0;
+      n += 10;
+      if (n[0]) {
+        add_name(n);
+        ++from_maps;
+      }
+    }
+    fclose(m);
+  }
+  if (proc)
+    closedir(proc);
+  if (from_maps)
+    leaked(chk("shm-proc-maps"), "other processes' maps name %d shared-memory segment(s)",
+           from_maps);
+  else
+    refused(chk("shm-proc-maps"), perr, "no other process's maps name a segment");
+
+  /* 4. The predictable name jitlink_<pid>_<n>, for the victim's pid and
      the next few (a sandboxed executor may work in a child process). */
   int guessed = 0, gerr = ENOENT;
   for (long p = vpid; p < vpid + 16; ++p)
@@ -207,7 +243,7 @@ int main(int argc, char **argv) {
     refused(chk("shm-guess-name"), gerr, "no segment named jitlink_<pid>_<n> (pid %ld and on)",
             vpid);
 
-  /* 4. Open what was learnt, read-write, and map it writable. */
+  /* 5. Open what was learnt, read-write, and map it writable. */
   int opened = 0, oerr = 0;
   const char *which = "";
   for (int i = 0; i < n_names; ++i) {
