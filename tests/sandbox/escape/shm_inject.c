@@ -11,8 +11,8 @@
  * each name it learnt read-write and map it shared and writable, which is
  * all it takes to patch the victim's JIT'd code (nothing is written).
  *
- * shm-guess-name says `closed` when the names it learnt by other means
- * (which only an unsandboxed run can) do not follow that pattern: the
+ * shm-guess-name says `closed` when the names the victim's processes map
+ * (which only an unsandboxed run can see) do not follow that pattern: the
  * attack is then gone whatever the sandbox does.
  *
  * Checks: shm-inotify, shm-list, shm-proc-maps, shm-guess-name,
@@ -30,6 +30,11 @@
 #define MAX_NAMES 64
 static char names[MAX_NAMES][256];
 static int n_names;
+
+/* Names the victim's own processes map (only an unsandboxed probe sees
+   them). */
+static char victim_names[MAX_NAMES][256];
+static int n_victim;
 
 static void add_name(const char *n) {
   for (int i = 0; i < n_names; ++i)
@@ -196,6 +201,8 @@ int main(int argc, char **argv) {
       if (n[0]) {
         add_name(n);
         ++from_maps;
+        if (pid >= vpid && pid < vpid + 16 && n_victim < MAX_NAMES)
+          snprintf(victim_names[n_victim++], sizeof victim_names[0], "%s", n);
       }
     }
     fclose(m);
@@ -222,23 +229,24 @@ int main(int argc, char **argv) {
         gerr = errno;
       }
     }
-  /* Names learnt above that do not follow the pattern show that the
-     victim's names cannot be guessed, sandbox or not. */
+  /* The victim's own names, seen in its maps, that do not follow the
+     pattern show that they cannot be guessed, sandbox or not. */
   int patterned = 0;
-  for (int i = 0; i < n_names; ++i) {
+  for (int i = 0; i < n_victim; ++i) {
     long p;
     int n, end = 0;
-    if (sscanf(names[i], "jitlink_%ld_%d%n", &p, &n, &end) == 2 && names[i][end] == 0 &&
-        strspn(names[i] + 8, "0123456789_") == strlen(names[i] + 8))
+    if (sscanf(victim_names[i], "jitlink_%ld_%d%n", &p, &n, &end) == 2 &&
+        victim_names[i][end] == 0 &&
+        strspn(victim_names[i] + 8, "0123456789_") == strlen(victim_names[i] + 8))
       ++patterned;
   }
   if (guessed)
     leaked(chk("shm-guess-name"),
            "%d segment(s) of the victim found by name jitlink_<pid>_<n> (pid %ld and on)",
            guessed, vpid);
-  else if (n_names > 0 && patterned == 0)
-    printf("PROBE %s closed the victim's names are not predictable: it uses %s\n",
-           chk("shm-guess-name"), names[0]);
+  else if (n_victim > 0 && patterned == 0)
+    printf("PROBE %s closed the victim's names are not predictable: it maps %s\n",
+           chk("shm-guess-name"), victim_names[0]);
   else
     refused(chk("shm-guess-name"), gerr, "no segment named jitlink_<pid>_<n> (pid %ld and on)",
             vpid);
