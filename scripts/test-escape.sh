@@ -18,7 +18,7 @@
 #
 # Victims the test sets up: an outside directory with a secret file (its
 # xattrs, its metadata), a `sleep` process, a TCP and a UNIX listener
-# (python3; the socket is mode 777, as X11's is), a 0600 SysV segment and queue (victim_sysv, a native helper),
+# (python3; the socket is mode 777, as X11's is), 0600 SysV and POSIX IPC objects (victim_ipc, a native helper),
 # another session of our executor, unsandboxed, with -use-memmgr=shared
 # (victim_sleep), a secret environment variable and a secret file open on
 # descriptor 9 in the launcher, a pty as controlling terminal (script(1)),
@@ -81,7 +81,7 @@ cp "$target_dir/debug/orc-rt-executor" "$work/bin/"
 for c in "$repo"/tests/sandbox/escape/*.c; do
   b="$(basename "${c%.c}")"
   case "$b" in
-    victim_sysv) clang-22 -O1 "$c" -o "$work/bin/$b" ;;
+    victim_ipc) clang-22 -O1 "$c" -o "$work/bin/$b" ;;
     victim_keep_shm) clang-22 -O1 -shared -fPIC "$c" -o "$work/bin/$b.so" ;;
     *) clang-22 -O1 -c "$c" -o "$work/bin/$b.o" ;;
   esac
@@ -162,6 +162,7 @@ while time.time() < end:
     sleep 0.05
   done
   port="$(cat "$udir/port")"
+  reset_fixtures
 }
 
 # reset_fixtures: the outside files as the probes expect them (the control
@@ -378,18 +379,19 @@ class_shm_inject_sbx() {
   judge shm-inject-sbx
 }
 
-class_sysv() {
-  want sysv-ipc || return 0
-  local tag ids
+class_ipc() {
+  want ipc || return 0
+  local tag ids spec name="orc-esc-victim-$mode-$$"
   for tag in ctl sbx; do
-    ids="$("${as[@]}" "$work/bin/victim_sysv")"
+    ids="$("${as[@]}" "$work/bin/victim_ipc" "$name")"
     ipc_ids+=("-m ${ids% *}" "-q ${ids#* }")
-    local spec=""
+    spec=""
     [ "$tag" = ctl ] || spec="$(sandbox_spec)"
-    jl "$tag" "$spec" "$work/bin/sysv.o" -args probe "$mode" ${ids% *} ${ids#* }
+    jl "$tag" "$spec" "$work/bin/ipc.o" -args probe "$mode" ${ids% *} ${ids#* } "$name"
     ipcrm -m "${ids% *}" -q "${ids#* }" 2>/dev/null || true
+    "${as[@]}" "$work/bin/victim_ipc" -u "$name"
   done
-  judge sysv-ipc
+  judge ipc
 }
 
 # Uevents for the netlink probe: a "change" event on the null device every
@@ -480,7 +482,7 @@ for mode in $modes; do
   class_shm_inject_sbx
   simple file-metadata meta.o "" "$udir/out/victim.txt" "$udir/out/victimdir" "$udir/ro/ro.txt"
   simple plants plant.o "" "$udir/rw"
-  class_sysv
+  class_ipc
   class_netlink
   class_network
   class_terminal
@@ -495,7 +497,7 @@ done
 
 echo
 printf '%-14s %-22s %s\n' class root user
-for class in shm-inject shm-inject-sbx file-metadata plants sysv-ipc netlink network terminal scheduling \
+for class in shm-inject shm-inject-sbx file-metadata plants ipc netlink network terminal scheduling \
   watchdog threads shm-fill info-leaks; do
   want "$class" || continue
   printf '%-14s %-22s %s\n' "$class" "${class_result[$class/root]:--}" \

@@ -1,23 +1,29 @@
-/* SysV IPC of another user: a 0600 shared-memory segment and a 0600
- * message queue that the test created beforehand (victim_sysv), owned by
- * the user the test runs as (root, or nobody in user mode).
+/* IPC objects of another user: a 0600 SysV shared-memory segment and
+ * message queue, a 0600 POSIX message queue and a 0600 POSIX
+ * shared-memory object, all created beforehand by the test (victim_ipc),
+ * owned by the user the test runs as (root, or nobody in user mode). The
+ * POSIX names are passed in, as an application's well-known names are
+ * known.
  *
- * Usage: sysv MODE SHMID MSQID
+ * Usage: ipc MODE SHMID MSQID NAME
  *
  * Checks: sysv-shm-list (SHM_STAT_ANY finds the segment), sysv-proc-list
  * (/proc/sysvipc/shm names it), sysv-shm-attach (attached read-write and
  * wrote to it), sysv-msg-list (MSG_STAT_ANY finds the queue),
- * sysv-msg-recv (took a message from the queue). */
+ * sysv-msg-recv (took a message from the queue), posix-mq-recv (took a
+ * message from /NAME), posix-shm-rw (opened /dev/shm/NAME read-write and
+ * read its secret). */
 #include "probe.h"
 
+#include <mqueue.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
 
 int main(int argc, char **argv) {
   probe_init(argc, argv);
-  if (argc < 4) {
-    printf("usage: sysv MODE SHMID MSQID\n");
+  if (argc < 5) {
+    printf("usage: ipc MODE SHMID MSQID NAME\n");
     return 64;
   }
   int shmid = atoi(argv[2]), msqid = atoi(argv[3]);
@@ -85,5 +91,33 @@ int main(int argc, char **argv) {
     refused("sysv-msg-recv", errno, "msgrcv %d", msqid);
   else
     escaped("sysv-msg-recv", "received \"%.*s\" from queue %d", (int)n, m.text, msqid);
+
+  char name[256];
+  snprintf(name, sizeof name, "/%s", argv[4]);
+  mqd_t q = mq_open(name, O_RDONLY | O_NONBLOCK);
+  if (q == (mqd_t)-1) {
+    refused("posix-mq-recv", errno, "mq_open %s", name);
+  } else {
+    char text[64];
+    ssize_t got = mq_receive(q, text, sizeof text, NULL);
+    if (got > 0)
+      escaped("posix-mq-recv", "received \"%.*s\" from %s", (int)got, text, name);
+    else
+      refused("posix-mq-recv", errno, "mq_receive %s", name);
+    mq_close(q);
+  }
+
+  char path[300];
+  snprintf(path, sizeof path, "/dev/shm/%s", argv[4]);
+  int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    refused("posix-shm-rw", errno, "open %s read-write", path);
+  } else {
+    char text[64];
+    ssize_t got = read(fd, text, sizeof text);
+    escaped("posix-shm-rw", "opened %s read-write, read \"%.*s\"", path,
+            got > 0 ? (int)got : 0, text);
+    close(fd);
+  }
   return probe_status;
 }
