@@ -466,11 +466,15 @@ EOS
   judge terminal
 }
 
-class_watchdog() {
-  want watchdog || return 0
-  jl ctl "" "$work/bin/park.o" -args probe "$mode" 3
-  jl sbx "$(sandbox_spec wall=1)" "$work/bin/park.o" -args probe "$mode" 3
-  judge watchdog wall-park
+# The wall-clock watchdog: parking the executor's other threads, or
+# stopping the processes next to it, must not let JIT'd code run past
+# wall=1.
+# watchdog_class CLASS OBJ CHECK
+watchdog_class() {
+  want "$1" || return 0
+  jl ctl "" "$work/bin/$2" -args probe "$mode" 3
+  jl sbx "$(sandbox_spec wall=1)" "$work/bin/$2" -args probe "$mode" 3
+  judge "$1" "$3"
 }
 
 # ------------------------------------------------------------------ runs
@@ -487,7 +491,8 @@ for mode in $modes; do
   class_network
   class_terminal
   simple scheduling sched.o "" "$sleep_pid"
-  class_watchdog
+  watchdog_class watchdog park.o wall-park
+  watchdog_class watchdog-stop stopwd.o wall-stop-watchdog
   simple threads threads.o procs=16 16 64
   simple shm-fill shmfill.o mem=256M 256 384
   simple info-leaks leaks.o "" "$udir/out/secret.txt" "$udir/out" "$sleep_pid" \
@@ -498,7 +503,7 @@ done
 echo
 printf '%-14s %-22s %s\n' class root user
 for class in shm-inject shm-inject-sbx file-metadata plants ipc netlink network terminal scheduling \
-  watchdog threads shm-fill info-leaks; do
+  watchdog watchdog-stop threads shm-fill info-leaks; do
   want "$class" || continue
   printf '%-14s %-22s %s\n' "$class" "${class_result[$class/root]:--}" \
     "${class_result[$class/user]:--}"
