@@ -20,6 +20,37 @@
 #include <sys/msg.h>
 #include <sys/shm.h>
 
+static int shm_slot(int i) {
+  struct shmid_ds ds;
+  return shmctl(i, SHM_STAT_ANY, &ds);
+}
+
+static int msg_slot(int i) {
+  struct msqid_ds ds;
+  return msgctl(i, MSG_STAT_ANY, &ds);
+}
+
+/* Looks for WANT in the slots 0..MAX of a kernel IPC table (MAX < 0: the
+   INFO call failed), through SLOT (the *_STAT_ANY call). */
+static void list_check(const char *check, int max, int (*slot)(int), int want,
+                       const char *what) {
+  if (max < 0) {
+    refused(check, errno, "reading the %s table", what);
+    return;
+  }
+  int err = 0;
+  for (int i = 0; i <= max; ++i) {
+    int id = slot(i);
+    if (id == want) {
+      leaked(check, "*_STAT_ANY lists %s %d of another user", what, want);
+      return;
+    }
+    if (id < 0 && errno != EINVAL)
+      err = errno;
+  }
+  refused(check, err, "%s %d not listed (%d slots)", what, want, max + 1);
+}
+
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   if (argc < 5) {
@@ -29,25 +60,8 @@ int main(int argc, char **argv) {
   int shmid = atoi(argv[2]), msqid = atoi(argv[3]);
 
   struct shm_info si;
-  int max = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&si);
-  if (max < 0) {
-    refused("sysv-shm-list", errno, "SHM_INFO");
-  } else {
-    int found = 0, err = 0;
-    for (int i = 0; i <= max && !found; ++i) {
-      struct shmid_ds ds;
-      int id = shmctl(i, SHM_STAT_ANY, &ds);
-      if (id == shmid)
-        found = 1;
-      else if (id < 0 && errno != EINVAL)
-        err = errno;
-    }
-    if (found)
-      leaked("sysv-shm-list", "SHM_STAT_ANY lists segment %d of another session", shmid);
-    else
-      refused("sysv-shm-list", err, "segment %d not listed (%d slots)", shmid, max + 1);
-  }
-
+  list_check("sysv-shm-list", shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&si), shm_slot,
+             shmid, "segment");
   char want[32];
   snprintf(want, sizeof want, " %d ", shmid);
   file_shows("sysv-proc-list", "/proc/sysvipc/shm", want, "the segment");
@@ -63,24 +77,8 @@ int main(int argc, char **argv) {
   }
 
   struct msginfo mi;
-  int mmax = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi);
-  if (mmax < 0) {
-    refused("sysv-msg-list", errno, "MSG_INFO");
-  } else {
-    int found = 0, err = 0;
-    for (int i = 0; i <= mmax && !found; ++i) {
-      struct msqid_ds ds;
-      int id = msgctl(i, MSG_STAT_ANY, &ds);
-      if (id == msqid)
-        found = 1;
-      else if (id < 0 && errno != EINVAL)
-        err = errno;
-    }
-    if (found)
-      leaked("sysv-msg-list", "MSG_STAT_ANY lists queue %d of another session", msqid);
-    else
-      refused("sysv-msg-list", err, "queue %d not listed (%d slots)", msqid, mmax + 1);
-  }
+  list_check("sysv-msg-list", msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&mi), msg_slot,
+             msqid, "queue");
 
   struct {
     long type;

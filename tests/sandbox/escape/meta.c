@@ -54,42 +54,29 @@ int main(int argc, char **argv) {
 
   /* To its present owner: a no-op for the owner, yet only the owner (or
      CAP_CHOWN) may do it. */
-  if (chown(f, have_st ? st.st_uid : getuid(), have_st ? st.st_gid : getgid()) == 0)
-    escaped("chown-outside", "chown of %s accepted", f);
-  else
-    refused("chown-outside", errno, "%s", f);
+  outcome("chown-outside",
+          chown(f, have_st ? st.st_uid : getuid(), have_st ? st.st_gid : getgid()), f,
+          "chown accepted");
 
   struct timespec times[2] = {{0, 0}, {0, 0}};
-  if (utimensat(AT_FDCWD, f, times, 0) == 0)
-    escaped("utimensat-outside", "times of %s set to 1970", f);
-  else
-    refused("utimensat-outside", errno, "%s", f);
+  outcome("utimensat-outside", utimensat(AT_FDCWD, f, times, 0), f, "times set to 1970");
 
-  if (setxattr(f, "user.orc_esc", "planted", 7, 0) == 0)
-    escaped("setxattr-user-outside", "user.orc_esc set on %s", f);
-  else
-    refused("setxattr-user-outside", errno, "%s", f);
+  outcome("setxattr-user-outside", setxattr(f, "user.orc_esc", "planted", 7, 0), f,
+          "user.orc_esc set");
 
-  if (!root_only("setxattr-trusted-outside", "CAP_SYS_ADMIN")) {
-    if (setxattr(f, "trusted.orc_esc", "planted", 7, 0) == 0)
-      escaped("setxattr-trusted-outside", "trusted.orc_esc set on %s", f);
-    else
-      refused("setxattr-trusted-outside", errno, "%s", f);
-  }
+  if (!root_only("setxattr-trusted-outside", "CAP_SYS_ADMIN"))
+    outcome("setxattr-trusted-outside", setxattr(f, "trusted.orc_esc", "planted", 7, 0), f,
+            "trusted.orc_esc set");
 
   if (!root_only("setxattr-capability-outside", "CAP_SETFCAP")) {
     struct vfs_cap_data v;
     cap_value(&v);
-    if (setxattr(f, "security.capability", &v, XATTR_CAPS_SZ_2, 0) == 0)
-      escaped("setxattr-capability-outside", "%s now carries file capability cap_net_raw", f);
-    else
-      refused("setxattr-capability-outside", errno, "%s", f);
+    outcome("setxattr-capability-outside",
+            setxattr(f, "security.capability", &v, XATTR_CAPS_SZ_2, 0), f,
+            "now carries file capability cap_net_raw");
   }
 
-  if (removexattr(f, "user.orc_keep") == 0)
-    escaped("removexattr-outside", "user.orc_keep removed from %s", f);
-  else
-    refused("removexattr-outside", errno, "%s", f);
+  outcome("removexattr-outside", removexattr(f, "user.orc_keep"), f, "user.orc_keep removed");
 
   /* Through a read-only descriptor of an ro= file. */
   int fd = open(ro, O_RDONLY | O_CLOEXEC);
@@ -99,28 +86,18 @@ int main(int argc, char **argv) {
   }
   struct stat rst;
   fstat(fd, &rst);
-  if (fchmod(fd, 0666) == 0)
-    escaped("fchmod-ro-fd", "%s made mode 666 through a read-only descriptor", ro);
-  else
-    refused("fchmod-ro-fd", errno, "%s", ro);
-  if (fchown(fd, rst.st_uid, rst.st_gid) == 0)
-    escaped("fchown-ro-fd", "fchown of %s accepted through a read-only descriptor", ro);
-  else
-    refused("fchown-ro-fd", errno, "%s", ro);
-  if (fsetxattr(fd, "user.orc_esc", "planted", 7, 0) == 0)
-    escaped("fsetxattr-ro-fd", "user.orc_esc set on %s through a read-only descriptor", ro);
-  else
-    refused("fsetxattr-ro-fd", errno, "%s", ro);
+  outcome("fchmod-ro-fd", fchmod(fd, 0666), ro, "made mode 666 through a read-only descriptor");
+  outcome("fchown-ro-fd", fchown(fd, rst.st_uid, rst.st_gid), ro,
+          "fchown accepted through a read-only descriptor");
+  outcome("fsetxattr-ro-fd", fsetxattr(fd, "user.orc_esc", "planted", 7, 0), ro,
+          "user.orc_esc set through a read-only descriptor");
   int flags = 0;
   if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) {
     refused("setflags-ro-fd", errno, "FS_IOC_GETFLAGS on %s", ro);
   } else {
     flags |= FS_NODUMP_FL;
-    if (ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0)
-      escaped("setflags-ro-fd", "inode flag nodump set on %s through a read-only descriptor",
-              ro);
-    else
-      refused("setflags-ro-fd", errno, "FS_IOC_SETFLAGS on %s", ro);
+    outcome("setflags-ro-fd", ioctl(fd, FS_IOC_SETFLAGS, &flags), ro,
+            "inode flag nodump set through a read-only descriptor");
   }
   close(fd);
   return probe_status;

@@ -33,8 +33,8 @@ __attribute__((unused)) static void probe_init(int argc, char **argv) {
   probe_root = strcmp(argv[1], "root") == 0;
 }
 
-__attribute__((unused)) static void probe_line(const char *check, const char *verdict, const char *fmt,
-                       va_list ap) {
+__attribute__((unused)) static void probe_line(const char *check, const char *verdict,
+                                               const char *fmt, va_list ap) {
   printf("PROBE %s %s ", check, verdict);
   vprintf(fmt, ap);
   printf("\n");
@@ -74,6 +74,17 @@ __attribute__((unused)) static void skip(const char *check, const char *fmt, ...
   va_start(ap, fmt);
   probe_line(check, "skip", fmt, ap);
   va_end(ap);
+}
+
+/* The verdict on one call that returned RC (0: it took effect, WHAT says
+   what that did to ON; else refused with the call's errno). */
+__attribute__((unused)) static void outcome(const char *check, int rc, const char *on,
+                                            const char *what) {
+  int e = errno;
+  if (rc == 0)
+    escaped(check, "%s: %s", on, what);
+  else
+    refused(check, e, "%s", on);
 }
 
 /* In user mode, prints a skip line for CHECK and returns 1. */

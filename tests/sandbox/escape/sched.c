@@ -18,13 +18,6 @@
 #define IOPRIO_WHO_PROCESS 1
 #define IOPRIO_PRIO(class, data) (((class) << 13) | (data))
 
-static void result(const char *check, int rc, const char *fmt, long pid) {
-  if (rc == 0)
-    escaped(check, fmt, pid);
-  else
-    refused(check, errno, "pid %ld", pid);
-}
-
 int main(int argc, char **argv) {
   probe_init(argc, argv);
   if (argc < 3) {
@@ -32,27 +25,29 @@ int main(int argc, char **argv) {
     return 64;
   }
   long pid = atol(argv[2]);
+  char on[32];
+  snprintf(on, sizeof on, "outside pid %ld", pid);
 
-  result("setpriority-other", setpriority(PRIO_PROCESS, (id_t)pid, 10),
-         "nice of outside pid %ld set to 10", pid);
+  outcome("setpriority-other", setpriority(PRIO_PROCESS, (id_t)pid, 10), on,
+          "nice set to 10");
 
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(0, &one);
-  result("affinity-other", sched_setaffinity((pid_t)pid, sizeof one, &one),
-         "outside pid %ld pinned to CPU 0", pid);
+  outcome("affinity-other", sched_setaffinity((pid_t)pid, sizeof one, &one), on,
+          "pinned to CPU 0");
 
   struct sched_param zero = {0}, rt = {1};
-  result("sched-idle-other", sched_setscheduler((pid_t)pid, SCHED_IDLE, &zero),
-         "outside pid %ld moved to SCHED_IDLE", pid);
+  outcome("sched-idle-other", sched_setscheduler((pid_t)pid, SCHED_IDLE, &zero), on,
+          "moved to SCHED_IDLE");
 
   if (!root_only("sched-fifo-other", "CAP_SYS_NICE"))
-    result("sched-fifo-other", sched_setscheduler((pid_t)pid, SCHED_FIFO, &rt),
-           "outside pid %ld moved to SCHED_FIFO", pid);
+    outcome("sched-fifo-other", sched_setscheduler((pid_t)pid, SCHED_FIFO, &rt), on,
+            "moved to SCHED_FIFO");
 
-  result("ioprio-other",
-         (int)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, (int)pid, IOPRIO_PRIO(2, 7)),
-         "I/O priority of outside pid %ld set to best-effort 7", pid);
+  outcome("ioprio-other",
+          (int)syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, (int)pid, IOPRIO_PRIO(2, 7)), on,
+          "I/O priority set to best-effort 7");
 
   if (!root_only("sched-fifo-self", "CAP_SYS_NICE")) {
     int rc = sched_setscheduler(0, SCHED_FIFO, &rt);
