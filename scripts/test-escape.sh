@@ -195,8 +195,7 @@ reset_fixtures() {
 # jl TAG SPEC LLVM-JITLINK-ARGS...: llvm-jitlink-22 as the run's user, with
 # our executor under SPEC ("" = no sandbox), the secret in the environment
 # and on descriptor 9; TAG.out, TAG.err, TAG.rc, TAG.status, TAG.time in
-# $udir. Bounded by 40 s. JL_PREFIX, if set, is a command run in front
-# (script(1) for the terminal probe).
+# $udir. Bounded by 40 s.
 jl() {
   local tag="$1" spec="$2" t0
   shift 2
@@ -421,7 +420,7 @@ class_network() {
   for tag in ctl sbx; do
     reset_fixtures
     rm -f "$udir/$tag.out"
-    (for _ in $(seq 100); do
+    (for _ in $(seq 400); do
       p="$(sed -n 's/^PROBE-PORT \([0-9]*\)$/\1/p' "$udir/$tag.out" 2>/dev/null || true)"
       if [ -n "$p" ]; then
         timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$p" 2>/dev/null || true
