@@ -18,7 +18,8 @@
 #
 # Victims the test sets up: an outside directory with a secret file (its
 # xattrs, its metadata), a `sleep` process, a TCP and a UNIX listener
-# (python3; the socket is mode 777, as X11's is), 0600 SysV and POSIX IPC objects (victim_ipc, a native helper),
+# (python3; the socket is mode 777, as X11's is, and a twin in the
+# abstract namespace), 0600 SysV and POSIX IPC objects (victim_ipc, a native helper),
 # another session of our executor, unsandboxed, with -use-memmgr=shared
 # (victim_sleep), a secret environment variable and a secret file open on
 # descriptor 9 in the launcher, a pty as controlling terminal (script(1)),
@@ -142,20 +143,22 @@ EOS
   sleep_pid=$!
   bg_pids+=("$sleep_pid")
   usock="$udir/out/sock"
+  uabstract="orc-esc-$mode-$$"
   rm -f "$usock" "$udir/port"
   "${as[@]}" timeout 300 python3 -c '
 import os, select, socket, sys, time
 t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(16)
 u = socket.socket(socket.AF_UNIX); u.bind(sys.argv[1]); u.listen(16)
 os.chmod(sys.argv[1], 0o777)
+a = socket.socket(socket.AF_UNIX); a.bind("\0" + sys.argv[3]); a.listen(16)
 open(sys.argv[2] + ".tmp", "w").write(str(t.getsockname()[1]))
 os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 end = time.time() + 290
 while time.time() < end:
-    r, _, _ = select.select([t, u], [], [], 1)
+    r, _, _ = select.select([t, u, a], [], [], 1)
     for s in r:
         s.accept()[0].close()
-' "$usock" "$udir/port" &
+' "$usock" "$udir/port" "$uabstract" &
   bg_pids+=("$!")
   for _ in $(seq 100); do
     [ -s "$udir/port" ] && break
@@ -431,7 +434,7 @@ class_network() {
     conn=$!
     spec=""
     [ "$tag" = ctl ] || spec="$(sandbox_spec)"
-    jl "$tag" "$spec" "$work/bin/netx.o" -args probe "$mode" "$usock"
+    jl "$tag" "$spec" "$work/bin/netx.o" -args probe "$mode" "$usock" "$uabstract"
     wait "$conn" 2>/dev/null || true
   done
   judge network
