@@ -435,6 +435,7 @@ class_network() {
     spec=""
     [ "$tag" = ctl ] || spec="$(sandbox_spec)"
     jl "$tag" "$spec" "$work/bin/netx.o" -args probe "$mode" "$usock" "$uabstract"
+    kill "$conn" 2>/dev/null || true
     wait "$conn" 2>/dev/null || true
   done
   judge network
