@@ -19,16 +19,21 @@
 # Victims the test sets up: an outside directory with a secret file (its
 # xattrs, its metadata), a `sleep` process, a TCP and a UNIX listener
 # (python3; the socket is mode 777, as X11's is, and a twin in the
-# abstract namespace), 0600 SysV and POSIX IPC objects (victim_ipc, a native helper),
-# another session of our executor, unsandboxed, with -use-memmgr=shared
-# (victim_sleep), a secret environment variable and a secret file open on
-# descriptor 9 in the launcher, a pty as controlling terminal (script(1)),
-# and uevents triggered through /sys while the netlink probe runs.
+# abstract namespace), 0600 SysV and POSIX IPC objects (victim_ipc, a
+# native helper), another session of our executor with -use-memmgr=shared
+# (victim_sleep; unsandboxed, then sandboxed), a secret environment
+# variable and a secret file open on descriptor 9 in the launcher, a pty as
+# controlling terminal (script(1)), and uevents triggered through /sys
+# while the netlink probe runs.
+#
+# Classes: shm-inject shm-inject-sbx file-metadata plants ipc netlink
+# network terminal scheduling watchdog watchdog-stop threads shm-fill
+# info-leaks (each probe's header lists its checks).
 #
 # Usage: scripts/test-escape.sh [class...]   (e.g. `netlink watchdog`)
 # Env:   ESCAPE_KEEP=1  keep the scratch directory
 #        ESCAPE_USERS="root"  run only these modes (root and/or user)
-# Prints PASS/FAIL/KNOWN/SKIP per check, a table per class, and
+# Prints PASS/FAIL/KNOWN/SKIP per check, a table per class, and ends with
 # "N passed, M failed"; exits 1 on a failure. Skips (exit 0) when LLVM 22,
 # setpriv, script or python3 is missing, or when not run as root.
 set -euo pipefail
@@ -515,8 +520,8 @@ if [ "$known" -gt 0 ]; then
   echo "known (the kernel gives no way to close them): ${known_names[*]}"
 fi
 echo "escape: $skipped skipped (need privilege even without a sandbox)"
-echo "$passed passed, $failed failed"
 if [ "$failed" -ne 0 ]; then
   echo "failed: ${failed_names[*]}"
-  exit 1
 fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
