@@ -80,6 +80,7 @@ cleanup() {
   if [ -n "${ESCAPE_KEEP:-}" ]; then echo "scratch kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 # Build outputs where the user nobody can read them.
 mkdir -p "$work/bin"
