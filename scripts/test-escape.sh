@@ -76,7 +76,7 @@ cleanup() {
   local p
   for p in ${bg_pids[@]+"${bg_pids[@]}"}; do kill "$p" 2>/dev/null || true; done
   for p in ${ipc_ids[@]+"${ipc_ids[@]}"}; do ipcrm $p 2>/dev/null || true; done
-  rm -f /dev/shm/orc-esc-* 2>/dev/null || true
+  rm -f /dev/shm/orc-esc-* /dev/shm/orc_esc_* 2>/dev/null || true
   if [ -n "${ESCAPE_KEEP:-}" ]; then echo "scratch kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -389,7 +389,7 @@ class_shm_inject_sbx() {
 
 class_ipc() {
   want ipc || return 0
-  local tag ids spec name="orc-esc-victim-$mode-$$"
+  local tag ids spec name="orc_esc_victim_${mode}_$$"
   for tag in ctl sbx; do
     ids="$("${as[@]}" "$work/bin/victim_ipc" "$name")"
     ipc_ids+=("-m ${ids% *}" "-q ${ids#* }")
@@ -503,7 +503,8 @@ for mode in $modes; do
   watchdog_class watchdog park.o wall-park
   watchdog_class watchdog-stop stopwd.o wall-stop-watchdog
   simple threads threads.o procs=16 16 64
-  simple shm-fill shmfill.o mem=256M 256 384
+  simple shm-fill shmfill.o mem=256M 256 384 "$(stat -c %d /dev/shm)"
+  rm -f /dev/shm/orc_esc_fill_*
   simple info-leaks leaks.o "" "$udir/out/secret.txt" "$udir/out" "$sleep_pid" \
     ORC_ESC_SECRET "$port" "$usock"
   kill "$sleep_pid" 2>/dev/null || true

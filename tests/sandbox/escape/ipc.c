@@ -12,7 +12,8 @@
  * wrote to it), sysv-msg-list (MSG_STAT_ANY finds the queue),
  * sysv-msg-recv (took a message from the queue), posix-mq-recv (took a
  * message from /NAME), posix-shm-rw (opened /dev/shm/NAME read-write and
- * read its secret). */
+ * read its secret, directly or, where /dev/shm is private, by asking the
+ * sandbox's shared-memory broker for that name). */
 #include "probe.h"
 
 #include <mqueue.h>
@@ -105,16 +106,28 @@ int main(int argc, char **argv) {
     mq_close(q);
   }
 
+  /* Directly, or (a private /dev/shm) through a shared-memory broker. */
   char path[300];
   snprintf(path, sizeof path, "/dev/shm/%s", argv[4]);
   int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+  int oerr = errno, berr = 0;
+  const char *how = "open";
   if (fd < 0) {
-    refused("posix-shm-rw", errno, "open %s read-write", path);
+    fd = broker_request(name, 4096, &berr);
+    how = "the shared-memory broker";
+  }
+  if (fd < 0) {
+    refused("posix-shm-rw", oerr, "open %s read-write; broker: %s", path,
+            strerrorname_np(berr));
   } else {
-    char text[64];
-    ssize_t got = read(fd, text, sizeof text);
-    escaped("posix-shm-rw", "opened %s read-write, read \"%.*s\"", path,
-            got > 0 ? (int)got : 0, text);
+    char text[64] = "";
+    ssize_t got = pread(fd, text, sizeof text - 1, 0);
+    if (got > 0 && strstr(text, "victim"))
+      escaped("posix-shm-rw", "%s gave %s read-write, read \"%.*s\"", how, path, (int)got,
+              text);
+    else
+      refused("posix-shm-rw", 0, "%s gave a descriptor for %s, but not the victim's object",
+              how, path);
     close(fd);
   }
   return probe_status;

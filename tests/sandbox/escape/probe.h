@@ -135,4 +135,53 @@ __attribute__((unused)) static void file_shows(const char *check, const char *pa
   else
     refused(check, 0, "%s does not show %s", path, what);
 }
+
+/* Asks every SOCK_SEQPACKET UNIX socket among descriptors 3..1023 (where a
+   sandbox keeps a shared-memory broker, a process outside that creates
+   objects in the host's /dev/shm and passes their descriptors back) for
+   the object NAME of SIZE bytes, in orc-rt's broker protocol (size as a
+   native 8-byte integer, then the name; the reply is a 4-byte errno and,
+   on success, a descriptor). Returns the descriptor, or -1 with *ERR set
+   to the last refusal (ENOTSOCK: no such socket). */
+#include <sys/socket.h>
+__attribute__((unused)) static int broker_request(const char *name, unsigned long long size,
+                                                  int *err) {
+  *err = ENOTSOCK;
+  for (int s = 3; s < 1024; ++s) {
+    int type = 0, domain = 0;
+    socklen_t l = sizeof type;
+    if (getsockopt(s, SOL_SOCKET, SO_TYPE, &type, &l) != 0 || type != SOCK_SEQPACKET)
+      continue;
+    l = sizeof domain;
+    if (getsockopt(s, SOL_SOCKET, SO_DOMAIN, &domain, &l) != 0 || domain != AF_UNIX)
+      continue;
+    char msg[8 + 256];
+    size_t n = strlen(name);
+    if (n > 256)
+      n = 256;
+    memcpy(msg, &size, 8);
+    memcpy(msg + 8, name, n);
+    if (send(s, msg, 8 + n, 0) < 0) {
+      *err = errno;
+      continue;
+    }
+    int code = 0;
+    char ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec io = {&code, sizeof code};
+    struct msghdr mh = {.msg_iov = &io, .msg_iovlen = 1, .msg_control = ctl,
+                        .msg_controllen = sizeof ctl};
+    if (recvmsg(s, &mh, 0) != (ssize_t)sizeof code) {
+      *err = errno;
+      continue;
+    }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    if (code == 0 && c && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      return fd;
+    }
+    *err = code ? code : EPROTO;
+  }
+  return -1;
+}
 #endif

@@ -1,10 +1,17 @@
 /* Stores data in /dev/shm beyond the memory limit (tmpfs pages are not in
- * the address space that mem= bounds), in files of 32 MiB so that no single
- * file needs more than a file-size limit allows; all removed at the end.
+ * the address space that mem= bounds), in objects of 32 MiB so that no
+ * single one needs more than a file-size limit allows.
  *
- * Usage: shmfill MODE LIMIT-MiB COUNT-MiB
+ * Usage: shmfill MODE LIMIT-MiB COUNT-MiB HOST-SHM-DEV
  *
- * Checks: shm-fill. */
+ * shm-fill writes files into the /dev/shm the process sees (removed at the
+ * end). shm-fill-host stores into the host's /dev/shm (device number
+ * HOST-SHM-DEV, as stat(1) %d prints it), where data outlives the session:
+ * directly when /dev/shm is the host's, else through the sandbox's
+ * shared-memory broker (objects /orc_esc_fill_<pid>_<n>, which the test
+ * removes).
+ *
+ * Checks: shm-fill, shm-fill-host. */
 #include "probe.h"
 
 #include <sys/stat.h>
@@ -14,8 +21,8 @@
 
 int main(int argc, char **argv) {
   probe_init(argc, argv);
-  if (argc < 4) {
-    printf("usage: shmfill MODE LIMIT-MiB COUNT-MiB\n");
+  if (argc < 5) {
+    printf("usage: shmfill MODE LIMIT-MiB COUNT-MiB HOST-SHM-DEV\n");
     return 64;
   }
   long limit = atol(argv[2]), count = atol(argv[3]);
@@ -50,5 +57,38 @@ int main(int argc, char **argv) {
     escaped("shm-fill", "stored %ld MiB in /dev/shm under mem=%ldM", stored, limit);
   else
     refused("shm-fill", err, "stored %ld MiB in /dev/shm, limit %ld MiB", stored, limit);
+
+  struct stat st;
+  if (stat("/dev/shm", &st) == 0 && (unsigned long long)st.st_dev == strtoull(argv[4], NULL, 10)) {
+    /* The host's /dev/shm: what shm-fill stored was there. */
+    if (stored > limit)
+      escaped("shm-fill-host", "stored %ld MiB in the host's /dev/shm directly", stored);
+    else
+      refused("shm-fill-host", err, "stored %ld MiB in the host's /dev/shm directly", stored);
+    return probe_status;
+  }
+  long host = 0;
+  int berr = 0;
+  for (int f = 0; f < MAX_FILES && host < count; ++f) {
+    char name[64];
+    snprintf(name, sizeof name, "/orc_esc_fill_%d_%d", getpid(), f);
+    int fd = broker_request(name, (unsigned long long)FILE_MIB << 20, &berr);
+    if (fd < 0)
+      break;
+    for (int i = 0; i < FILE_MIB && host < count; ++i) {
+      if (pwrite(fd, mib, sizeof mib, (off_t)i << 20) != (ssize_t)sizeof mib) {
+        berr = errno;
+        break;
+      }
+      ++host;
+    }
+    close(fd);
+  }
+  if (host > limit)
+    escaped("shm-fill-host", "stored %ld MiB in the host's /dev/shm through the broker, "
+            "under mem=%ldM; it outlives the session", host, limit);
+  else
+    refused("shm-fill-host", berr, "stored %ld MiB in the host's /dev/shm through the broker",
+            host);
   return probe_status;
 }
