@@ -28,7 +28,7 @@
 #
 # Classes: shm-inject shm-inject-sbx file-metadata plants ipc netlink
 # network terminal scheduling watchdog watchdog-stop threads shm-fill
-# info-leaks (each probe's header lists its checks).
+# info-leaks info-leaks-minimal-root (each probe's header lists its checks).
 #
 # Usage: scripts/test-escape.sh [class...]   (e.g. `netlink watchdog`)
 # Env:   ESCAPE_KEEP=1  keep the scratch directory
@@ -507,15 +507,19 @@ for mode in $modes; do
   rm -f /dev/shm/orc_esc_fill_*
   simple info-leaks leaks.o "" "$udir/out/secret.txt" "$udir/out" "$sleep_pid" \
     ORC_ESC_SECRET "$port" "$usock"
+  # The same with minimal-root (a root holding only the allowed paths),
+  # which untrusted does not include.
+  simple info-leaks-minimal-root leaks.o minimal-root "$udir/out/secret.txt" "$udir/out" \
+    "$sleep_pid" ORC_ESC_SECRET "$port" "$usock"
   kill "$sleep_pid" 2>/dev/null || true
 done
 
 echo
-printf '%-14s %-22s %s\n' class root user
+printf '%-24s %-22s %s\n' class root user
 for class in shm-inject shm-inject-sbx file-metadata plants ipc netlink network terminal scheduling \
-  watchdog watchdog-stop threads shm-fill info-leaks; do
+  watchdog watchdog-stop threads shm-fill info-leaks info-leaks-minimal-root; do
   want "$class" || continue
-  printf '%-14s %-22s %s\n' "$class" "${class_result[$class/root]:--}" \
+  printf '%-24s %-22s %s\n' "$class" "${class_result[$class/root]:--}" \
     "${class_result[$class/user]:--}"
 done
 if [ "$known" -gt 0 ]; then
