@@ -137,12 +137,11 @@ impl SandboxPolicy {
         APPLIED.store(true, Ordering::SeqCst);
         // With a mount namespace, JIT'd code gets a private /dev/shm of the
         // memory limit's size, and the supervisor creates the
-        // shared-memory manager's segments in the host's (up to four times
-        // that limit in all).
+        // shared-memory manager's segments in the host's: the names still
+        // present may hold up to that limit at once, and they are removed
+        // when the session ends.
         let mem = self.limits.address_space;
-        let shm_budget = self
-            .namespaces
-            .then(|| mem.map_or(u64::MAX, |m| m.saturating_mul(4)));
+        let shm_budget = self.namespaces.then(|| mem.unwrap_or(u64::MAX));
         let wall = self.limits.wall_seconds;
         if wall.is_some() || shm_budget.is_some() {
             process::start_supervisor(wall, shm_budget)?;

@@ -11,7 +11,9 @@
 //! asks for in the host's `/dev/shm`, where the controller opens them by
 //! name, within a byte budget, and passes their descriptors over a socket
 //! (`sys::shm::serve_request`). JIT'd code could use that socket too, but
-//! only within the same budget. JIT'd code cannot stop the supervisor:
+//! only within the same budget: the names still present may hold the
+//! memory limit at most, and the supervisor removes them all when the
+//! session ends. JIT'd code cannot stop the supervisor:
 //! it is outside the Landlock domain (whose signal scope
 //! refuses signals to it from ABI 6), under its original identity (a root
 //! executor's child runs as another uid), and the child dies with it
@@ -119,11 +121,15 @@ fn supervisor(
     // must see EOF when the child closes it.
     let keep: Vec<_> = socket.iter().map(|s| s.as_raw_fd()).collect();
     let _ = sys::close_inherited(&keep);
-    let mut budget = budget.unwrap_or(0);
+    let mut ledger = crate::sys::shm::BrokerLedger::new(budget.unwrap_or(0));
     let mut serve = |s: &std::os::fd::OwnedFd| {
-        matches!(crate::sys::shm::serve_request(s, &mut budget), Ok(true))
+        matches!(crate::sys::shm::serve_request(s, &mut ledger), Ok(true))
     };
-    match sys::supervise(child, wall, socket.as_ref(), &mut serve) {
+    let end = sys::supervise(child, wall, socket.as_ref(), &mut serve);
+    // Whatever JIT'd code had the broker make and nobody unlinked goes with
+    // the session.
+    ledger.remove_all();
+    match end {
         Ok(ChildEnd::Exited(status)) => crate::sys::rlimit::exit_now("", status),
         Ok(ChildEnd::Signaled(sig)) => sys::exit_as_signaled(sig),
         Ok(ChildEnd::TimedOut) => crate::sys::rlimit::exit_now(

@@ -146,12 +146,71 @@ fn request(socket: &OwnedFd, name: &str, size: u64) -> io::Result<OwnedFd> {
     }
 }
 
+/// What a broker created: the names it made in the host's `/dev/shm`, and
+/// the byte budget for what they may hold at once.
+///
+/// A name the controller has opened is unlinked by it at once (LLVM's
+/// shared-memory mapper does so), and its memory then lives only as long
+/// as the mappings of the two processes, which their address-space limits
+/// bound. A name nobody unlinked keeps its data past the session, so the
+/// ledger counts what the names still present hold, refuses a request
+/// that would take that over the budget, and removes them all at the end
+/// ([`BrokerLedger::remove_all`]).
+#[derive(Debug)]
+pub struct BrokerLedger {
+    budget: u64,
+    names: Vec<String>,
+}
+
+impl BrokerLedger {
+    /// A ledger allowing `budget` bytes in names at once.
+    pub fn new(budget: u64) -> Self {
+        BrokerLedger {
+            budget,
+            names: Vec::new(),
+        }
+    }
+
+    /// Bytes held by the names still present (their allocated blocks, or
+    /// their size if larger), forgetting the names that are gone.
+    fn held(&mut self) -> u64 {
+        let mut total = 0u64;
+        self.names
+            .retain(|name| match std::fs::metadata(host_path(name)) {
+                Ok(m) => {
+                    use std::os::unix::fs::MetadataExt;
+                    total = total.saturating_add(m.len().max(m.blocks().saturating_mul(512)));
+                    true
+                }
+                Err(_) => false,
+            });
+        total
+    }
+
+    /// Removes every name still present: nothing a session made outlives
+    /// it. Returns how many were removed.
+    pub fn remove_all(&mut self) -> usize {
+        let n = self
+            .names
+            .drain(..)
+            .filter(|name| unlink(name).is_ok())
+            .count();
+        n
+    }
+}
+
+/// Where `name` lives in the host's `/dev/shm` (glibc's `shm_open` puts
+/// `/NAME` there).
+fn host_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new("/dev/shm").join(name.trim_start_matches('/'))
+}
+
 /// The broker's side: reads one request from `socket`, creates the
-/// object if `budget` (bytes) allows and its name is `/` and up to 127
+/// object if the ledger's budget allows and its name is `/` and up to 127
 /// letters, digits or `_`, and sends back its descriptor or an errno.
 /// Returns `Ok(false)` when the other end is gone. A malformed request
 /// gets `EINVAL`, one over budget `ENOSPC`.
-pub fn serve_request(socket: &OwnedFd, budget: &mut u64) -> io::Result<bool> {
+pub fn serve_request(socket: &OwnedFd, ledger: &mut BrokerLedger) -> io::Result<bool> {
     let mut buf = [0u8; 8 + MAX_NAME + 1];
     let (n, stray) = super::process::recv_with_fd(socket, &mut buf)?;
     drop(stray);
@@ -175,11 +234,11 @@ pub fn serve_request(socket: &OwnedFd, budget: &mut u64) -> io::Result<bool> {
         if !valid || size == 0 {
             return Err(libc::EINVAL);
         }
-        if size > *budget {
+        if ledger.held().saturating_add(size) > ledger.budget {
             return Err(libc::ENOSPC);
         }
         let fd = create(name, size).map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))?;
-        *budget -= size;
+        ledger.names.push(name.to_string());
         Ok(fd)
     })();
     match answer {
@@ -227,13 +286,13 @@ mod tests {
     }
 
     #[test]
-    fn the_broker_creates_within_its_budget_and_refuses_bad_names() {
+    fn the_broker_counts_the_names_present_and_removes_them_at_the_end() {
         let (ours, theirs) = crate::sys::process::seqpacket_pair().unwrap();
         let page = crate::sys::mmap::page_size();
         let server = std::thread::spawn(move || {
-            let mut budget = 3 * page;
-            while serve_request(&theirs, &mut budget).unwrap() {}
-            budget
+            let mut ledger = BrokerLedger::new(3 * page);
+            while serve_request(&theirs, &mut ledger).unwrap() {}
+            ledger
         });
         let good = random_name("/orc_rt_test_broker_").unwrap();
         let fd = request(&ours, &good, 2 * page).unwrap();
@@ -243,19 +302,27 @@ mod tests {
         assert_eq!(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) }, 0);
         assert_eq!(st.st_size as u64, 2 * page);
         assert_eq!(st.st_mode & 0o777, 0o600);
-        unlink(&good).unwrap();
         let errno = |r: io::Result<OwnedFd>| r.unwrap_err().raw_os_error();
         assert_eq!(errno(request(&ours, "/../etc/x", page)), Some(libc::EINVAL));
         assert_eq!(errno(request(&ours, "no_slash", page)), Some(libc::EINVAL));
         assert_eq!(errno(request(&ours, "/ok", 0)), Some(libc::EINVAL));
-        let big = random_name("/orc_rt_test_broker_").unwrap();
-        assert_eq!(errno(request(&ours, &big, 2 * page)), Some(libc::ENOSPC));
+        // The first name still holds 2 pages: 2 more would pass the budget.
+        let second = random_name("/orc_rt_test_broker_").unwrap();
+        assert_eq!(errno(request(&ours, &second, 2 * page)), Some(libc::ENOSPC));
+        // Once the controller has unlinked it (as LLVM's mapper does after
+        // opening), it no longer counts.
+        unlink(&good).unwrap();
+        let _second_fd = request(&ours, &second, 2 * page).unwrap();
         // A short message is refused, not misread.
         crate::sys::process::send_with_fd(&ours, b"abc", None).unwrap();
         let mut reply = [0u8; 4];
         crate::sys::process::recv_with_fd(&ours, &mut reply).unwrap();
         assert_eq!(i32::from_ne_bytes(reply), libc::EINVAL);
         drop(ours);
-        assert_eq!(server.join().unwrap(), page);
+        // At the end, what nobody unlinked is removed.
+        let mut ledger = server.join().unwrap();
+        assert!(std::fs::metadata(host_path(&second)).is_ok());
+        assert_eq!(ledger.remove_all(), 1);
+        assert!(std::fs::metadata(host_path(&second)).is_err());
     }
 }
