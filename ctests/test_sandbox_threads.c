@@ -36,6 +36,10 @@ typedef struct {
   int Result; /* 0: allowed, else the errno */
 } Worker;
 
+/* Reading outside the allowed paths is refused: ENOENT in untrusted's
+ * minimal root, EACCES from Landlock where there is no mount namespace. */
+static int read_refused(int Errno) { return Errno == ENOENT || Errno == EACCES; }
+
 static int run_probe(int Which) {
   if (Which == ProbeRead) {
     FILE *F = fopen("/etc/passwd", "r");
@@ -130,8 +134,8 @@ static int apply_with_a_thread(const char *Spec) {
     REQUIRE(Report != NULL);
     /* Every layer the report claims holds on the other thread too. */
     if (strstr(Report, "filesystem")) {
-      CHECK(on_worker(&W, ProbeRead) == EACCES);
-      CHECK(run_probe(ProbeRead) == EACCES);
+      CHECK(read_refused(on_worker(&W, ProbeRead)));
+      CHECK(read_refused(run_probe(ProbeRead)));
     }
     if (strstr(Report, "syscalls"))
       CHECK(on_worker(&W, ProbeFork) == EPERM);
@@ -164,7 +168,7 @@ static int second_apply(void) {
   CHECK(Report == NULL);
   orc_rt_SandboxPolicy_dispose(P);
   /* Still confined. */
-  CHECK(run_probe(ProbeRead) == EACCES);
+  CHECK(read_refused(run_probe(ProbeRead)));
   return test_failures == 0 ? 0 : 1;
 }
 
