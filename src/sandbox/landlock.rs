@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn filesystem_rules_allow_the_system_and_refuse_the_rest() {
         let abi = abi_version();
-        if !crate::sandbox::test_needs(abi > 0, "a kernel with Landlock") {
+        if !probe::test_needs(abi > 0, "a kernel with Landlock") {
             return;
         }
         let rw = scratch("rw");
@@ -453,7 +453,7 @@ mod tests {
     #[test]
     fn a_missing_path_is_an_error_that_names_it() {
         let abi = abi_version();
-        if !crate::sandbox::test_needs(abi > 0, "a kernel with Landlock") {
+        if !probe::test_needs(abi > 0, "a kernel with Landlock") {
             return;
         }
         let missing = std::env::temp_dir().join("orc-rt-landlock-no-such-dir");
@@ -473,7 +473,7 @@ mod tests {
     #[test]
     fn network_rules_refuse_tcp_connect_and_bind() {
         let abi = abi_version();
-        if !crate::sandbox::test_needs(
+        if !probe::test_needs(
             abi >= NET_ABI,
             &format!("Landlock's network rules (ABI {abi})"),
         ) {
@@ -516,7 +516,7 @@ mod tests {
     #[test]
     fn signals_to_processes_outside_are_refused() {
         let abi = abi_version();
-        if !crate::sandbox::test_needs(abi >= SCOPE_ABI, &format!("Landlock scopes (ABI {abi})")) {
+        if !probe::test_needs(abi >= SCOPE_ABI, &format!("Landlock scopes (ABI {abi})")) {
             return;
         }
         let parent = std::process::id() as libc::pid_t;

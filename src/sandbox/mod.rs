@@ -219,23 +219,6 @@ impl std::fmt::Display for SandboxReport {
     }
 }
 
-/// For the sandbox's tests: whether the machine gives what a test needs.
-/// Where it does not, the test fails, because the test command runs as
-/// root on a kernel with Landlock; `ORC_RT_ALLOW_SANDBOX_SKIPS=1` turns
-/// that into a printed skip for machines that cannot (the test then
-/// returns early, and says so).
-#[cfg(test)]
-pub(crate) fn test_needs(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
-    if std::env::var_os("ORC_RT_ALLOW_SANDBOX_SKIPS").is_some_and(|v| v == "1") {
-        eprintln!("SKIP: needs {what} (ORC_RT_ALLOW_SANDBOX_SKIPS=1)");
-        return false;
-    }
-    panic!("this test needs {what}; set ORC_RT_ALLOW_SANDBOX_SKIPS=1 to skip it");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,7 +227,7 @@ mod tests {
     #[test]
     fn untrusted_confines_a_child_with_every_mechanism() {
         let abi = landlock::abi_version();
-        if !test_needs(abi >= 6, &format!("Landlock ABI 6 or later (have {abi})")) {
+        if !probe::test_needs(abi >= 6, &format!("Landlock ABI 6 or later (have {abi})")) {
             return;
         }
         let policy = SandboxPolicy::parse("untrusted,no-limits,inherit-fds,env=keep").unwrap();
@@ -349,7 +332,7 @@ mod tests {
 
     #[test]
     fn a_root_executor_drops_to_a_session_uid_and_writes_rw_through_an_idmap() {
-        if !test_needs(
+        if !probe::test_needs(
             sys::process::is_privileged() && landlock::abi_version() >= 4,
             "root and Landlock ABI 4 or later",
         ) {

@@ -187,3 +187,19 @@ pub(crate) fn raw_syscall0(nr: libc::c_long) -> io::Error {
         io::Error::from_raw_os_error(0)
     }
 }
+
+/// For the sandbox's tests: whether the machine gives what a test needs.
+/// Where it does not, the test fails, because the test command runs as
+/// root on a kernel with Landlock; `ORC_RT_ALLOW_SANDBOX_SKIPS=1` turns
+/// that into a printed skip for machines that cannot (the test then
+/// returns early, and says so).
+pub(crate) fn test_needs(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var_os("ORC_RT_ALLOW_SANDBOX_SKIPS").is_some_and(|v| v == "1") {
+        eprintln!("SKIP: needs {what} (ORC_RT_ALLOW_SANDBOX_SKIPS=1)");
+        return false;
+    }
+    panic!("this test needs {what}; set ORC_RT_ALLOW_SANDBOX_SKIPS=1 to skip it");
+}
