@@ -54,6 +54,10 @@
 //! dylib::register_builtin_symbol("orc_rt_doc_builtin", ExecutorAddr::new(0x1234));
 //! let found = dylib::resolve(process, &[lookup("orc_rt_doc_builtin", true)]).unwrap();
 //! assert_eq!(found[0].unwrap().addr, ExecutorAddr::new(0x1234));
+//! // An override wins over the loader (process handles only).
+//! dylib::override_process_symbol("free", ExecutorAddr::new(0x5678));
+//! let found = dylib::resolve(process, &[lookup("free", true)]).unwrap();
+//! assert_eq!(found[0].unwrap().addr, ExecutorAddr::new(0x5678));
 //!
 //! let missing = manager.open(b"/nonexistent/libnothing.so", 0);
 //! assert!(
@@ -126,6 +130,22 @@ pub fn register_builtin_symbol(name: &str, addr: ExecutorAddr) {
 
 fn builtin_symbol(name: &str) -> Option<u64> {
     lock(&BUILTINS).get(name).copied()
+}
+
+/// Symbols that take the place of the loader's in process lookups.
+static OVERRIDES: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// Makes `name` resolve to `addr` through a process handle (`open("")`)
+/// even where the loader knows the name: how orc-rt puts its checked
+/// versions of libraries' functions in JIT'd code's way (its repairing
+/// `__register_frame`, say). Lookups through a library's own handle are
+/// not affected.
+pub fn override_process_symbol(name: &str, addr: ExecutorAddr) {
+    lock(&OVERRIDES).insert(name.to_string(), addr.0);
+}
+
+fn override_symbol(name: &str) -> Option<u64> {
+    lock(&OVERRIDES).get(name).copied()
 }
 
 /// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
@@ -229,8 +249,9 @@ impl Drop for DylibManager {
 /// Looks up each symbol in the library behind `handle`, one result per
 /// input, in order:
 ///
-/// - found (by the loader, or for a process handle among the
-///   [`register_builtin_symbol`] symbols; the first miss loads
+/// - found (for a process handle first among the
+///   [`override_process_symbol`] symbols, then by the loader, then among
+///   the [`register_builtin_symbol`] symbols; the first miss loads
 ///   [`GLOBAL_RUNTIME_LIBRARIES`] and looks again): `Some{addr, Exported}`;
 /// - missing and not required (weak): `Some{addr 0, Exported}`;
 /// - missing and required: `None` (the controller reports it);
@@ -256,7 +277,11 @@ pub fn resolve(
             flags: jit_symbol_flags::EXPORTED,
             target_flags: 0,
         };
-        let found = dl::symbol(entry.handle, &s.name)
+        let found = entry
+            .is_process
+            .then(|| override_symbol(&s.name))
+            .flatten()
+            .or_else(|| dl::symbol(entry.handle, &s.name))
             .or_else(|| entry.is_process.then(|| builtin_symbol(&s.name)).flatten())
             .or_else(|| {
                 // Not in the global scope as it is: maybe in the C++
