@@ -72,6 +72,7 @@ LAYERS = [
             "task_dispatcher",
             "controller_access",
             "wrapper_function",
+            "host_symbols",
         ],
     ),
     ("services", ["services", "sandbox"]),

@@ -42,6 +42,7 @@ pub(crate) mod handle;
 
 pub mod controller_access;
 pub mod error;
+pub mod host_symbols;
 pub mod notification;
 pub mod service;
 pub mod session;

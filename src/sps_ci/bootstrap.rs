@@ -317,6 +317,7 @@ pub fn add_bootstrap_services_for(
     profile: BootstrapProfile,
 ) -> Result<Vec<BootstrapSymbol>> {
     let s = BootstrapServices::create();
+    s.dylib.serve_host_symbols_of(session);
     session.add_service(s.dylib.clone())?;
     session.add_service(s.memory.clone())?;
     let mut symbols = s.symbols();

@@ -22,7 +22,7 @@
 //! ```
 
 mod buffer;
-mod call;
+pub(crate) mod call;
 pub mod handler;
 pub mod native;
 pub mod sync_abi;

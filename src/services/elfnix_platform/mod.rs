@@ -1084,7 +1084,13 @@ impl ElfNixPlatform {
             pt.as_ref().map(|t| t.jobs.clone())
         };
         let me = self.clone();
-        let job: ProgramJob = Box::new(move || f(&me));
+        // The job runs for the caller's controller call: host functions
+        // find that call's Session there too.
+        let call = crate::wrapper_function::call::current_call();
+        let job: ProgramJob = Box::new(move || {
+            let _call = call.map(crate::wrapper_function::call::enter_call);
+            f(&me)
+        });
         jobs.and_then(|j| j.send(job).ok())
             .ok_or_else(|| PlatformError::ProgramThread("it has ended".into()))
     }
