@@ -489,6 +489,18 @@ mod tests {
         unsafe {
             crate::sys::mmap::unmap(base + page, page).unwrap();
             crate::sys::mem::write(base + page - bytes.len() as u64, bytes).unwrap();
+            // Read-only, like a finalized segment (and out of the set of
+            // writable mappings other tests look at).
+            crate::sys::mmap::protect(
+                base,
+                page,
+                crate::sys::mmap::Prot {
+                    read: true,
+                    write: false,
+                    exec: false,
+                },
+            )
+            .unwrap();
         }
         base + page - bytes.len() as u64
     }
