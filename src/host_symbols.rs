@@ -53,7 +53,7 @@ use std::sync::{Arc, Mutex};
 use crate::handle::Handle;
 use crate::session::Session;
 use crate::sync::lock;
-use crate::wrapper_function::call::current_call;
+use crate::wrapper_function::current::current_call;
 use crate::{Error, ExecutorAddr, Result};
 
 /// The host symbols and context of one Session.

@@ -58,6 +58,11 @@ Options (orc-rt's own; the forms above are the reference's, unchanged):
                          llvm-jitlink's -orc-runtime= or clang-repl's
                          --orc-runtime=, and exit
   --sandbox=SPEC         confine JIT'd code (overrides ORC_RT_SANDBOX)
+  --on-crash=MODE        exit (default: a crash in JIT'd code kills the
+                         executor, as natively) or recover: a fault or an
+                         uncaught C++ exception in JIT'd code run for a
+                         controller call fails only that call (overrides
+                         ORC_RT_ON_CRASH)
   --sandbox-check[=SPEC] apply SPEC (or ORC_RT_SANDBOX, or untrusted) to this
                          process, print what is enforced and the Landlock ABI,
                          and exit (1 if SPEC requires what cannot be enforced)
@@ -83,6 +88,7 @@ is hit (each with a message on stderr).
 
 Environment:
   ORC_RT_SANDBOX=SPEC    the sandbox (see above)
+  ORC_RT_ON_CRASH=MODE   exit or recover (see --on-crash)
   ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
                          soft RLIMIT_STACK, else 8M)
   ORC_RT_TRACE=1         log every protocol message on stderr
@@ -98,6 +104,7 @@ Environment:
 struct Options {
     sandbox: Option<String>,
     sandbox_check: Option<Option<String>>,
+    on_crash: Option<String>,
 }
 
 /// Takes our leading `--` options off `args`. `--help`, `--version` and a
@@ -131,7 +138,9 @@ fn take_options(argv0: &str, args: &mut Vec<String>) -> Options {
             o.sandbox_check = Some(None);
         } else if let Some(spec) = a.strip_prefix("--sandbox-check=") {
             o.sandbox_check = Some(Some(spec.to_string()));
-        } else if a.starts_with("--sandbox") {
+        } else if let Some(mode) = a.strip_prefix("--on-crash=") {
+            o.on_crash = Some(mode.to_string());
+        } else if a.starts_with("--sandbox") || a.starts_with("--on-crash") {
             eprintln!("{argv0}: unknown option {a} (see --help)");
             exit(1);
         } else {
@@ -153,6 +162,25 @@ fn sandbox_policy(argv0: &str, option: Option<&str>) -> SandboxPolicy {
         eprintln!("{argv0}: {e}");
         exit(1)
     })
+}
+
+/// `--on-crash=MODE` or `ORC_RT_ON_CRASH=MODE`: `exit` (the default: a
+/// crash in JIT'd code kills the process, as natively) or `recover`.
+fn on_crash(argv0: &str, option: Option<&str>) {
+    let env = std::env::var("ORC_RT_ON_CRASH").ok();
+    match option.or(env.as_deref()).unwrap_or("exit") {
+        "exit" | "" => {}
+        "recover" => {
+            if let Err(e) = orc_rt::services::run_as::enable_crash_recovery() {
+                eprintln!("{argv0}: cannot enable crash recovery: {e}");
+                exit(1)
+            }
+        }
+        other => {
+            eprintln!("{argv0}: unknown crash mode {other:?} (exit or recover)");
+            exit(1)
+        }
+    }
 }
 
 /// Applies the sandbox (once the connection is open, before any thread
@@ -280,6 +308,7 @@ fn main() {
         sandbox_check(&argv0, spec.as_deref());
     }
     let sandbox = sandbox_policy(&argv0, options.sandbox.as_deref());
+    on_crash(&argv0, options.on_crash.as_deref());
     if args.is_empty() {
         usage_error("insufficient arguments");
     }

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod clock;
+pub mod crash;
 pub mod dl;
 pub mod exit;
 pub mod jit_call;

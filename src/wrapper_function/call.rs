@@ -20,7 +20,6 @@
 //! assert_eq!(pending.wait().as_slice(), Some(&b"hi"[..]));
 //! ```
 
-use std::cell::Cell;
 use std::fmt;
 
 use super::handler::{BytesHandler, Responder};
@@ -87,7 +86,7 @@ impl IncomingCall {
     /// functions and closures may reply later, from any thread.
     pub fn run(self, session: Handle, args: WrapperFunctionBuffer, responder: Responder) {
         // Host functions that JIT'd code calls find their Session.
-        let _current = enter_call(session);
+        let _current = super::current::enter_call(session);
         match self {
             IncomingCall::Sync(f) => {
                 let Some(bytes) = args.as_slice() else {
@@ -151,33 +150,4 @@ fn checked_code_address(addr: ExecutorAddr) -> Result<usize> {
             addr.0
         ))
     })
-}
-
-thread_local! {
-    /// The Session whose controller call this thread is running.
-    static CURRENT: Cell<Option<Handle>> = const { Cell::new(None) };
-}
-
-/// Marks the calling thread as running a controller call of the Session
-/// with handle `h` (host functions find it: `Session::current`) until the guard is dropped (calls nest).
-pub(crate) fn enter_call(h: Handle) -> CallGuard {
-    let prev = CURRENT.try_with(|c| c.replace(Some(h))).ok().flatten();
-    CallGuard { prev }
-}
-
-/// The handle of the Session whose controller call this thread runs, to
-/// carry to another thread that does work for that call.
-pub(crate) fn current_call() -> Option<Handle> {
-    CURRENT.try_with(|c| c.get()).ok().flatten()
-}
-
-/// Restores the previous current Session ([`enter_call`]).
-pub(crate) struct CallGuard {
-    prev: Option<Handle>,
-}
-
-impl Drop for CallGuard {
-    fn drop(&mut self) {
-        let _ = CURRENT.try_with(|c| c.set(self.prev));
-    }
 }

@@ -22,7 +22,8 @@
 //! ```
 
 mod buffer;
-pub(crate) mod call;
+mod call;
+pub(crate) mod current;
 pub mod handler;
 pub mod native;
 pub mod sync_abi;

@@ -1086,9 +1086,9 @@ impl ElfNixPlatform {
         let me = self.clone();
         // The job runs for the caller's controller call: host functions
         // find that call's Session there too.
-        let call = crate::wrapper_function::call::current_call();
+        let call = crate::wrapper_function::current::current_call();
         let job: ProgramJob = Box::new(move || {
-            let _call = call.map(crate::wrapper_function::call::enter_call);
+            let _call = call.map(crate::wrapper_function::current::enter_call);
             f(&me)
         });
         jobs.and_then(|j| j.send(job).ok())

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Crash recovery (issue 24, part 1): with ORC_RT_ON_CRASH=recover, a fault
+# or an uncaught C++ exception in a statement ends only that statement.
+#
+# clang-repl-22 sessions (tests/crash/): a prelude that builds state, one
+# crashing statement (null write, division by zero, __builtin_trap(), an
+# uncaught throw, a stack overflow), then statements that use the earlier
+# variables and print. With either ORC runtime (ours, compiler-rt's), the
+# session must go on: same stdout and exit status as the same session
+# without the crashing statement, and stderr naming the crash. Without
+# recovery (the default) the null write still ends the session, as with
+# the reference executor.
+#
+# llvm-jitlink-22 runs tests/crash/null_write.c as main: the run fails with
+# an error naming SIGSEGV at address 0x0, the line printed before the crash
+# appears once, and the executor stays up until the controller ends the
+# session (it exits 0).
+#
+# Env: ORC_RT_EXECUTOR  executor to test (default: the release build of
+#                       this tree, built first)
+set -u
+for t in clang-repl-22 llvm-jitlink-22 clang-22; do
+  if ! command -v "$t" >/dev/null 2>&1; then
+    echo "SKIP: $t not found (LLVM 22 is needed); crash recovery tests not run"
+    exit 0
+  fi
+done
+ROOT=$(realpath "$(dirname "$0")/..")
+SRC=$ROOT/tests/crash
+OURS=${ORC_RT_EXECUTOR:-${CARGO_TARGET_DIR:-$ROOT/target}/release/orc-rt-executor}
+if [ -z "${ORC_RT_EXECUTOR:-}" ] && ! (cd "$ROOT" && timeout 1200 cargo build --release --quiet -p orc-rt-executor); then
+  echo "FAIL: cargo build --release"
+  exit 1
+fi
+OUR_RT=$(timeout 10 "$OURS" --platform-archive 2>/dev/null || true)
+COMPILER_RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+W=$(mktemp -d /tmp/orc-rt-crash.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+
+passed=0
+failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1${2:+ ($2)}"; failed=$((failed + 1)); }
+
+# repl <out-prefix> <archive> <mode> <input files...>: runs the session
+# (through a pipe, so stdout is complete once the executor is gone).
+repl() {
+  local out=$1 rt=$2 mode=$3
+  shift 3
+  cat "$@" >"$out.in"
+  ORC_RT_ON_CRASH=$mode timeout 120 clang-repl-22 --oop-executor="$OURS" \
+    --orc-runtime="$rt" <"$out.in" 2>"$out.err" | cat >"$out.raw"
+  echo "${PIPESTATUS[0]}" >"$out.rc"
+  # clang-repl's own empty line lands anywhere among the executor's
+  # output (two processes, one pipe): blank lines are not compared.
+  grep -v '^$' "$out.raw" >"$out.out"
+}
+
+declare -A EXPECT=(
+  [null-write]="SIGSEGV at address 0x0"
+  [div-zero]="SIGFPE"
+  [trap]="SIGILL"
+  [throw]="exception of type std::runtime_error: statement failed"
+  [stack-overflow]="SIGSEGV"
+)
+for rt_name in ours compiler-rt; do
+  if [ "$rt_name" = ours ]; then rt=$OUR_RT; else rt=$COMPILER_RT; fi
+  if [ -z "$rt" ] || [ ! -f "$rt" ]; then
+    fail "$rt_name archive" "not found: '$rt'"
+    continue
+  fi
+  base=$W/$rt_name-base
+  repl "$base" "$rt" recover "$SRC/repl-prelude.txt" "$SRC/repl-after.txt"
+  if [ "$(cat "$base.rc")" = 0 ] && grep -q "^y=83$" "$base.out"; then
+    pass "clang-repl, $rt_name: session without a crash"
+  else
+    fail "clang-repl, $rt_name: session without a crash" "exit $(cat "$base.rc")"
+    tail -3 "$base.err"
+    continue
+  fi
+  for crash in null-write div-zero trap throw stack-overflow; do
+    s=$W/$rt_name-$crash
+    repl "$s" "$rt" recover "$SRC/repl-prelude.txt" "$SRC/crash-$crash.txt" "$SRC/repl-after.txt"
+    name="clang-repl, $rt_name, recover: $crash"
+    if ! cmp -s "$base.out" "$s.out"; then
+      fail "$name" "stdout differs from the session without the crash"
+      diff "$base.out" "$s.out" | head -5
+      tail -3 "$s.err"
+    elif [ "$(cat "$s.rc")" != "$(cat "$base.rc")" ]; then
+      fail "$name" "exit $(cat "$s.rc")"
+    elif ! grep -qF "${EXPECT[$crash]}" "$s.err"; then
+      fail "$name" "stderr does not name '${EXPECT[$crash]}'"
+      tail -3 "$s.err"
+    else
+      pass "$name"
+    fi
+  done
+  # Default behaviour unchanged: the crash ends the session.
+  s=$W/$rt_name-default
+  repl "$s" "$rt" "" "$SRC/repl-prelude.txt" "$SRC/crash-null-write.txt" "$SRC/repl-after.txt"
+  if [ "$(cat "$s.rc")" != 0 ] && ! grep -q "^y=" "$s.out"; then
+    pass "clang-repl, $rt_name, default: the null write ends the session (exit $(cat "$s.rc"))"
+  else
+    fail "clang-repl, $rt_name, default: the session survived a crash without recovery"
+  fi
+done
+
+# llvm-jitlink: run-as-main fails with the error; the executor stays up.
+clang-22 -c "$SRC/null_write.c" -o "$W/null_write.o"
+cat >"$W/executor.sh" <<EOS
+#!/bin/sh
+"$OURS" "\$@"
+echo \$? >"$W/executor.rc"
+EOS
+chmod +x "$W/executor.sh"
+ORC_RT_ON_CRASH=recover timeout 60 llvm-jitlink-22 -oop-executor="$W/executor.sh" \
+  "$W/null_write.o" 2>"$W/jl.err" | cat >"$W/jl.out"
+rc=${PIPESTATUS[0]}
+if [ "$rc" = 1 ] && grep -q "SIGSEGV at address 0x0" "$W/jl.err" &&
+   [ "$(cat "$W/jl.out")" = "before the crash" ] && [ "$(cat "$W/executor.rc" 2>/dev/null)" = 0 ]; then
+  pass "llvm-jitlink, recover: main fails with the crash, the executor exits 0"
+else
+  fail "llvm-jitlink, recover" "exit $rc, executor $(cat "$W/executor.rc" 2>/dev/null), stdout '$(cat "$W/jl.out")'"
+  cat "$W/jl.err"
+fi
+# --on-crash=recover works as the environment does (the flag comes first).
+cat >"$W/executor-flag.sh" <<EOS
+#!/bin/sh
+exec "$OURS" --on-crash=recover "\$@"
+EOS
+chmod +x "$W/executor-flag.sh"
+timeout 60 llvm-jitlink-22 -oop-executor="$W/executor-flag.sh" "$W/null_write.o" \
+  2>"$W/jl2.err" | cat >/dev/null
+if grep -q "SIGSEGV at address 0x0" "$W/jl2.err"; then
+  pass "llvm-jitlink, --on-crash=recover"
+else
+  fail "llvm-jitlink, --on-crash=recover"
+  cat "$W/jl2.err"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
