@@ -133,7 +133,6 @@ extern "C" {
         a1: usize,
         point: *mut RecoveryPoint,
     ) -> TrampolineResult;
-    fn _Unwind_SetIP(context: *mut c_void, ip: usize);
 }
 
 const UA_SEARCH_PHASE: c_int = 1;
@@ -163,14 +162,20 @@ extern "C" fn personality(
             return URC_HANDLER_FOUND;
         }
         if actions & UA_HANDLER_FRAME != 0 {
-            // SAFETY: the point belongs to this thread's innermost
-            // trampoline frame, the one being unwound to; the landing pad
-            // expects exactly the registers the unwinder restores there.
-            unsafe {
-                (*point).exception = exception as u64;
-                _Unwind_SetIP(context, (*point).landing as usize);
+            // The unwinder's, looked up rather than declared, so that no
+            // declaration reaches the C header.
+            if let Some(set_ip) = super::dl::default_symbol("_Unwind_SetIP") {
+                // SAFETY: the point belongs to this thread's innermost
+                // trampoline frame, the one being unwound to; the landing
+                // pad expects exactly the registers the unwinder restores
+                // there. `_Unwind_SetIP(context, ip)` is libgcc's.
+                unsafe {
+                    let set_ip: extern "C" fn(*mut c_void, usize) = std::mem::transmute(set_ip);
+                    (*point).exception = exception as u64;
+                    set_ip(context, (*point).landing as usize);
+                }
+                return URC_INSTALL_CONTEXT;
             }
-            return URC_INSTALL_CONTEXT;
         }
     }
     if actions & UA_SEARCH_PHASE == 0 {
