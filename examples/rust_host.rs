@@ -30,7 +30,7 @@ use orc_rt::sps::deserialize_all;
 use orc_rt::task_dispatcher::{GrowingThreadPoolTaskDispatcher, ThreadPoolTaskDispatcher};
 use orc_rt::wrapper_function::serialize_to_buffer;
 use orc_rt::wrapper_function::{
-    bytes_handler, sps_async_handler, sps_handler, IncomingCall, SpsResponder,
+    bytes_handler, sps_async_handler, sps_handler, IncomingCall, SpsResponder, TypedCall,
 };
 use orc_rt::{Error, ExecutorAddr, WrapperFunctionBuffer};
 
@@ -81,9 +81,9 @@ fn in_process_demo() -> Result<(), Error> {
         c.calls.fetch_add(1, Ordering::SeqCst);
         Ok(bytes.iter().rev().copied().collect())
     }));
-    let add = IncomingCall::handler(sps_handler(|(a, b): (u32, u32)| {
-        u64::from(a) + u64::from(b)
-    }));
+    // SPS-typed: a TypedCall binds the signature, so a call with other
+    // argument types does not compile.
+    let add = TypedCall::handler(|(a, b): (u32, u32)| u64::from(a) + u64::from(b));
     let slow_square = IncomingCall::handler(sps_async_handler(
         |(x,): (u64,), reply: SpsResponder<u64>| {
             // Reply later, from another thread.
@@ -94,7 +94,7 @@ fn in_process_demo() -> Result<(), Error> {
         },
     ));
     let weak = Arc::downgrade(&session);
-    let greeter = IncomingCall::handler(sps_handler(move |(name,): (String,)| -> String {
+    let greeter = TypedCall::handler(move |(name,): (String,)| -> String {
         // Executor code calling back into the controller through a tag.
         match weak.upgrade() {
             Some(s) => s
@@ -102,7 +102,7 @@ fn in_process_demo() -> Result<(), Error> {
                 .unwrap_or_else(|e| format!("controller call failed: {e}")),
             None => "session gone".to_string(),
         }
-    }));
+    });
 
     // Synchronous calls through the controller.
     let r = controller.call_blocking(reverse, WrapperFunctionBuffer::from_slice(b"stressed"));
@@ -110,11 +110,9 @@ fn in_process_demo() -> Result<(), Error> {
         "reverse(\"stressed\") = {:?}",
         String::from_utf8_lossy(r.as_slice().unwrap_or_default())
     );
-    let r = controller.call_blocking(add, serialize_to_buffer(&(40u32, 2u32)));
-    let sum: u64 = deserialize_all(r.into_result()?.as_slice().unwrap_or_default())?;
+    let sum = controller.call_typed_blocking(&add, &(40, 2))?;
     println!("add(40, 2) = {sum}");
-    let r = controller.call_blocking(greeter, serialize_to_buffer(&("orc-rt".to_string(),)));
-    let text: String = deserialize_all(r.into_result()?.as_slice().unwrap_or_default())?;
+    let text = controller.call_typed_blocking(&greeter, &("orc-rt".to_string(),))?;
     println!("greeter(\"orc-rt\") = {text:?}");
 
     // Asynchronous calls: many in flight, results as they come.

@@ -47,8 +47,10 @@
  *   - delivers an out-of-band error buffer, if it returns a buffer or
  *     takes a result callback (which is then called with it);
  *   - returns NULL, if it returns another handle or pointer;
- *   - otherwise does nothing (no callback of its runs) and prints
- *     "orc-rt: error: <function>: <reason>" to stderr.
+ *   - otherwise does nothing (no callback of its runs) and logs
+ *     "<function>: <reason>" at ORC_RT_LOG_LEVEL_ERROR in
+ *     orc_rt_log_Category_General (by default "orc-rt: error: <function>:
+ *     <reason>" on stderr; see orc_rt_log_setCallback).
  * Arguments it was to consume (buffers, errors) are released either way.
  * Functions that destroy or consume a handle (_destroy, _dispose,
  * orc_rt_Task_run, orc_rt_ControllerResponder_respond,
@@ -73,6 +75,67 @@
 #define ORC_RT_VERSION_PATCH 0
 #define ORC_RT_VERSION_STRING "0.1.0"
 
+
+/**
+ * The values of `orc_rt_log_Category`; the first three are upstream
+ * orc-rt's. Rust hosts see them as `log` targets (`orc_rt::general`,
+ * `orc_rt::controller_access`, `orc_rt::session`, `orc_rt::platform`).
+ */
+typedef enum {
+  /**
+   * Errors of no Session: refused handles, panics caught at the C
+   * boundary.
+   */
+  orc_rt_log_Category_General = 0,
+  /**
+   * The connection to the controller, including the protocol trace.
+   */
+  orc_rt_log_Category_ControllerAccess = 1,
+  /**
+   * A Session's errors when no error reporter is set.
+   */
+  orc_rt_log_Category_Session = 2,
+  /**
+   * The ELF platform runtime that JIT'd code calls.
+   */
+  orc_rt_log_Category_Platform = 3,
+  /**
+   * The number of categories (not a category).
+   */
+  orc_rt_log_Category_Count = 4,
+} orc_rt_log_CategoryValue;
+
+/**
+ * The values of `orc_rt_log_Level` (upstream orc-rt's names and numbers).
+ * orc-rt's protocol trace (`ORC_RT_TRACE=1`) is finer than DEBUG and
+ * reaches a log callback as DEBUG.
+ */
+typedef enum {
+  /**
+   * Details for people debugging orc-rt or a controller.
+   */
+  ORC_RT_LOG_LEVEL_DEBUG = 0,
+  /**
+   * Notable events.
+   */
+  ORC_RT_LOG_LEVEL_INFO = 1,
+  /**
+   * Something looks wrong, and orc-rt carries on.
+   */
+  ORC_RT_LOG_LEVEL_WARNING = 2,
+  /**
+   * Something failed that no caller could be told about.
+   */
+  ORC_RT_LOG_LEVEL_ERROR = 3,
+  /**
+   * As a threshold: no messages at all. No message has this level.
+   */
+  ORC_RT_LOG_LEVEL_OFF = 4,
+  /**
+   * The number of levels (not a level).
+   */
+  ORC_RT_LOG_LEVEL_COUNT = 5,
+} orc_rt_log_LevelValue;
 
 /**
  * Opaque responder (see `orc_rt_ControllerResponderRef`).
@@ -247,6 +310,29 @@ typedef void (*orc_rt_InProcessController_ResultFn)(void *Ctx,
  * Identifies the class of an error (compare with `orc_rt_*_getTypeId`).
  */
 typedef const void *orc_rt_Error_TypeId;
+
+/**
+ * A log level: one of the `ORC_RT_LOG_LEVEL_*` values (an int, as in
+ * upstream orc-rt). Higher is more severe; a threshold of
+ * `ORC_RT_LOG_LEVEL_OFF` lets nothing through.
+ */
+typedef int orc_rt_log_Level;
+
+/**
+ * The subsystem a message comes from: one of the `orc_rt_log_Category_*`
+ * values (an int, so that a value from a newer library is no surprise).
+ */
+typedef int orc_rt_log_Category;
+
+/**
+ * Receives one log message: `Ctx` as given to `orc_rt_log_setCallback`,
+ * the message's level and category, and its text (NUL-terminated, valid
+ * only during the call; may contain newlines, has no trailing one).
+ */
+typedef void (*orc_rt_log_Callback)(void *Ctx,
+                                    orc_rt_log_Level Level,
+                                    orc_rt_log_Category Category,
+                                    const char *Message);
 
 /**
  * Handle to a NotificationService: a counted reference the caller owns and
@@ -493,6 +579,7 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
  * down). Any thread except the Session's own thread-pool workers when every
  * worker might block the same way (the call would wait for a worker that
  * never frees up); with an in-place dispatcher the call runs inline.
+ * `orc_rt_InProcessController_callWrapperSyncTimeout` bounds the wait.
  *
  * # Safety
  * `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
@@ -501,6 +588,24 @@ void orc_rt_InProcessController_callWrapperAtAddress(orc_rt_InProcessControllerR
 orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSync(orc_rt_InProcessControllerRef C,
                                                                         orc_rt_WrapperFunction Fn,
                                                                         orc_rt_WrapperFunctionBuffer ArgBytes);
+
+/**
+ * Like `orc_rt_InProcessController_callWrapperSync`, waiting at most
+ * `TimeoutMs` milliseconds: if no result has arrived by then, returns an
+ * out-of-band error starting with
+ * "orc_rt_InProcessController_callWrapperSyncTimeout: timed out". The call
+ * is not cancelled: `Fn` may still run (or finish) later, and its result
+ * is then discarded. This bounds the deadlock described at
+ * `orc_rt_InProcessController_callWrapperSync` (a wrapper function calling
+ * it on a one-worker pool). Any thread; the caller owns the result.
+ *
+ * # Safety
+ * As for `orc_rt_InProcessController_callWrapperSync`.
+ */
+orc_rt_WrapperFunctionBuffer orc_rt_InProcessController_callWrapperSyncTimeout(orc_rt_InProcessControllerRef C,
+                                                                               orc_rt_WrapperFunction Fn,
+                                                                               orc_rt_WrapperFunctionBuffer ArgBytes,
+                                                                               uint64_t TimeoutMs);
 
 /**
  * Disconnects the controller as if it went away: the Session detaches
@@ -601,6 +706,57 @@ void *orc_rt_Session_getContext(orc_rt_SessionRef S);
 orc_rt_SessionRef orc_rt_Session_current(void);
 
 /**
+ * Returns the display name of level `L` ("DEBUG", "INFO", "WARNING",
+ * "ERROR", "OFF"), a static string never freed, or NULL if `L` is not a
+ * level. Any thread.
+ */
+const char *orc_rt_log_Level_getName(orc_rt_log_Level L);
+
+/**
+ * Returns the level named `Str` ("debug", "info", "warning", "error",
+ * "off", in any case), or -1 if it names none (or `Str` is NULL). Any
+ * thread.
+ *
+ * # Safety
+ * `Str` is NULL or a NUL-terminated string.
+ */
+orc_rt_log_Level orc_rt_log_Level_parse(const char *Str);
+
+/**
+ * Returns the display name of category `Cat` ("General",
+ * "ControllerAccess", "Session", "Platform"), a static string never
+ * freed, or NULL if `Cat` is not a category. Any thread.
+ */
+const char *orc_rt_log_Category_getName(orc_rt_log_Category Cat);
+
+/**
+ * Sends every orc-rt message whose level passes the threshold (see
+ * `orc_rt_log_setThreshold`) to `Callback(Ctx, Level, Category, Message)`
+ * instead of stderr; NULL `Callback` restores stderr (lines
+ * `orc-rt: <level>: <message>`).
+ *
+ * The callback runs on the thread that logs, possibly on several threads
+ * at once, so `Callback` and `Ctx` must allow that; it must not unwind
+ * (throw) into orc-rt. A message it causes itself goes to stderr. When
+ * `orc_rt_log_setCallback` returns, no other thread is still inside the
+ * previous callback, so its `Ctx` may be freed; it waits for calls in
+ * progress (called from inside the callback, it does not wait for its
+ * own call). Any thread; never fails.
+ */
+void orc_rt_log_setCallback(orc_rt_log_Callback Callback, void *Ctx);
+
+/**
+ * Sets the level below which messages are dropped before they reach the
+ * log callback or stderr (it replaces the `ORC_RT_LOG` environment
+ * variable, which sets it at the first message; default WARNING) and
+ * returns the previous threshold. A level that is not one leaves the
+ * threshold as it was and returns -1 (a trace threshold, from
+ * `ORC_RT_LOG=trace`, is returned as DEBUG). `ORC_RT_TRACE=1` still adds
+ * the protocol trace (as DEBUG, category ControllerAccess). Any thread.
+ */
+orc_rt_log_Level orc_rt_log_setThreshold(orc_rt_log_Level Level);
+
+/**
  * Creates a notification service (no callbacks yet). The caller owns the
  * returned reference. Never fails.
  */
@@ -648,7 +804,15 @@ void orc_rt_ServiceCompletion_complete(orc_rt_ServiceCompletionRef Done, orc_rt_
  * Creates a Session running its tasks on dispatcher `D`, which it consumes
  * (NULL: a thread pool with one worker per CPU). The caller owns the
  * result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
- * a message on stderr) if the default thread pool cannot be started.
+ * an error logged, see orc_rt_log_setCallback) if the default thread pool cannot be started.
+ *
+ * A Session belongs to the process that created it: its threads exist
+ * only there. In a child forked afterwards (without exec), calls on it
+ * fail at once instead of hanging, with an error that names both process
+ * ids (an out-of-band error for calls, an `orc_rt_ErrorRef` where the
+ * function returns one, the error reporter otherwise), and
+ * `orc_rt_Session_destroy` leaks it without waiting. Create a new Session
+ * in the child instead.
  *
  * # Safety
  * Any value of `D` is accepted (handles are checked).
@@ -664,7 +828,9 @@ orc_rt_SessionRef orc_rt_Session_create(orc_rt_TaskDispatcherRef D);
  * Shutdown waits for every in-flight incoming call to return and for
  * every Service to complete its notifications, so this blocks forever if a
  * native wrapper function never calls its `Return`, or a Service never
- * completes its `orc_rt_ServiceCompletionRef`. Calls to the controller
+ * completes its `orc_rt_ServiceCompletionRef`: bound that wait with
+ * `orc_rt_Session_shutdownAndWaitTimeout` first, after whose timeout this
+ * does not wait. Calls to the controller
  * still unanswered are failed before shutdown completes: their `Return`
  * has run (with an out-of-band error) when this returns, and a late reply
  * reaches nothing.
@@ -677,7 +843,9 @@ void orc_rt_Session_destroy(orc_rt_SessionRef S);
 /**
  * Sets the error reporter: `F(Ctx, Msg)` for every error the Session
  * cannot return (service failures, panics in callbacks...). NULL `F`
- * restores the default (print `orc-rt: error: <msg>` to stderr). Any
+ * restores the default: log it at ORC_RT_LOG_LEVEL_ERROR in
+ * orc_rt_log_Category_Session (see orc_rt_log_setCallback; without a log
+ * callback, `orc-rt: error: <msg>` on stderr). Any
  * thread; `Ctx` must stay valid until the Session is destroyed or the
  * reporter replaced.
  */
@@ -687,7 +855,7 @@ void orc_rt_Session_setErrorReporter(orc_rt_SessionRef S,
 
 /**
  * Reports `E` through the Session's error reporter (consumes `E`; NULL
- * reports nothing). If `S` is refused, `E` is printed to stderr instead.
+ * reports nothing). If `S` is refused, `E` is logged instead.
  * Any thread.
  */
 void orc_rt_Session_reportError(orc_rt_SessionRef S, orc_rt_ErrorRef E);
@@ -798,6 +966,17 @@ void orc_rt_Session_shutdown(orc_rt_SessionRef S,
 orc_rt_ErrorRef orc_rt_Session_waitForShutdown(orc_rt_SessionRef S);
 
 /**
+ * Starts shutdown and waits at most `TimeoutMs` milliseconds for it to
+ * complete. Returns NULL once it has completed, or an error ("timed out:
+ * session shutdown did not complete within ...", saying what it still
+ * waits for) if it has not; shutdown then goes on in the background, and
+ * `orc_rt_Session_destroy` no longer waits for it. Returns an error at once
+ * from one of the Session's own tasks or lifecycle callbacks, for a
+ * refused handle, or in a forked child. Any other thread.
+ */
+orc_rt_ErrorRef orc_rt_Session_shutdownAndWaitTimeout(orc_rt_SessionRef S, uint64_t TimeoutMs);
+
+/**
  * Attaches an LLVM 22 SimpleRemoteEPC controller reachable through file
  * descriptors `InFD` (read) and `OutFD` (write) to Session `S`: adds the
  * bootstrap services (dylib manager, memory managers, memory access,
@@ -833,7 +1012,8 @@ orc_rt_TaskDispatcherRef orc_rt_InPlaceTaskDispatcher_create(void);
 
 /**
  * Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
- * per available CPU) and stores it in `*Result` (owned by the caller).
+ * per available CPU, as `ThreadPoolTaskDispatcher::new(0)` in Rust) and
+ * stores it in `*Result` (owned by the caller).
  * Returns an error (and stores NULL) if `Result` is NULL or a worker thread
  * cannot be started.
  *
@@ -868,7 +1048,7 @@ orc_rt_ErrorRef orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(size_t NumTh
  * whenever a task arrives and every worker is busy), reused, and never
  * exit. The caller owns the result. Never fails (no thread starts until
  * the first task; if one cannot be started later, the task waits for a
- * busy worker and an error is printed to stderr).
+ * busy worker and an error is logged).
  *
  * This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
  * (it is what `orc-rt-executor` uses): controller calls nest without limit,

@@ -11,38 +11,25 @@
 # Prints PASS/FAIL/SKIP per case and "N passed, M failed"; exits 1 on failure.
 # Skips everything (exit 0) when LLVM 22 is not installed.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+ROOT=$ORC_RT_ROOT
+TARGET_DIR=$ORC_RT_TARGET_DIR
 SRC=$ROOT/tests/interop
 FILTERS=("$@")
 
-for t in llvm-jitlink-22 llvm-jitlink-executor-22 clang-22 clang++-22; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not found (LLVM 22 is not installed); interop tests not run"
-    exit 0
-  fi
-done
-REF=$(command -v llvm-jitlink-executor-22)
-RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+orc_rt_require llvm-jitlink-22 llvm-jitlink-executor-22 clang-22 clang++-22 -- "the interop tests"
+REF=$(orc_rt_reference_executor)
+RT=$(orc_rt_compiler_rt)
 
-if [ -z "${ORC_RT_EXECUTOR:-}" ]; then
-  (cd "$ROOT" && cargo build --quiet) || { echo "FAIL: cargo build"; exit 1; }
-  OURS=$TARGET_DIR/debug/orc-rt-executor
-else
-  OURS=$ORC_RT_EXECUTOR
-fi
+orc_rt_executor
+OURS=$ORC_RT_EXE
 
 W=$(mktemp -d /tmp/orc-rt-interop.XXXXXX)
 cleanup() {
   if [ -n "${INTEROP_KEEP:-}" ]; then echo "scratch kept in $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
-
-PASS=0
-FAIL=0
-SKIP=0
-FAILED=()
 
 want() {
   [ ${#FILTERS[@]} -eq 0 ] && return 0
@@ -52,14 +39,6 @@ want() {
   done
   return 1
 }
-
-pass() { echo "PASS: $1${2:+ ($2)}"; PASS=$((PASS + 1)); }
-fail() {
-  echo "FAIL: $1${2:+ ($2)}"
-  FAIL=$((FAIL + 1))
-  FAILED+=("$1")
-}
-skip() { echo "SKIP: $1 ($2)"; SKIP=$((SKIP + 1)); }
 
 # Replaces executor names and run-dependent numbers so stderr can be compared.
 normalize() {
@@ -305,7 +284,7 @@ wait_listening() {
 }
 
 # tcp_one <tag> <executor>: executor listen=, llvm-jitlink connects. The
-# 22.1.8 controller hangs after the run (spec section 9), so it is bounded by
+# 22.1.8 controller hangs after the run (docs/protocol.md, section 8), so it is bounded by
 # timeout; the program's output is the executor's stdout. Records the
 # executor's output and exit status.
 tcp_one() {
@@ -338,11 +317,11 @@ fi
 # ------------------------------------------------------------- ORC_RT_TRACE
 if want trace; then
   ORC_RT_TRACE=1 run_one ours "$OURS" 60 hello.o
-  if grep -q "^orc-rt: E->C Setup seq=0 tag=0x0 size=" "$W/ours.err" &&
-     grep -q "^orc-rt: C->E CallWrapper seq=0 tag=0x[0-9a-f]* size=56" "$W/ours.err" &&
-     grep -q "^orc-rt: E->C Result seq=0 tag=0x0 size=41" "$W/ours.err" &&
-     grep -q "^orc-rt: C->E end-of-file" "$W/ours.err" && [ "$(cat "$W/ours.rc")" = 42 ]; then
-    pass trace "ORC_RT_TRACE=1 logs $(grep -c '^orc-rt: ' "$W/ours.err") frames"
+  if grep -q "^orc-rt: trace: E->C Setup seq=0 tag=0x0 size=" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: C->E CallWrapper seq=0 tag=0x[0-9a-f]* size=56" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: E->C Result seq=0 tag=0x0 size=41" "$W/ours.err" &&
+     grep -q "^orc-rt: trace: C->E end-of-file" "$W/ours.err" && [ "$(cat "$W/ours.rc")" = 42 ]; then
+    pass trace "ORC_RT_TRACE=1 logs $(grep -c '^orc-rt: trace: ' "$W/ours.err") frames"
   else
     fail trace "ORC_RT_TRACE=1 did not log the expected frames"
     head -5 "$W/ours.err" | sed 's/^/  ! /'
@@ -378,11 +357,11 @@ cli_case cli-test-flag-only test-foo
 cli_case cli-test-jitloadergdb-bad test-jitloadergdb foo
 
 # ------------------------------------------------------------------ probes
-# The spec's fake controller (probe.py) against both executors: Hangup
+# A fake controller (tests/interop/probe.py) against both executors: Hangup
 # variants, EOF, malformed frames, stray Results, seqno reuse, OOB errors,
 # memory access. Compared: exit status, stderr, and each Result's seqno,
 # tag and size (payloads hold addresses).
-PROBE=$ROOT/tests/interop/probe.py  # copy of the spec's traces/probe.py
+PROBE=$ROOT/tests/interop/probe.py
 if want probes; then
   if [ -f "$PROBE" ]; then
     EPC_PROBE_EXECUTOR=$OURS timeout 300 python3 "$PROBE" >"$W/probes-ours.txt" 2>&1
@@ -407,6 +386,7 @@ fi
 # examples/executor_host.c through liborc_rt.so's C API, used as the
 # executor behind a wrapper script.
 if want c-host; then
+  orc_rt_cargo_build -p orc-rt-capi
   mkdir -p "$W/lib"
   ln -sfn "$TARGET_DIR/debug/liborc_rt.so" "$W/lib/liborc_rt.so.0"
   if cc -std=c99 -Wall -Wextra -Werror -pedantic -I"$ROOT/include" \
@@ -533,9 +513,5 @@ if want gdb; then
 fi
 
 # ------------------------------------------------------------------ summary
-echo "$PASS passed, $FAIL failed${SKIP:+, $SKIP skipped}"
-if [ $FAIL -ne 0 ]; then
-  echo "failed: ${FAILED[*]}"
-  exit 1
-fi
-exit 0
+orc_rt_summary
+exit $?

@@ -9,11 +9,21 @@
 #
 # Usage: scripts/test-layers.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
+cd "$ORC_RT_ROOT"
 
 command -v python3 >/dev/null || {
   echo "test-layers: python3 not found" >&2
   exit 1
 }
-python3 scripts/check-layers.py --self-test
-python3 scripts/check-layers.py
+if python3 scripts/check-layers.py --self-test; then
+  pass "check-layers.py --self-test"
+else
+  fail "check-layers.py --self-test"
+fi
+if python3 scripts/check-layers.py; then
+  pass "layering of src/"
+else
+  fail "layering of src/"
+fi
+orc_rt_summary

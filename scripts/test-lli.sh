@@ -12,23 +12,17 @@
 # zero-size reservation and lli prints nothing. Empty stderr lines are
 # therefore not compared.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$repo"
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+. "$(dirname "$0")/lib.sh"
+cd "$ORC_RT_ROOT"
 
-for t in lli-22 clang-22 llvm-config-22; do
-  if ! command -v "$t" >/dev/null; then
-    echo "SKIP: $t not found (LLVM 22 is needed)"
-    exit 0
-  fi
-done
+orc_rt_require lli-22 clang-22 llvm-config-22 -- "the lli tests"
 ref="$(llvm-config-22 --bindir)/lli-child-target"
 if [ ! -x "$ref" ]; then
-  echo "SKIP: $ref not found"
+  echo "SKIP: $ref not found; the lli tests not run"
   exit 0
 fi
-cargo build --bin orc-rt-executor
-ours="$target_dir/debug/orc-rt-executor"
+orc_rt_executor
+ours=$ORC_RT_EXE
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -37,8 +31,6 @@ for c in tests/lli/*.c tests/stack/deep.c; do
   clang-22 -O1 -S -emit-llvm "$c" -o "$work/$(basename "${c%.c}").ll"
 done
 
-passed=0
-failed=0
 # run NAME CHILD LL [EXTRA...]: runs lli with CHILD; writes NAME.{out,err,rc}.
 run() {
   local name="$1" child="$2" ll="$3"
@@ -69,11 +61,9 @@ case_() {
     why+=" exit code $(cat "$work/$name.ours.rc"), expected $want_rc"
   fi
   if [ -z "$why" ]; then
-    passed=$((passed + 1))
-    echo "PASS: $name (exit $(cat "$work/$name.ours.rc"))"
+    pass "$name" "exit $(cat "$work/$name.ours.rc")"
   else
-    failed=$((failed + 1))
-    echo "FAIL: $name:$why"
+    fail "$name" "${why# }"
     for f in ref ours; do
       echo "  --- $f: stdout"; sed 's/^/    /' "$work/$name.$f.out"
       echo "  --- $f: stderr"; sed 's/^/    /' "$work/$name.$f.err"
@@ -105,15 +95,12 @@ for args in "3" "3 4 5" "-1 4"; do
   sed -i "s#$ref#CHILD#g" "$work/cl.ref"
   sed -i "s#$ours#CHILD#g" "$work/cl.ours"
   if [ "$r1" = "$r2" ] && cmp -s "$work/cl.ref" "$work/cl.ours"; then
-    passed=$((passed + 1))
-    echo "PASS: command line [$args] (exit $r2)"
+    pass "command line [$args]" "exit $r2"
   else
-    failed=$((failed + 1))
-    echo "FAIL: command line [$args]: exit $r2 (reference $r1)"
+    fail "command line [$args]" "exit $r2, reference $r1"
     sed 's/^/  ours: /' "$work/cl.ours"
     sed 's/^/  ref:  /' "$work/cl.ref"
   fi
 done
 
-echo "lli: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+orc_rt_summary lli

@@ -29,24 +29,18 @@
 # No case may be excused: where a detail cannot match native, the case
 # compares with an expected file in tests/platform/ and says why.
 set -u
+. "$(dirname "$0")/lib.sh"
 
-if ! command -v llvm-jitlink-22 llvm-jitlink-executor-22 clang-22 clang++-22 >/dev/null 2>&1; then
-  echo "SKIP: LLVM 22 (llvm-jitlink-22, llvm-jitlink-executor-22, clang-22, clang++-22)" \
-    "is not installed; platform tests not run"
-  exit 0
-fi
-ROOT=$(realpath "$(dirname "$0")/..")
+orc_rt_require llvm-jitlink-22 llvm-jitlink-executor-22 clang-22 clang++-22 -- "the platform tests"
+ROOT=$ORC_RT_ROOT
 SRC=$ROOT/tests/platform
 FILTERS=("$@")
-REF=$(command -v llvm-jitlink-executor-22)
-COMPILER_RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+REF=$(orc_rt_reference_executor)
+COMPILER_RT=$(orc_rt_compiler_rt)
 
 # Our executor: as given, or the release build of this tree, built first.
-OURS=${ORC_RT_EXECUTOR:-${CARGO_TARGET_DIR:-$ROOT/target}/release/orc-rt-executor}
-if [ -z "${ORC_RT_EXECUTOR:-}" ] && ! (cd "$ROOT" && timeout 1200 cargo build --release --quiet); then
-  echo "FAIL: cargo build --release"
-  exit 1
-fi
+orc_rt_executor release
+OURS=$ORC_RT_EXE
 if [ -n "${ORC_RT_PLATFORM_ARCHIVE:-}" ]; then
   ARCHIVE=$ORC_RT_PLATFORM_ARCHIVE
 else
@@ -63,19 +57,6 @@ echo "archive:  $ARCHIVE"
 
 W=$(mktemp -d /tmp/orc-rt-platform.XXXXXX)
 trap '[ -n "${PLATFORM_KEEP:-}" ] && echo "scratch kept in $W" || rm -rf "$W"' EXIT
-
-# Results: report PASS|FAIL|SKIP <case> [note]; COUNT holds the tallies.
-declare -A COUNT=([PASS]=0 [FAIL]=0 [SKIP]=0)
-FAILED=()
-report() {
-  echo "$1: $2${3:+ ($3)}"
-  COUNT[$1]=$((COUNT[$1] + 1))
-  [ "$1" = FAIL ] && FAILED+=("$2")
-  return 0
-}
-pass() { report PASS "$@"; }
-fail() { report FAIL "$@"; }
-skip() { report SKIP "$@"; }
 
 # want <case>: no filters, or one of them is a substring of the name.
 want() {
@@ -376,8 +357,7 @@ run_tcp() {
   cat "$dir/jit.exerr" >>"$dir/jit.err"
   program_status "$dir"
   # After a TCP session in which main returned, llvm-jitlink-22 never exits
-  # (a controller bug: shared/spec/README.md, simple-remote-epc.md section
-  # 9), so main's return value never shows. Then, and only if the executor
+  # (a controller bug: docs/protocol.md, section 8), so main's return value never shows. Then, and only if the executor
   # ended cleanly once llvm-jitlink was stopped, the status is unknown: the
   # case compares stdout and says so. The pipe cases check the status.
   # A program that called exit() ends the executor with its status once
@@ -487,9 +467,5 @@ if want archive-other-executor; then
 fi
 
 # ------------------------------------------------------------------ summary
-echo "${COUNT[PASS]} passed, ${COUNT[FAIL]} failed, ${COUNT[SKIP]} skipped"
-if [ "${COUNT[FAIL]}" -ne 0 ]; then
-  echo "failed: ${FAILED[*]}"
-  exit 1
-fi
-exit 0
+orc_rt_summary
+exit $?

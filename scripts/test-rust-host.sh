@@ -8,9 +8,8 @@
 #   3. it is a working executor: llvm-jitlink-22 runs examples/hello.c in
 #      it (exit code 42, "hello, world").
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$repo"
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+. "$(dirname "$0")/lib.sh"
+cd "$ORC_RT_ROOT"
 
 if grep -nE '\bunsafe\b' examples/rust_host.rs | grep -v 'forbid(unsafe_code)' | grep -v '^[0-9]*: *//'; then
   echo "examples/rust_host.rs must not use unsafe" >&2
@@ -18,8 +17,8 @@ if grep -nE '\bunsafe\b' examples/rust_host.rs | grep -v 'forbid(unsafe_code)' |
 fi
 grep -q '#!\[forbid(unsafe_code)\]' examples/rust_host.rs
 
-cargo build --example rust_host
-host="$target_dir/debug/examples/rust_host"
+orc_rt_cargo_build --example rust_host
+host="$ORC_RT_TARGET_DIR/debug/examples/rust_host"
 out="$(timeout 60 "$host")"
 echo "$out"
 for want in \
@@ -37,10 +36,7 @@ for want in \
   fi
 done
 
-if ! command -v llvm-jitlink-22 >/dev/null || ! command -v clang-22 >/dev/null; then
-  echo "LLVM 22 missing: skipping the executor run"
-  exit 0
-fi
+orc_rt_require llvm-jitlink-22 clang-22 -- "rust_host as an executor"
 obj="$(mktemp -d)/hello.o"
 trap 'rm -rf "$(dirname "$obj")"' EXIT
 clang-22 -c examples/hello.c -o "$obj"

@@ -11,19 +11,13 @@
 # Usage: scripts/test-session.sh      (run by scripts/test.sh)
 # Ends with "N passed, M failed[, K skipped]"; exits non-zero on failure.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
+. "$(dirname "$0")/lib.sh"
+repo=$ORC_RT_ROOT
 cd "$repo"
 
-lib="${CARGO_TARGET_DIR:-$repo/target}/debug/liborc_rt.so"
+lib="$ORC_RT_TARGET_DIR/debug/liborc_rt.so"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=0
-skipped=0
-
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $1"; skipped=$((skipped + 1)); }
 
 # expect_output NAME FILE LINE...: every LINE must appear verbatim in FILE.
 expect_output() {
@@ -38,8 +32,7 @@ expect_output() {
   return $missing
 }
 
-echo "== cargo build --lib"
-cargo build --quiet --lib
+orc_rt_cargo_build --lib
 [ -f "$lib" ] || { echo "test-session.sh: $lib not built" >&2; exit 1; }
 
 # ---- 1. example host (dlopen) ----
@@ -182,9 +175,4 @@ EOF
   fi
 fi
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$passed passed, $failed failed, $skipped skipped"
-else
-  echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+orc_rt_summary

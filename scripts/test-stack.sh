@@ -5,20 +5,14 @@
 # real overflow must kill our executor by SIGSEGV (as natively), never by
 # Rust's "has overflowed its stack" abort.
 set -euo pipefail
-repo="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$repo"
-target_dir="${CARGO_TARGET_DIR:-$repo/target}"
+. "$(dirname "$0")/lib.sh"
+cd "$ORC_RT_ROOT"
 
-for t in llvm-jitlink-22 clang-22 llvm-config-22; do
-  if ! command -v "$t" >/dev/null; then
-    echo "SKIP: $t not found (LLVM 22 is needed)"
-    exit 0
-  fi
-done
-ref="$(llvm-config-22 --bindir)/llvm-jitlink-executor"
-cargo build --bin orc-rt-executor
-ours="$target_dir/debug/orc-rt-executor"
-orc_runtime="$(ls /usr/lib/llvm-22/lib/clang/*/lib/*/liborc_rt*.a 2>/dev/null | head -1 || true)"
+orc_rt_require llvm-jitlink-22 llvm-jitlink-executor-22 clang-22 llvm-config-22 -- "the stack tests"
+ref="$(orc_rt_reference_executor)"
+orc_rt_executor
+ours=$ORC_RT_EXE
+orc_runtime="$(orc_rt_compiler_rt)"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -33,8 +27,6 @@ echo \$? >"$work/ours.status"
 EOS
 chmod +x "$work/ours.sh"
 
-passed=0
-failed=0
 # jl EXECUTOR OUT [ULIMIT_S] -- LLVM-JITLINK ARGS...: writes OUT.{out,err,rc}.
 jl() {
   local ex="$1" out="$2" stack="$3"
@@ -65,11 +57,9 @@ case_() {
     why+=" Rust stack-overflow abort"
   fi
   if [ -z "$why" ]; then
-    passed=$((passed + 1))
-    echo "PASS: $name ($want)"
+    pass "$name" "$want"
   else
-    failed=$((failed + 1))
-    echo "FAIL: $name:$why"
+    fail "$name" "${why# }"
     sed 's/^/  ours stderr: /' "$work/$name.ours.err" | tail -5
   fi
 }
@@ -88,11 +78,9 @@ fi
 # executor died by SIGSEGV (status 139), without Rust's abort message.
 case_ overflow "" "going down" -- "$work/overflow.o"
 if [ "$(cat "$work/ours.status" 2>/dev/null)" = 139 ]; then
-  passed=$((passed + 1))
-  echo "PASS: overflow kills the executor by SIGSEGV"
+  pass "overflow kills the executor by SIGSEGV"
 else
-  failed=$((failed + 1))
-  echo "FAIL: overflow: executor status $(cat "$work/ours.status" 2>/dev/null || echo '?'), expected 139 (SIGSEGV)"
+  fail "overflow kills the executor by SIGSEGV" "executor status $(cat "$work/ours.status" 2>/dev/null || echo '?'), expected 139"
 fi
 
 # ORC_RT_STACK_SIZE sets the size: 1 MiB is too small for 6 MiB of
@@ -100,20 +88,15 @@ fi
 rm -f "$work/ours.status"
 ORC_RT_STACK_SIZE=1M jl "$work/ours.sh" "$work/small" "" -- "$work/deep.o"
 if [ "$(cat "$work/ours.status" 2>/dev/null)" = 139 ]; then
-  passed=$((passed + 1))
-  echo "PASS: ORC_RT_STACK_SIZE=1M is honoured (6 MiB of recursion overflows)"
+  pass "ORC_RT_STACK_SIZE=1M is honoured" "6 MiB of recursion overflows"
 else
-  failed=$((failed + 1))
-  echo "FAIL: ORC_RT_STACK_SIZE=1M: executor status $(cat "$work/ours.status" 2>/dev/null || echo '?')"
+  fail "ORC_RT_STACK_SIZE=1M is honoured" "executor status $(cat "$work/ours.status" 2>/dev/null || echo '?')"
 fi
 ORC_RT_STACK_SIZE=32M jl "$work/ours.sh" "$work/big" "" -- "$work/deep.o" -args deep 24576
 if grep -qxF "recursed through 24576 KiB" "$work/big.out"; then
-  passed=$((passed + 1))
-  echo "PASS: ORC_RT_STACK_SIZE=32M is honoured (24 MiB of recursion)"
+  pass "ORC_RT_STACK_SIZE=32M is honoured" "24 MiB of recursion"
 else
-  failed=$((failed + 1))
-  echo "FAIL: ORC_RT_STACK_SIZE=32M: $(cat "$work/big.out" "$work/big.err")"
+  fail "ORC_RT_STACK_SIZE=32M is honoured" "$(cat "$work/big.out" "$work/big.err")"
 fi
 
-echo "stack: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+orc_rt_summary stack

@@ -5,13 +5,14 @@
 #   scripts/test-wx.sh                  # build (cargo build) and test target/debug/orc-rt-executor
 #   scripts/test-wx.sh --reference      # the same against llvm-jitlink-executor-22
 #   WX_REFERENCE=1 scripts/test-wx.sh   # same as --reference
-#   WX_EXECUTOR=/path/to/exe scripts/test-wx.sh
+#   ORC_RT_EXECUTOR=/path/to/exe scripts/test-wx.sh
 #   scripts/test-wx.sh --memmgr simple-remote --functions 1000   # see tests/wx/wx_scan.py --help
 #
 # Prints PASS/FAIL per memory manager, then "N passed, M failed"; exits
 # non-zero on failure.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+. "$(dirname "$0")/lib.sh"
+cd "$ORC_RT_ROOT"
 
 args=()
 ref=${WX_REFERENCE:-0}
@@ -26,15 +27,5 @@ if [[ "$ref" == 1 ]]; then
     exec python3 tests/wx/wx_scan.py --reference ${args[@]+"${args[@]}"}
 fi
 
-exe="${WX_EXECUTOR:-${CARGO_TARGET_DIR:-target}/debug/orc-rt-executor}"
-if [[ -z "${WX_EXECUTOR:-}" ]]; then
-    echo "== cargo build --bin orc-rt-executor"
-    log=$(mktemp)
-    if ! cargo build --quiet --bin orc-rt-executor 2>"$log"; then
-        cat "$log" >&2
-        rm -f "$log"
-        exit 1
-    fi
-    rm -f "$log"
-fi
-exec python3 tests/wx/wx_scan.py --executor "$exe" ${args[@]+"${args[@]}"}
+orc_rt_executor
+exec python3 tests/wx/wx_scan.py --executor "$ORC_RT_EXE" ${args[@]+"${args[@]}"}

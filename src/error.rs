@@ -69,10 +69,29 @@ pub enum Error {
     /// The controller is not attached (never was, or has detached).
     #[error("controller is detached: {0}")]
     Detached(String),
+    /// A Session was used in a child process forked after it was created.
+    /// Its threads exist only in the parent, so the child cannot use it;
+    /// the call failed at once instead of waiting forever.
+    #[error(
+        "the session belongs to process {owner_pid} (the parent); this is process {pid}, \
+         a child forked after the session was created, where the session's threads do not \
+         exist: create a new session in the child"
+    )]
+    ForkedChild {
+        /// The process that created the Session.
+        owner_pid: u32,
+        /// The (child) process that tried to use it.
+        pid: u32,
+    },
+    /// A bounded wait ran out of time; the message says what was awaited.
+    #[error("timed out: {0}")]
+    Timeout(String),
     /// A wrapper function returned an out-of-band error.
     #[error("wrapper function failed: {0}")]
     OutOfBand(String),
-    /// Rust code called from a boundary panicked; the panic was caught.
+    /// Rust code called from a boundary panicked; the panic was caught
+    /// (and not printed by the panic hook: see
+    /// [`wrapper_function::handler`](crate::wrapper_function::handler#panics)).
     #[error("panic in {context}: {message}")]
     Panic {
         /// Where the panic was caught.
@@ -325,12 +344,81 @@ pub fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
+thread_local! {
+    /// How many [`catch_panic`] calls are on this thread's stack.
+    static CATCHING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs (once per process) the panic hook behind [`catch_panic`]: it
+/// stays silent for a panic that a `catch_panic` on the same thread will
+/// catch, and hands every other panic to the hook that was installed
+/// before it (by default std's, which prints the message and, with
+/// `RUST_BACKTRACE`, a backtrace).
+fn install_quiet_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    // Replacing the hook is not allowed while this thread panics (a
+    // boundary reached from a destructor during an unwind); a later call
+    // installs it.
+    if std::thread::panicking() {
+        return;
+    }
+    INSTALL.call_once(|| {
+        // Escape hatch for debugging a handler: print caught panics too.
+        if std::env::var_os("ORC_RT_PRINT_CAUGHT_PANICS").is_some_and(|v| v != "0") {
+            return;
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CATCHING.try_with(|c| c.get()).unwrap_or(0) == 0 {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f` at one of orc-rt's panic boundaries (a handler, a task, a
+/// callback, an exported C function), catching a panic. The caller turns the
+/// payload into an error (see [`Error::from_panic`]) that carries the panic
+/// message, so the panic is not printed to stderr as well: the panic hook
+/// is told to stay silent while `f` runs (see [`install_quiet_hook`]).
+/// Setting `ORC_RT_PRINT_CAUGHT_PANICS=1` keeps std's output (message and
+/// backtrace) for debugging. A panic hook installed by the program after
+/// orc-rt's replaces it and sees every panic.
+pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            CATCHING.with(|c| c.set(c.get() - 1));
+        }
+    }
+    install_quiet_hook();
+    CATCHING.with(|c| c.set(c.get() + 1));
+    let _leave = Leave;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+}
+
 /// Reports an error that belongs to no live Session (a stale handle, a
-/// return for a Session already destroyed): printed to stderr as
-/// `orc-rt: error: <message>`. Everything that has a Session reports
+/// return for a Session already destroyed): logged at the error level in
+/// the `General` category ([`crate::log`]; on stderr by default, as
+/// `orc-rt: error: <message>`). Everything that has a Session reports
 /// through the Session's error reporter instead.
 pub fn report_unowned(e: Error) {
-    eprintln!("orc-rt: error: {e}");
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::General,
+        format_args!("{e}"),
+    );
+}
+
+/// The error reporter of a Session whose host set none: logs the error at
+/// the error level in the `Session` category ([`crate::log`]; on stderr by
+/// default, as `orc-rt: error: <message>`).
+pub fn report_session_error(e: Error) {
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Session,
+        format_args!("{e}"),
+    );
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 //! by the workspace's `capi` and `executor` members.
 //!
 //! The folders show the layers, bottom up (an import only points down):
-//! - base: [`error`], [`executor_addr`], and the OS layer (`sys`, an
-//!   internal);
+//! - base: [`error`], [`executor_addr`], [`log`](mod@log), and the OS layer
+//!   (`sys`, an internal);
 //! - [`sps`], the serialization;
 //! - the core: [`session`], [`service`], [`notification`],
 //!   [`task_dispatcher`], [`controller_access`], [`wrapper_function`];
@@ -55,6 +55,7 @@ pub mod error;
 pub mod executor_addr;
 #[doc(hidden)]
 pub mod handle;
+pub mod log;
 #[doc(hidden)]
 pub mod sync;
 #[doc(hidden)]

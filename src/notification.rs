@@ -89,15 +89,20 @@ pub struct NotificationService {
 
 impl std::fmt::Debug for NotificationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = lock(&self.state);
         f.debug_struct("NotificationService")
-            .finish_non_exhaustive()
+            .field("on_detach", &st.on_detach.len())
+            .field("on_shutdown", &st.on_shutdown.len())
+            .field("detached", &st.detached.is_some())
+            .field("shut_down", &st.shut_down)
+            .finish()
     }
 }
 
 use crate::sync::lock;
 
 fn catch(what: &str, f: impl FnOnce()) -> Option<Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    crate::error::catch_panic(f)
         .err()
         .map(|p| Error::from_panic(what, p))
 }

@@ -110,6 +110,9 @@ struct State {
     /// shutdown fails those left when the controller has detached.
     outbound: HashMap<u64, OnCallControllerCompleteFn>,
     next_outbound: u64,
+    /// Dropping the last `Arc<Session>` waits for shutdown to complete
+    /// (cleared when [`Session::shutdown_and_wait_timeout`] gives up).
+    wait_on_drop: bool,
 }
 
 /// Shared state; kept alive by the Session, its lifecycle threads, and
@@ -128,16 +131,54 @@ pub(crate) struct Inner {
     /// Signalled when `tokens` reaches 0 while `drain_waiters > 0`.
     drain_cv: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The process that created the Session.
+    owner_pid: u32,
+    /// The fork generation at creation (`None`: forks go unnoticed).
+    fork_gen: Option<u64>,
 }
 
 /// The root object of a JIT'd program (shared as `Arc<Session>`).
+///
+/// # Blocking
+///
+/// **Dropping the last `Arc<Session>` blocks until shutdown has
+/// completed**, and shutdown waits for every incoming call to be answered,
+/// every [`ManagedCodeToken`] to be released and every Service's
+/// `on_shutdown` to complete. A handler that keeps its [`Responder`] (or
+/// a native wrapper function that never calls its return function) makes
+/// that drop, and [`Session::shutdown_and_wait`], block forever. To bound
+/// the wait, call [`Session::shutdown_and_wait_timeout`] first: on timeout
+/// it returns an error and the drop no longer waits. The drop does not
+/// wait either when it happens inside one of the Session's own tasks or
+/// lifecycle callbacks.
+///
+/// # Fork
+///
+/// A Session belongs to the process that created it: its dispatcher's
+/// worker threads and lifecycle threads exist only there. In a child
+/// forked afterwards (without `exec`), every call that would need them
+/// (incoming calls, [`Session::call_controller`], [`Session::dispatch`],
+/// shutdown, waits, attach, adding a Service) fails at once with
+/// [`Error::ForkedChild`], which names both processes, instead of waiting
+/// forever; calls that can only report an error send it to the error
+/// reporter. Dropping the inherited Session in the child leaks it. Create
+/// a new Session in the child if it needs one.
 pub struct Session {
     inner: Arc<Inner>,
 }
 
+/// Shows the handle, the owning process and, unless the state is locked
+/// right now, the lifecycle phase.
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").finish_non_exhaustive()
+        let mut d = f.debug_struct("Session");
+        d.field("handle", &self.inner.handle)
+            .field("owner_pid", &self.inner.owner_pid);
+        if let Ok(st) = self.inner.state.try_lock() {
+            d.field("phase", &st.phase)
+                .field("detached", &matches!(st.conn, Conn::Detached));
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -150,7 +191,9 @@ pub struct ManagedCodeToken {
 
 impl std::fmt::Debug for ManagedCodeToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ManagedCodeToken").finish_non_exhaustive()
+        f.debug_struct("ManagedCodeToken")
+            .field("session", &self.inner.handle)
+            .finish()
     }
 }
 
@@ -168,8 +211,7 @@ impl Drop for ManagedCodeToken {
 static SESSIONS: HandleTable<Weak<Session>> = HandleTable::new(HandleKind::Session);
 
 fn catch<R>(what: &str, f: impl FnOnce() -> R) -> std::result::Result<R, Error> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .map_err(|p| Error::from_panic(what, p))
+    crate::error::catch_panic(f).map_err(|p| Error::from_panic(what, p))
 }
 
 impl Drop for Inner {
@@ -179,6 +221,19 @@ impl Drop for Inner {
 }
 
 impl Inner {
+    /// Fails in a child forked after the Session was created, where its
+    /// threads do not exist. Checked before taking any lock: one held by a
+    /// parent's thread at the fork stays held forever in the child.
+    fn check_process(&self) -> Result<()> {
+        match self.fork_gen {
+            Some(g) if g != crate::sys::fork::generation() => Err(Error::ForkedChild {
+                owner_pid: self.owner_pid,
+                pid: std::process::id(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         lock_any(&self.state)
     }
@@ -287,6 +342,9 @@ impl Inner {
     }
 
     fn detach(self: &Arc<Self>, on_complete: Option<OnCompleteFn>) {
+        if let Err(e) = self.check_process() {
+            return self.report_error(e);
+        }
         let mut st = self.lock();
         match &st.conn {
             Conn::Detached => {
@@ -317,6 +375,9 @@ impl Inner {
     }
 
     fn shutdown(self: &Arc<Self>, on_complete: Option<OnCompleteFn>) {
+        if let Err(e) = self.check_process() {
+            return self.report_error(e);
+        }
         let mut st = self.lock();
         match st.phase {
             Phase::ShutDown => {
@@ -437,6 +498,7 @@ impl Inner {
     }
 
     fn wait_for_shutdown(&self) -> Result<()> {
+        self.check_process()?;
         if self.in_own_context() {
             return Err(Error::msg(
                 "wait_for_shutdown called from one of the session's own tasks or lifecycle \
@@ -459,6 +521,10 @@ impl Inner {
     }
 
     fn dispatch(self: &Arc<Self>, task: Task) {
+        if let Err(e) = self.check_process() {
+            drop(task);
+            return self.report_error(e);
+        }
         let marker = self.task_marker;
         let weak = Arc::downgrade(self);
         self.dispatcher.dispatch(Box::new(move || {
@@ -487,7 +553,7 @@ impl Session {
             }
         });
         let default_reporter: Arc<dyn Fn(Error) + Send + Sync> =
-            Arc::new(crate::error::report_unowned);
+            Arc::new(crate::error::report_session_error);
         Arc::new_cyclic(|outer| Session {
             inner: Arc::new(Inner {
                 handle: SESSIONS.insert(outer.clone()),
@@ -509,10 +575,13 @@ impl Session {
                     owner_gone: false,
                     outbound: HashMap::new(),
                     next_outbound: 0,
+                    wait_on_drop: true,
                 }),
                 cv: Condvar::new(),
                 drain_cv: Condvar::new(),
                 threads: Mutex::new(Vec::new()),
+                owner_pid: std::process::id(),
+                fork_gen: crate::sys::fork::watch(),
             }),
         })
     }
@@ -531,8 +600,9 @@ impl Session {
         SESSIONS.get(h)?.upgrade()
     }
 
-    /// Replaces the error reporter (default: print `orc-rt: error: <msg>` to
-    /// stderr). The reporter may be called from any thread, concurrently.
+    /// Replaces the error reporter (default: log the error in the `Session`
+    /// category, see [`crate::log`]). The reporter may be called from any
+    /// thread, concurrently.
     pub fn set_error_reporter(&self, reporter: ErrorReporterFn) {
         *write(&self.inner.reporter) = Arc::from(reporter);
     }
@@ -547,6 +617,7 @@ impl Session {
     /// A Service added after detach gets `on_detach` immediately. Fails once
     /// shutdown has started.
     pub fn add_service(&self, service: Arc<dyn Service>) -> Result<()> {
+        self.inner.check_process()?;
         let sr = {
             let mut st = self.inner.lock();
             if st.phase != Phase::Running || st.services_closed {
@@ -587,6 +658,7 @@ impl Session {
     /// started or a controller was already attached (or detached: detach is
     /// permanent). Do not race `attach` with `shutdown`.
     pub fn attach(self: &Arc<Self>, ca: Arc<dyn ControllerAccess>) -> Result<()> {
+        self.inner.check_process()?;
         {
             let mut st = self.inner.lock();
             if st.phase != Phase::Running {
@@ -670,6 +742,18 @@ impl Session {
         inline: bool,
     ) {
         let inner = &self.inner;
+        if let Err(e) = inner.check_process() {
+            // Only try the lock: a parent's thread may have held it at the
+            // fork.
+            let ca = inner.state.try_lock().ok().and_then(|st| st.ca.clone());
+            return match ca {
+                Some(ca) => ca.send_wrapper_result(
+                    call_id,
+                    WrapperFunctionBuffer::out_of_band_error(&e.to_string()),
+                ),
+                None => inner.report_error(e),
+            };
+        }
         let admitted = {
             let mut st = inner.lock();
             match (&st.conn, st.phase) {
@@ -729,6 +813,9 @@ impl Session {
         args: WrapperFunctionBuffer,
         on_complete: OnCallControllerCompleteFn,
     ) {
+        if let Err(e) = self.inner.check_process() {
+            return on_complete(WrapperFunctionBuffer::out_of_band_error(&e.to_string()));
+        }
         let admitted = {
             let mut st = self.inner.lock();
             match (&st.conn, st.phase) {
@@ -810,6 +897,7 @@ impl Session {
     /// A token that delays shutdown (before Services' `on_shutdown`) while
     /// held; `None` once shutdown has started.
     pub fn managed_code_token(&self) -> Option<ManagedCodeToken> {
+        self.inner.check_process().ok()?;
         let mut st = self.inner.lock();
         if st.phase != Phase::Running {
             return None;
@@ -840,6 +928,9 @@ impl Session {
     /// From a Service or lifecycle callback of this Session (where it would
     /// deadlock) it reports an error and returns at once.
     pub fn wait_for_detach(&self) {
+        if let Err(e) = self.inner.check_process() {
+            return self.report_error(e);
+        }
         if marked_depth(self.inner.lifecycle_marker) > 0 {
             self.report_error(Error::msg(
                 "wait_for_detach called from a session lifecycle callback: not waiting, \
@@ -885,6 +976,7 @@ impl Session {
     /// Session's own tasks or lifecycle callbacks it does nothing and
     /// returns an error (it would deadlock).
     pub fn shutdown_and_wait(&self) -> Result<()> {
+        self.inner.check_process()?;
         if self.inner.in_own_context() {
             return self.inner.wait_for_shutdown();
         }
@@ -909,17 +1001,122 @@ impl Session {
     pub fn try_wait_for_shutdown(&self) -> Result<()> {
         self.inner.wait_for_shutdown()
     }
+
+    /// False once [`Session::shutdown_and_wait_timeout`] has timed out:
+    /// dropping the Session then no longer waits for shutdown.
+    #[cfg(feature = "capi")]
+    pub(crate) fn waits_on_drop(&self) -> bool {
+        self.inner.lock().wait_on_drop
+    }
+
+    /// Starts shutdown and waits at most `timeout` for it to complete.
+    ///
+    /// Returns [`Error::Timeout`] (saying what shutdown is still waiting
+    /// for) if it has not completed in time. Shutdown then goes on in the
+    /// background, and dropping the last `Arc<Session>` no longer waits
+    /// for it: this is how a host bounds the wait that a plain drop (or
+    /// [`Session::shutdown_and_wait`]) would make forever when a handler
+    /// never replies. From one of the Session's own tasks or lifecycle
+    /// callbacks, or in a forked child, it fails at once.
+    ///
+    /// ```
+    /// use orc_rt::controller_access::InProcessController;
+    /// use orc_rt::wrapper_function::IncomingCall;
+    /// use orc_rt::session::Session;
+    /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+    /// use orc_rt::wrapper_function::{BytesHandler, Responder, WrapperFunctionBuffer};
+    /// use orc_rt::Error;
+    /// use std::sync::{mpsc, Arc};
+    /// use std::time::Duration;
+    ///
+    /// let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+    /// let controller = InProcessController::new();
+    /// s.attach(controller.clone()).unwrap();
+    /// // A handler that hands its responder away, to a channel nobody reads.
+    /// let (keep, kept) = mpsc::channel::<Responder>();
+    /// let keep = std::sync::Mutex::new(keep);
+    /// let h: BytesHandler = Arc::new(move |_, r| keep.lock().unwrap().send(r).unwrap());
+    /// controller.call(IncomingCall::handler(h), WrapperFunctionBuffer::from_slice(&[]), |_| {});
+    ///
+    /// let e = s.shutdown_and_wait_timeout(Duration::from_millis(50)).unwrap_err();
+    /// assert!(matches!(e, Error::Timeout(_)), "{e}");
+    /// drop(s); // returns at once
+    /// drop(kept); // the responder replies (an error); shutdown completes
+    /// ```
+    pub fn shutdown_and_wait_timeout(&self, timeout: std::time::Duration) -> Result<()> {
+        let inner = &self.inner;
+        inner.check_process()?;
+        if inner.in_own_context() {
+            return inner.wait_for_shutdown();
+        }
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        inner.shutdown(None);
+        let mut st = inner.lock();
+        while st.phase != Phase::ShutDown {
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                st.wait_on_drop = false;
+                let waiting_for = match (&st.conn, st.tokens) {
+                    (Conn::Detached, 0) => {
+                        "the services' on_shutdown or the dispatcher's running tasks".to_string()
+                    }
+                    (Conn::Detached, n) => format!(
+                        "{n} incoming call(s) to be answered or managed-code token(s) to be \
+                         released"
+                    ),
+                    _ => "the controller to detach".to_string(),
+                };
+                return Err(Error::Timeout(format!(
+                    "session shutdown did not complete within {timeout:?}: still waiting for \
+                     {waiting_for}; it goes on in the background and dropping the session no \
+                     longer waits for it"
+                )));
+            }
+            st = match left {
+                Some(l) => {
+                    inner
+                        .cv
+                        .wait_timeout(st, l)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None => inner.wait(st),
+            };
+        }
+        drop(st);
+        inner.wait_for_shutdown()
+    }
 }
 
+/// Dropping the last `Arc<Session>` shuts the Session down and **blocks
+/// until shutdown has completed**, which is forever if an incoming call's
+/// handler keeps its [`Responder`] and never replies, a
+/// [`ManagedCodeToken`] is never released, or a Service never completes
+/// `on_shutdown`. See [`Session`]'s "Blocking" section, and bound the wait
+/// with [`Session::shutdown_and_wait_timeout`] before the drop.
+///
+/// It does not wait when called from one of the Session's own tasks or
+/// lifecycle callbacks (that would deadlock), after
+/// [`Session::shutdown_and_wait_timeout`] has timed out, or in a child
+/// forked after the Session was created, where the Session is leaked
+/// untouched (its threads, and whatever they hold, exist only in the
+/// parent).
 impl Drop for Session {
     fn drop(&mut self) {
-        {
+        if self.inner.check_process().is_err() {
+            // Never released: releasing would join threads that do not
+            // exist here.
+            std::mem::forget(self.inner.clone());
+            return;
+        }
+        let wait = {
             let mut st = self.inner.lock();
             st.owner_gone = true;
             self.inner.cv.notify_all();
-        }
+            st.wait_on_drop
+        };
         self.inner.shutdown(None);
-        if !self.inner.in_own_context() {
+        if wait && !self.inner.in_own_context() {
             let _ = self.inner.wait_for_shutdown();
         }
     }
@@ -1046,6 +1243,69 @@ mod tests {
             sent[1].1.is_empty(),
             "refused calls get an out-of-band error"
         );
+    }
+
+    #[test]
+    fn shutdown_and_wait_timeout_bounds_the_wait_and_the_drop() {
+        use std::time::{Duration, Instant};
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ca = Arc::new(Recorder::default());
+        s.attach(ca.clone()).unwrap();
+        // A handler that keeps its responder until told to let go.
+        let (keep_tx, keep_rx) = std::sync::mpsc::channel::<Responder>();
+        let keep_tx = Mutex::new(keep_tx);
+        let h: crate::wrapper_function::BytesHandler =
+            Arc::new(move |_, r| lock_any(&keep_tx).send(r).unwrap());
+        s.handle_wrapper_call(
+            1,
+            IncomingCall::handler(h),
+            WrapperFunctionBuffer::from_slice(&[]),
+        );
+        let responder = keep_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let e = s
+            .shutdown_and_wait_timeout(Duration::from_millis(50))
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, Error::Timeout(_)), "{msg}");
+        assert!(msg.contains("within 50ms"), "{msg}");
+        assert!(msg.contains("1 incoming call(s)"), "{msg}");
+        assert!(!s.is_shut_down());
+        // The drop no longer waits for the handler.
+        let t0 = Instant::now();
+        drop(s);
+        assert!(t0.elapsed() < Duration::from_secs(5));
+        // Once the handler lets go, the call is answered and shutdown
+        // completes in the background.
+        drop(responder);
+        assert_eq!(lock_any(&ca.sent)[0].0, 1);
+
+        // Without a stuck handler it simply shuts down.
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        s.shutdown_and_wait_timeout(Duration::from_secs(30))
+            .unwrap();
+        assert!(s.is_shut_down());
+    }
+
+    #[test]
+    fn public_types_debug_print_their_state() {
+        let d = Arc::new(ThreadPoolTaskDispatcher::new(2).unwrap());
+        assert!(format!("{d:?}").contains("threads: 2"), "{d:?}");
+        let s = Session::new(d);
+        let t = s.managed_code_token().unwrap();
+        let n = NotificationService::new();
+        n.add_on_shutdown(|| {});
+        let c = crate::controller_access::InProcessController::new();
+        for (got, want) in [
+            (format!("{s:?}"), "phase: Running"),
+            (format!("{t:?}"), "ManagedCodeToken"),
+            (format!("{n:?}"), "on_shutdown: 1"),
+            (format!("{c:?}"), "connected: false"),
+        ] {
+            assert!(got.contains(want), "{got}");
+        }
+        drop(t);
+        s.shutdown_and_wait().unwrap();
+        assert!(format!("{s:?}").contains("phase: ShutDown"));
     }
 
     #[test]

@@ -80,12 +80,15 @@ extern "C" fn jit_main(argc: c_int, argv: *const *const c_char) -> c_int {
     log(format!("main {argc} {first}"));
     let main_dso = &MAIN_HEADER as *const u64 as *mut c_void;
     assert_eq!(
-        ep::cxa_atexit(Some(handler), std::ptr::dangling_mut::<c_void>(), main_dso),
+        ep::cxa_atexit(Some(handler), std::ptr::without_provenance_mut(1), main_dso),
         0
     );
     let platform_dso = &PLATFORM_HEADER as *const u64 as *mut c_void;
     assert_eq!(ep::atexit(Some(plain_handler), platform_dso), 0);
-    assert_eq!(ep::cxa_atexit(Some(handler), 2 as *mut c_void, main_dso), 0);
+    assert_eq!(
+        ep::cxa_atexit(Some(handler), std::ptr::without_provenance_mut(2), main_dso),
+        0
+    );
 
     // JIT'd dlopen of the library, already open as main's dependency.
     let h = ep::jit_dlopen(c"lib".as_ptr(), 1);

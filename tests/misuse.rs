@@ -5,8 +5,9 @@
 //! across the C ABI; calls on a shut-down Session are refused; a Service that
 //! completes late is waited for; the C entry points take NULL from Rust too.
 //!
-//! Panics here are deliberate: the messages on stderr ("expected in this
-//! test") are part of a passing run.
+//! Panics here are deliberate: the `orc-rt: error: panic in ...` lines on
+//! stderr ("expected in this test") are part of a passing run. The panic
+//! hook itself prints none of them (see `tests/quiet_panics.rs`).
 
 use std::ffi::CStr;
 use std::os::raw::c_void;

@@ -80,7 +80,8 @@ fn dylib_open_process_and_resolve() {
     assert_ne!(v[4].unwrap().addr.0, 0);
     assert_ne!(v[5].unwrap().addr.0, 0);
 
-    // Byte-exact weak/required encoding as in probes.txt.
+    // Byte-exact weak/required encoding, as the reference executor answers
+    // tests/interop/probe.py.
     let bytes = call_raw(
         dylib::resolve_wrapper,
         &serialize_to_vec(&(
@@ -179,7 +180,7 @@ fn run_as_main_argv_and_results() {
         &serialize_to_vec(&(main, vec!["x", "y"])),
     );
     assert_eq!(bytes.as_slice().unwrap(), &(-3i64).to_le_bytes());
-    // abs(-5) through run_as_int, as in probes.txt.
+    // abs(-5) through run_as_int, as probe.py runs it on the reference.
     let r: i32 = call(
         run_as::run_as_int_function_wrapper,
         &(ExecutorAddr(libc_addr("abs")), -5i32),
@@ -279,7 +280,7 @@ fn memory_access_round_trips() {
     assert_eq!(v, [b"hello\0\0\0".to_vec()]);
     let v: Vec<String> = call(access::read_strings_wrapper, &vec![a(24), a(40)]);
     assert_eq!(v, ["hello", "xyz"]);
-    // Exact bytes of read_strings as in probes.txt.
+    // Exact bytes of read_strings, as the reference answers probe.py.
     let r = call_raw(
         access::read_strings_wrapper,
         &serialize_to_vec(&vec![a(24), a(40)]),

@@ -19,6 +19,9 @@ use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::{Error, ExecutorAddr, WrapperFunctionBuffer};
 
+mod common;
+use common::echo_native;
+
 type Log = Arc<Mutex<Vec<String>>>;
 
 fn push(log: &Log, s: impl Into<String>) {
@@ -377,17 +380,6 @@ unsafe extern "C" fn add_one_sync(
     let bytes = unsafe { std::slice::from_raw_parts(data as *const u8, size) };
     let out: Vec<u8> = bytes.iter().map(|b| b.wrapping_add(1)).collect();
     WrapperFunctionBuffer::from_slice(&out).into_raw()
-}
-
-/// Native ABI: echoes the argument buffer back.
-unsafe extern "C" fn echo_native(
-    s: orc_rt_SessionRef,
-    call_id: u64,
-    ret: orc_rt_WrapperFunctionReturn,
-    args: orc_rt_WrapperFunctionBuffer,
-) {
-    // SAFETY: the Session passes its return trampoline; args are ours.
-    unsafe { ret.unwrap()(s, call_id, args) }
 }
 
 /// Native ABI: replies later from another thread.

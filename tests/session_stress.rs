@@ -8,31 +8,13 @@ use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use orc_rt::controller_access::InProcessController;
-use orc_rt::ffi::wrapper_function::{orc_rt_SessionRef, orc_rt_WrapperFunctionReturn};
 use orc_rt::session::Session;
 use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
-use orc_rt::wrapper_function::orc_rt_WrapperFunctionBuffer;
 use orc_rt::wrapper_function::IncomingCall;
 use orc_rt::WrapperFunctionBuffer;
 
-unsafe extern "C" fn echo_native(
-    s: orc_rt_SessionRef,
-    call_id: u64,
-    ret: orc_rt_WrapperFunctionReturn,
-    args: orc_rt_WrapperFunctionBuffer,
-) {
-    // SAFETY: the Session passes its trampoline; the args buffer is ours.
-    unsafe { ret.unwrap()(s, call_id, args) }
-}
-
-unsafe extern "C" fn echo_sync(
-    data: *const std::os::raw::c_char,
-    size: usize,
-) -> orc_rt_WrapperFunctionBuffer {
-    // SAFETY: the Session lends `size` bytes at `data`.
-    let b = unsafe { std::slice::from_raw_parts(data as *const u8, size) };
-    WrapperFunctionBuffer::from_slice(b).into_raw()
-}
+mod common;
+use common::{echo_native, echo_sync};
 
 #[test]
 fn concurrent_calls_while_shutting_down_each_get_one_result() {

@@ -136,8 +136,8 @@ fn setup_announces_triple_page_size_and_symbols() {
 
 #[test]
 fn setup_bytes_start_like_the_reference() {
-    // hello.txt: triple (length 19), page size 4096, empty bootstrap map,
-    // then the symbol count.
+    // As the reference executor's Setup starts: triple (length 19), page
+    // size 4096, empty bootstrap map, then the symbol count.
     let mut f = Fake::start();
     let (_, _, _, payload) = f.read_frame().unwrap();
     let mut want = Vec::new();

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use orc_rt::sandbox::{SandboxPolicy, CPU_LIMIT_EXIT_STATUS, WALL_LIMIT_EXIT_STATUS};
 use orc_rt::session::Session;
 use orc_rt::simple_remote_epc::{
-    self, Endpoint, EndpointError, SimpleRemoteEpcError, Transport, TransportError,
+    self, BootstrapProfile, Endpoint, EndpointError, SimpleRemoteEpcError, Transport,
+    TransportError,
 };
-use orc_rt::sps_ci::bootstrap::BootstrapProfile;
 use orc_rt::task_dispatcher::GrowingThreadPoolTaskDispatcher;
 
 orc_rt::gdb_jit_interface!();
@@ -91,6 +91,8 @@ Environment:
   ORC_RT_ON_CRASH=MODE   exit or recover (see --on-crash)
   ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
                          soft RLIMIT_STACK, else 8M)
+  ORC_RT_LOG=LEVEL       what orc-rt logs on stderr: off, error, warning
+                         (default), info, debug or trace
   ORC_RT_TRACE=1         log every protocol message on stderr
 ",
         version = env!("CARGO_PKG_VERSION"),
@@ -299,7 +301,7 @@ fn serve(
 
 fn main() {
     // JIT'd code that overflows its stack dies by SIGSEGV, as natively.
-    orc_rt::sys::stack::restore_default_fault_signals();
+    orc_rt::simple_remote_epc::restore_default_fault_signals();
     let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let argv0 = argv.next().unwrap_or_else(|| "orc-rt-executor".to_string());
     let mut args: Vec<String> = argv.collect();

@@ -65,8 +65,10 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use super::{ControllerAccess, HandlerTag, IncomingCall, OnCallControllerCompleteFn};
 use crate::session::Session;
+use crate::sps::{SpsDeserialize, SpsSerialize};
 use crate::sync::{lock, read, write};
 use crate::wrapper_function::handler::{reply_channel, BytesHandler, Responder};
+use crate::wrapper_function::{decode_sps_result, serialize_to_buffer, TypedCall};
 use crate::WrapperFunctionBuffer;
 
 enum Link {
@@ -89,7 +91,10 @@ pub struct InProcessController {
 impl std::fmt::Debug for InProcessController {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InProcessController")
-            .finish_non_exhaustive()
+            .field("connected", &self.is_connected())
+            .field("handlers", &read(&self.handlers).len())
+            .field("pending_calls", &self.pending_calls())
+            .finish()
     }
 }
 
@@ -157,6 +162,18 @@ impl InProcessController {
     }
 
     /// Calls an executor wrapper function and blocks for its result.
+    ///
+    /// # Blocking
+    ///
+    /// Waits as long as the call takes, which is **forever** if the
+    /// function never replies, or if this is called from one of the
+    /// Session's own tasks while no other worker is free to run the call:
+    /// a handler that calls `call_blocking` on a Session whose
+    /// [`ThreadPoolTaskDispatcher`](crate::task_dispatcher::ThreadPoolTaskDispatcher)
+    /// has one worker waits for the very worker it occupies. Use
+    /// [`InProcessController::call_blocking_timeout`] to bound the wait, or
+    /// a [`GrowingThreadPoolTaskDispatcher`](crate::task_dispatcher::GrowingThreadPoolTaskDispatcher)
+    /// for calls that nest.
     pub fn call_blocking(
         &self,
         target: IncomingCall,
@@ -165,6 +182,77 @@ impl InProcessController {
         let (cb, pending) = reply_channel();
         self.call(target, args, cb);
         pending.wait()
+    }
+
+    /// Calls `f` with `args`, typed by its signature (see [`TypedCall`]);
+    /// `on_result` gets the decoded result, or the error (the call failed
+    /// or was refused, or the result did not decode as `R`), exactly once.
+    pub fn call_typed<A, R>(
+        &self,
+        f: &TypedCall<A, R>,
+        args: &A,
+        on_result: impl FnOnce(crate::Result<R>) + Send + 'static,
+    ) where
+        A: SpsSerialize,
+        R: SpsDeserialize + 'static,
+    {
+        self.call(f.call().clone(), serialize_to_buffer(args), move |b| {
+            on_result(decode_sps_result::<R>(b))
+        })
+    }
+
+    /// Calls `f` with `args` and blocks for its decoded result (see
+    /// [`TypedCall`]); blocks as [`InProcessController::call_blocking`]
+    /// does.
+    pub fn call_typed_blocking<A, R>(&self, f: &TypedCall<A, R>, args: &A) -> crate::Result<R>
+    where
+        A: SpsSerialize,
+        R: SpsDeserialize + 'static,
+    {
+        decode_sps_result(self.call_blocking(f.call().clone(), serialize_to_buffer(args)))
+    }
+
+    /// Like [`InProcessController::call_blocking`], waiting at most
+    /// `timeout`: returns [`Error::Timeout`](crate::Error::Timeout) if no
+    /// result has arrived by then. The call itself is not cancelled: it
+    /// stays pending (counted by [`InProcessController::pending_calls`])
+    /// and may still run later; its result is then discarded.
+    ///
+    /// ```
+    /// use orc_rt::controller_access::InProcessController;
+    /// use orc_rt::wrapper_function::IncomingCall;
+    /// use orc_rt::session::Session;
+    /// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+    /// use orc_rt::wrapper_function::{serialize_to_buffer, sps_handler};
+    /// use orc_rt::Error;
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    ///
+    /// let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+    /// let controller = InProcessController::new();
+    /// s.attach(controller.clone()).unwrap();
+    /// let double = IncomingCall::handler(sps_handler(|(x,): (u32,)| 2 * x));
+    /// let r = controller
+    ///     .call_blocking_timeout(double, serialize_to_buffer(&(21u32,)), Duration::from_secs(30))
+    ///     .unwrap();
+    /// assert_eq!(r.as_slice().unwrap(), 42u32.to_le_bytes());
+    /// # s.shutdown_and_wait().unwrap();
+    /// ```
+    pub fn call_blocking_timeout(
+        &self,
+        target: IncomingCall,
+        args: WrapperFunctionBuffer,
+        timeout: std::time::Duration,
+    ) -> crate::Result<WrapperFunctionBuffer> {
+        let (cb, pending) = reply_channel();
+        self.call(target, args, cb);
+        pending.wait_timeout(timeout).ok_or_else(|| {
+            crate::Error::Timeout(format!(
+                "in-process controller: no result within {timeout:?} (the call may be \
+                 waiting for a worker thread that the caller itself occupies); it stays \
+                 pending and its result will be discarded"
+            ))
+        })
     }
 
     /// Disconnects as if the controller went away (same as
@@ -240,5 +328,94 @@ impl ControllerAccess for InProcessController {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task_dispatcher::ThreadPoolTaskDispatcher;
+    use crate::wrapper_function::sps_handler;
+    use std::time::Duration;
+
+    #[test]
+    fn typed_calls_check_the_signature_or_say_which_one_failed() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ctl = InProcessController::new();
+        s.attach(ctl.clone()).unwrap();
+        let greet = TypedCall::handler(|(n,): (String,)| format!("hello, {n}"));
+        let r = ctl.call_typed_blocking(&greet, &("orc".to_string(),));
+        assert_eq!(r.unwrap(), "hello, orc");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let half = TypedCall::async_handler(
+            |(x,): (u32,), r: crate::wrapper_function::SpsResponder<u32>| r.respond(&(x / 2)),
+        );
+        ctl.call_typed(&half, &(84u32,), move |r| tx.send(r).unwrap());
+        assert_eq!(
+            rx.recv_timeout(Duration::from_secs(10)).unwrap().unwrap(),
+            42
+        );
+        // A signature claimed wrongly is caught when the bytes are decoded.
+        let wrong: TypedCall<(u64,), u32> = TypedCall::assume(greet.into_call());
+        let e = ctl.call_typed_blocking(&wrong, &(7u64,)).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("`(alloc::string::String,)`"), "{m}");
+        assert!(m.contains("from the 8 bytes received"), "{m}");
+        assert!(format!("{wrong:?}").contains("(u64,)"));
+        s.shutdown_and_wait().unwrap();
+    }
+
+    #[test]
+    fn a_handler_calling_back_on_a_one_worker_pool_times_out() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let ctl = InProcessController::new();
+        s.attach(ctl.clone()).unwrap();
+        let inner = IncomingCall::handler(sps_handler(|(x,): (u32,)| x + 1));
+        // Runs on the only worker and waits for `inner`, queued behind it.
+        let c = Arc::downgrade(&ctl);
+        let outer = IncomingCall::handler(crate::wrapper_function::bytes_handler(move |a| {
+            let c = c.upgrade().unwrap();
+            let r = c.call_blocking_timeout(
+                inner.clone(),
+                WrapperFunctionBuffer::from_slice(a),
+                Duration::from_millis(100),
+            );
+            match r {
+                Ok(_) => Ok(b"answered".to_vec()),
+                Err(e) => Err(e),
+            }
+        }));
+        let r = ctl
+            .call_blocking_timeout(
+                outer,
+                serialize_to_buffer(&(1u32,)),
+                Duration::from_secs(30),
+            )
+            .unwrap();
+        let msg = r.out_of_band_error_message().unwrap().to_str().unwrap();
+        assert!(
+            msg.starts_with("timed out: in-process controller: no result within 100ms"),
+            "{msg}"
+        );
+        // The inner call ran once the worker was free; nothing is left over.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while ctl.pending_calls() > 0 {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // And the wait is bounded even for a call that never replies.
+        let (keep_tx, keep_rx) = std::sync::mpsc::channel::<Responder>();
+        let keep_tx = Mutex::new(keep_tx);
+        let silent: BytesHandler = Arc::new(move |_, r| lock(&keep_tx).send(r).unwrap());
+        let e = ctl
+            .call_blocking_timeout(
+                IncomingCall::handler(silent),
+                WrapperFunctionBuffer::from_slice(&[]),
+                Duration::from_millis(20),
+            )
+            .unwrap_err();
+        assert!(matches!(e, crate::Error::Timeout(_)), "{e}");
+        drop(keep_rx);
+        s.shutdown_and_wait().unwrap();
     }
 }

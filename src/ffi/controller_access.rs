@@ -387,6 +387,7 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperAtAddress(
 /// down). Any thread except the Session's own thread-pool workers when every
 /// worker might block the same way (the call would wait for a worker that
 /// never frees up); with an in-place dispatcher the call runs inline.
+/// `orc_rt_InProcessController_callWrapperSyncTimeout` bounds the wait.
 ///
 /// # Safety
 /// `Fn` is NULL or a native wrapper function; `ArgBytes` is a valid buffer
@@ -413,6 +414,44 @@ pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperSync(
     })
 }
 
+/// Like `orc_rt_InProcessController_callWrapperSync`, waiting at most
+/// `TimeoutMs` milliseconds: if no result has arrived by then, returns an
+/// out-of-band error starting with
+/// "orc_rt_InProcessController_callWrapperSyncTimeout: timed out". The call
+/// is not cancelled: `Fn` may still run (or finish) later, and its result
+/// is then discarded. This bounds the deadlock described at
+/// `orc_rt_InProcessController_callWrapperSync` (a wrapper function calling
+/// it on a one-worker pool). Any thread; the caller owns the result.
+///
+/// # Safety
+/// As for `orc_rt_InProcessController_callWrapperSync`.
+#[no_mangle]
+pub unsafe extern "C" fn orc_rt_InProcessController_callWrapperSyncTimeout(
+    C: orc_rt_InProcessControllerRef,
+    Fn: orc_rt_WrapperFunction,
+    ArgBytes: orc_rt_WrapperFunctionBuffer,
+    TimeoutMs: u64,
+) -> orc_rt_WrapperFunctionBuffer {
+    ffi_boundary!("orc_rt_InProcessController_callWrapperSyncTimeout", {
+        const NAME: &str = "orc_rt_InProcessController_callWrapperSyncTimeout";
+        // SAFETY: caller promise: ArgBytes is ours.
+        let args = unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) };
+        let timeout = std::time::Duration::from_millis(TimeoutMs);
+        let r = match (controller_ref(C), Fn) {
+            (Ok(c), Some(f)) => c
+                .call_blocking_timeout(IncomingCall::Native(f), args, timeout)
+                .unwrap_or_else(|e| {
+                    WrapperFunctionBuffer::out_of_band_error(&format!("{NAME}: {e}"))
+                }),
+            (Err(bad), _) => WrapperFunctionBuffer::out_of_band_error(&format!("{NAME}: {bad}")),
+            (_, None) => {
+                WrapperFunctionBuffer::out_of_band_error(&format!("{NAME}: NULL function"))
+            }
+        };
+        r.into_raw()
+    })
+}
+
 /// Disconnects the controller as if it went away: the Session detaches
 /// (Services' on_detach with ShutdownRequested 0). Idempotent. Does not
 /// block for the detach to complete.
@@ -424,4 +463,69 @@ pub extern "C" fn orc_rt_InProcessController_disconnect(C: orc_rt_InProcessContr
             Err(bad) => report("orc_rt_InProcessController_disconnect", bad),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Session;
+    use crate::task_dispatcher::ThreadPoolTaskDispatcher;
+    use crate::wrapper_function::orc_rt_SessionRef;
+    use std::sync::Mutex;
+
+    /// The controller the wrapper functions below call back into.
+    static CTL: Mutex<usize> = Mutex::new(0);
+
+    unsafe extern "C" fn echo(
+        S: orc_rt_SessionRef,
+        CallId: u64,
+        Return: crate::wrapper_function::orc_rt_WrapperFunctionReturn,
+        ArgBytes: orc_rt_WrapperFunctionBuffer,
+    ) {
+        // SAFETY: the Session passes a Return and the arguments it owns.
+        unsafe { Return.unwrap()(S, CallId, ArgBytes) }
+    }
+
+    /// Calls `echo` through the controller and waits 100 ms for it: on a
+    /// one-worker pool it waits for the worker it occupies.
+    unsafe extern "C" fn nested(
+        S: orc_rt_SessionRef,
+        CallId: u64,
+        Return: crate::wrapper_function::orc_rt_WrapperFunctionReturn,
+        ArgBytes: orc_rt_WrapperFunctionBuffer,
+    ) {
+        let c = *crate::sync::lock(&CTL) as orc_rt_InProcessControllerRef;
+        // SAFETY: a live controller, a native function and our buffer.
+        let r = unsafe {
+            orc_rt_InProcessController_callWrapperSyncTimeout(c, Some(echo), ArgBytes, 100)
+        };
+        // SAFETY: as in `echo`.
+        unsafe { Return.unwrap()(S, CallId, r) }
+    }
+
+    #[test]
+    fn sync_call_with_timeout_ends_the_one_worker_deadlock() {
+        let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+        let c = orc_rt_InProcessController_create();
+        *crate::sync::lock(&CTL) = c as usize;
+        s.attach(controller_ref(c).unwrap()).unwrap();
+        let call = |f: orc_rt_WrapperFunction, ms| {
+            let args = WrapperFunctionBuffer::from_slice(b"hi").into_raw();
+            // SAFETY: a live controller, native functions, our buffer.
+            let r = unsafe { orc_rt_InProcessController_callWrapperSyncTimeout(c, f, args, ms) };
+            // SAFETY: a fresh buffer we own.
+            unsafe { WrapperFunctionBuffer::from_raw(r) }
+        };
+        assert_eq!(call(Some(echo), 30_000).as_slice(), Some(&b"hi"[..]));
+        let r = call(Some(nested), 30_000);
+        let msg = r.out_of_band_error_message().unwrap().to_str().unwrap();
+        assert!(
+            msg.starts_with("orc_rt_InProcessController_callWrapperSyncTimeout: timed out: "),
+            "{msg}"
+        );
+        let r = call(None, 10);
+        assert!(r.out_of_band_error_message().is_some());
+        s.shutdown_and_wait().unwrap();
+        orc_rt_InProcessController_dispose(c);
+    }
 }

@@ -1,4 +1,12 @@
-//! The C ABI: the only place with `extern "C"`.
+//! The C ABI: the only place that defines the C API's exported functions
+//! (`orc_rt_*`, declared in `include/orc-rt.h`).
+//!
+//! Other modules use `extern "C"` too, for what is not the C API: wrapper
+//! functions and allocation actions on LLVM 22's synchronous ABI whose
+//! addresses go to the controller (`sps_ci`, `services`), the functions the
+//! ELF platform archive, JIT'd code and debuggers call
+//! (`__jit_debug_register_code`), the Session's return trampoline, and the
+//! declarations of libc and unwinder functions under `sys/`.
 //!
 //! One file per concept, thin and mechanical: check pointers, convert, call
 //! the safe Rust API, convert back. Every body runs inside `ffi_boundary!`.
@@ -43,6 +51,7 @@ pub(crate) mod handle;
 pub mod controller_access;
 pub mod error;
 pub mod host_symbols;
+pub mod log;
 pub mod notification;
 pub mod service;
 pub mod session;

@@ -24,7 +24,7 @@
 //!     Some(c"panic in orc_rt_Example: boom")
 //! );
 //!
-//! // Pointers become NULL and integers 0; the message goes to stderr.
+//! // Pointers become NULL and integers 0; the message is logged (orc_rt::log).
 //! assert!(<*mut c_char as FfiDefault>::on_panic("orc_rt_Example", "boom".into()).is_null());
 //! assert_eq!(
 //!     <usize as FfiDefault>::on_panic("orc_rt_Example", "boom".into()),
@@ -96,7 +96,7 @@ impl FfiDefault for orc_rt_WrapperFunctionBuffer {
 /// `FfiDefault::on_panic` for the function's return type.
 macro_rules! ffi_boundary {
     ($name:literal, $body:block) => {{
-        match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
+        match $crate::error::catch_panic(|| $body) {
             Ok(v) => v,
             Err(p) => {
                 $crate::ffi::panic::FfiDefault::on_panic($name, $crate::error::panic_message(&p))

@@ -175,7 +175,15 @@ fn on_complete(
 /// Creates a Session running its tasks on dispatcher `D`, which it consumes
 /// (NULL: a thread pool with one worker per CPU). The caller owns the
 /// result and releases it with `orc_rt_Session_destroy`. Returns NULL (with
-/// a message on stderr) if the default thread pool cannot be started.
+/// an error logged, see orc_rt_log_setCallback) if the default thread pool cannot be started.
+///
+/// A Session belongs to the process that created it: its threads exist
+/// only there. In a child forked afterwards (without exec), calls on it
+/// fail at once instead of hanging, with an error that names both process
+/// ids (an out-of-band error for calls, an `orc_rt_ErrorRef` where the
+/// function returns one, the error reporter otherwise), and
+/// `orc_rt_Session_destroy` leaks it without waiting. Create a new Session
+/// in the child instead.
 ///
 /// # Safety
 /// Any value of `D` is accepted (handles are checked).
@@ -209,7 +217,9 @@ pub unsafe extern "C" fn orc_rt_Session_create(D: orc_rt_TaskDispatcherRef) -> o
 /// Shutdown waits for every in-flight incoming call to return and for
 /// every Service to complete its notifications, so this blocks forever if a
 /// native wrapper function never calls its `Return`, or a Service never
-/// completes its `orc_rt_ServiceCompletionRef`. Calls to the controller
+/// completes its `orc_rt_ServiceCompletionRef`: bound that wait with
+/// `orc_rt_Session_shutdownAndWaitTimeout` first, after whose timeout this
+/// does not wait. Calls to the controller
 /// still unanswered are failed before shutdown completes: their `Return`
 /// has run (with an out-of-band error) when this returns, and a late reply
 /// reaches nothing.
@@ -225,9 +235,13 @@ pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
                 // for a moment (a call racing this one): destroy means "shut
                 // down and gone" for the caller. From the Session's own
                 // context this returns an error at once, and dropping the
-                // Session lets shutdown finish in the background.
+                // Session lets shutdown finish in the background, as it
+                // does after orc_rt_Session_shutdownAndWaitTimeout timed
+                // out.
                 s.shutdown(None);
-                let _ = s.try_wait_for_shutdown();
+                if s.waits_on_drop() {
+                    let _ = s.try_wait_for_shutdown();
+                }
                 drop(s);
             }
             Ok(None) => {}
@@ -244,7 +258,9 @@ pub extern "C" fn orc_rt_Session_destroy(S: orc_rt_SessionRef) {
 
 /// Sets the error reporter: `F(Ctx, Msg)` for every error the Session
 /// cannot return (service failures, panics in callbacks...). NULL `F`
-/// restores the default (print `orc-rt: error: <msg>` to stderr). Any
+/// restores the default: log it at ORC_RT_LOG_LEVEL_ERROR in
+/// orc_rt_log_Category_Session (see orc_rt_log_setCallback; without a log
+/// callback, `orc-rt: error: <msg>` on stderr). Any
 /// thread; `Ctx` must stay valid until the Session is destroyed or the
 /// reporter replaced.
 #[no_mangle]
@@ -266,13 +282,13 @@ pub extern "C" fn orc_rt_Session_setErrorReporter(
                 // SAFETY: registrant promise on F and Ctx; msg outlives the call.
                 unsafe { f(ctx.0, msg.as_ptr()) }
             })),
-            None => s.set_error_reporter(Box::new(crate::error::report_unowned)),
+            None => s.set_error_reporter(Box::new(crate::error::report_session_error)),
         }
     })
 }
 
 /// Reports `E` through the Session's error reporter (consumes `E`; NULL
-/// reports nothing). If `S` is refused, `E` is printed to stderr instead.
+/// reports nothing). If `S` is refused, `E` is logged instead.
 /// Any thread.
 #[no_mangle]
 pub extern "C" fn orc_rt_Session_reportError(S: orc_rt_SessionRef, E: orc_rt_ErrorRef) {
@@ -499,4 +515,98 @@ pub extern "C" fn orc_rt_Session_waitForShutdown(S: orc_rt_SessionRef) -> orc_rt
     ffi_boundary!("orc_rt_Session_waitForShutdown", {
         result_to_ref(session(S).and_then(|s| s.try_wait_for_shutdown()))
     })
+}
+
+/// Starts shutdown and waits at most `TimeoutMs` milliseconds for it to
+/// complete. Returns NULL once it has completed, or an error ("timed out:
+/// session shutdown did not complete within ...", saying what it still
+/// waits for) if it has not; shutdown then goes on in the background, and
+/// `orc_rt_Session_destroy` no longer waits for it. Returns an error at once
+/// from one of the Session's own tasks or lifecycle callbacks, for a
+/// refused handle, or in a forked child. Any other thread.
+#[no_mangle]
+pub extern "C" fn orc_rt_Session_shutdownAndWaitTimeout(
+    S: orc_rt_SessionRef,
+    TimeoutMs: u64,
+) -> orc_rt_ErrorRef {
+    ffi_boundary!("orc_rt_Session_shutdownAndWaitTimeout", {
+        let timeout = std::time::Duration::from_millis(TimeoutMs);
+        result_to_ref(session(S).and_then(|s| s.shutdown_and_wait_timeout(timeout)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::controller_access::{
+        orc_rt_InProcessController_callWrapper, orc_rt_InProcessController_create,
+        orc_rt_InProcessController_dispose,
+    };
+    use crate::ffi::error::take_error;
+    use crate::wrapper_function::{orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionReturn};
+    use crate::WrapperFunctionBuffer;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// The (Session, CallId, Return) of the call `hold` has not answered.
+    static HELD: Mutex<Option<(usize, u64, orc_rt_WrapperFunctionReturn)>> = Mutex::new(None);
+    static RESULTS: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn hold(
+        S: orc_rt_SessionRef,
+        CallId: u64,
+        Return: orc_rt_WrapperFunctionReturn,
+        ArgBytes: orc_rt_WrapperFunctionBuffer,
+    ) {
+        // SAFETY: the Session hands over the argument buffer.
+        drop(unsafe { WrapperFunctionBuffer::from_raw(ArgBytes) });
+        *crate::sync::lock(&HELD) = Some((S as usize, CallId, Return));
+    }
+
+    unsafe extern "C" fn on_result(_: *mut c_void, R: orc_rt_WrapperFunctionBuffer) {
+        // SAFETY: the result is ours.
+        drop(unsafe { WrapperFunctionBuffer::from_raw(R) });
+        RESULTS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn shutdown_with_a_timeout_then_destroy_does_not_wait() {
+        // SAFETY: NULL asks for the default dispatcher.
+        let s = unsafe { orc_rt_Session_create(std::ptr::null_mut()) };
+        let c = orc_rt_InProcessController_create();
+        assert!(orc_rt_Session_attachInProcessController(s, c).is_null());
+        let args = WrapperFunctionBuffer::from_slice(b"x").into_raw();
+        // SAFETY: a native function, our buffer, a callback safe anywhere.
+        unsafe {
+            orc_rt_InProcessController_callWrapper(
+                c,
+                Some(hold),
+                args,
+                Some(on_result),
+                std::ptr::null_mut(),
+            )
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while crate::sync::lock(&HELD).is_none() {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let e = take_error(orc_rt_Session_shutdownAndWaitTimeout(s, 50)).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.starts_with("timed out: session shutdown did not complete within 50ms"),
+            "{m}"
+        );
+        let t0 = std::time::Instant::now();
+        orc_rt_Session_destroy(s);
+        assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(RESULTS.load(Ordering::SeqCst), 0);
+        // The held call still gets its answer through.
+        let (hs, id, ret) = crate::sync::lock(&HELD).take().unwrap();
+        let r = WrapperFunctionBuffer::from_slice(b"late").into_raw();
+        // SAFETY: the Return of the held call, called once.
+        unsafe { ret.unwrap()(hs as orc_rt_SessionRef, id, r) };
+        assert_eq!(RESULTS.load(Ordering::SeqCst), 1);
+        orc_rt_InProcessController_dispose(c);
+    }
 }

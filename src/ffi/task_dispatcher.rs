@@ -215,7 +215,8 @@ pub extern "C" fn orc_rt_InPlaceTaskDispatcher_create() -> orc_rt_TaskDispatcher
 }
 
 /// Creates a thread-pool dispatcher with `NumThreads` workers (0 means one
-/// per available CPU) and stores it in `*Result` (owned by the caller).
+/// per available CPU, as `ThreadPoolTaskDispatcher::new(0)` in Rust) and
+/// stores it in `*Result` (owned by the caller).
 /// Returns an error (and stores NULL) if `Result` is NULL or a worker thread
 /// cannot be started.
 ///
@@ -258,17 +259,12 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(
         }
         // SAFETY: caller promise: Result is writable.
         unsafe { Result.write(std::ptr::null_mut()) };
-        let threads = if NumThreads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            NumThreads
-        };
         let stack = if StackSize == 0 {
             default_stack_size()
         } else {
             StackSize
         };
-        let pool = ThreadPoolTaskDispatcher::with_stack_size(threads, stack);
+        let pool = ThreadPoolTaskDispatcher::with_stack_size(NumThreads, stack);
         match pool {
             Ok(p) => {
                 // SAFETY: as above.
@@ -284,7 +280,7 @@ pub unsafe extern "C" fn orc_rt_ThreadPoolTaskDispatcher_createWithStackSize(
 /// whenever a task arrives and every worker is busy), reused, and never
 /// exit. The caller owns the result. Never fails (no thread starts until
 /// the first task; if one cannot be started later, the task waits for a
-/// busy worker and an error is printed to stderr).
+/// busy worker and an error is logged).
 ///
 /// This is the dispatcher for hosts of `orc_rt_Session_attachSimpleRemoteEPC`
 /// (it is what `orc-rt-executor` uses): controller calls nest without limit,
@@ -388,4 +384,55 @@ pub unsafe extern "C" fn orc_rt_Task_dispose(T: orc_rt_TaskRef) {
     ffi_boundary!("orc_rt_Task_dispose", {
         destroy(T, "orc_rt_Task_dispose");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// How many tasks of `d` run at once: dispatches `probe` tasks that
+    /// each block until released, and counts those that start.
+    fn concurrent_workers(d: &dyn TaskDispatcher, probe: usize) -> usize {
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(std::sync::Mutex::new(release_rx));
+        for _ in 0..probe {
+            let (tx, rx) = (started_tx.clone(), release_rx.clone());
+            d.dispatch(Box::new(move || {
+                tx.send(()).unwrap();
+                let _ = crate::sync::lock(&rx).recv_timeout(Duration::from_secs(10));
+            }));
+        }
+        let mut n = 0;
+        // The first start may take a while on a loaded machine; once the
+        // pool is saturated, nothing more starts.
+        let mut wait = Duration::from_secs(10);
+        while started_rx.recv_timeout(wait).is_ok() {
+            n += 1;
+            wait = Duration::from_millis(300);
+        }
+        drop(release_tx);
+        n
+    }
+
+    #[test]
+    fn zero_threads_means_one_per_cpu_as_in_rust() {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        for n in [0, 1] {
+            let mut d = std::ptr::null_mut();
+            // SAFETY: `d` is writable.
+            let e = unsafe { orc_rt_ThreadPoolTaskDispatcher_create(n, &mut d) };
+            assert!(e.is_null());
+            let d = take_dispatcher(d).unwrap().unwrap();
+            let want = if n == 0 { cpus } else { n };
+            assert_eq!(concurrent_workers(&*d, cpus + 1), want, "NumThreads {n}");
+            assert_eq!(
+                ThreadPoolTaskDispatcher::new(n).unwrap().num_threads(),
+                want
+            );
+            d.shutdown();
+        }
+    }
 }

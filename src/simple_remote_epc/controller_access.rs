@@ -142,7 +142,6 @@ struct Inner {
     /// The entry points whose large calls the reader writes straight to
     /// their destination.
     prewrite_tags: PrewriteTags,
-    trace: bool,
 }
 
 /// Live dispatch contexts: the address handed out as
@@ -151,22 +150,23 @@ struct Inner {
 static DISPATCH_CONTEXTS: LazyLock<Mutex<HashMap<u64, Weak<Inner>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// Writes one line of the `ORC_RT_TRACE=1` protocol log to stderr (the
-/// log is for people debugging a controller; errors go to the Session's
-/// error reporter).
-fn trace_line(line: std::fmt::Arguments<'_>) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "orc-rt: {line}");
+/// Whether the protocol trace is on: the trace level of the
+/// `ControllerAccess` log category (`ORC_RT_TRACE=1`, or a host's logger).
+fn tracing() -> bool {
+    crate::log::enabled(
+        crate::log::Level::Trace,
+        crate::log::Category::ControllerAccess,
+    )
 }
 
-fn page_size() -> u64 {
-    // SAFETY: sysconf has no preconditions.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as u64
-    } else {
-        4096
-    }
+/// Logs one line of the protocol trace (the trace is for people debugging
+/// a controller; errors go to the Session's error reporter).
+fn trace_line(line: std::fmt::Arguments<'_>) {
+    crate::log::emit(
+        crate::log::Level::Trace,
+        crate::log::Category::ControllerAccess,
+        line,
+    );
 }
 
 /// A SimpleRemoteEPC connection to an LLVM 22 controller.
@@ -189,8 +189,8 @@ impl SimpleRemoteEpcControllerAccess {
     /// A controller access over `transport` announcing `bootstrap_symbols`
     /// (the two dispatch symbols are added). Fails if a name repeats.
     ///
-    /// Setting the environment variable `ORC_RT_TRACE=1` logs every frame
-    /// to stderr.
+    /// Every frame is logged at the trace level of the `ControllerAccess`
+    /// category ([`crate::log`]): `ORC_RT_TRACE=1` prints them on stderr.
     pub fn new(
         transport: Transport,
         bootstrap_symbols: Vec<BootstrapSymbol>,
@@ -225,7 +225,6 @@ impl SimpleRemoteEpcControllerAccess {
             write_buffers: tag_of(crate::sps_ci::access::WRITE_BUFFERS_NAME),
         };
         let (reader, writer, waker) = transport.split();
-        let trace = std::env::var("ORC_RT_TRACE").is_ok_and(|v| !v.is_empty() && v != "0");
         let inner = Arc::new(Inner {
             state: Mutex::new(State {
                 phase: Phase::Idle,
@@ -243,7 +242,6 @@ impl SimpleRemoteEpcControllerAccess {
             leaves,
             leaf_tests,
             prewrite_tags,
-            trace,
         });
         lock(&DISPATCH_CONTEXTS).insert(inner.ctx_addr(), Arc::downgrade(&inner));
         Ok(Arc::new(SimpleRemoteEpcControllerAccess { inner }))
@@ -266,7 +264,7 @@ impl SimpleRemoteEpcControllerAccess {
         syms.push((DISPATCH_FN_SYMBOL.to_string(), dispatch_fn_address()));
         SimpleRemoteEpcExecutorInfo {
             triple: PROCESS_TRIPLE.to_string(),
-            page_size: page_size(),
+            page_size: crate::sys::mmap::page_size(),
             bootstrap_map: Vec::new(),
             bootstrap_symbols: syms,
         }
@@ -313,7 +311,7 @@ impl Inner {
     }
 
     fn trace_frame(&self, dir: &str, opcode: &str, seqno: u64, tag: u64, size: usize) {
-        if self.trace {
+        if tracing() {
             trace_line(format_args!(
                 "{dir} {opcode} seq={seqno} tag={tag:#x} size={size}"
             ));
@@ -340,7 +338,7 @@ impl Inner {
         let mut st = lock(&self.state);
         if st.phase == Phase::Connected {
             if peer_closed {
-                if self.trace {
+                if tracing() {
                     trace_line(format_args!("controller closed the connection: {e}"));
                 }
             } else {
@@ -349,7 +347,7 @@ impl Inner {
             st.phase = Phase::Disconnecting;
             drop(st);
             self.waker.wake();
-        } else if self.trace {
+        } else if tracing() {
             trace_line(format_args!("write after disconnect failed: {e}"));
         }
     }
@@ -416,7 +414,7 @@ impl Inner {
             Opcode::Setup => Err(SimpleRemoteEpcError::UnexpectedSetup),
             Opcode::Hangup => {
                 // LLVM 22 ends the session on any Hangup, whatever it says.
-                if self.trace && frame.payload.as_slice().and_then(|p| p.first()) == Some(&1) {
+                if tracing() && frame.payload.as_slice().and_then(|p| p.first()) == Some(&1) {
                     trace_line(format_args!("controller hung up with an error payload"));
                 }
                 Ok(false)
@@ -513,7 +511,7 @@ impl Inner {
         let error = loop {
             match read_frame_buffer_for(&mut reader, self.prewrite_tags) {
                 Ok(None) => {
-                    if self.trace {
+                    if tracing() {
                         trace_line(format_args!("C->E end-of-file"));
                     }
                     break None;
@@ -624,7 +622,7 @@ impl ControllerAccess for SimpleRemoteEpcControllerAccess {
             Some(b) => b,
             None => {
                 // LLVM 22 sends an out-of-band error as an empty Result.
-                if self.inner.trace {
+                if tracing() {
                     if let Some(m) = result.out_of_band_error_message() {
                         trace_line(format_args!("call seq={call_id} failed out-of-band: {m:?}"));
                     }

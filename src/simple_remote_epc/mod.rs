@@ -70,7 +70,17 @@
 use std::sync::Arc;
 
 use crate::session::Session;
-use crate::sps_ci::bootstrap::{add_bootstrap_services_for, BootstrapProfile};
+use crate::sps_ci::bootstrap::add_bootstrap_services_for;
+
+/// Which executor's catalogue of bootstrap symbols a served Session
+/// announces (LLVM 22's `llvm-jitlink-executor` or `lli-child-target`).
+pub use crate::sps_ci::bootstrap::BootstrapProfile;
+
+/// Puts SIGSEGV and SIGBUS back to their default actions, so that JIT'd
+/// code that crashes or overflows its stack dies by the signal, as a native
+/// program would, instead of through Rust's stack-overflow handler. An
+/// executor calls it first thing in `main`.
+pub use crate::sys::stack::restore_default_fault_signals;
 
 mod controller_access;
 pub mod endpoint;

@@ -48,11 +48,17 @@
 use std::fs::File;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::frame::FrameSource;
+use crate::sys::io::{
+    is_socket, is_valid_fd, nowait_unsupported, read_nowait, send_no_sigpipe, shutdown_write, write,
+};
+use crate::sys::pipe::pipe_cloexec;
+use crate::sys::poll::poll_readable;
 
 /// Why a transport could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -137,24 +143,6 @@ impl std::fmt::Debug for TransportReader {
 /// without blocking, saving the `poll` (one syscall per 64 KiB pipe read).
 const STREAMING_READ: usize = 16 * 1024;
 
-/// Reads without blocking (`preadv2` with `RWF_NOWAIT`, which pipes and
-/// sockets support on current kernels): `WouldBlock` when nothing is
-/// buffered.
-fn read_nowait(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    let iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: `iov` describes `buf`, valid and exclusively borrowed for the
-    // call; offset -1 reads at the current position (required for pipes).
-    let n = unsafe { libc::preadv2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
 /// The write half. [`TransportWriter::write_frame`] writes a header and a
 /// payload as one vectored write (looping only on short writes).
 pub struct TransportWriter {
@@ -181,34 +169,11 @@ impl std::fmt::Debug for Waker {
     }
 }
 
-fn is_valid_fd(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD only queries the descriptor table; any integer is
-    // accepted and an invalid one yields -1/EBADF.
-    fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1
-}
-
-fn is_socket(fd: &OwnedFd) -> bool {
-    // SAFETY: `st` is a valid out-pointer for fstat and fd is open.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    let rc = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
-    rc == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
-}
-
 fn make_wake_pipe() -> Result<(OwnedFd, OwnedFd), TransportError> {
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(TransportError::Io {
-            context: "could not create the wake-up pipe",
-            source: io::Error::last_os_error(),
-        });
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
-    let r = unsafe { OwnedFd::from_raw_fd(fds[0]) };
-    // SAFETY: as above.
-    let w = unsafe { OwnedFd::from_raw_fd(fds[1]) };
-    Ok((r, w))
+    pipe_cloexec().map_err(|source| TransportError::Io {
+        context: "could not create the wake-up pipe",
+        source,
+    })
 }
 
 /// The input pipe's capacity we ask for (the unprivileged maximum,
@@ -227,7 +192,7 @@ impl Transport {
     fn from_owned(input: OwnedFd, output: OwnedFd) -> Result<Transport, TransportError> {
         let (wake_r, wake_w) = make_wake_pipe()?;
         let woken = Arc::new(AtomicBool::new(false));
-        let is_socket = is_socket(&output);
+        let is_socket = is_socket(output.as_fd());
         // Bulk payloads (memory writes, segment contents) cross the input
         // pipe: with the default 64 KiB pipe the two processes hand every
         // 64 KiB back and forth, contending for the pipe's lock. A larger
@@ -358,32 +323,13 @@ impl TransportReader {
                     "disconnect requested",
                 ));
             }
-            let mut fds = [
-                libc::pollfd {
-                    fd: self.input.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: self.wake_r.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
-            // SAFETY: `fds` is a valid array of two pollfd entries.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-            if rc < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            if fds[1].revents != 0 {
-                continue; // the flag check above returns
-            }
-            if fds[0].revents != 0 {
-                return Ok(());
+            match poll_readable([self.input.as_fd(), self.wake_r.as_fd()], None) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+                // The flag check above returns.
+                Ok([_, true]) => {}
+                Ok([true, false]) => return Ok(()),
+                Ok([false, false]) => {}
             }
         }
     }
@@ -397,29 +343,13 @@ impl TransportReader {
             ));
         }
         if self.nowait_ok {
-            match read_nowait(self.input.as_raw_fd(), buf) {
-                Err(e)
-                    if matches!(
-                        e.raw_os_error(),
-                        Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ESPIPE)
-                    ) =>
-                {
-                    self.nowait_ok = false;
-                }
+            match read_nowait(self.input.as_fd(), buf) {
+                Err(e) if nowait_unsupported(&e) => self.nowait_ok = false,
                 r => return r,
             }
         }
-        let mut fds = [libc::pollfd {
-            fd: self.input.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        // SAFETY: `fds` is a valid array of one pollfd entry; timeout 0.
-        let rc = unsafe { libc::poll(fds.as_mut_ptr(), 1, 0) };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if fds[0].revents == 0 {
+        let [ready] = poll_readable([self.input.as_fd()], Some(Duration::ZERO))?;
+        if !ready {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         self.input.read(buf)
@@ -488,8 +418,12 @@ impl TransportWriter {
                     IoSlice::new(&[]),
                 ]
             };
+            // On a socket, a peer that has gone is EPIPE, not SIGPIPE (which
+            // would kill a C host that does not ignore it). Pipes cannot do
+            // that: hosts using pipes should ignore SIGPIPE (Rust programs
+            // do by default).
             let r = if self.is_socket {
-                send_no_sigpipe(out.as_raw_fd(), &slices)
+                send_no_sigpipe(out.as_fd(), &slices)
             } else {
                 out.write_vectored(&slices)
             };
@@ -508,9 +442,9 @@ impl TransportWriter {
     pub fn close(&mut self) {
         if let Some(out) = self.output.take() {
             if self.is_socket {
-                // SAFETY: the descriptor is open (we own it until the drop
-                // below); shutdown has no memory-safety preconditions.
-                unsafe { libc::shutdown(out.as_raw_fd(), libc::SHUT_WR) };
+                // A failure leaves nothing to do: the drop below closes
+                // our descriptor anyway.
+                let _ = shutdown_write(out.as_fd());
             }
         }
     }
@@ -521,36 +455,14 @@ impl TransportWriter {
     }
 }
 
-/// `sendmsg(MSG_NOSIGNAL)`: a vectored write to a socket whose peer has gone
-/// fails with `EPIPE` instead of raising SIGPIPE (which would kill a C host
-/// that does not ignore it). Pipes cannot do this; hosts using pipes should
-/// ignore SIGPIPE (Rust programs do by default).
-fn send_no_sigpipe(fd: RawFd, slices: &[IoSlice<'_>]) -> io::Result<usize> {
-    // SAFETY: an all-zero msghdr is a valid empty message.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    // IoSlice is guaranteed ABI-compatible with `struct iovec` on Unix;
-    // sendmsg only reads through the pointer.
-    msg.msg_iov = slices.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = slices.len() as _;
-    // SAFETY: msg points at `slices`, valid for the call; fd is open.
-    let n = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
 impl Waker {
     /// Makes the reader's current and future `read` calls fail with
     /// `ConnectionAborted`. Idempotent.
     pub fn wake(&self) {
         if !self.woken.swap(true, Ordering::AcqRel) {
-            let b = [1u8];
-            // SAFETY: writing one byte from a valid buffer to our own pipe.
             // A failure (pipe full) is harmless: the flag is already set and
             // a byte is already pending.
-            unsafe { libc::write(self.wake_w.as_raw_fd(), b.as_ptr().cast(), 1) };
+            let _ = write(self.wake_w.as_fd(), &[1]);
         }
     }
 }

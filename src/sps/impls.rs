@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use super::{SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsSerialize};
+use super::{
+    SpsDeserialize, SpsError, SpsFixedSize, SpsInputBuffer, SpsOutputBuffer, SpsSerialize,
+};
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
 /// Largest number of zero-sized elements (such as the items of a
@@ -101,6 +103,8 @@ macro_rules! sps_int {
                 Ok(<$t>::from_le_bytes(input.read_array()?))
             }
         }
+
+        impl SpsFixedSize for $t {}
     )*};
 }
 
@@ -303,6 +307,8 @@ macro_rules! sps_tuple {
                 Ok(($($n::deserialize(input)?,)+))
             }
         }
+
+        impl<$($n: SpsFixedSize),+> SpsFixedSize for ($($n,)+) {}
     };
 }
 
@@ -583,3 +589,9 @@ impl SpsDeserialize for ExecutorAddrRange {
         Ok(ExecutorAddrRange { start, end })
     }
 }
+
+impl SpsFixedSize for bool {}
+impl SpsFixedSize for u8 {}
+impl SpsFixedSize for () {}
+impl SpsFixedSize for ExecutorAddr {}
+impl SpsFixedSize for ExecutorAddrRange {}

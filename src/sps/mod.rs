@@ -2,7 +2,33 @@
 //! arguments and results, byte-compatible with LLVM 22.
 //!
 //! SPS has no schema or tags on the wire: both sides agree on a signature.
-//! Here the Rust type *is* the signature, so a mismatch is a compile error.
+//! Here the Rust type *is* the signature.
+//!
+//! # What is checked when
+//!
+//! * **At compile time**, within one Rust expression: a handler made from
+//!   a closure ([`sps_handler`](crate::wrapper_function::sps_handler))
+//!   decodes exactly its closure's argument type, and a
+//!   [`TypedCall<A, R>`](crate::wrapper_function::TypedCall) made from a
+//!   closure only accepts `&A` and yields `R` when called through
+//!   `InProcessController::call_typed*`. Only there is a mismatch a compile
+//!   error.
+//! * **At run time**, everywhere the two sides are typed separately:
+//!   bytes passed as a [`WrapperFunctionBuffer`](crate::WrapperFunctionBuffer)
+//!   (`InProcessController::call_blocking(f, serialize_to_buffer(&args))`),
+//!   controller calls by tag (`Session::call_controller_sps::<A, R>`, whose
+//!   handler is in the controller), functions at an address (C, JIT'd code,
+//!   `TypedCall::assume`). The bytes carry no type, so a mismatch is found
+//!   when they do not decode: the handler answers with an out-of-band error
+//!   naming its expected signature and the number of bytes it got (for
+//!   example ``could not deserialize wrapper function arguments as the
+//!   handler's signature `(i32, i32)` from the 9 bytes received ...:
+//!   1 trailing bytes after the value``); a result that does not decode
+//!   is a [`ResultDecodeError`](crate::wrapper_function::ResultDecodeError)
+//!   naming the caller's result type and the size received. Bytes that
+//!   happen to decode as another type of the same layout are not detected
+//!   at all.
+//!
 //! Encoding is exact (the size is computed first, then one allocation);
 //! decoding checks every count and length against the bytes left before it
 //! allocates anything.
@@ -375,6 +401,35 @@ pub trait SpsDeserialize: Sized {
         }
         Ok(v)
     }
+}
+
+/// An SPS type every encoding of which takes exactly
+/// [`SpsDeserialize::MIN_ENCODED_SIZE`] bytes:
+/// fixed-width integers, `bool`, `()`, `SPSExecutorAddr`,
+/// `SPSExecutorAddrRange`, `SPSRemoteAllocGroup`, and tuples of these.
+///
+/// A reader that streams a large message, rather than holding it whole,
+/// takes exactly [`SpsFixedSize::ENCODED_SIZE`] bytes off the stream and
+/// decodes them with [`deserialize_all`]: the fixed fields in front of a
+/// sequence's elements, say, including the sequence's count. Such a reader
+/// names the fields by type and never by byte offset.
+///
+/// ```
+/// use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsFixedSize};
+/// use orc_rt::ExecutorAddr;
+///
+/// // `(SPSExecutorAddr, SPSSequence<char>)` starts with the address and
+/// // the count of the bytes that follow.
+/// type Head = (ExecutorAddr, u64);
+/// let bytes = serialize_to_vec(&(ExecutorAddr::new(0x1000), &b"abc"[..]));
+/// assert_eq!(Head::ENCODED_SIZE, 16);
+/// let head: Head = deserialize_all(&bytes[..Head::ENCODED_SIZE]).unwrap();
+/// assert_eq!(head, (ExecutorAddr::new(0x1000), 3));
+/// assert_eq!(&bytes[Head::ENCODED_SIZE..], b"abc");
+/// ```
+pub trait SpsFixedSize: SpsDeserialize {
+    /// The size of every encoding of the type.
+    const ENCODED_SIZE: usize = Self::MIN_ENCODED_SIZE;
 }
 
 /// Encodes `v` into a new `Vec<u8>` of exactly `v.size()` bytes.

@@ -68,7 +68,9 @@
 
 use std::collections::HashSet;
 
-use super::{SpsDeserialize, SpsError, SpsInputBuffer, SpsOutputBuffer, SpsSerialize};
+use super::{
+    SpsDeserialize, SpsError, SpsFixedSize, SpsInputBuffer, SpsOutputBuffer, SpsSerialize,
+};
 use crate::{ExecutorAddr, ExecutorAddrRange};
 
 /// Implements SPS for a struct encoded as the tuple of its fields, in order.
@@ -227,6 +229,8 @@ impl SpsDeserialize for RemoteAllocGroup {
         RemoteAllocGroup::from_bits(b).ok_or(SpsError::InvalidAllocGroup(b))
     }
 }
+
+impl SpsFixedSize for RemoteAllocGroup {}
 
 /// `SPSWrapperFunctionCall`: a function address and its serialized
 /// argument bytes. `fn_addr == 0` means "no call".

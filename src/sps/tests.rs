@@ -1,4 +1,5 @@
-//! Unit tests: exact bytes from `spec/sps.md` and the hardening rules.
+//! Unit tests: exact bytes of LLVM 22 sessions (the examples of
+//! `docs/protocol.md`, section 11) and the hardening rules.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -90,7 +91,7 @@ fn borrowed_bytes_are_zero_copy() {
 
 #[test]
 fn sequences_and_tuples() {
-    // release args: instance + one address (hello.txt seq=6)
+    // release args: instance + one address, as an LLVM 22 session sends them
     let v = (
         ExecutorAddr(0x56152cc0ec20),
         vec![ExecutorAddr(0x7f107a8fa000)],
@@ -564,4 +565,24 @@ fn random_and_mutated_input_never_panics() {
     }
     // Some mutations (e.g. flipped content bytes) stay valid.
     assert!(accepted > 0);
+}
+
+#[test]
+fn fixed_size_types_encode_to_their_encoded_size() {
+    fn check<T: SpsSerialize + SpsFixedSize>(v: T) {
+        assert_eq!(serialize_to_vec(&v).len(), T::ENCODED_SIZE);
+    }
+    check(true);
+    check(7u8);
+    check(-3i16);
+    check(u64::MAX);
+    check(());
+    check(ExecutorAddr::new(0x1000));
+    check(ExecutorAddrRange::new(
+        ExecutorAddr::new(1),
+        ExecutorAddr::new(9),
+    ));
+    check(RemoteAllocGroup::new(true, false, true, false));
+    check((7u8, ExecutorAddr::new(2), 3u64, 4u64));
+    assert_eq!(<(u8, ExecutorAddr, u64, u64)>::ENCODED_SIZE, 25);
 }

@@ -41,7 +41,7 @@
 
 use crate::services::memory::access;
 use crate::sps::orc_types::{PointerWrite, UIntWrite};
-use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsInputBuffer, SpsSerialize};
+use crate::sps::{SpsBytes, SpsDeserialize, SpsError, SpsFixedSize, SpsInputBuffer, SpsSerialize};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
 use crate::{ExecutorAddr, ExecutorAddrRange};
@@ -149,12 +149,15 @@ pub fn write_pointers((ws,): (Vec<PointerWrite>,), r: SpsResponder<()>) {
     r.respond_or_fail(unsafe { access::write_pointers(&ws) })
 }
 
+/// The fixed-size start of one `SPSMemoryAccessBufferWrite`: the address
+/// and the length of the bytes that follow.
+pub type BufferWriteHead = (ExecutorAddr, u64);
+
 /// Decodes `SPSSequence<SPSMemoryAccessBufferWrite>` borrowing each
 /// buffer from `bytes` (bulk writes are copied once, to their target).
 pub fn decode_buffer_writes(bytes: &[u8]) -> Result<Vec<(ExecutorAddr, &[u8])>, SpsError> {
     let mut input = SpsInputBuffer::new(bytes);
-    // address + buffer length.
-    let n = input.read_count(8 + 8)?;
+    let n = input.read_count(BufferWriteHead::ENCODED_SIZE)?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         let addr = ExecutorAddr::deserialize(&mut input)?;

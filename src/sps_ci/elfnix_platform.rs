@@ -369,11 +369,17 @@ pub extern "C" fn jit_dlerror() -> *const c_char {
     })
 }
 
+/// An error of the platform runtime that the caller has no other way to
+/// see: logged at the error level in the `Platform` category.
 fn log_error(msg: &str) {
-    eprintln!("orc runtime error: {msg}");
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Platform,
+        format_args!("{msg}"),
+    );
 }
 
-/// `__orc_rt_log_error_to_stderr(msg)`.
+/// `__orc_rt_log_error_to_stderr(msg)`: logs `msg` (see `log_error`).
 pub extern "C" fn log_error_to_stderr(msg: *const c_char) {
     guard((), || log_error(&c_str_arg(msg).unwrap_or_default()))
 }
@@ -416,11 +422,15 @@ pub extern "C" fn resolve(stub: *const c_void, tag: *const c_void) -> *mut c_voi
     match r {
         Ok(a) if a != 0 => a as usize as *mut c_void,
         Ok(_) => {
-            eprintln!("error resolving implementation for stub {stub:p}: null address");
+            log_error(&format!(
+                "error resolving implementation for stub {stub:p}: null address"
+            ));
             std::process::abort()
         }
         Err(e) => {
-            eprintln!("error resolving implementation for stub {stub:p}: {e}");
+            log_error(&format!(
+                "error resolving implementation for stub {stub:p}: {e}"
+            ));
             std::process::abort()
         }
     }

@@ -69,8 +69,8 @@ use crate::services::memory::simple_native_memory_map::SegmentRef;
 use crate::services::memory::SimpleNativeMemoryMap;
 use crate::sps::orc_types::{AllocActionCallPair, RemoteAllocGroup};
 use crate::sps::{
-    deserialize_all, to_sps_result, SpsBytes, SpsDeserialize, SpsError, SpsExpected,
-    SpsInputBuffer, SpsResult,
+    deserialize_all, serialize_to_vec, to_sps_result, SpsBytes, SpsDeserialize, SpsError,
+    SpsExpected, SpsFixedSize, SpsInputBuffer, SpsResult,
 };
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
@@ -196,6 +196,30 @@ sync_wrapper! {
 /// memory it could write anyway.
 pub const PREWRITTEN_FLAG: u8 = 0x80;
 
+/// The fixed-size start of [`initialize`]'s arguments
+/// `(SPSExecutorAddr instance, SPSFinalizeRequest)`: the instance and the
+/// count of the segments that follow.
+pub type InitializeArgsHead = (ExecutorAddr, u64);
+
+/// The fixed-size start of one `SPSSegFinalizeRequest`: the alloc-group
+/// byte (raw: it may carry [`PREWRITTEN_FLAG`]), the address, the size and
+/// the length of the content bytes that follow.
+pub type SegmentHead = (u8, ExecutorAddr, u64, u64);
+
+/// The encoding of a segment whose content the transport has already
+/// written to its address: `head` with [`PREWRITTEN_FLAG`] set, and as
+/// content the count of bytes written, as [`decode_initialize_args`] reads
+/// it back.
+pub fn encode_prewritten_segment(head: SegmentHead, written: u64) -> Vec<u8> {
+    let (bits, addr, size, _) = head;
+    serialize_to_vec(&(
+        bits | PREWRITTEN_FLAG,
+        addr,
+        size,
+        &written.to_le_bytes()[..],
+    ))
+}
+
 /// Decoded arguments of [`initialize`]: instance, segments (content
 /// borrowed from the argument bytes), finalize/dealloc action pairs.
 pub type InitializeArgs<'a> = (ExecutorAddr, Vec<SegmentRef<'a>>, Vec<AllocActionCallPair>);
@@ -205,8 +229,7 @@ pub type InitializeArgs<'a> = (ExecutorAddr, Vec<SegmentRef<'a>>, Vec<AllocActio
 pub fn decode_initialize_args(bytes: &[u8]) -> Result<InitializeArgs<'_>, SpsError> {
     let mut input = SpsInputBuffer::new(bytes);
     let instance = ExecutorAddr::deserialize(&mut input)?;
-    // rag + addr + size + content length.
-    let n = input.read_count(1 + 8 + 8 + 8)?;
+    let n = input.read_count(SegmentHead::ENCODED_SIZE)?;
     let mut segments = Vec::with_capacity(n);
     for _ in 0..n {
         let bits = u8::deserialize(&mut input)?;

@@ -196,7 +196,11 @@ extern "C" fn personality(
             }
         }
     }
-    eprintln!("orc-rt: an exception (class {class:#018x}) left JIT'd code uncaught; aborting");
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Platform,
+        format_args!("an exception (class {class:#018x}) left JIT'd code uncaught; aborting"),
+    );
     std::process::abort()
 }
 

@@ -1,6 +1,8 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
 //! dynamic loader, checked memory copies, the unwinder's frame registry,
-//! resource limits and Landlock's version query.
+//! resource limits, Landlock's version query, fork detection, and the
+//! descriptor I/O of the transport (pipes, `poll`, non-blocking reads,
+//! socket writes).
 //!
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
@@ -25,11 +27,14 @@ pub mod clock;
 pub mod crash;
 pub mod dl;
 pub mod exit;
+pub(crate) mod fork;
+pub mod io;
 pub mod jit_call;
 pub mod landlock;
 pub mod mem;
 pub mod mmap;
 pub mod pipe;
+pub mod poll;
 #[cfg(test)]
 pub(crate) mod probe;
 pub mod rlimit;

@@ -1,18 +1,7 @@
-//! Pipes: creation and capacity.
+//! Pipes: creating one, and their capacity.
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
-
-/// A new pipe, both ends close-on-exec: `(read end, write end)`.
-pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [-1 as libc::c_int; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
 
 /// Asks for a pipe capacity of at least `size` bytes on `fd` if it is a
 /// pipe (`F_SETPIPE_SZ`). Best effort: anything that is not a pipe, or a
@@ -29,4 +18,18 @@ pub fn grow_pipe(fd: RawFd, size: usize) {
             libc::fcntl(fd, libc::F_SETPIPE_SZ, size);
         }
     }
+}
+
+/// A new pipe, both ends close-on-exec: `(read end, write end)`.
+pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
+    let r = unsafe { OwnedFd::from_raw_fd(fds[0]) };
+    // SAFETY: as above.
+    let w = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    Ok((r, w))
 }

@@ -22,10 +22,11 @@
 
 use std::fmt;
 
-use super::handler::{BytesHandler, Responder};
+use super::handler::{sps_async_handler, sps_handler, BytesHandler, Responder, SpsResponder};
 use super::native::{call_native, NativeWrapperFunction};
 use super::sync_abi::{call_sync, SyncWrapperFunction};
 use crate::handle::Handle;
+use crate::sps::{SpsDeserialize, SpsSerialize};
 use crate::{Error, ExecutorAddr, Result, WrapperFunctionBuffer};
 
 /// The function an incoming controller call targets, by calling convention.
@@ -104,8 +105,7 @@ impl IncomingCall {
             IncomingCall::Handler(h) => {
                 // A panicking closure drops its responder, which replies
                 // with an out-of-band error; the panic stops here.
-                let r =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(args, responder)));
+                let r = crate::error::catch_panic(|| h(args, responder));
                 if let Err(p) = r {
                     super::native::report_to_session(
                         session,
@@ -114,6 +114,106 @@ impl IncomingCall {
                 }
             }
         }
+    }
+}
+
+/// A wrapper function bound to its SPS signature: argument tuple `A`,
+/// result `R`, like wasmtime's `TypedFunc`. Calls through it
+/// ([`InProcessController::call_typed`](crate::controller_access::InProcessController::call_typed),
+/// [`InProcessController::call_typed_blocking`](crate::controller_access::InProcessController::call_typed_blocking))
+/// take `&A` and give `R`, so arguments of another signature are a compile
+/// error instead of an undecodable buffer at run time.
+///
+/// Made from a Rust closure ([`TypedCall::handler`],
+/// [`TypedCall::async_handler`]) the signature is the closure's own, checked
+/// by the compiler end to end. Made from a function the compiler cannot see
+/// ([`TypedCall::assume`]: a C or JIT'd function at an address) the
+/// signature is the caller's claim; a wrong claim still fails only at run
+/// time, when the bytes do not decode.
+///
+/// ```
+/// use orc_rt::controller_access::InProcessController;
+/// use orc_rt::session::Session;
+/// use orc_rt::task_dispatcher::ThreadPoolTaskDispatcher;
+/// use orc_rt::wrapper_function::TypedCall;
+/// use std::sync::Arc;
+///
+/// let s = Session::new(Arc::new(ThreadPoolTaskDispatcher::new(1).unwrap()));
+/// let controller = InProcessController::new();
+/// s.attach(controller.clone()).unwrap();
+/// let add = TypedCall::handler(|(a, b): (i32, i32)| a + b);
+/// assert_eq!(controller.call_typed_blocking(&add, &(40, 2)).unwrap(), 42);
+/// # s.shutdown_and_wait().unwrap();
+/// ```
+///
+/// Arguments of another signature do not compile:
+///
+/// ```compile_fail
+/// # use orc_rt::controller_access::InProcessController;
+/// # use orc_rt::wrapper_function::TypedCall;
+/// let controller = InProcessController::new();
+/// let add = TypedCall::handler(|(a, b): (i32, i32)| a + b);
+/// let _ = controller.call_typed_blocking(&add, &("forty-two".to_string(),));
+/// ```
+pub struct TypedCall<A, R> {
+    call: IncomingCall,
+    signature: std::marker::PhantomData<fn(A) -> R>,
+}
+
+impl<A, R> TypedCall<A, R>
+where
+    A: SpsDeserialize + 'static,
+    R: SpsSerialize + 'static,
+{
+    /// A Rust closure taking the decoded argument tuple and returning the
+    /// result (see [`sps_handler`]).
+    pub fn handler(f: impl Fn(A) -> R + Send + Sync + 'static) -> Self {
+        Self::assume(IncomingCall::handler(sps_handler(f)))
+    }
+
+    /// A Rust closure replying through an [`SpsResponder`], now or later
+    /// (see [`sps_async_handler`]).
+    pub fn async_handler(f: impl Fn(A, SpsResponder<R>) + Send + Sync + 'static) -> Self {
+        Self::assume(IncomingCall::handler(sps_async_handler(f)))
+    }
+}
+
+impl<A, R> TypedCall<A, R> {
+    /// Binds `call` to the signature `A -> R` on the caller's word: nothing
+    /// can check that a function at an address has it, so a wrong
+    /// signature shows only at run time (an out-of-band error saying the
+    /// arguments, or a result error saying the result, did not decode).
+    pub fn assume(call: IncomingCall) -> Self {
+        TypedCall {
+            call,
+            signature: std::marker::PhantomData,
+        }
+    }
+
+    /// The untyped call.
+    pub fn call(&self) -> &IncomingCall {
+        &self.call
+    }
+
+    /// The untyped call, consuming the binding.
+    pub fn into_call(self) -> IncomingCall {
+        self.call
+    }
+}
+
+impl<A, R> Clone for TypedCall<A, R> {
+    fn clone(&self) -> Self {
+        Self::assume(self.call.clone())
+    }
+}
+
+impl<A, R> fmt::Debug for TypedCall<A, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TypedCall")
+            .field("args", &std::any::type_name::<A>())
+            .field("result", &std::any::type_name::<R>())
+            .field("call", &self.call)
+            .finish()
     }
 }
 

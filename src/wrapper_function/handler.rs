@@ -10,6 +10,20 @@
 //! `Session::call_controller_sps`) take the Rust type as the SPS signature:
 //! arguments are an SPS argument tuple such as `(ExecutorAddr, String)`.
 //!
+//! # Panics
+//!
+//! A handler that panics answers its call with an out-of-band error
+//! carrying the panic message (`panic in SPS wrapper handler: <message>`);
+//! so do tasks, callbacks and C entry points, whose panics go to the
+//! error reporter. Such a caught panic is not printed to stderr by std's
+//! panic hook as well (no message, no backtrace): the first boundary
+//! reached installs a process-wide hook that stays silent for panics an
+//! orc-rt boundary on the same thread is about to catch and hands every
+//! other panic to the hook installed before it. Set
+//! `ORC_RT_PRINT_CAUGHT_PANICS=1` to have caught panics printed too (with a
+//! backtrace under `RUST_BACKTRACE=1`) while debugging a handler. A hook
+//! the program installs later replaces orc-rt's and sees every panic.
+//!
 //! ```
 //! use orc_rt::wrapper_function::{
 //!     decode_sps_result, reply_channel, serialize_to_buffer, sps_async_handler, Responder,
@@ -102,18 +116,22 @@ pub struct ReplySlot {
     filled: Condvar,
 }
 
-impl std::fmt::Debug for ReplySlot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplySlot").finish_non_exhaustive()
-    }
-}
-
 #[derive(Default)]
 struct SlotState {
     result: Option<WrapperFunctionBuffer>,
     /// A thread is blocked in `wait_take` (only then is a wake-up, which
     /// costs a system call, needed).
     waiting: bool,
+}
+
+impl std::fmt::Debug for ReplySlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.lock();
+        f.debug_struct("ReplySlot")
+            .field("filled", &st.result.is_some())
+            .field("waiting", &st.waiting)
+            .finish()
+    }
 }
 
 impl ReplySlot {
@@ -240,7 +258,7 @@ where
             r.respond_error(&format!("argument buffer is an out-of-band error: {msg}"));
             return;
         };
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(bytes))) {
+        match crate::error::catch_panic(|| f(bytes)) {
             Ok(res) => r.respond_result(res),
             Err(p) => r.respond_error(&crate::Error::from_panic("wrapper handler", p).to_string()),
         }
@@ -296,14 +314,43 @@ pub fn reply_channel() -> (
 }
 
 /// Decodes a result buffer as SPS `R`: an out-of-band error becomes
-/// [`crate::Error::OutOfBand`], bad bytes an SPS error.
+/// [`crate::Error::OutOfBand`], bad bytes a [`ResultDecodeError`] (of
+/// [`ErrorKind::Sps`](crate::error::ErrorKind::Sps)) naming `R` and the
+/// size received.
 pub fn decode_sps_result<R: SpsDeserialize>(
     result: WrapperFunctionBuffer,
 ) -> Result<R, crate::Error> {
     let result = result.into_result()?;
     let bytes = result.as_slice().unwrap_or(&[]);
-    Ok(deserialize_all::<R>(bytes)?)
+    deserialize_all::<R>(bytes).map_err(|source| {
+        ResultDecodeError {
+            expected: std::any::type_name::<R>(),
+            size: bytes.len(),
+            source,
+        }
+        .into()
+    })
 }
+
+/// A call's result bytes did not decode as the caller's result type: the
+/// function answered with a result of another signature (SPS bytes carry
+/// no type, so only their decoding can tell).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "could not deserialize the wrapper function result as `{expected}` from the {size} bytes \
+     received (a result of another type?): {source}"
+)]
+pub struct ResultDecodeError {
+    /// The caller's result type (its Rust name).
+    pub expected: &'static str,
+    /// How many result bytes were received.
+    pub size: usize,
+    /// What decoding found.
+    #[source]
+    pub source: crate::sps::SpsError,
+}
+
+crate::module_error!(ResultDecodeError, Sps);
 
 /// A [`Responder`] for SPS-typed results: `respond` serializes `R`.
 pub struct SpsResponder<R> {
@@ -313,7 +360,10 @@ pub struct SpsResponder<R> {
 
 impl<R> std::fmt::Debug for SpsResponder<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpsResponder").finish_non_exhaustive()
+        f.debug_struct("SpsResponder")
+            .field("result", &std::any::type_name::<R>())
+            .field("inner", &self.inner)
+            .finish()
     }
 }
 
@@ -359,14 +409,31 @@ pub enum ArgsError {
     /// The caller sent an out-of-band error instead of arguments.
     #[error("argument buffer is an out-of-band error: {0}")]
     OutOfBand(String),
-    /// The bytes are not the handler's SPS argument type.
-    #[error("could not deserialize wrapper function arguments: {0}")]
-    Sps(#[from] crate::sps::SpsError),
+    /// The bytes are not the handler's SPS argument type: the caller sent
+    /// arguments of another signature (SPS bytes carry no type, so only
+    /// their decoding can tell).
+    #[error(
+        "could not deserialize wrapper function arguments as the handler's signature \
+         `{expected}` from the {size} bytes received (arguments of another type?): {source}"
+    )]
+    Sps {
+        /// The handler's argument type (its Rust name).
+        expected: &'static str,
+        /// How many argument bytes were received.
+        size: usize,
+        /// What decoding found.
+        #[source]
+        source: crate::sps::SpsError,
+    },
 }
 
 fn decode_args<A: SpsDeserialize>(args: &WrapperFunctionBuffer) -> Result<A, ArgsError> {
     match args.as_slice() {
-        Some(b) => Ok(deserialize_all::<A>(b)?),
+        Some(b) => deserialize_all::<A>(b).map_err(|source| ArgsError::Sps {
+            expected: std::any::type_name::<A>(),
+            size: b.len(),
+            source,
+        }),
         None => Err(ArgsError::OutOfBand(
             args.out_of_band_error_message()
                 .map(|m| m.to_string_lossy().into_owned())
@@ -391,7 +458,7 @@ where
             Err(e) => return r.respond_error(&e.to_string()),
         };
         drop(args);
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(a))) {
+        match crate::error::catch_panic(|| f(a)) {
             Ok(v) => r.respond(serialize_to_buffer(&v)),
             Err(p) => {
                 r.respond_error(&crate::Error::from_panic("SPS wrapper handler", p).to_string())
@@ -485,6 +552,38 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert!(e.contains("upstream"));
+    }
+
+    #[test]
+    fn undecodable_arguments_name_the_expected_type_and_size() {
+        let add = sps_handler(|(a, b): (i32, i32)| a + b);
+        let (got, r) = capture();
+        add(serialize_to_buffer(&("x".to_string(),)), r);
+        let got = got.lock().unwrap();
+        let m = got[0]
+            .out_of_band_error_message()
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(
+            m,
+            "could not deserialize wrapper function arguments as the handler's signature \
+             `(i32, i32)` from the 9 bytes received (arguments of another type?): 1 trailing \
+             bytes after the value"
+        );
+    }
+
+    #[test]
+    fn undecodable_results_name_the_expected_type_and_size() {
+        let e = decode_sps_result::<u32>(serialize_to_buffer(&7u64)).unwrap_err();
+        assert_eq!(e.kind(), Some(crate::error::ErrorKind::Sps));
+        let d = e.downcast_ref::<ResultDecodeError>().unwrap();
+        assert_eq!((d.expected, d.size), ("u32", 8));
+        assert_eq!(
+            e.to_string(),
+            "could not deserialize the wrapper function result as `u32` from the 8 bytes \
+             received (a result of another type?): 4 trailing bytes after the value"
+        );
     }
 
     #[test]

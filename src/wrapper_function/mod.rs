@@ -32,10 +32,10 @@ pub use buffer::{
     dispose_raw, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionBufferDataUnion,
     serialize_to_buffer, WrapperFunctionBuffer, INLINE_CAPACITY,
 };
-pub use call::{native_fn_at, sync_fn_at, IncomingCall};
+pub use call::{native_fn_at, sync_fn_at, IncomingCall, TypedCall};
 pub use handler::{
     bytes_handler, decode_sps_result, reply_channel, sps_async_handler, sps_handler, BytesHandler,
-    PendingReply, ReplySlot, Responder, SpsResponder,
+    PendingReply, ReplySlot, Responder, ResultDecodeError, SpsResponder,
 };
 pub use native::{
     orc_rt_SessionRef, orc_rt_WrapperFunction, orc_rt_WrapperFunctionReturn, NativeWrapperFunction,

@@ -200,7 +200,7 @@ pub unsafe extern "C" fn native_return(
     CallId: u64,
     ResultBytes: orc_rt_WrapperFunctionBuffer,
 ) {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let r = crate::error::catch_panic(|| {
         // SAFETY: caller promise: ResultBytes is valid and now ours.
         let result = unsafe { WrapperFunctionBuffer::from_raw(ResultBytes) };
         let session = session_handle(S);
@@ -216,7 +216,7 @@ pub unsafe extern "C" fn native_return(
                 )),
             ),
         }
-    }));
+    });
     if let Err(p) = r {
         report_unowned(Error::from_panic("orc_rt_WrapperFunctionReturn", p));
     }

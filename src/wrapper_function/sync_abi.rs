@@ -305,7 +305,7 @@ pub fn catch_to_buffer(
     name: &str,
     f: impl FnOnce() -> WrapperFunctionBuffer,
 ) -> WrapperFunctionBuffer {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+    crate::error::catch_panic(f).unwrap_or_else(|p| {
         WrapperFunctionBuffer::out_of_band_error(&crate::Error::from_panic(name, p).to_string())
     })
 }

@@ -7,8 +7,10 @@ use std::os::raw::c_char;
 use std::sync::Mutex;
 
 use orc_rt::sps::{deserialize_all, serialize_to_vec, SpsDeserialize, SpsSerialize};
-use orc_rt::wrapper_function::SyncWrapperFunction;
-use orc_rt::wrapper_function::{orc_rt_WrapperFunctionBuffer, sync_abi};
+use orc_rt::wrapper_function::{
+    orc_rt_SessionRef, orc_rt_WrapperFunctionBuffer, orc_rt_WrapperFunctionReturn, sync_abi,
+    SyncWrapperFunction,
+};
 use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
 
 /// Calls a sync-ABI entry point with raw argument bytes.
@@ -37,6 +39,37 @@ pub fn call_oob<A: SpsSerialize>(f: SyncWrapperFunction, args: &A) -> String {
 
 pub fn fn_addr(f: SyncWrapperFunction) -> ExecutorAddr {
     ExecutorAddr(f as usize as u64)
+}
+
+/// A wrapper function on the native (asynchronous) ABI that echoes its
+/// argument buffer back as the result.
+///
+/// # Safety
+/// Called by a Session: `ret` is its return trampoline and `args` is owned
+/// by the callee.
+pub unsafe extern "C" fn echo_native(
+    s: orc_rt_SessionRef,
+    call_id: u64,
+    ret: orc_rt_WrapperFunctionReturn,
+    args: orc_rt_WrapperFunctionBuffer,
+) {
+    // SAFETY: the Session passes its return trampoline; the args buffer is
+    // ours and passes on to the result.
+    unsafe { ret.unwrap()(s, call_id, args) }
+}
+
+/// A wrapper function on LLVM 22's synchronous ABI that returns a copy of
+/// its argument bytes.
+///
+/// # Safety
+/// `data` points at `size` readable bytes (LLVM 22 wrapper ABI).
+pub unsafe extern "C" fn echo_sync(
+    data: *const c_char,
+    size: usize,
+) -> orc_rt_WrapperFunctionBuffer {
+    // SAFETY: the caller lends `size` bytes at `data`.
+    let b = unsafe { std::slice::from_raw_parts(data as *const u8, size) };
+    WrapperFunctionBuffer::from_slice(b).into_raw()
 }
 
 /// Log of allocation-action calls: the argument bytes of each call, with a

@@ -9,14 +9,13 @@ executor process, over pipes (`filedescs=<in>,<out>`) and over TCP
 
   * exits within EXIT_DEADLINE seconds of the triggering event,
   * exits normally (never by a signal), with the expected exit code
-    (1 for protocol errors, 0 for a clean EOF/Hangup, as in the spec's
-    section 2 table),
+    (1 for protocol errors, 0 for a clean EOF/Hangup, as in the bad-input
+    table of docs/protocol.md, section 2),
   * stays under MAX_RSS_MB of peak RSS (ru_maxrss from os.wait4),
   * writes a non-empty, non-panic message to stderr when it fails.
 
 The wire helpers (frame header packing, SPS string/sequence encoders, the
-Setup decoder, dylib open/resolve helpers) are adapted from the shared spec's
-traces/probe.py.
+Setup decoder, dylib open/resolve helpers) follow tests/interop/probe.py.
 
 Usage:
   hostile_controller.py [--executor PATH | --reference] [--transport pipe|tcp|both]

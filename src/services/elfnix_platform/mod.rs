@@ -32,12 +32,16 @@
 //! `atexit` or `__tls_get_addr` carries no Session, exactly as a process
 //! has one loader.
 
+mod archive;
+mod c_strings;
 mod error;
+mod exit;
+mod jitdylib;
+mod program;
+mod program_thread;
 pub mod tls;
 
 use std::collections::HashMap;
-use std::ffi::CString;
-use std::os::raw::{c_char, c_int};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::controller_access::HandlerTag;
@@ -46,110 +50,26 @@ use crate::session::Session;
 use crate::sps::orc_types::ExecutorSymbolDef;
 use crate::sps::SpsExpected;
 use crate::sync::lock;
-use crate::sys::{jit_call, mem};
+use crate::sys::jit_call;
 use crate::{ExecutorAddr, ExecutorAddrRange};
+use exit::RunOutcome;
+use jitdylib::{check_ranges, read_pointers, run_deinit, Phase, State};
+use program_thread::ProgramThreadSlot;
 
+pub use archive::{archive_path, ARCHIVE_NAME};
+pub use c_strings::{c_args, c_str_arg, to_c_string};
 pub use error::PlatformError;
+pub use exit::wait_if_program_exiting;
+pub use jitdylib::PlatformTags;
 
 /// `RTLD_LAZY`, the mode LLJIT's dlopen wrapper passes.
 pub const RTLD_LAZY: i32 = 1;
-
-/// The dispatch tags the archive defines (addresses of distinct bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PlatformTags {
-    /// `__orc_rt_elfnix_push_initializers_tag`.
-    pub push_initializers: HandlerTag,
-    /// `__orc_rt_elfnix_symbol_lookup_tag`.
-    pub symbol_lookup: HandlerTag,
-}
-
-/// A deinitialiser: an `atexit`-style handler, or one finaliser function.
-#[derive(Clone, Copy, Debug)]
-struct Deinit {
-    /// Registration order across the platform.
-    seq: u64,
-    /// `void f(void *)` (with `arg`) or `void f(void)`.
-    f: u64,
-    arg: u64,
-    with_arg: bool,
-}
-
-/// One registered initialiser range and whether it has run since the
-/// JITDylib was last closed.
-#[derive(Clone, Copy, Debug)]
-struct InitRange {
-    range: ExecutorAddrRange,
-    run: bool,
-    /// Registration order (ranges of later objects run later).
-    seq: u64,
-}
-
-#[derive(Debug)]
-struct JitDylib {
-    name: String,
-    /// dlopen count.
-    open_count: usize,
-    /// How many opened JITDylibs depend on this one.
-    linked_against: usize,
-    deps: Vec<u64>,
-    inits: Vec<InitRange>,
-    /// Finaliser ranges (LLVM 23 sends them), with their registration order.
-    finis: Vec<(ExecutorAddrRange, u64)>,
-    /// Finaliser ranges whose functions are due when the JITDylib closes.
-    finis_due: bool,
-    atexits: Vec<Deinit>,
-}
-
-impl JitDylib {
-    fn referenced(&self) -> bool {
-        self.open_count != 0 || self.linked_against != 0
-    }
-}
-
-#[derive(Debug, Default)]
-enum Phase {
-    #[default]
-    Created,
-    Running {
-        platform_header: u64,
-        tags: PlatformTags,
-    },
-    ShutDown,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    phase: Phase,
-    jds: HashMap<u64, JitDylib>,
-    by_name: HashMap<String, u64>,
-    next_seq: u64,
-    /// `atexit` handlers registered against no known JITDylib.
-    orphans: Vec<Deinit>,
-    /// EH frames registered through this platform (start addresses).
-    eh_frames: Vec<ExecutorAddrRange>,
-    /// TLS images registered through this platform.
-    tls_images: Vec<ExecutorAddrRange>,
-    next_key: u64,
-}
-
-impl State {
-    fn seq(&mut self) -> u64 {
-        self.next_seq += 1;
-        self.next_seq
-    }
-
-    fn jd(&mut self, header: u64) -> Result<&mut JitDylib, PlatformError> {
-        self.jds
-            .get_mut(&header)
-            .ok_or(PlatformError::UnknownHeader(header))
-    }
-}
 
 /// The ELF platform runtime Service of one Session.
 pub struct ElfNixPlatform {
     session: Weak<Session>,
     state: Mutex<State>,
-    program_thread: Mutex<Option<ProgramThread>>,
+    program_thread: ProgramThreadSlot,
     /// The program run waiting for `main`, told if JIT'd code calls `exit`.
     exit_waiter: Mutex<Option<std::sync::mpsc::SyncSender<RunOutcome>>>,
 }
@@ -171,107 +91,23 @@ pub fn active() -> Result<Arc<ElfNixPlatform>, PlatformError> {
         .ok_or(PlatformError::NotBootstrapped)
 }
 
-/// The absolute path of the platform archive that matches this build, if
-/// it can be found: installed as `<prefix>/lib/orc-rt/<name>` beside
-/// `<prefix>/bin/<exe>`, next to the executable, or where the build wrote it.
-pub fn archive_path() -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let dir = exe.parent()?;
-    let mut candidates = vec![
-        dir.join("..").join("lib").join("orc-rt").join(ARCHIVE_NAME),
-        dir.join(ARCHIVE_NAME),
-    ];
-    if let Some(built) = option_env!("ORC_RT_PLATFORM_ARCHIVE_BUILT") {
-        candidates.push(std::path::PathBuf::from(built));
-    }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .and_then(|p| p.canonicalize().ok())
-}
-
-/// File name of the platform archive.
-pub const ARCHIVE_NAME: &str = "liborc_rt_elfnix-x86_64.a";
-
-/// Where a JIT'd program's call of `exit` stands, process-wide.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ExitPhase {
-    /// No JIT'd code has called `exit`.
-    Running,
-    /// `exit` is running; its status went to the controller as the
-    /// program's result, and the exiting thread waits for the Session to
-    /// end before the process does.
-    Exiting,
-    /// The Session has ended: the exiting thread goes on with `exit`.
-    SessionEnded,
-}
-
-static EXIT_PHASE: Mutex<ExitPhase> = Mutex::new(ExitPhase::Running);
-static EXIT_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
-
-/// Longest an exiting program waits for the controller to end the Session.
-const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// glibc `on_exit` hook, registered at bootstrap: JIT'd code called `exit`
 /// (or returned from a `main` that libc runs). The calling thread's
 /// `thread_local` destructors have run; the pending deinitialisers run now,
 /// newest first. If a program run is waiting for `main`, it answers the
-/// controller with the exit status, and this thread waits (at most
-/// [`EXIT_WAIT`]) until the controller has ended the Session, so that
-/// llvm-jitlink exits with the program's status, as a native process would.
+/// controller with the exit status, and this thread waits until the
+/// controller has ended the Session, so that llvm-jitlink exits with the
+/// program's status, as a native process would ([`exit`]).
 extern "C" fn at_process_exit(status: std::os::raw::c_int, _arg: *mut std::os::raw::c_void) {
     let Ok(p) = active() else { return };
     p.run_all_deinitializers();
     let waiter = lock(&p.exit_waiter).take();
     let Some(waiter) = waiter else { return };
-    *lock(&EXIT_PHASE) = ExitPhase::Exiting;
-    if waiter.send(RunOutcome::Exited(status)).is_err() {
+    if !exit::answer_run(waiter, status) {
         return;
     }
-    // What the handlers printed is written out now, not only after the
-    // wait: a controller that never ends the Session must not lose it.
-    // SAFETY: fflush(NULL) flushes every open stdio stream.
-    unsafe { libc::fflush(std::ptr::null_mut()) };
     drop(p);
-    let deadline = std::time::Instant::now() + EXIT_WAIT;
-    let mut phase = lock(&EXIT_PHASE);
-    while *phase == ExitPhase::Exiting {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        phase = EXIT_CHANGED
-            .wait_timeout(phase, left)
-            .map(|(g, _)| g)
-            .unwrap_or_else(|e| e.into_inner().0);
-    }
-}
-
-/// Called when the Session ends: an exiting program may go on.
-fn session_ended() {
-    let mut phase = lock(&EXIT_PHASE);
-    if *phase == ExitPhase::Exiting {
-        *phase = ExitPhase::SessionEnded;
-        EXIT_CHANGED.notify_all();
-    }
-}
-
-/// For the executor's `main` once its Session has ended: if JIT'd code is
-/// inside `exit`, never returns (that thread ends the process with the
-/// program's status); otherwise returns at once.
-pub fn wait_if_program_exiting() {
-    if *lock(&EXIT_PHASE) != ExitPhase::Running {
-        loop {
-            std::thread::park();
-        }
-    }
-}
-
-/// How a program run ended: `main` returned (or the run failed), or JIT'd
-/// code called `exit` with a status.
-enum RunOutcome {
-    Returned(Result<(u64, i64), PlatformError>),
-    Exited(std::os::raw::c_int),
+    exit::wait_for_session_end();
 }
 
 impl ElfNixPlatform {
@@ -282,7 +118,7 @@ impl ElfNixPlatform {
         let p = Arc::new(ElfNixPlatform {
             session: Arc::downgrade(session),
             state: Mutex::new(State::default()),
-            program_thread: Mutex::new(None),
+            program_thread: ProgramThreadSlot::default(),
             exit_waiter: Mutex::new(None),
         });
         let mut all = lock(&PLATFORMS);
@@ -354,8 +190,7 @@ impl ElfNixPlatform {
         let (frames, images) = {
             let mut st = lock(&self.state);
             st.phase = Phase::ShutDown;
-            st.jds.clear();
-            st.by_name.clear();
+            st.clear_jitdylibs();
             (
                 std::mem::take(&mut st.eh_frames),
                 std::mem::take(&mut st.tls_images),
@@ -376,56 +211,18 @@ impl ElfNixPlatform {
         }
     }
 
-    fn running(st: &State) -> Result<(u64, PlatformTags), PlatformError> {
-        match st.phase {
-            Phase::Running {
-                platform_header,
-                tags,
-            } => Ok((platform_header, tags)),
-            Phase::Created => Err(PlatformError::NotBootstrapped),
-            Phase::ShutDown => Err(PlatformError::ShutDown),
-        }
-    }
-
     /// `register_jitdylib`.
     pub fn register_jitdylib(&self, name: &str, header: ExecutorAddr) -> Result<(), PlatformError> {
         let mut st = lock(&self.state);
-        Self::running(&st)?;
-        let header = header.value();
-        if st.jds.contains_key(&header) || st.by_name.contains_key(name) || header == 0 {
-            return Err(PlatformError::DuplicateJitDylib {
-                header,
-                name: name.to_string(),
-            });
-        }
-        st.by_name.insert(name.to_string(), header);
-        st.jds.insert(
-            header,
-            JitDylib {
-                name: name.to_string(),
-                open_count: 0,
-                linked_against: 0,
-                deps: Vec::new(),
-                inits: Vec::new(),
-                finis: Vec::new(),
-                finis_due: false,
-                atexits: Vec::new(),
-            },
-        );
-        Ok(())
+        st.running()?;
+        st.add_jitdylib(name, header.value())
     }
 
     /// `deregister_jitdylib`: runs the JITDylib's pending deinitialisers,
     /// then forgets it.
     pub fn deregister_jitdylib(&self, header: ExecutorAddr) -> Result<(), PlatformError> {
         self.run_deinitializers_of(header.value());
-        let mut st = lock(&self.state);
-        let jd = st
-            .jds
-            .remove(&header.value())
-            .ok_or(PlatformError::UnknownHeader(header.value()))?;
-        st.by_name.remove(&jd.name);
-        Ok(())
+        lock(&self.state).remove_jitdylib(header.value())
     }
 
     /// `register_object_sections`: the object's `.eh_frame` and TLS image.
@@ -438,7 +235,7 @@ impl ElfNixPlatform {
         eh_frame: ExecutorAddrRange,
         tls_image: ExecutorAddrRange,
     ) -> Result<(), PlatformError> {
-        Self::running(&lock(&self.state))?;
+        lock(&self.state).running()?;
         if !eh_frame.start.is_null() {
             // SAFETY: the caller vouches for the section (this function's
             // contract).
@@ -485,16 +282,6 @@ impl ElfNixPlatform {
         r
     }
 
-    fn check_ranges(what: &'static str, ranges: &[ExecutorAddrRange]) -> Result<(), PlatformError> {
-        for r in ranges {
-            let (start, end) = (r.start.value(), r.end.value());
-            if end < start || (end > start && (start == 0 || (end - start) % 8 != 0)) {
-                return Err(PlatformError::BadRange { what, start, end });
-            }
-        }
-        Ok(())
-    }
-
     /// `register_init_sections`: ranges of initialiser pointers, in the
     /// order they must run.
     pub fn register_init_sections(
@@ -502,22 +289,10 @@ impl ElfNixPlatform {
         header: ExecutorAddr,
         ranges: &[ExecutorAddrRange],
     ) -> Result<(), PlatformError> {
-        Self::check_ranges("initializer", ranges)?;
+        check_ranges("initializer", ranges)?;
         let mut st = lock(&self.state);
-        Self::running(&st)?;
-        let seq = st.seq();
-        let jd = st.jd(header.value())?;
-        jd.inits.extend(
-            ranges
-                .iter()
-                .filter(|r| !r.is_empty())
-                .map(|&range| InitRange {
-                    range,
-                    run: false,
-                    seq,
-                }),
-        );
-        Ok(())
+        st.running()?;
+        st.add_inits(header.value(), ranges)
     }
 
     /// `deregister_init_sections`: the controller is tearing the object's
@@ -529,10 +304,7 @@ impl ElfNixPlatform {
         ranges: &[ExecutorAddrRange],
     ) -> Result<(), PlatformError> {
         self.run_deinitializers_of(header.value());
-        let mut st = lock(&self.state);
-        let jd = st.jd(header.value())?;
-        jd.inits.retain(|i| !ranges.contains(&i.range));
-        Ok(())
+        lock(&self.state).remove_inits(header.value(), ranges)
     }
 
     /// `register_fini_sections` (sent by LLVM 23's controller): ranges of
@@ -542,14 +314,10 @@ impl ElfNixPlatform {
         header: ExecutorAddr,
         ranges: &[ExecutorAddrRange],
     ) -> Result<(), PlatformError> {
-        Self::check_ranges("finalizer", ranges)?;
+        check_ranges("finalizer", ranges)?;
         let mut st = lock(&self.state);
-        Self::running(&st)?;
-        let seq = st.seq();
-        let jd = st.jd(header.value())?;
-        jd.finis
-            .extend(ranges.iter().filter(|r| !r.is_empty()).map(|&r| (r, seq)));
-        Ok(())
+        st.running()?;
+        st.add_finis(header.value(), ranges)
     }
 
     /// `deregister_fini_sections`.
@@ -559,17 +327,14 @@ impl ElfNixPlatform {
         ranges: &[ExecutorAddrRange],
     ) -> Result<(), PlatformError> {
         self.run_deinitializers_of(header.value());
-        let mut st = lock(&self.state);
-        let jd = st.jd(header.value())?;
-        jd.finis.retain(|(r, _)| !ranges.contains(r));
-        Ok(())
+        lock(&self.state).remove_finis(header.value(), ranges)
     }
 
     /// `create_pthread_key`: a TLS key for a graph. Thread data is keyed by
     /// image ([`tls`]), so the key only has to be distinct.
     pub fn create_pthread_key(&self) -> Result<u64, PlatformError> {
         let mut st = lock(&self.state);
-        Self::running(&st)?;
+        st.running()?;
         st.next_key += 1;
         Ok(st.next_key)
     }
@@ -588,18 +353,8 @@ impl ElfNixPlatform {
 
     fn add_atexit(&self, dso: u64, f: u64, arg: u64, with_arg: bool) -> Result<(), PlatformError> {
         let mut st = lock(&self.state);
-        Self::running(&st)?;
-        let seq = st.seq();
-        let d = Deinit {
-            seq,
-            f,
-            arg,
-            with_arg,
-        };
-        match st.jds.get_mut(&dso) {
-            Some(jd) => jd.atexits.push(d),
-            None => st.orphans.push(d),
-        }
+        st.running()?;
+        st.add_atexit(dso, f, arg, with_arg);
         Ok(())
     }
 
@@ -608,7 +363,7 @@ impl ElfNixPlatform {
     }
 
     fn tags(&self) -> Result<PlatformTags, PlatformError> {
-        Ok(Self::running(&lock(&self.state))?.1)
+        Ok(lock(&self.state).running()?.1)
     }
 
     /// Asks the controller to link what the JITDylib's initialisers need;
@@ -671,10 +426,8 @@ impl ElfNixPlatform {
     pub fn dlopen(&self, path: &str, _mode: i32) -> Result<u64, PlatformError> {
         let header = {
             let st = lock(&self.state);
-            Self::running(&st)?;
-            *st.by_name
-                .get(path)
-                .ok_or_else(|| PlatformError::UnknownPath(path.to_string()))?
+            st.running()?;
+            st.header_of(path)?
         };
         self.update(header)?;
         lock(&self.state).jd(header)?.open_count += 1;
@@ -709,33 +462,7 @@ impl ElfNixPlatform {
             return Ok(());
         }
         visited.push(header);
-        let new_deps = {
-            let mut st = lock(&self.state);
-            let name = st.jd(header)?.name.clone();
-            match deps.get(&header) {
-                Some(d) => {
-                    for &dep in d {
-                        if !st.jds.contains_key(&dep) {
-                            return Err(PlatformError::UnknownDependency { dep, name });
-                        }
-                    }
-                    let jd = st.jd(header)?;
-                    let old = std::mem::replace(&mut jd.deps, d.clone());
-                    for &dep in d {
-                        if let Some(j) = st.jds.get_mut(&dep) {
-                            j.linked_against += 1;
-                        }
-                    }
-                    for dep in old {
-                        if let Some(j) = st.jds.get_mut(&dep) {
-                            j.linked_against = j.linked_against.saturating_sub(1);
-                        }
-                    }
-                    d.clone()
-                }
-                None => Vec::new(),
-            }
-        };
+        let new_deps = lock(&self.state).link_deps(header, deps)?;
         for dep in new_deps {
             self.initialize(dep, deps, visited)?;
         }
@@ -747,31 +474,8 @@ impl ElfNixPlatform {
     fn run_new_inits(&self, header: u64) -> Result<(), PlatformError> {
         loop {
             // Initialisers may dlopen or register more: take one range at a time.
-            let next = {
-                let mut st = lock(&self.state);
-                let jd = st.jd(header)?;
-                let i = jd
-                    .inits
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, r)| !r.run)
-                    .min_by_key(|(_, r)| r.seq)
-                    .map(|(i, _)| i);
-                match i {
-                    Some(i) => {
-                        jd.inits[i].run = true;
-                        jd.finis_due = true;
-                        // The ranges of one registration run together, in order.
-                        let seq = jd.inits[i].seq;
-                        let mut batch = Vec::new();
-                        for r in jd.inits.iter_mut().filter(|r| r.seq == seq) {
-                            r.run = true;
-                            batch.push(r.range);
-                        }
-                        batch
-                    }
-                    None => return Ok(()),
-                }
+            let Some(next) = lock(&self.state).next_inits(header)? else {
+                return Ok(());
             };
             for range in next {
                 for f in read_pointers("initializer", range)? {
@@ -794,16 +498,8 @@ impl ElfNixPlatform {
 
     /// Drops one open reference; on the last, [`Self::close`].
     fn release(&self, header: u64, program_end: bool) -> Result<(), PlatformError> {
-        {
-            let mut st = lock(&self.state);
-            let jd = st.jd(header)?;
-            if jd.open_count == 0 {
-                return Err(PlatformError::NotOpen(jd.name.clone()));
-            }
-            jd.open_count -= 1;
-            if jd.referenced() {
-                return Ok(());
-            }
+        if !lock(&self.state).drop_open(header)? {
+            return Ok(());
         }
         self.close(header, program_end)
     }
@@ -816,29 +512,12 @@ impl ElfNixPlatform {
         let mut headers = vec![header];
         if program_end {
             let st = lock(&self.state);
-            if let Ok((platform, _)) = Self::running(&st) {
+            if let Ok((platform, _)) = st.running() {
                 headers.push(platform);
             }
         }
         self.run_deinitializers(&headers, program_end);
-        let deps = {
-            let mut st = lock(&self.state);
-            let jd = st.jd(header)?;
-            for i in &mut jd.inits {
-                i.run = false;
-            }
-            let deps = std::mem::take(&mut jd.deps);
-            let mut to_close = Vec::new();
-            for dep in deps {
-                if let Some(j) = st.jds.get_mut(&dep) {
-                    j.linked_against = j.linked_against.saturating_sub(1);
-                    if !j.referenced() && dep != header {
-                        to_close.push(dep);
-                    }
-                }
-            }
-            to_close
-        };
+        let deps = lock(&self.state).reset_and_unlink(header)?;
         for dep in deps {
             self.close(dep, false)?;
         }
@@ -851,61 +530,15 @@ impl ElfNixPlatform {
     fn run_deinitializers(&self, headers: &[u64], orphans: bool) {
         // Finaliser arrays due now join the handlers, each function with
         // its object's registration order (an array runs in reverse).
-        let due: Vec<(u64, ExecutorAddrRange, u64)> = {
-            let mut st = lock(&self.state);
-            let mut due = Vec::new();
-            for h in headers {
-                if let Some(jd) = st.jds.get_mut(h) {
-                    if std::mem::take(&mut jd.finis_due) {
-                        due.extend(jd.finis.iter().map(|&(r, seq)| (*h, r, seq)));
-                    }
-                }
-            }
-            due
-        };
+        let due = lock(&self.state).take_due_finis(headers);
         for (h, range, seq) in due {
             match read_pointers("finalizer", range) {
-                Ok(fs) => {
-                    let mut st = lock(&self.state);
-                    if let Some(jd) = st.jds.get_mut(&h) {
-                        jd.atexits.extend(fs.into_iter().map(|f| Deinit {
-                            seq,
-                            f,
-                            arg: 0,
-                            with_arg: false,
-                        }));
-                    }
-                }
+                Ok(fs) => lock(&self.state).add_finalizers(h, seq, fs),
                 Err(e) => crate::error::report_unowned(e.into()),
             }
         }
         loop {
-            let next = {
-                let mut st = lock(&self.state);
-                // The newest entry: highest sequence number, and among a
-                // finaliser array's functions (same number), the last.
-                // `None` as the list means the orphans.
-                let mut best: Option<(Option<u64>, usize, u64)> = None;
-                let mut consider = |list: Option<u64>, l: &[Deinit]| {
-                    for (i, d) in l.iter().enumerate() {
-                        if best.is_none_or(|(_, _, s)| d.seq >= s) {
-                            best = Some((list, i, d.seq));
-                        }
-                    }
-                };
-                for h in headers {
-                    if let Some(jd) = st.jds.get(h) {
-                        consider(Some(*h), &jd.atexits);
-                    }
-                }
-                if orphans {
-                    consider(None, &st.orphans);
-                }
-                best.and_then(|(list, i, _)| match list {
-                    Some(h) => st.jds.get_mut(&h).map(|jd| jd.atexits.remove(i)),
-                    None => Some(st.orphans.remove(i)),
-                })
-            };
+            let next = lock(&self.state).take_newest_deinit(headers, orphans);
             match next {
                 Some(d) => run_deinit(d),
                 None => return,
@@ -917,7 +550,7 @@ impl ElfNixPlatform {
     /// tearing it down).
     fn run_deinitializers_of(&self, header: u64) {
         let is_platform = matches!(
-            Self::running(&lock(&self.state)),
+            lock(&self.state).running(),
             Ok((p, _)) if p == header
         );
         if is_platform {
@@ -929,272 +562,21 @@ impl ElfNixPlatform {
 
     /// Runs every pending deinitialiser of every JITDylib, newest first.
     pub fn run_all_deinitializers(&self) {
-        let headers: Vec<u64> = lock(&self.state).jds.keys().copied().collect();
+        let headers = lock(&self.state).headers();
         self.run_deinitializers(&headers, true);
-    }
-
-    /// `run_program(jd, entry, args)`: on a fresh program thread, dlopen of
-    /// `jd` (its initialisers) and `entry(argc, argv)` with `argv` exactly
-    /// `args`; then the thread ends (its `thread_local` destructors run, as
-    /// at a native `exit`), and the program's deinitialisers run as the
-    /// JITDylib closes.
-    pub fn run_program(
-        self: &Arc<Self>,
-        jd: &str,
-        entry: &str,
-        args: &[Vec<u8>],
-    ) -> Result<i64, PlatformError> {
-        let (jd, entry, args) = (jd.to_string(), entry.to_string(), args.to_vec());
-        let (tx, rx) = std::sync::mpsc::sync_channel::<RunOutcome>(2);
-        *lock(&self.exit_waiter) = Some(tx.clone());
-        let posted = self.post_to_program_thread(move |p| {
-            let run = || -> Result<(u64, i64), PlatformError> {
-                let fail = |message: String| PlatformError::RunProgram {
-                    jd: jd.clone(),
-                    entry: entry.clone(),
-                    message,
-                };
-                let header = p.dlopen(&jd, RTLD_LAZY)?;
-                let main = match p.lookup_symbol(header, &entry) {
-                    Ok(0) => Err(fail("the entry point's address is null".into())),
-                    Ok(a) => Ok(a),
-                    Err(e) => Err(e),
-                };
-                let main = match main {
-                    Ok(m) => m,
-                    Err(e) => {
-                        let _ = p.dlclose(header);
-                        return Err(e);
-                    }
-                };
-                // SAFETY: the entry point of a JITDylib the controller
-                // registered, looked up by name: JIT'd code the controller
-                // linked, on its word.
-                let r =
-                    unsafe { crate::services::run_as::run_as_main(ExecutorAddr::new(main), &args) }
-                        .map_err(|e| fail(e.to_string()))?;
-                Ok((header, r))
-            };
-            let r = run();
-            let _ = tx.send(RunOutcome::Returned(r));
-        });
-        if let Err(e) = posted {
-            lock(&self.exit_waiter).take();
-            return Err(e);
-        }
-        let outcome = rx.recv();
-        lock(&self.exit_waiter).take();
-        match outcome {
-            Ok(RunOutcome::Returned(r)) => {
-                self.end_program_thread();
-                let (header, r) = r?;
-                // The end of the program: close the JITDylib (its handlers
-                // and the platform's `atexit` list), unless JIT'd code still
-                // holds it open.
-                self.release(header, true)?;
-                Ok(r)
-            }
-            // JIT'd code called exit(status); its thread runs the rest.
-            Ok(RunOutcome::Exited(status)) => Ok(i64::from(status)),
-            Err(_) => Err(PlatformError::ProgramThread("it ended during main".into())),
-        }
-    }
-
-    /// dlopen from the controller (`__orc_rt_jit_dlopen_wrapper`, LLJIT's
-    /// initialize): on the program thread, so that every controller-run
-    /// initialiser sees the same thread-locals, as in one native process.
-    pub fn controller_dlopen(
-        self: &Arc<Self>,
-        path: &str,
-        mode: i32,
-    ) -> Result<u64, PlatformError> {
-        let path = path.to_string();
-        self.on_program_thread(move |p| p.dlopen(&path, mode))?
-    }
-
-    /// dlupdate from the controller (clang-repl's later inputs), on the
-    /// program thread.
-    pub fn controller_dlupdate(self: &Arc<Self>, header: u64) -> Result<(), PlatformError> {
-        self.on_program_thread(move |p| p.dlupdate(header))?
-    }
-
-    /// dlclose from the controller (`__orc_rt_jit_dlclose_wrapper`, LLJIT's
-    /// deinitialize): the end of a program run. On the last close, the
-    /// program thread ends (its `thread_local` destructors run), then the
-    /// JITDylib's deinitialisers and the platform's `atexit` handlers run.
-    pub fn controller_dlclose(self: &Arc<Self>, header: u64) -> Result<(), PlatformError> {
-        let last = {
-            let mut st = lock(&self.state);
-            let jd = st.jd(header)?;
-            jd.open_count == 1 && jd.linked_against == 0
-        };
-        if last {
-            self.end_program_thread();
-        }
-        self.release(header, true)
-    }
-
-    /// Runs `f` on the program thread (started if needed; inline when
-    /// called from it) and returns its result.
-    fn on_program_thread<R: Send + 'static>(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Arc<Self>) -> R + Send + 'static,
-    ) -> Result<R, PlatformError> {
-        let on_it = lock(&self.program_thread)
-            .as_ref()
-            .is_some_and(|t| t.id == std::thread::current().id());
-        if on_it {
-            return Ok(f(self));
-        }
-        let (rtx, rrx) = std::sync::mpsc::sync_channel(1);
-        self.post_to_program_thread(move |p| {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(p)));
-            let _ = rtx.send(r);
-        })?;
-        match rrx.recv() {
-            Ok(Ok(r)) => Ok(r),
-            Ok(Err(_)) => Err(PlatformError::ProgramThread("a job panicked".into())),
-            Err(_) => Err(PlatformError::ProgramThread("it ended during a job".into())),
-        }
-    }
-
-    /// Queues `f` on the program thread, started if needed.
-    fn post_to_program_thread(
-        self: &Arc<Self>,
-        f: impl FnOnce(&Arc<Self>) + Send + 'static,
-    ) -> Result<(), PlatformError> {
-        let jobs = {
-            let mut pt = lock(&self.program_thread);
-            if pt.is_none() {
-                let (tx, rx) = std::sync::mpsc::channel::<ProgramJob>();
-                let handle = std::thread::Builder::new()
-                    .name("main".into())
-                    .stack_size(crate::task_dispatcher::default_stack_size())
-                    .spawn(move || {
-                        while let Ok(job) = rx.recv() {
-                            job();
-                        }
-                    })
-                    .map_err(|e| PlatformError::ProgramThread(e.to_string()))?;
-                *pt = Some(ProgramThread {
-                    id: handle.thread().id(),
-                    jobs: tx,
-                    handle,
-                });
-            }
-            pt.as_ref().map(|t| t.jobs.clone())
-        };
-        let me = self.clone();
-        // The job runs for the caller's controller call: host functions
-        // find that call's Session there too.
-        let call = crate::wrapper_function::current::current_call();
-        let job: ProgramJob = Box::new(move || {
-            let _call = call.map(crate::wrapper_function::current::enter_call);
-            f(&me)
-        });
-        jobs.and_then(|j| j.send(job).ok())
-            .ok_or_else(|| PlatformError::ProgramThread("it has ended".into()))
     }
 
     /// Ends the program thread once its queued jobs are done; its
     /// `thread_local` destructors run as it exits.
     fn end_program_thread(&self) {
-        let t = lock(&self.program_thread).take();
-        if let Some(t) = t {
-            drop(t.jobs);
-            // A thread inside exit() never finishes its job.
-            let exiting = *lock(&EXIT_PHASE) != ExitPhase::Running;
-            if t.id != std::thread::current().id() && !exiting {
-                let _ = t.handle.join();
-            }
-        }
+        self.program_thread.end();
     }
-}
-
-type ProgramJob = Box<dyn FnOnce() + Send>;
-
-/// The thread that runs the program's code on the controller's behalf:
-/// initialisers, `main`, as a native process's main thread does.
-struct ProgramThread {
-    id: std::thread::ThreadId,
-    jobs: std::sync::mpsc::Sender<ProgramJob>,
-    handle: std::thread::JoinHandle<()>,
-}
-
-/// Reads an array of function pointers; null and `-1` entries (`.ctors`
-/// sentinels) are skipped.
-fn read_pointers(what: &'static str, range: ExecutorAddrRange) -> Result<Vec<u64>, PlatformError> {
-    let (start, end) = (range.start.value(), range.end.value());
-    let bytes =
-        mem::read_vec(start, end - start).map_err(|source| PlatformError::UnreadableArray {
-            what,
-            start,
-            source,
-        })?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-        .filter(|&f| f != 0 && f != u64::MAX)
-        .collect())
-}
-
-fn run_deinit(d: Deinit) {
-    if d.f == 0 {
-        return;
-    }
-    if d.with_arg {
-        // SAFETY: JIT'd code registered `void f(void *)` with this argument
-        // through `__cxa_atexit`.
-        unsafe { jit_call::call_with_ptr(d.f as usize, d.arg as usize) };
-    } else {
-        // SAFETY: JIT'd code registered `void f(void)` through `atexit`, or
-        // it is a finaliser array entry.
-        unsafe { jit_call::call_void(d.f as usize) };
-    }
-}
-
-/// Converts C strings from JIT'd code.
-pub fn c_str_arg(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    mem::read_c_string(p as u64)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-}
-
-/// The argument vector of `run_program` called from JIT'd code.
-pub fn c_args(argc: c_int, argv: *const *const c_char) -> Vec<Vec<u8>> {
-    let mut v = Vec::new();
-    if argv.is_null() {
-        return v;
-    }
-    for i in 0..argc.max(0) as usize {
-        let mut p = [0u8; 8];
-        if mem::read(argv as u64 + 8 * i as u64, &mut p).is_err() {
-            break;
-        }
-        let s = u64::from_le_bytes(p);
-        if s == 0 {
-            break;
-        }
-        match mem::read_c_string(s) {
-            Ok(b) => v.push(b),
-            Err(_) => break,
-        }
-    }
-    v
-}
-
-/// A C string for `dlerror`.
-pub fn to_c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
 impl Service for ElfNixPlatform {
     fn on_detach(&self, on_complete: OnCompleteFn, shutdown_requested: bool) {
         // The controller is gone: a program inside exit() may end.
-        session_ended();
+        exit::session_ended();
         // Detach alone leaves JIT'd code running; only a shutdown ends it.
         if shutdown_requested {
             self.run_all_deinitializers();
@@ -1203,7 +585,7 @@ impl Service for ElfNixPlatform {
     }
 
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
-        session_ended();
+        exit::session_ended();
         self.end_program_thread();
         self.run_all_deinitializers();
         self.forget_everything();

@@ -244,7 +244,6 @@ impl SimpleNativeMemoryMap {
         segments: &[SegmentRef<'_>],
         actions: Vec<AllocActionCallPair>,
     ) -> Result<ExecutorAddr, MemoryError> {
-        const CTX: &str = "In initialize";
         let req = BorrowedRequest { segments, actions };
         if req.segments.is_empty() {
             return Err(if req.actions.is_empty() {
@@ -253,157 +252,91 @@ impl SimpleNativeMemoryMap {
                 MemoryError::ActionsOnEmptyRequest
             });
         }
-        let page = mmap::page_size();
-        // Validate everything before touching memory.
-        let mut start = u64::MAX;
-        let mut end = 0u64;
-        let mut plan = Vec::with_capacity(req.segments.len());
-        for seg in req.segments {
-            let addr = seg.addr.0;
-            let content = (seg.content.len() as u64).saturating_add(seg.prewritten);
-            if content > seg.size {
-                return Err(MemoryError::ContentTooLarge {
-                    addr,
-                    content,
-                    size: seg.size,
-                });
-            }
-            let prot = final_prot(seg.rag, addr)?;
-            if addr % page != 0 {
-                return Err(MemoryError::Unaligned { addr });
-            }
-            let seg_end = addr
-                .checked_add(seg.size)
-                .and_then(mmap::round_up_to_page)
-                .ok_or(MemoryError::RangeNotReserved {
-                    context: CTX,
-                    start: addr,
-                    end: u64::MAX,
-                })?;
-            start = start.min(addr);
-            end = end.max(seg_end);
-            plan.push((addr, seg_end - addr, prot));
-        }
-        // Segments must not share a page: copying a later segment's content
-        // would write into a page an earlier one already protected.
-        let mut spans: Vec<(u64, u64)> = plan
-            .iter()
-            .filter(|&&(_, len, _)| len > 0)
-            .map(|&(addr, len, _)| (addr, addr + len))
-            .collect();
-        spans.sort_unstable();
-        if let Some(w) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
-            return Err(MemoryError::SegmentsOverlap {
-                start: w[1].0,
-                end: w[1].1,
-                other_start: w[0].0,
-                other_end: w[0].1,
-            });
-        }
-        if end <= start {
-            // Only empty segments: a zero-sized region still needs a key.
-            end = start;
-        }
-
-        // Claim the region under the lock, then fill it without the lock
-        // (copies can be large); the slab's `busy` count keeps `release`
-        // from unmapping it meanwhile.
-        let (base, needs_rw) = {
-            let mut st = lock(&self.state);
-            if st.shut_down {
-                return Err(MemoryError::ShutDown(CTX));
-            }
-            let (base, slab) = st.slab_for_range(start, end.max(start + 1)).ok_or(
-                MemoryError::RangeNotReserved {
-                    context: CTX,
-                    start,
-                    end,
-                },
-            )?;
-            check_overlap(slab, start, end)?;
-            slab.regions.insert(
-                start,
-                Region {
-                    size: end - start,
-                    dealloc_actions: Vec::new(),
-                },
-            );
-            slab.busy += 1;
-            // Memory outside initialized regions is read+write (reserve maps
-            // it so, and every path that ends a region resets it), so the
-            // extra mprotect to RW is only needed after a failed reset.
-            (base, slab.needs_rw_reset)
-        };
-
-        let mut done: Vec<(u64, u64)> = Vec::new();
-        let mut failure = None;
-        for (seg, &(addr, len, prot)) in req.segments.iter().zip(&plan) {
-            if len == 0 {
-                continue;
-            }
-            let make_rw = || {
-                if needs_rw {
-                    // SAFETY: [addr, addr+len) lies inside a slab this
-                    // manager mapped for JIT'd code (checked above), kept
-                    // mapped by its busy count.
-                    unsafe { mmap::protect(addr, len, mmap::read_write()) }
-                } else {
-                    Ok(())
-                }
-            };
-            let r = make_rw().and_then(|()| {
-                // All of what follows the prewritten bytes is about to be
-                // written: a large range fills faster on huge pages.
-                mmap::advise_huge_pages(addr + seg.prewritten, seg.size - seg.prewritten);
-                // SAFETY: as above; the range is writable.
-                // (Prewritten bytes are in place: fill after them.)
-                unsafe {
-                    mmap::copy_and_zero_fill(
-                        addr + seg.prewritten,
-                        seg.content,
-                        (seg.size - seg.prewritten - seg.content.len() as u64) as usize,
-                    )
-                };
-                if prot == mmap::read_write() {
-                    return Ok(());
-                }
-                // SAFETY: as above.
-                unsafe { mmap::protect(addr, len, prot) }
-            });
-            done.push((addr, len));
-            if let Err(source) = r {
-                failure = Some(MemoryError::Os {
-                    context: format!("{CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"),
-                    source,
-                });
-                break;
-            }
-            if prot.exec {
-                mmap::invalidate_instruction_cache(addr, len);
-            }
-        }
-        {
-            let mut st = lock(&self.state);
-            if let Some(slab) = st.slabs.get_mut(&base) {
-                slab.busy -= 1;
-                if failure.is_some() {
-                    slab.regions.remove(&start);
-                    if !reset_to_rw(&done) {
-                        slab.needs_rw_reset = true;
-                    }
-                }
-            }
-            if st.idle_waiters > 0 {
-                self.idle.notify_all();
-            }
-        }
+        // In steps: check every segment before touching memory; claim the
+        // region in its slab; write and protect each segment without the
+        // lock; release the claim (undoing a failed write); then run the
+        // finalize actions and keep their dealloc actions.
+        let plan = plan_segments(req.segments)?;
+        let (base, needs_rw) = self.claim_region(&plan)?;
+        let (done, failure) = write_segments(req.segments, &plan, needs_rw);
+        self.end_writing(base, &plan, &done, failure.is_some());
         if let Some(e) = failure {
             return Err(e);
         }
-
         // SAFETY: the caller vouches for the actions (this function's
         // contract).
-        match unsafe { run_finalize_actions(req.actions) } {
+        unsafe { self.run_actions_of(&plan, req.actions) }
+    }
+
+    /// Claims `plan`'s region in the slab that holds it, under the lock,
+    /// and marks the slab busy, so that `release` does not unmap it while
+    /// the segments are written without the lock (copies can be large).
+    /// Returns the slab's base, and whether segments must be made
+    /// read+write before they are written.
+    fn claim_region(&self, plan: &SegmentPlan) -> Result<(u64, bool), MemoryError> {
+        let (start, end) = (plan.start, plan.end);
+        let mut st = lock(&self.state);
+        if st.shut_down {
+            return Err(MemoryError::ShutDown(INITIALIZE_CTX));
+        }
+        let (base, slab) =
+            st.slab_for_range(start, end.max(start + 1))
+                .ok_or(MemoryError::RangeNotReserved {
+                    context: INITIALIZE_CTX,
+                    start,
+                    end,
+                })?;
+        check_overlap(slab, start, end)?;
+        slab.regions.insert(
+            start,
+            Region {
+                size: end - start,
+                dealloc_actions: Vec::new(),
+            },
+        );
+        slab.busy += 1;
+        // Memory outside initialized regions is read+write (reserve maps
+        // it so, and every path that ends a region resets it), so the
+        // extra mprotect to RW is only needed after a failed reset.
+        Ok((base, slab.needs_rw_reset))
+    }
+
+    /// Ends the claim of [`SimpleNativeMemoryMap::claim_region`]: the slab
+    /// is no longer busy, and after a failed write the region is forgotten
+    /// and the segments written so far (`done`) are read+write again.
+    fn end_writing(&self, base: u64, plan: &SegmentPlan, done: &[(u64, u64)], failed: bool) {
+        let mut st = lock(&self.state);
+        if let Some(slab) = st.slabs.get_mut(&base) {
+            slab.busy -= 1;
+            if failed {
+                slab.regions.remove(&plan.start);
+                if !reset_to_rw(done) {
+                    slab.needs_rw_reset = true;
+                }
+            }
+        }
+        if st.idle_waiters > 0 {
+            self.idle.notify_all();
+        }
+    }
+
+    /// Runs the finalize actions of the written region of `plan` and keeps
+    /// their dealloc actions with it; returns its key. If an action fails,
+    /// the region is forgotten and made read+write again; if the region
+    /// was released while the actions ran, their dealloc actions run now.
+    ///
+    /// # Safety
+    ///
+    /// As for [`SimpleNativeMemoryMap::initialize`], for `actions`.
+    unsafe fn run_actions_of(
+        &self,
+        plan: &SegmentPlan,
+        actions: Vec<AllocActionCallPair>,
+    ) -> Result<ExecutorAddr, MemoryError> {
+        let (start, end) = (plan.start, plan.end);
+        // SAFETY: the caller vouches for the actions (this function's
+        // contract).
+        match unsafe { run_finalize_actions(actions) } {
             Ok(deallocs) => {
                 let mut st = lock(&self.state);
                 match st
@@ -420,7 +353,7 @@ impl SimpleNativeMemoryMap {
                         // SAFETY: as above.
                         unsafe { run_dealloc_actions(deallocs) }?;
                         Err(MemoryError::RangeNotReserved {
-                            context: CTX,
+                            context: INITIALIZE_CTX,
                             start,
                             end,
                         })
@@ -431,7 +364,7 @@ impl SimpleNativeMemoryMap {
                 let mut st = lock(&self.state);
                 if let Some((_, slab)) = st.slab_for_range(start, end.max(start + 1)) {
                     slab.regions.remove(&start);
-                    let ranges: Vec<_> = plan.iter().map(|&(a, l, _)| (a, l)).collect();
+                    let ranges: Vec<_> = plan.segments.iter().map(|&(a, l, _)| (a, l)).collect();
                     if !reset_to_rw(&ranges) {
                         slab.needs_rw_reset = true;
                     }
@@ -586,6 +519,157 @@ impl SimpleNativeMemoryMap {
 /// accepts.
 fn actions_all(calls: &[WrapperFunctionCall], ok: &impl Fn(ExecutorAddr) -> bool) -> bool {
     calls.iter().all(|c| c.fn_addr.is_null() || ok(c.fn_addr))
+}
+
+/// Context of `initialize`'s error messages.
+const INITIALIZE_CTX: &str = "In initialize";
+
+/// The checked layout of an `initialize` request: for each segment, its
+/// address, its length rounded up to whole pages, and its final
+/// protection; and the region `[start, end)` they span.
+struct SegmentPlan {
+    start: u64,
+    end: u64,
+    segments: Vec<(u64, u64, mmap::Prot)>,
+}
+
+/// Checks the segments of a non-empty request before any memory is
+/// touched: each content fits its segment, each protection is one we
+/// grant, each address is page-aligned and its range does not overflow,
+/// and no two segments share a page.
+fn plan_segments(segments: &[SegmentRef<'_>]) -> Result<SegmentPlan, MemoryError> {
+    let page = mmap::page_size();
+    let mut start = u64::MAX;
+    let mut end = 0u64;
+    let mut plan = Vec::with_capacity(segments.len());
+    for seg in segments {
+        let addr = seg.addr.0;
+        let content = (seg.content.len() as u64).saturating_add(seg.prewritten);
+        if content > seg.size {
+            return Err(MemoryError::ContentTooLarge {
+                addr,
+                content,
+                size: seg.size,
+            });
+        }
+        let prot = final_prot(seg.rag, addr)?;
+        if addr % page != 0 {
+            return Err(MemoryError::Unaligned { addr });
+        }
+        let seg_end = addr
+            .checked_add(seg.size)
+            .and_then(mmap::round_up_to_page)
+            .ok_or(MemoryError::RangeNotReserved {
+                context: INITIALIZE_CTX,
+                start: addr,
+                end: u64::MAX,
+            })?;
+        start = start.min(addr);
+        end = end.max(seg_end);
+        plan.push((addr, seg_end - addr, prot));
+    }
+    check_segments_disjoint(&plan)?;
+    if end <= start {
+        // Only empty segments: a zero-sized region still needs a key.
+        end = start;
+    }
+    Ok(SegmentPlan {
+        start,
+        end,
+        segments: plan,
+    })
+}
+
+/// Segments must not share a page: copying a later segment's content
+/// would write into a page an earlier one already protected.
+fn check_segments_disjoint(plan: &[(u64, u64, mmap::Prot)]) -> Result<(), MemoryError> {
+    let mut spans: Vec<(u64, u64)> = plan
+        .iter()
+        .filter(|&&(_, len, _)| len > 0)
+        .map(|&(addr, len, _)| (addr, addr + len))
+        .collect();
+    spans.sort_unstable();
+    if let Some(w) = spans.windows(2).find(|w| w[1].0 < w[0].1) {
+        return Err(MemoryError::SegmentsOverlap {
+            start: w[1].0,
+            end: w[1].1,
+            other_start: w[0].0,
+            other_end: w[0].1,
+        });
+    }
+    Ok(())
+}
+
+/// Writes and protects each non-empty segment of a claimed region, in
+/// order, stopping at the first failure. Returns the ranges it touched
+/// (the failed one included) and the failure.
+fn write_segments(
+    segments: &[SegmentRef<'_>],
+    plan: &SegmentPlan,
+    needs_rw: bool,
+) -> (Vec<(u64, u64)>, Option<MemoryError>) {
+    let mut done: Vec<(u64, u64)> = Vec::new();
+    for (seg, &(addr, len, prot)) in segments.iter().zip(&plan.segments) {
+        if len == 0 {
+            continue;
+        }
+        // SAFETY: [addr, addr + len) lies inside a slab this manager
+        // mapped for JIT'd code (checked by claim_region), kept mapped by
+        // its busy count, and holds no Rust object.
+        let r = unsafe { write_segment(seg, addr, len, prot, needs_rw) };
+        done.push((addr, len));
+        if let Err(source) = r {
+            let failure = MemoryError::Os {
+                context: format!(
+                    "{INITIALIZE_CTX}, could not protect segment {addr:#x} ({len:#x} bytes)"
+                ),
+                source,
+            };
+            return (done, Some(failure));
+        }
+        if prot.exec {
+            mmap::invalidate_instruction_cache(addr, len);
+        }
+    }
+    (done, None)
+}
+
+/// Makes `[addr, addr + len)` read+write if `needs_rw`, copies `seg`'s
+/// content in after its prewritten bytes, zero-fills the rest, and applies
+/// the final protection `prot`.
+///
+/// # Safety
+/// `[addr, addr + len)` is mapped memory of this manager, holding no Rust
+/// object, that nothing else writes or unmaps during the call; `len` is
+/// `seg.size` rounded up to whole pages.
+unsafe fn write_segment(
+    seg: &SegmentRef<'_>,
+    addr: u64,
+    len: u64,
+    prot: mmap::Prot,
+    needs_rw: bool,
+) -> std::io::Result<()> {
+    if needs_rw {
+        // SAFETY: the caller's promise.
+        unsafe { mmap::protect(addr, len, mmap::read_write()) }?;
+    }
+    // All of what follows the prewritten bytes is about to be written: a
+    // large range fills faster on huge pages.
+    mmap::advise_huge_pages(addr + seg.prewritten, seg.size - seg.prewritten);
+    // SAFETY: the caller's promise; the range is writable now.
+    // (Prewritten bytes are in place: fill after them.)
+    unsafe {
+        mmap::copy_and_zero_fill(
+            addr + seg.prewritten,
+            seg.content,
+            (seg.size - seg.prewritten - seg.content.len() as u64) as usize,
+        )
+    };
+    if prot == mmap::read_write() {
+        return Ok(());
+    }
+    // SAFETY: the caller's promise.
+    unsafe { mmap::protect(addr, len, prot) }
 }
 
 fn check_overlap(slab: &Slab, start: u64, end: u64) -> Result<(), MemoryError> {
