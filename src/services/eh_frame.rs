@@ -155,7 +155,8 @@ fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
     let (Some(len), Some(id)) = (u32_at(sec, p), u32_at(sec, p + 4)) else {
         return false;
     };
-    if len < 8 || len == 0xffff_ffff || p + 4 + len as usize > sec.len() {
+    // Records are padded to a multiple of 4 bytes.
+    if len < 8 || len % 4 != 0 || p + 4 + len as usize > sec.len() {
         return false;
     }
     if id == 0 {
@@ -165,6 +166,27 @@ fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
             .checked_sub(id as usize)
             .is_some_and(|c| cies.contains(&c))
     }
+}
+
+/// Whether what follows the record at `p` (taken as one) also reads as
+/// one: a zero word (the terminator, or a zeroed gap), a record, or a gap
+/// of 4, 8 or 12 bytes then a record. Garbage in a gap can look like a
+/// record by itself (a small length, then the next record's length read
+/// as a CIE pointer that happens to land on a CIE); it rarely also lands
+/// where a record starts.
+fn followed_well(sec: &[u8], p: usize, cies: &[usize]) -> bool {
+    let Some(len) = u32_at(sec, p) else {
+        return false;
+    };
+    let mut known = cies.to_vec();
+    if u32_at(sec, p + 4) == Some(0) {
+        known.push(p);
+    }
+    let q = p + 4 + len as usize;
+    u32_at(sec, q) == Some(0)
+        || [0, 4, 8, 12]
+            .into_iter()
+            .any(|g| strict_record(sec, q + g, &known))
 }
 
 /// Walks the length-prefixed records of an `.eh_frame` section to its
@@ -197,11 +219,11 @@ fn walk(sec: &[u8], known_end: bool) -> Result<(Vec<Gap>, usize), SectionError> 
             return Err(SectionError::NoTerminator);
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        let fits_strictly = strict_record(sec, pos, &cies);
-        if !fits_strictly {
+        let plausible = |p: usize| strict_record(sec, p, &cies) && followed_well(sec, p, &cies);
+        if !plausible(pos) {
             if let Some(record) = prev {
-                let gap = [4, 8, 12].into_iter().find(|g| {
-                    strict_record(sec, pos + g, &cies)
+                let gap = [4, 8, 12].into_iter().find(|&g| {
+                    plausible(pos + g)
                         || (known_end
                             && pos + g + 4 == sec.len()
                             && u32_at(sec, pos + g) == Some(0))
@@ -553,6 +575,34 @@ mod tests {
         // SAFETY: a refused start is never handed to the unwinder.
         assert!(unsafe { register_at(start) }.is_err());
         unmap_page_of(start);
+    }
+
+    /// A section of eh_cross_*.cpp at -O2 as JITLink laid it out, where
+    /// the 4 garbage bytes at 0x18 (0x19) and the next CIE's length read
+    /// as an FDE whose CIE pointer lands on the CIE at 0.
+    #[test]
+    fn garbage_that_reads_as_an_fde_is_still_a_gap() {
+        let s = [
+            0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7a, 0x52, 0x00, 0x01, 0x78,
+            0x10, 0x01, 0x1b, 0x0c, 0x07, 0x08, 0x90, 0x01, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00,
+            0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7a, 0x50, 0x4c, 0x52, 0x00,
+            0x01, 0x78, 0x10, 0x07, 0x9b, 0x99, 0x2f, 0x00, 0x00, 0x1b, 0x1b, 0x0c, 0x07, 0x08,
+            0x90, 0x01, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x1c, 0x0f,
+            0x00, 0x00, 0x53, 0x00, 0x00, 0x00, 0x04, 0x13, 0xff, 0xff, 0xff, 0x41, 0x0e, 0x10,
+            0x42, 0x0e, 0x18, 0x41, 0x0e, 0x20, 0x83, 0x04, 0x8e, 0x03, 0x86, 0x02, 0x70, 0x0e,
+            0x18, 0x42, 0x0e, 0x10, 0x41, 0x0e, 0x08, 0x41, 0x0e, 0x20, 0x1c, 0x00, 0x00, 0x00,
+            0x54, 0x00, 0x00, 0x00, 0x4c, 0x0f, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x04, 0xef,
+            0xfe, 0xff, 0xff, 0x41, 0x0e, 0x10, 0x83, 0x02, 0x4d, 0x0e, 0x08, 0x41, 0x0e, 0x10,
+            0x20, 0x00, 0x00, 0x00, 0x74, 0x00, 0x00, 0x00, 0x6c, 0x0f, 0x00, 0x00, 0x37, 0x00,
+            0x00, 0x00, 0x04, 0xef, 0xfe, 0xff, 0xff, 0x41, 0x0e, 0x10, 0x83, 0x02, 0x52, 0x0e,
+            0x08, 0x41, 0x0e, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let want = vec![Gap {
+            record: 0,
+            at: 0x18,
+            len: 4,
+        }];
+        assert_eq!(plan_repairs(&s), Ok(want));
     }
 
     #[test]
