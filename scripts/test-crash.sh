@@ -19,28 +19,16 @@
 # Env: ORC_RT_EXECUTOR  executor to test (default: the release build of
 #                       this tree, built first)
 set -u
-for t in clang-repl-22 llvm-jitlink-22 clang-22; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not found (LLVM 22 is needed); crash recovery tests not run"
-    exit 0
-  fi
-done
-ROOT=$(realpath "$(dirname "$0")/..")
-SRC=$ROOT/tests/crash
-OURS=${ORC_RT_EXECUTOR:-${CARGO_TARGET_DIR:-$ROOT/target}/release/orc-rt-executor}
-if [ -z "${ORC_RT_EXECUTOR:-}" ] && ! (cd "$ROOT" && timeout 1200 cargo build --release --quiet -p orc-rt-executor); then
-  echo "FAIL: cargo build --release"
-  exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+orc_rt_require clang-repl-22 llvm-jitlink-22 clang-22 -- "crash recovery tests"
+orc_rt_executor release
+OURS=$ORC_RT_EXE
+SRC=$ORC_RT_ROOT/tests/crash
 OUR_RT=$(timeout 10 "$OURS" --platform-archive 2>/dev/null || true)
-COMPILER_RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+COMPILER_RT=$(orc_rt_compiler_rt)
 W=$(mktemp -d /tmp/orc-rt-crash.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; failed=$((failed + 1)); }
 
 # repl <out-prefix> <archive> <mode> <input files...>: runs the session
 # (through a pipe, so stdout is complete once the executor is gone).
@@ -137,5 +125,5 @@ else
   fail "llvm-jitlink, --on-crash=recover"
   cat "$W/jl2.err"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+orc_rt_summary
+exit $?

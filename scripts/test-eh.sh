@@ -16,37 +16,25 @@
 #                       this tree, built first)
 # Prints PASS/FAIL per run and "N passed, M failed"; exits 1 on failure.
 set -u
-for t in llvm-jitlink-22 clang-22 clang++-22; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not found (LLVM 22 is needed); exception tests not run"
-    exit 0
-  fi
-done
-ROOT=$(realpath "$(dirname "$0")/..")
-SRC=$ROOT/tests/platform
-OURS=${ORC_RT_EXECUTOR:-${CARGO_TARGET_DIR:-$ROOT/target}/release/orc-rt-executor}
-if [ -z "${ORC_RT_EXECUTOR:-}" ] && ! (cd "$ROOT" && timeout 1200 cargo build --release --quiet -p orc-rt-executor); then
-  echo "FAIL: cargo build --release"
-  exit 1
-fi
-COMPILER_RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+. "$(dirname "$0")/lib.sh"
+orc_rt_require llvm-jitlink-22 clang-22 clang++-22 -- "exception tests"
+orc_rt_executor release
+OURS=$ORC_RT_EXE
+SRC=$ORC_RT_ROOT/tests/platform
+COMPILER_RT=$(orc_rt_compiler_rt)
 OUR_RT=$(timeout 10 "$OURS" --platform-archive 2>/dev/null || true)
-REF=/usr/lib/llvm-22/bin/llvm-jitlink-executor
+REF=$(orc_rt_reference_executor)
 W=$(mktemp -d /tmp/orc-rt-eh.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 
-passed=0
-failed=0
 check() { # check <name> <dir> <tag>: compares <dir>/<tag>.{out,rc} with native
   local name=$1 dir=$2 tag=$3
   if cmp -s "$dir/native.out" "$dir/$tag.out" && [ "$(cat "$dir/native.rc")" = "$(cat "$dir/$tag.rc")" ]; then
-    echo "PASS: $name"
-    passed=$((passed + 1))
+    pass "$name"
   else
-    echo "FAIL: $name (exit $(cat "$dir/$tag.rc"), native $(cat "$dir/native.rc"))"
+    fail "$name" "exit $(cat "$dir/$tag.rc"), native $(cat "$dir/native.rc")"
     diff "$dir/native.out" "$dir/$tag.out" | head -5
     tail -3 "$dir/$tag.err"
-    failed=$((failed + 1))
   fi
 }
 jit() { # jit <dir> <tag> <executor> [llvm-jitlink args...]
@@ -70,15 +58,15 @@ for p in "${programs[@]}"; do
     : >"$dir/objs"
     srcs=()
     for s in ${p#*:}; do
-      clang++-22 $opt -c "$SRC/$s" -o "$dir/$s.o" || { echo "FAIL: $name$opt compile"; failed=$((failed + 1)); continue 2; }
+      clang++-22 $opt -c "$SRC/$s" -o "$dir/$s.o" || { fail "$name$opt" "does not compile"; continue 2; }
       echo "$dir/$s.o" >>"$dir/objs"
       srcs+=("$SRC/$s")
     done
-    clang++-22 $opt "${srcs[@]}" -o "$dir/native" || { echo "FAIL: $name$opt native build"; failed=$((failed + 1)); continue; }
+    clang++-22 $opt "${srcs[@]}" -o "$dir/native" || { fail "$name$opt" "native build failed"; continue; }
     (cd "$dir" && timeout 60 ./native </dev/null >native.out 2>native.err; echo $? >native.rc)
     jit "$dir" none "$OURS"
     check "$name $opt, no ORC runtime" "$dir" none
-    if [ -f "$COMPILER_RT" ]; then
+    if [ -n "$COMPILER_RT" ]; then
       jit "$dir" crt "$OURS" -orc-runtime="$COMPILER_RT"
       check "$name $opt, compiler-rt's ORC runtime" "$dir" crt
       if [ -x "$REF" ]; then
@@ -86,17 +74,15 @@ for p in "${programs[@]}"; do
         echo "INFO: reference executor, compiler-rt's runtime: exit $(cat "$dir/ref.rc") (native $(cat "$dir/native.rc"))"
       fi
     else
-      echo "FAIL: $name $opt: compiler-rt's ORC runtime not found at $COMPILER_RT"
-      failed=$((failed + 1))
+      fail "$name $opt, compiler-rt's ORC runtime" "not installed"
     fi
     if [ -n "$OUR_RT" ] && [ -f "$OUR_RT" ]; then
       jit "$dir" ours "$OURS" -orc-runtime="$OUR_RT"
       check "$name $opt, orc-rt's ORC runtime" "$dir" ours
     else
-      echo "FAIL: $name $opt: '$OURS --platform-archive' gave no archive"
-      failed=$((failed + 1))
+      fail "$name $opt, orc-rt's ORC runtime" "'$OURS --platform-archive' gave no archive"
     fi
   done
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+orc_rt_summary
+exit $?

@@ -10,27 +10,14 @@
 # context. A program that calls an undefined host function must fail to
 # link under the plain executor (the names come from the Session only).
 set -u
-for t in llvm-jitlink-22 clang-22 cc; do
-  if ! command -v "$t" >/dev/null 2>&1; then
-    echo "SKIP: $t not found (LLVM 22 and a C compiler are needed); host function tests not run"
-    exit 0
-  fi
-done
-ROOT=$(realpath "$(dirname "$0")/..")
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-cd "$ROOT"
-if ! timeout 1200 cargo build --quiet --example host_functions -p orc-rt ||
-   ! timeout 1200 cargo build --quiet -p orc-rt-capi -p orc-rt-executor; then
-  echo "FAIL: cargo build"
-  exit 1
-fi
+. "$(dirname "$0")/lib.sh"
+orc_rt_require llvm-jitlink-22 clang-22 cc -- "host function tests"
+TARGET_DIR=$ORC_RT_TARGET_DIR
+ROOT=$ORC_RT_ROOT
+orc_rt_cargo_build --example host_functions -p orc-rt
+orc_rt_cargo_build -p orc-rt-capi -p orc-rt-executor
 W=$(mktemp -d /tmp/orc-rt-host-fns.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1${2:+ ($2)}"; failed=$((failed + 1)); }
 
 mkdir -p "$W/lib"
 ln -sfn "$TARGET_DIR/debug/liborc_rt.so" "$W/lib/liborc_rt.so.0"
@@ -46,7 +33,7 @@ clang-22 -c "$ROOT/examples/host_functions_jit.c" -o "$W/prog.o"
 
 OURS=$TARGET_DIR/debug/orc-rt-executor
 OUR_RT=$(timeout 10 "$OURS" --platform-archive 2>/dev/null || true)
-COMPILER_RT=$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a
+COMPILER_RT=$(orc_rt_compiler_rt)
 
 # run <name> <executor> [llvm-jitlink args...]
 run() {
@@ -75,10 +62,10 @@ for exe in "rust:$TARGET_DIR/debug/examples/host_functions" "c:$W/host_functions
   else
     fail "$kind executor, orc-rt's ORC runtime" "no platform archive from $OURS"
   fi
-  if [ -f "$COMPILER_RT" ]; then
+  if [ -n "$COMPILER_RT" ]; then
     run "$kind executor, compiler-rt's ORC runtime" "$path" -orc-runtime="$COMPILER_RT"
   else
-    fail "$kind executor, compiler-rt's ORC runtime" "not found at $COMPILER_RT"
+    fail "$kind executor, compiler-rt's ORC runtime" "not installed"
   fi
 done
 
@@ -91,5 +78,5 @@ else
   fail "plain orc-rt-executor links host_add/host_log" "exit $rc"
   tail -3 "$W/err"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+orc_rt_summary
+exit $?
