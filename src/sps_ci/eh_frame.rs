@@ -79,7 +79,15 @@ pub const REGISTER_FRAME_NAME: &str = "__register_frame";
 /// Process symbol of [`deregister_frame`].
 pub const DEREGISTER_FRAME_NAME: &str = "__deregister_frame";
 
-/// Runs `f`, printing its error; a panic does not reach JIT'd code.
+fn log_error(args: std::fmt::Arguments<'_>) {
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Platform,
+        args,
+    )
+}
+
+/// Runs `f`, logging its error; a panic does not reach JIT'd code.
 fn report(what: &str, begin: *const c_void, f: impl FnOnce() -> Result<(), EhFrameError>) {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     match r {
@@ -87,14 +95,14 @@ fn report(what: &str, begin: *const c_void, f: impl FnOnce() -> Result<(), EhFra
         // A section both the controller's allocation action and JIT'd code
         // register (or both deregister) counts once, as it should.
         Ok(Err(EhFrameError::AlreadyRegistered(_) | EhFrameError::NotRegistered(_))) => {}
-        Ok(Err(e)) => eprintln!("orc-rt: {what}({begin:p}): {e}"),
-        Err(_) => eprintln!("orc-rt: {what}({begin:p}): panicked"),
+        Ok(Err(e)) => log_error(format_args!("{what}({begin:p}): {e}")),
+        Err(_) => log_error(format_args!("{what}({begin:p}): panicked")),
     }
 }
 
 /// What JIT'd code gets for `__register_frame(begin)`: the section that
 /// starts at `begin` is found ([`eh_frame::section_at`]), repaired and
-/// registered like the allocation action's. Errors are printed: the
+/// registered like the allocation action's. Errors are logged: the
 /// function returns nothing, and a section refused here would have crashed
 /// libgcc.
 ///

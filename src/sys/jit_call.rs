@@ -383,7 +383,11 @@ fn demangle(name: *const c_char) -> String {
 /// goes on (crash recovery is on: the controller asked for that).
 fn report_crash(r: Result<usize, JitCrash>) -> usize {
     r.unwrap_or_else(|e| {
-        eprintln!("orc-rt: {e}");
+        crate::log::emit(
+            crate::log::Level::Error,
+            crate::log::Category::Platform,
+            format_args!("{e}"),
+        );
         0
     })
 }
