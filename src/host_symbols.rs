@@ -154,31 +154,29 @@ host_functions!(A1, A2, A3, A4, A5, A6, A7, A8);
 /// A `const char *` passed by JIT'd code. Reading it never crashes: the
 /// bytes are copied with the kernel's checked copies, so a bad pointer
 /// reads as an error instead.
+///
+/// It is passed exactly as a `const char *` is (one integer register): the
+/// address is kept as an integer, which is all reading it needs.
 #[repr(transparent)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct JitCStr(*const c_char);
-
-// SAFETY: only an address; reading through it is checked.
-unsafe impl Send for JitCStr {}
-// SAFETY: as above.
-unsafe impl Sync for JitCStr {}
+pub struct JitCStr(usize);
 
 impl JitCStr {
     /// The string a pointer points at (a test or a Rust caller's way to
     /// make one).
     pub fn new(p: *const c_char) -> Self {
-        JitCStr(p)
+        JitCStr(p as usize)
     }
 
     /// Whether the pointer is NULL.
     pub fn is_null(&self) -> bool {
-        self.0.is_null()
+        self.0 == 0
     }
 
     /// The bytes up to the NUL; an error if the pointer is NULL or points
     /// at memory that cannot be read.
     pub fn to_bytes(&self) -> std::io::Result<Vec<u8>> {
-        if self.0.is_null() {
+        if self.is_null() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 "NULL string",
@@ -192,7 +190,7 @@ impl JitCStr {
     pub fn to_string_lossy(&self) -> String {
         match self.to_bytes() {
             Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(_) if self.0.is_null() => "(null)".into(),
+            Err(_) if self.is_null() => "(null)".into(),
             Err(_) => "(unreadable)".into(),
         }
     }
