@@ -93,6 +93,22 @@ for rt_name in ours compiler-rt; do
   fi
 done
 
+# A statement that never ends, with ORC_RT_CALL_TIMEOUT=1: interrupted,
+# and the session goes on.
+for rt_name in ours compiler-rt; do
+  if [ "$rt_name" = ours ]; then rt=$OUR_RT; else rt=$COMPILER_RT; fi
+  [ -n "$rt" ] && [ -f "$rt" ] || continue
+  s=$W/$rt_name-timeout
+  printf '%s\n' 'volatile int spin = 1; while (spin) {}' >"$W/loop.txt"
+  ORC_RT_CALL_TIMEOUT=1 repl "$s" "$rt" recover "$SRC/repl-prelude.txt" "$W/loop.txt" "$SRC/repl-after.txt"
+  if cmp -s "$W/$rt_name-base.out" "$s.out" && grep -q "time limit passed" "$s.err"; then
+    pass "clang-repl, $rt_name, ORC_RT_CALL_TIMEOUT=1: an endless statement is interrupted"
+  else
+    fail "clang-repl, $rt_name, ORC_RT_CALL_TIMEOUT=1" "exit $(cat "$s.rc")"
+    tail -3 "$s.err"
+  fi
+done
+
 # llvm-jitlink: run-as-main fails with the error; the executor stays up.
 clang-22 -c "$SRC/null_write.c" -o "$W/null_write.o"
 cat >"$W/executor.sh" <<EOS
@@ -124,6 +140,27 @@ if grep -q "SIGSEGV at address 0x0" "$W/jl2.err"; then
 else
   fail "llvm-jitlink, --on-crash=recover"
   cat "$W/jl2.err"
+fi
+# SIGINT to the executor (a notebook's "interrupt kernel") ends the
+# running main, not the executor.
+clang-22 -c "$SRC/spin.c" -o "$W/spin.o"
+cat >"$W/executor-pid.sh" <<EOS
+#!/bin/sh
+echo \$\$ >"$W/executor.pid"
+exec "$OURS" "\$@"
+EOS
+chmod +x "$W/executor-pid.sh"
+rm -f "$W/executor.pid"
+(ORC_RT_ON_CRASH=recover timeout 60 llvm-jitlink-22 -oop-executor="$W/executor-pid.sh" \
+  "$W/spin.o" >"$W/int.out" 2>"$W/int.err"; echo $? >"$W/int.rc") &
+for _ in $(seq 50); do [ -s "$W/executor.pid" ] && grep -q spinning "$W/int.out" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$(cat "$W/executor.pid")" 2>/dev/null
+wait
+if [ "$(cat "$W/int.rc")" = 1 ] && grep -q "interrupted: SIGINT" "$W/int.err"; then
+  pass "llvm-jitlink, recover: SIGINT interrupts the running main"
+else
+  fail "llvm-jitlink, recover: SIGINT" "exit $(cat "$W/int.rc")"
+  cat "$W/int.err"
 fi
 orc_rt_summary
 exit $?

@@ -95,3 +95,22 @@ fn a_stack_overflow_in_jit_code_is_recovered_on_another_thread() {
         .unwrap();
     assert_eq!(r, libc::SIGSEGV);
 }
+
+#[test]
+fn a_call_past_its_time_limit_is_interrupted() {
+    run_as::enable_crash_recovery().unwrap();
+    // jmp $ (loops forever)
+    let spin = jit(&[0xeb, 0xfe]);
+    run_as::set_call_time_limit(Some(std::time::Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let r = call(spin, 0);
+    run_as::set_call_time_limit(None);
+    assert_eq!(
+        r,
+        Err(RunAsError::Crashed(JitCrash::Interrupted {
+            by_time_limit: true
+        }))
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(r.unwrap_err().to_string().contains("time limit"));
+}

@@ -88,7 +88,10 @@ is hit (each with a message on stderr).
 
 Environment:
   ORC_RT_SANDBOX=SPEC    the sandbox (see above)
-  ORC_RT_ON_CRASH=MODE   exit or recover (see --on-crash)
+  ORC_RT_ON_CRASH=MODE   exit or recover (see --on-crash); with recover,
+                         SIGINT interrupts the running call
+  ORC_RT_CALL_TIMEOUT=S  with recover: a call into JIT'd code running for
+                         more than S seconds is interrupted
   ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
                          soft RLIMIT_STACK, else 8M)
   ORC_RT_LOG=LEVEL       what orc-rt logs on stderr: off, error, warning
@@ -176,6 +179,19 @@ fn on_crash(argv0: &str, option: Option<&str>) {
             if let Err(e) = orc_rt::services::run_as::enable_crash_recovery() {
                 eprintln!("{argv0}: cannot enable crash recovery: {e}");
                 exit(1)
+            }
+            if let Ok(s) = std::env::var("ORC_RT_CALL_TIMEOUT") {
+                match s.parse::<f64>() {
+                    Ok(secs) if secs > 0.0 && secs.is_finite() => {
+                        orc_rt::services::run_as::set_call_time_limit(Some(
+                            std::time::Duration::from_secs_f64(secs),
+                        ))
+                    }
+                    _ => {
+                        eprintln!("{argv0}: bad ORC_RT_CALL_TIMEOUT {s:?} (seconds > 0)");
+                        exit(1)
+                    }
+                }
             }
         }
         other => {

@@ -74,8 +74,21 @@ pub enum RunAsError {
 /// corrupted stays corrupted, and a lock it held (inside `malloc`, say)
 /// stays held, so later calls may deadlock. The frames of the crashed call
 /// are abandoned, not unwound: no destructor of theirs runs.
+///
+/// With recovery on, SIGINT to the process interrupts the calls into
+/// JIT'd code that are running ([`JitCrash::Interrupted`]); with none
+/// running it does what it did before (by default, ends the process).
 pub fn enable_crash_recovery() -> std::io::Result<()> {
     jit_call::enable_recovery()
+}
+
+/// Sets a time limit on each call into JIT'd code (`None`: none, the
+/// default): a call still running when it passes is interrupted like a
+/// crash ([`JitCrash::Interrupted`]). Takes effect with
+/// [`enable_crash_recovery`]. An interrupt that lands while JIT'd code
+/// holds a lock (inside `malloc`, say) leaves it held.
+pub fn set_call_time_limit(limit: Option<std::time::Duration>) {
+    crate::sys::crash::set_call_timeout(limit)
 }
 
 crate::module_error!(RunAsError, RunAs);

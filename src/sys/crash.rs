@@ -14,6 +14,12 @@
 //! traps). Any other fault goes to the handler that was installed before
 //! (Rust's stack-overflow report, or the default action, which kills the
 //! process as natively).
+//!
+//! The same landing pad ends a call that runs too long
+//! ([`set_call_timeout`]) or that SIGINT interrupts: a watchdog thread
+//! sends the call's thread a real-time signal, whose handler redirects it
+//! only while it executes JIT'd code (anonymous memory, not a loaded
+//! object), so an interrupt never lands inside libc or orc-rt.
 
 use std::cell::Cell;
 use std::io;
@@ -59,7 +65,7 @@ static OWN_START: AtomicU64 = AtomicU64::new(0);
 static OWN_END: AtomicU64 = AtomicU64::new(0);
 /// The handlers installed before ours, by signal (boxed `sigaction`s,
 /// leaked: they live as long as the process).
-static PREVIOUS: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+static PREVIOUS: [AtomicUsize; 65] = [const { AtomicUsize::new(0) }; 65];
 
 thread_local! {
     /// The innermost recovery point of this thread's active JIT'd call,
@@ -103,21 +109,34 @@ pub fn enable(own_code: usize) -> io::Result<()> {
         OWN_END.store(e, Ordering::Relaxed);
     }
     for &sig in &SIGNALS {
-        // SAFETY: zeroed sigaction structs are valid; the handler is an
-        // `extern "C"` function of the SA_SIGINFO shape that stays alive.
-        unsafe {
-            let mut new: libc::sigaction = std::mem::zeroed();
-            new.sa_sigaction = handler as *const () as usize;
-            new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut new.sa_mask);
-            let old = Box::into_raw(Box::new(std::mem::zeroed::<libc::sigaction>()));
-            if libc::sigaction(sig, &new, old) != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            PREVIOUS[sig as usize].store(old as usize, Ordering::Release);
-        }
+        install(sig, handler)?;
     }
+    install(interrupt_signal(), on_interrupt)?;
+    install(libc::SIGINT, on_sigint)?;
+    refresh_loaded_code();
+    start_watchdog();
     ENABLED.store(true, Ordering::Release);
+    Ok(())
+}
+
+type Handler = extern "C" fn(c_int, *mut libc::siginfo_t, *mut c_void);
+
+/// Installs `h` for `sig` (on the alternate stack), remembering the
+/// disposition it replaces.
+fn install(sig: c_int, h: Handler) -> io::Result<()> {
+    // SAFETY: zeroed sigaction structs are valid; the handler is an
+    // `extern "C"` function of the SA_SIGINFO shape that stays alive.
+    unsafe {
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = h as *const () as usize;
+        new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        libc::sigemptyset(&mut new.sa_mask);
+        let old = Box::into_raw(Box::new(std::mem::zeroed::<libc::sigaction>()));
+        if libc::sigaction(sig, &new, old) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        PREVIOUS[sig as usize].store(old as usize, Ordering::Release);
+    }
     Ok(())
 }
 
@@ -289,5 +308,245 @@ pub fn signal_name(sig: i32) -> &'static str {
         libc::SIGILL => "SIGILL",
         libc::SIGTRAP => "SIGTRAP",
         _ => "signal",
+    }
+}
+
+// ---- Interrupting a running call: a time limit and SIGINT ----
+//
+// A thread inside a call of JIT'd code (not nested in another such call)
+// holds a slot here; a thread inside one of orc-rt's own wrapper functions
+// (which may be waiting for another thread) never does.
+// When a call's time limit passes (the watchdog thread checks every 50 ms)
+// or the executor gets SIGINT, the slot is marked and its thread gets
+// `interrupt_signal()`; its handler resumes the thread at the recovery
+// point as for a fault, unless the thread is in orc-rt's own code (then
+// the watchdog, or the next SIGINT, tries again).
+
+/// Why a call was interrupted (in its slot; 0: it was not).
+pub const INTERRUPT_TIMEOUT: i32 = -1;
+/// Interrupted by SIGINT.
+pub const INTERRUPT_SIGINT: i32 = -2;
+
+struct Slot {
+    /// `pthread_self()` of the thread in the call; 0: the slot is free.
+    thread: AtomicU64,
+    /// When the call's time is up (ms since [`START`]); 0: never.
+    deadline: AtomicU64,
+    /// 0, or [`INTERRUPT_TIMEOUT`] / [`INTERRUPT_SIGINT`].
+    why: std::sync::atomic::AtomicI32,
+}
+
+const SLOTS: usize = 64;
+static CALLS: [Slot; SLOTS] = [const {
+    Slot {
+        thread: AtomicU64::new(0),
+        deadline: AtomicU64::new(0),
+        why: std::sync::atomic::AtomicI32::new(0),
+    }
+}; SLOTS];
+/// The time limit of a call, in ms (0: none).
+static TIMEOUT_MS: AtomicU64 = AtomicU64::new(0);
+static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+thread_local! {
+    /// This thread's slot while it runs an outermost call (or SLOTS).
+    static SLOT: Cell<usize> = const { Cell::new(SLOTS) };
+}
+
+fn now_ms() -> u64 {
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+}
+
+/// The signal that interrupts a thread: a real-time one, unused by libc.
+pub fn interrupt_signal() -> c_int {
+    libc::SIGRTMIN() + 5
+}
+
+/// Sets the time limit of each call into JIT'd code (`None`: no limit).
+/// Enforced once [`enable`] has run.
+pub fn set_call_timeout(limit: Option<std::time::Duration>) {
+    let ms = limit.map_or(0, |d| d.as_millis().clamp(1, u64::MAX as u128) as u64);
+    TIMEOUT_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The executable segments of the loaded objects (executable, libc, the
+/// C++ runtime...): an interrupt never lands there, only in JIT'd code,
+/// which lives in anonymous memory. So JIT'd code blocked in a library
+/// call (a `sleep`, a lock) is interrupted only once it is back.
+const LOADED_MAX: usize = 256;
+static LOADED: [(AtomicU64, AtomicU64); LOADED_MAX] =
+    [const { (AtomicU64::new(0), AtomicU64::new(0)) }; LOADED_MAX];
+static LOADED_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// Re-reads [`LOADED`] from the loader (not from a signal handler).
+fn refresh_loaded_code() {
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut c_void,
+    ) -> c_int {
+        // SAFETY: the loader passes a valid info; `data` is our Vec.
+        let (info, out) = unsafe { (&*info, &mut *(data as *mut Vec<(u64, u64)>)) };
+        for i in 0..info.dlpi_phnum as usize {
+            // SAFETY: dlpi_phdr holds dlpi_phnum headers.
+            let ph = unsafe { &*info.dlpi_phdr.add(i) };
+            if ph.p_type == libc::PT_LOAD && ph.p_flags & libc::PF_X != 0 {
+                let start = info.dlpi_addr + ph.p_vaddr;
+                out.push((start, start + ph.p_memsz));
+            }
+        }
+        0
+    }
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    // SAFETY: `each` only reads the loader's structures during the call.
+    unsafe { libc::dl_iterate_phdr(Some(each), &mut ranges as *mut _ as *mut c_void) };
+    ranges.truncate(LOADED_MAX);
+    // Grow-only publication: entries are written before the count covers
+    // them; objects are seldom unloaded, and a stale range only delays an
+    // interrupt.
+    for (i, (s, e)) in ranges.iter().enumerate() {
+        LOADED[i].0.store(*s, Ordering::Relaxed);
+        LOADED[i].1.store(*e, Ordering::Release);
+    }
+    LOADED_COUNT.fetch_max(ranges.len(), Ordering::AcqRel);
+}
+
+/// Whether `pc` is in a loaded object's code. Async-signal-safe.
+fn in_loaded_code(pc: u64) -> bool {
+    let n = LOADED_COUNT.load(Ordering::Acquire).min(LOADED_MAX);
+    LOADED[..n]
+        .iter()
+        .any(|(s, e)| (s.load(Ordering::Relaxed)..e.load(Ordering::Acquire)).contains(&pc))
+}
+
+/// Starts the thread that enforces time limits, delivers SIGINT's
+/// interrupts again until they land, and keeps [`LOADED`] current.
+fn start_watchdog() {
+    let _ = std::thread::Builder::new()
+        .name("orc-rt-watchdog".into())
+        .spawn(|| loop {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            refresh_loaded_code();
+            let now = now_ms();
+            for s in &CALLS {
+                let d = s.deadline.load(Ordering::Acquire);
+                if d != 0 && now >= d {
+                    let _ = s.why.compare_exchange(
+                        0,
+                        INTERRUPT_TIMEOUT,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    );
+                }
+            }
+            kick_marked();
+        });
+}
+
+/// Sends the interrupt signal to every thread whose call is marked.
+/// Async-signal-safe.
+fn kick_marked() {
+    for s in &CALLS {
+        let t = s.thread.load(Ordering::Acquire);
+        if t != 0 && s.why.load(Ordering::Acquire) != 0 {
+            // SAFETY: `t` is a live thread: it clears its slot before it
+            // leaves the call, and threads running JIT'd calls are pool
+            // threads that outlive them.
+            unsafe { libc::pthread_kill(t as libc::pthread_t, interrupt_signal()) };
+        }
+    }
+}
+
+/// Whether `pc` is in orc-rt's own code (see [`enable`]).
+pub fn is_own_code(pc: u64) -> bool {
+    (OWN_START.load(Ordering::Relaxed)..OWN_END.load(Ordering::Relaxed)).contains(&pc)
+}
+
+/// Whether the calling thread holds a slot ([`call_started`]).
+pub fn in_interruptible_call() -> bool {
+    SLOT.try_with(|c| c.get() != SLOTS).unwrap_or(true)
+}
+
+/// Marks the calling thread as inside an interruptible call; returns its slot
+/// (for [`call_ended`]), or `None` when there is no free slot.
+pub fn call_started() -> Option<usize> {
+    // SAFETY: pthread_self has no preconditions.
+    let me = unsafe { libc::pthread_self() } as u64;
+    let timeout = TIMEOUT_MS.load(Ordering::Relaxed);
+    for (i, s) in CALLS.iter().enumerate() {
+        if s.thread
+            .compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            s.why.store(0, Ordering::Release);
+            let d = if timeout == 0 { 0 } else { now_ms() + timeout };
+            s.deadline.store(d, Ordering::Release);
+            let _ = SLOT.try_with(|c| c.set(i));
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Frees the slot of [`call_started`].
+pub fn call_ended(slot: usize) {
+    let _ = SLOT.try_with(|c| c.set(SLOTS));
+    if let Some(s) = CALLS.get(slot) {
+        s.deadline.store(0, Ordering::Release);
+        s.why.store(0, Ordering::Release);
+        s.thread.store(0, Ordering::Release);
+    }
+}
+
+/// Handler of [`interrupt_signal`]: resumes the thread at its recovery
+/// point if its call is marked and it runs code other than orc-rt's.
+extern "C" fn on_interrupt(_sig: c_int, _info: *mut libc::siginfo_t, ctx: *mut c_void) {
+    let slot = SLOT.try_with(|c| c.get()).unwrap_or(SLOTS);
+    let Some(s) = CALLS.get(slot) else { return };
+    let why = s.why.load(Ordering::Acquire);
+    let point = current();
+    if why == 0 || point.is_null() {
+        return;
+    }
+    // SAFETY: as in `handler`: the kernel's context of this thread, and
+    // this thread's active recovery point.
+    unsafe {
+        let uc = &mut *(ctx as *mut libc::ucontext_t);
+        let gregs = &mut uc.uc_mcontext.gregs;
+        let pc = gregs[libc::REG_RIP as usize] as u64;
+        if is_own_code(pc) || in_loaded_code(pc) {
+            return; // not in JIT'd code: retried later
+        }
+        let p = &mut *point;
+        p.signo = why;
+        p.addr = 0;
+        p.pc = pc;
+        gregs[libc::REG_RSP as usize] = p.rsp as i64;
+        gregs[libc::REG_RBP as usize] = p.rbp as i64;
+        gregs[libc::REG_RIP as usize] = p.landing as i64;
+    }
+    // The call is over: nothing more to interrupt.
+    s.deadline.store(0, Ordering::Release);
+    s.why.store(0, Ordering::Release);
+}
+
+/// SIGINT: interrupts the running calls; with none, does what SIGINT did
+/// before (by default, ends the process).
+extern "C" fn on_sigint(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
+    let mut any = false;
+    for s in &CALLS {
+        if s.thread.load(Ordering::Acquire) != 0 {
+            let _ =
+                s.why
+                    .compare_exchange(0, INTERRUPT_SIGINT, Ordering::AcqRel, Ordering::Acquire);
+            any = true;
+        }
+    }
+    if !any {
+        // SAFETY: forwarded handler arguments.
+        unsafe { chain(sig, info, ctx) }
     }
 }

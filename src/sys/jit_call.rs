@@ -217,6 +217,12 @@ pub enum JitCrash {
         /// The faulting instruction.
         pc: u64,
     },
+    /// Interrupted: its time limit passed, or the executor got SIGINT.
+    #[error("JIT'd code interrupted: {}", if *.by_time_limit { "its time limit passed" } else { "SIGINT" })]
+    Interrupted {
+        /// By the time limit (else by SIGINT).
+        by_time_limit: bool,
+    },
     /// An uncaught C++ exception.
     #[error("JIT'd code threw an uncaught C++ exception of type {type_name}{}", what.as_ref().map(|w| format!(": {w}")).unwrap_or_default())]
     Exception {
@@ -254,12 +260,28 @@ unsafe fn enter_wide(f: usize, a0: usize, a1: usize) -> Result<TrampolineResult,
     crash::ensure_alt_stack();
     let mut point = RecoveryPoint::default();
     let prev = crash::set_current(&mut point);
+    // A call of JIT'd code (not one of orc-rt's own wrapper functions,
+    // which wait for others) can be interrupted (time limit, SIGINT),
+    // unless an enclosing call on this thread already can.
+    let slot = if !crash::is_own_code(f as u64) && !crash::in_interruptible_call() {
+        crash::call_started()
+    } else {
+        None
+    };
     // SAFETY: caller promise; `point` outlives the call and is this
     // thread's innermost recovery point during it.
     let r = unsafe { orc_rt_jit_trampoline(f, a0, a1, &mut point) };
+    if let Some(slot) = slot {
+        crash::call_ended(slot);
+    }
     crash::set_current(prev);
     if point.signo == 0 && point.exception == 0 {
         return Ok(r);
+    }
+    if point.signo < 0 {
+        return Err(JitCrash::Interrupted {
+            by_time_limit: point.signo == crash::INTERRUPT_TIMEOUT,
+        });
     }
     if point.exception != 0 {
         return Err(caught_exception(point.exception as *mut c_void));
