@@ -669,6 +669,49 @@ orc_rt_Error_TypeId orc_rt_StringError_getTypeId(void);
 orc_rt_ErrorRef orc_rt_StringError_create(const char *ErrMsg);
 
 /**
+ * Defines `Name` as address `Addr` (a host function, cast to an integer:
+ * `(uint64_t)(uintptr_t)&host_add`, or data) for the code Session `S`
+ * JIT-links: the controller's lookups of `Name` in the executor's process
+ * (llvm-jitlink's and clang-repl's process symbols) find it before
+ * anything else. Redefining a name replaces it. Returns an error for a
+ * NULL or refused `S`, a NULL or empty `Name`, or address 0. Any thread;
+ * does not block.
+ *
+ * # Safety
+ * `Name` is NULL or a NUL-terminated string (copied). JIT'd code that
+ * links against `Name` uses `Addr` as its declaration says, for as long
+ * as it runs: the caller vouches that `Addr` is valid for that.
+ */
+orc_rt_ErrorRef orc_rt_Session_defineSymbol(orc_rt_SessionRef S, const char *Name, uint64_t Addr);
+
+/**
+ * Sets Session `S`'s context pointer to `Ctx` (NULL clears it), replacing
+ * any context set before, from C or Rust. The Session never dereferences
+ * or frees it: C owns what it points at and keeps it valid while host
+ * functions may use it. A refused `S` is reported to stderr. Any thread.
+ */
+void orc_rt_Session_setContext(orc_rt_SessionRef S, void *Ctx);
+
+/**
+ * Session `S`'s context pointer (set by `orc_rt_Session_setContext`);
+ * NULL if none was set, if the context was set from Rust, or if `S` is
+ * NULL or refused. Any thread; does not block. A native wrapper function
+ * gets its Session as `S`; a host function called by JIT'd code gets it
+ * from `orc_rt_Session_current()`.
+ */
+void *orc_rt_Session_getContext(orc_rt_SessionRef S);
+
+/**
+ * The Session whose controller call the calling thread is running (JIT'd
+ * `main`, a function run by the controller, a wrapper function or an
+ * allocation action, and everything they call, host functions among
+ * them); NULL on any other thread, e.g. one JIT'd code started itself.
+ * The handle is borrowed: valid while that call runs, never destroyed
+ * by the caller.
+ */
+orc_rt_SessionRef orc_rt_Session_current(void);
+
+/**
  * Returns the display name of level `L` ("DEBUG", "INFO", "WARNING",
  * "ERROR", "OFF"), a static string never freed, or NULL if `L` is not a
  * level. Any thread.

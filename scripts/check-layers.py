@@ -73,6 +73,7 @@ LAYERS = [
             "task_dispatcher",
             "controller_access",
             "wrapper_function",
+            "host_symbols",
         ],
     ),
     ("services", ["services", "sandbox"]),

@@ -64,6 +64,7 @@ pub mod sys;
 pub mod sps;
 
 pub mod controller_access;
+pub mod host_symbols;
 pub mod notification;
 pub mod service;
 pub mod session;

@@ -58,6 +58,11 @@ Options (orc-rt's own; the forms above are the reference's, unchanged):
                          llvm-jitlink's -orc-runtime= or clang-repl's
                          --orc-runtime=, and exit
   --sandbox=SPEC         confine JIT'd code (overrides ORC_RT_SANDBOX)
+  --on-crash=MODE        exit (default: a crash in JIT'd code kills the
+                         executor, as natively) or recover: a fault or an
+                         uncaught C++ exception in JIT'd code run for a
+                         controller call fails only that call (overrides
+                         ORC_RT_ON_CRASH)
   --sandbox-check[=SPEC] apply SPEC (or ORC_RT_SANDBOX, or untrusted) to this
                          process, print what is enforced and the Landlock ABI,
                          and exit (1 if SPEC requires what cannot be enforced)
@@ -93,6 +98,10 @@ is hit (each with a message on stderr).
 
 Environment:
   ORC_RT_SANDBOX=SPEC    the sandbox (see above)
+  ORC_RT_ON_CRASH=MODE   exit or recover (see --on-crash); with recover,
+                         SIGINT interrupts the running call
+  ORC_RT_CALL_TIMEOUT=S  with recover: a call into JIT'd code running for
+                         more than S seconds is interrupted
   ORC_RT_STACK_SIZE=SIZE stack of threads running JIT'd code (default: the
                          soft RLIMIT_STACK, else 8M)
   ORC_RT_LOG=LEVEL       what orc-rt logs on stderr: off, error, warning
@@ -110,6 +119,7 @@ Environment:
 struct Options {
     sandbox: Option<String>,
     sandbox_check: Option<Option<String>>,
+    on_crash: Option<String>,
 }
 
 /// Takes our leading `--` options off `args`. `--help`, `--version` and a
@@ -143,7 +153,9 @@ fn take_options(argv0: &str, args: &mut Vec<String>) -> Options {
             o.sandbox_check = Some(None);
         } else if let Some(spec) = a.strip_prefix("--sandbox-check=") {
             o.sandbox_check = Some(Some(spec.to_string()));
-        } else if a.starts_with("--sandbox") {
+        } else if let Some(mode) = a.strip_prefix("--on-crash=") {
+            o.on_crash = Some(mode.to_string());
+        } else if a.starts_with("--sandbox") || a.starts_with("--on-crash") {
             eprintln!("{argv0}: unknown option {a} (see --help)");
             exit(1);
         } else {
@@ -165,6 +177,38 @@ fn sandbox_policy(argv0: &str, option: Option<&str>) -> SandboxPolicy {
         eprintln!("{argv0}: {e}");
         exit(1)
     })
+}
+
+/// `--on-crash=MODE` or `ORC_RT_ON_CRASH=MODE`: `exit` (the default: a
+/// crash in JIT'd code kills the process, as natively) or `recover`.
+fn on_crash(argv0: &str, option: Option<&str>) {
+    let env = std::env::var("ORC_RT_ON_CRASH").ok();
+    match option.or(env.as_deref()).unwrap_or("exit") {
+        "exit" | "" => {}
+        "recover" => {
+            if let Err(e) = orc_rt::services::run_as::enable_crash_recovery() {
+                eprintln!("{argv0}: cannot enable crash recovery: {e}");
+                exit(1)
+            }
+            if let Ok(s) = std::env::var("ORC_RT_CALL_TIMEOUT") {
+                match s.parse::<f64>() {
+                    Ok(secs) if secs > 0.0 && secs.is_finite() => {
+                        orc_rt::services::run_as::set_call_time_limit(Some(
+                            std::time::Duration::from_secs_f64(secs),
+                        ))
+                    }
+                    _ => {
+                        eprintln!("{argv0}: bad ORC_RT_CALL_TIMEOUT {s:?} (seconds > 0)");
+                        exit(1)
+                    }
+                }
+            }
+        }
+        other => {
+            eprintln!("{argv0}: unknown crash mode {other:?} (exit or recover)");
+            exit(1)
+        }
+    }
 }
 
 /// Applies the sandbox (once the connection is open, before any thread
@@ -294,6 +338,7 @@ fn main() {
         sandbox_check(&argv0, spec.as_deref());
     }
     let sandbox = sandbox_policy(&argv0, options.sandbox.as_deref());
+    on_crash(&argv0, options.on_crash.as_deref());
     if args.is_empty() {
         usage_error("insufficient arguments");
     }

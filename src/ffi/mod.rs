@@ -50,6 +50,7 @@ pub(crate) mod handle;
 
 pub mod controller_access;
 pub mod error;
+pub mod host_symbols;
 pub mod log;
 pub mod notification;
 pub mod service;

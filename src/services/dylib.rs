@@ -54,6 +54,10 @@
 //! dylib::register_builtin_symbol("orc_rt_doc_builtin", ExecutorAddr::new(0x1234));
 //! let found = dylib::resolve(process, &[lookup("orc_rt_doc_builtin", true)]).unwrap();
 //! assert_eq!(found[0].unwrap().addr, ExecutorAddr::new(0x1234));
+//! // An override wins over the loader (process handles only).
+//! dylib::override_process_symbol("free", ExecutorAddr::new(0x5678));
+//! let found = dylib::resolve(process, &[lookup("free", true)]).unwrap();
+//! assert_eq!(found[0].unwrap().addr, ExecutorAddr::new(0x5678));
 //!
 //! let missing = manager.open(b"/nonexistent/libnothing.so", 0);
 //! assert!(
@@ -70,7 +74,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use crate::handle::Handle;
+use crate::host_symbols;
 use crate::service::{OnCompleteFn, Service};
+use crate::session::Session;
 use crate::sps::orc_types::{jit_symbol_flags, ExecutorSymbolDef, RemoteSymbolLookupSetElement};
 use crate::sync::lock;
 use crate::sys::dl::{self, DlError, DlHandle};
@@ -107,6 +114,8 @@ struct Entry {
     handle: DlHandle,
     /// Opened with the empty path: the process's global scope.
     is_process: bool,
+    /// The Session whose host symbols a process handle finds first.
+    session: Option<Handle>,
 }
 
 /// Every live handle, process-wide: id to loader handle.
@@ -126,6 +135,22 @@ pub fn register_builtin_symbol(name: &str, addr: ExecutorAddr) {
 
 fn builtin_symbol(name: &str) -> Option<u64> {
     lock(&BUILTINS).get(name).copied()
+}
+
+/// Symbols that take the place of the loader's in process lookups.
+static OVERRIDES: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+
+/// Makes `name` resolve to `addr` through a process handle (`open("")`)
+/// even where the loader knows the name: how orc-rt puts its checked
+/// versions of libraries' functions in JIT'd code's way (its repairing
+/// `__register_frame`, say). Lookups through a library's own handle are
+/// not affected.
+pub fn override_process_symbol(name: &str, addr: ExecutorAddr) {
+    lock(&OVERRIDES).insert(name.to_string(), addr.0);
+}
+
+fn override_symbol(name: &str) -> Option<u64> {
+    lock(&OVERRIDES).get(name).copied()
 }
 
 /// Loads [`GLOBAL_RUNTIME_LIBRARIES`] once per process; returns the
@@ -157,6 +182,8 @@ struct State {
     /// Ids this manager issued.
     issued: Vec<u64>,
     shut_down: bool,
+    /// The Session whose host symbols its process handles serve.
+    session: Option<Handle>,
 }
 
 /// The dylib manager service.
@@ -179,15 +206,26 @@ impl DylibManager {
         }
     }
 
+    /// Makes this manager's process handles find the host symbols of
+    /// `session` ([`crate::host_symbols`]) before anything else. Handles
+    /// opened before keep what they had.
+    pub fn serve_host_symbols_of(&self, session: &Session) {
+        lock(&self.state).session = Some(session.handle());
+    }
+
     /// Opens `path` (empty: the executor process's global scope) and
     /// returns a handle for [`resolve`]. Libraries stay loaded.
     pub fn open(&self, path: &[u8], mode: u64) -> Result<ExecutorAddr, DylibError> {
         if mode != 0 {
             return Err(DylibError::UnsupportedMode(mode));
         }
-        if lock(&self.state).shut_down {
-            return Err(DylibError::ShutDown("open"));
-        }
+        let session = {
+            let st = lock(&self.state);
+            if st.shut_down {
+                return Err(DylibError::ShutDown("open"));
+            }
+            st.session
+        };
         let is_process = path.is_empty();
         let handle = if is_process {
             dl::process()
@@ -195,7 +233,15 @@ impl DylibManager {
             dl::open(path, libc::RTLD_LAZY | libc::RTLD_GLOBAL)?
         };
         let id = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
-        lock(&HANDLES).insert(id, Entry { handle, is_process });
+        let session = session.filter(|_| is_process);
+        lock(&HANDLES).insert(
+            id,
+            Entry {
+                handle,
+                is_process,
+                session,
+            },
+        );
         lock(&self.state).issued.push(id);
         Ok(ExecutorAddr(id))
     }
@@ -229,8 +275,10 @@ impl Drop for DylibManager {
 /// Looks up each symbol in the library behind `handle`, one result per
 /// input, in order:
 ///
-/// - found (by the loader, or for a process handle among the
-///   [`register_builtin_symbol`] symbols; the first miss loads
+/// - found (for a process handle first among its Session's host symbols
+///   ([`DylibManager::serve_host_symbols_of`]), then the
+///   [`override_process_symbol`] symbols, then by the loader, then among
+///   the [`register_builtin_symbol`] symbols; the first miss loads
 ///   [`GLOBAL_RUNTIME_LIBRARIES`] and looks again): `Some{addr, Exported}`;
 /// - missing and not required (weak): `Some{addr 0, Exported}`;
 /// - missing and required: `None` (the controller reports it);
@@ -256,7 +304,11 @@ pub fn resolve(
             flags: jit_symbol_flags::EXPORTED,
             target_flags: 0,
         };
-        let found = dl::symbol(entry.handle, &s.name)
+        let found = entry
+            .session
+            .and_then(|h| host_symbols::lookup(h, &s.name))
+            .or_else(|| entry.is_process.then(|| override_symbol(&s.name)).flatten())
+            .or_else(|| dl::symbol(entry.handle, &s.name))
             .or_else(|| entry.is_process.then(|| builtin_symbol(&s.name)).flatten())
             .or_else(|| {
                 // Not in the global scope as it is: maybe in the C++
@@ -286,5 +338,39 @@ impl Service for DylibManager {
     fn on_shutdown(&self, on_complete: OnCompleteFn) {
         self.shutdown();
         on_complete(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task_dispatcher::InPlaceTaskDispatcher;
+    use std::sync::Arc;
+
+    #[test]
+    fn process_lookups_find_the_sessions_host_symbols_first() {
+        extern "C" fn mine() -> i32 {
+            7
+        }
+        let mine_addr = ExecutorAddr::from_fn_ptr(mine as *const ());
+        let a = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
+        let b = Session::new(Arc::new(InPlaceTaskDispatcher::new()));
+        // Even a name the loader knows.
+        a.define_function("getpid", mine as extern "C" fn() -> _)
+            .unwrap();
+        let (ma, mb) = (DylibManager::new(), DylibManager::new());
+        ma.serve_host_symbols_of(&a);
+        mb.serve_host_symbols_of(&b);
+        let look = |m: &DylibManager| {
+            let h = m.open(b"", 0).unwrap();
+            let el = RemoteSymbolLookupSetElement {
+                name: "getpid".into(),
+                required: true,
+            };
+            resolve(h, &[el]).unwrap()[0].unwrap().addr
+        };
+        assert_eq!(look(&ma), mine_addr);
+        let libc_getpid = look(&mb);
+        assert!(libc_getpid != mine_addr && !libc_getpid.is_null());
     }
 }

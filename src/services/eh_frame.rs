@@ -57,6 +57,10 @@ pub enum SectionError {
     /// A record's length goes beyond the section.
     #[error("record at offset {0:#x} runs past the end")]
     RecordPastEnd(usize),
+    /// A section known only by its start does not begin with a CIE (or
+    /// the terminator), so it is not taken for one ([`section_at`]).
+    #[error("no CIE at the start")]
+    NoLeadingCie,
 }
 
 /// Errors of EH-frame registration.
@@ -151,7 +155,8 @@ fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
     let (Some(len), Some(id)) = (u32_at(sec, p), u32_at(sec, p + 4)) else {
         return false;
     };
-    if len < 8 || len == 0xffff_ffff || p + 4 + len as usize > sec.len() {
+    // Records are padded to a multiple of 4 bytes.
+    if len < 8 || len % 4 != 0 || p + 4 + len as usize > sec.len() {
         return false;
     }
     if id == 0 {
@@ -161,6 +166,27 @@ fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
             .checked_sub(id as usize)
             .is_some_and(|c| cies.contains(&c))
     }
+}
+
+/// Whether what follows the record at `p` (taken as one) also reads as
+/// one: a zero word (the terminator, or a zeroed gap), a record, or a gap
+/// of 4, 8 or 12 bytes then a record. Garbage in a gap can look like a
+/// record by itself (a small length, then the next record's length read
+/// as a CIE pointer that happens to land on a CIE); it rarely also lands
+/// where a record starts.
+fn followed_well(sec: &[u8], p: usize, cies: &[usize]) -> bool {
+    let Some(len) = u32_at(sec, p) else {
+        return false;
+    };
+    let mut known = cies.to_vec();
+    if u32_at(sec, p + 4) == Some(0) {
+        known.push(p);
+    }
+    let q = p + 4 + len as usize;
+    u32_at(sec, q) == Some(0)
+        || [0, 4, 8, 12]
+            .into_iter()
+            .any(|g| strict_record(sec, q + g, &known))
 }
 
 /// Walks the length-prefixed records of an `.eh_frame` section to its
@@ -175,6 +201,14 @@ fn strict_record(sec: &[u8], p: usize, cies: &[usize]) -> bool {
 /// recognised when the bytes at a record boundary do not start a record
 /// but a well-formed CIE or FDE starts 4, 8 or 12 bytes later.
 pub fn plan_repairs(sec: &[u8]) -> Result<Vec<Gap>, SectionError> {
+    walk(sec, true).map(|(gaps, _)| gaps)
+}
+
+/// The walk of [`plan_repairs`]; also returns the section's length (up to
+/// and including its terminator). With `known_end`, `sec` is the whole
+/// section, so a gap just before a terminator in its last 4 bytes is
+/// recognised; without, `sec` is only a window that starts at the section.
+fn walk(sec: &[u8], known_end: bool) -> Result<(Vec<Gap>, usize), SectionError> {
     let mut gaps = Vec::new();
     let mut cies = Vec::new();
     let mut prev: Option<usize> = None;
@@ -185,12 +219,14 @@ pub fn plan_repairs(sec: &[u8]) -> Result<Vec<Gap>, SectionError> {
             return Err(SectionError::NoTerminator);
         }
         let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
-        let fits_strictly = strict_record(sec, pos, &cies);
-        if !fits_strictly {
+        let plausible = |p: usize| strict_record(sec, p, &cies) && followed_well(sec, p, &cies);
+        if !plausible(pos) {
             if let Some(record) = prev {
-                let gap = [4, 8, 12].into_iter().find(|g| {
-                    strict_record(sec, pos + g, &cies)
-                        || (pos + g + 4 == sec.len() && u32_at(sec, pos + g) == Some(0))
+                let gap = [4, 8, 12].into_iter().find(|&g| {
+                    plausible(pos + g)
+                        || (known_end
+                            && pos + g + 4 == sec.len()
+                            && u32_at(sec, pos + g) == Some(0))
                 });
                 if let Some(g) = gap {
                     gaps.push(Gap {
@@ -204,7 +240,7 @@ pub fn plan_repairs(sec: &[u8]) -> Result<Vec<Gap>, SectionError> {
             }
         }
         if len == 0 {
-            return Ok(gaps);
+            return Ok((gaps, pos + 4));
         }
         let total = if len == 0xffff_ffff {
             if rest.len() < 12 {
@@ -244,6 +280,111 @@ fn apply_repairs(start: u64, sec: &[u8], gaps: &[Gap]) -> Result<(), EhFrameErro
             .map_err(|source| EhFrameError::Unreadable { start, source })?;
     }
     Ok(())
+}
+
+/// Largest section [`section_at`] looks for a terminator in.
+pub const MAX_SECTION_AT: u64 = 64 << 20;
+
+/// Appends to `out` the bytes of `[start + out.len(), start + want)`, page
+/// by page, up to the first page that cannot be read; `true` if all of
+/// them could be.
+fn extend_readable(out: &mut Vec<u8>, start: u64, want: u64) -> bool {
+    let page = crate::sys::mmap::page_size();
+    let Some(end) = start.checked_add(want) else {
+        return false;
+    };
+    let mut at = start + out.len() as u64;
+    while at < end {
+        let next = (at / page + 1).saturating_mul(page).min(end);
+        let old = out.len();
+        out.resize(old + (next - at) as usize, 0);
+        if mem::read(at, &mut out[old..]).is_err() {
+            out.truncate(old);
+            return false;
+        }
+        at = next;
+    }
+    true
+}
+
+/// The extent of the `.eh_frame` section that starts at `start`, for
+/// callers that pass only a start, as `__register_frame` does (LLVM's own
+/// ORC runtime in compiler-rt calls it so).
+///
+/// The records are walked from `start` to the zero-length terminator,
+/// across the gaps [`plan_repairs`] knows (JITLink places the terminator
+/// right after the last record, with no gap before it). Reads are checked,
+/// so an unmapped start or a walk that runs into unmapped memory is an
+/// error rather than a crash; the section must begin with a CIE (or be the
+/// terminator alone) and end within [`MAX_SECTION_AT`] bytes.
+pub fn section_at(start: u64) -> Result<ExecutorAddrRange, EhFrameError> {
+    check_range("register", range_at(start))?;
+    let mut bytes = Vec::new();
+    let mut window = 64 * 1024;
+    loop {
+        let complete = extend_readable(&mut bytes, start, window);
+        let malformed = |source| EhFrameError::Malformed { start, source };
+        match walk(&bytes, false) {
+            Ok((_, len)) => {
+                if len > 4 && !strict_record(&bytes, 0, &[]) {
+                    return Err(malformed(SectionError::NoLeadingCie));
+                }
+                return ExecutorAddrRange::from_start_and_size(
+                    crate::ExecutorAddr(start),
+                    len as u64,
+                )
+                .ok_or(EhFrameError::BadRange {
+                    op: "register",
+                    start,
+                    end: start.wrapping_add(len as u64),
+                });
+            }
+            // The window may have cut the section: look further.
+            Err(_) if complete && window < MAX_SECTION_AT => window *= 2,
+            Err(e) if bytes.len() < 4 => {
+                return Err(EhFrameError::Unreadable {
+                    start,
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("address {start:#x} is not accessible ({e})"),
+                    ),
+                })
+            }
+            Err(e) => return Err(malformed(e)),
+        }
+    }
+}
+
+/// The smallest range at `start` that [`check_range`] can accept.
+fn range_at(start: u64) -> ExecutorAddrRange {
+    ExecutorAddrRange {
+        start: crate::ExecutorAddr(start),
+        end: crate::ExecutorAddr(start.saturating_add(4)),
+    }
+}
+
+/// [`register`] for a section known only by its start ([`section_at`]).
+///
+/// # Safety
+///
+/// As for [`register`]: the caller promises that `start` begins the
+/// `.eh_frame` section of loaded code that stays mapped until
+/// [`deregister_at`].
+pub unsafe fn register_at(start: u64) -> Result<(), EhFrameError> {
+    let range = section_at(start)?;
+    // SAFETY: the caller's promise, for the extent found above.
+    unsafe { register(range) }
+}
+
+/// [`deregister`] for a section registered with [`register_at`] (or
+/// [`register`]), by its start.
+///
+/// # Safety
+///
+/// As for [`deregister`].
+pub unsafe fn deregister_at(start: u64) -> Result<(), EhFrameError> {
+    // SAFETY: the caller's promise.
+    unsafe { deregister(range_at(start)) }
 }
 
 /// Registers the `.eh_frame` section in `range` with the unwinder.
@@ -359,6 +500,109 @@ mod tests {
         let mut s = gapped([0; 4]);
         s.drain(32..36);
         assert_eq!(plan_repairs(&s), Ok(vec![]));
+    }
+
+    /// `bytes` at the start of a fresh page followed by an unmapped one;
+    /// returns the start (unmapped with [`unmap_two`]).
+    fn on_last_page(bytes: &[u8]) -> u64 {
+        let page = crate::sys::mmap::page_size();
+        let base = crate::sys::mmap::map_anonymous_rw(2 * page).unwrap();
+        // SAFETY: our own fresh mapping; the second page is given back.
+        unsafe {
+            crate::sys::mmap::unmap(base + page, page).unwrap();
+            crate::sys::mem::write(base + page - bytes.len() as u64, bytes).unwrap();
+            // Read-only, like a finalized segment (and out of the set of
+            // writable mappings other tests look at).
+            crate::sys::mmap::protect(
+                base,
+                page,
+                crate::sys::mmap::Prot {
+                    read: true,
+                    write: false,
+                    exec: false,
+                },
+            )
+            .unwrap();
+        }
+        base + page - bytes.len() as u64
+    }
+
+    fn unmap_page_of(addr: u64) {
+        let page = crate::sys::mmap::page_size();
+        // SAFETY: the page `on_last_page` mapped, no longer used.
+        unsafe { crate::sys::mmap::unmap(addr / page * page, page).unwrap() };
+    }
+
+    #[test]
+    fn a_section_is_found_from_its_start_alone() {
+        // Followed by bytes that are not part of it.
+        let mut s = gapped([0x00, 0xf0, 0xff, 0xff]);
+        let len = s.len() as u64;
+        s.extend_from_slice(&[12, 0, 0, 0, 0, 0, 0, 0, 1, b'z', b'R', 0]);
+        let start = on_last_page(&s);
+        assert_eq!(section_at(start).unwrap().size(), len);
+        unmap_page_of(start);
+    }
+
+    #[test]
+    fn garbage_given_as_a_start_is_refused_without_a_crash() {
+        assert!(matches!(section_at(0), Err(EhFrameError::BadRange { .. })));
+        // Unmapped memory.
+        let start = on_last_page(&[0; 4]) + 4;
+        assert!(
+            matches!(section_at(start), Err(EhFrameError::Unreadable { .. })),
+            "{:?}",
+            section_at(start)
+        );
+        // A length that runs into the unmapped page, never terminated.
+        let start = on_last_page(&[12, 0, 0, 0, 0, 0, 0, 0, 1, b'z', b'R', 0, 0xff, 0, 0, 0]);
+        let r = section_at(start);
+        assert!(matches!(r, Err(EhFrameError::Malformed { .. })), "{r:?}");
+        unmap_page_of(start);
+        // Terminated records that do not start with a CIE.
+        let start = on_last_page(&[4, 0, 0, 0, 9, 9, 9, 9, 0, 0, 0, 0]);
+        let r = section_at(start);
+        assert!(
+            matches!(
+                r,
+                Err(EhFrameError::Malformed {
+                    source: SectionError::NoLeadingCie,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        // SAFETY: a refused start is never handed to the unwinder.
+        assert!(unsafe { register_at(start) }.is_err());
+        unmap_page_of(start);
+    }
+
+    /// A section of eh_cross_*.cpp at -O2 as JITLink laid it out, where
+    /// the 4 garbage bytes at 0x18 (0x19) and the next CIE's length read
+    /// as an FDE whose CIE pointer lands on the CIE at 0.
+    #[test]
+    fn garbage_that_reads_as_an_fde_is_still_a_gap() {
+        let s = [
+            0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7a, 0x52, 0x00, 0x01, 0x78,
+            0x10, 0x01, 0x1b, 0x0c, 0x07, 0x08, 0x90, 0x01, 0x00, 0x00, 0x19, 0x00, 0x00, 0x00,
+            0x1c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x7a, 0x50, 0x4c, 0x52, 0x00,
+            0x01, 0x78, 0x10, 0x07, 0x9b, 0x99, 0x2f, 0x00, 0x00, 0x1b, 0x1b, 0x0c, 0x07, 0x08,
+            0x90, 0x01, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x24, 0x00, 0x00, 0x00, 0x1c, 0x0f,
+            0x00, 0x00, 0x53, 0x00, 0x00, 0x00, 0x04, 0x13, 0xff, 0xff, 0xff, 0x41, 0x0e, 0x10,
+            0x42, 0x0e, 0x18, 0x41, 0x0e, 0x20, 0x83, 0x04, 0x8e, 0x03, 0x86, 0x02, 0x70, 0x0e,
+            0x18, 0x42, 0x0e, 0x10, 0x41, 0x0e, 0x08, 0x41, 0x0e, 0x20, 0x1c, 0x00, 0x00, 0x00,
+            0x54, 0x00, 0x00, 0x00, 0x4c, 0x0f, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x04, 0xef,
+            0xfe, 0xff, 0xff, 0x41, 0x0e, 0x10, 0x83, 0x02, 0x4d, 0x0e, 0x08, 0x41, 0x0e, 0x10,
+            0x20, 0x00, 0x00, 0x00, 0x74, 0x00, 0x00, 0x00, 0x6c, 0x0f, 0x00, 0x00, 0x37, 0x00,
+            0x00, 0x00, 0x04, 0xef, 0xfe, 0xff, 0xff, 0x41, 0x0e, 0x10, 0x83, 0x02, 0x52, 0x0e,
+            0x08, 0x41, 0x0e, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let want = vec![Gap {
+            record: 0,
+            at: 0x18,
+            len: 4,
+        }];
+        assert_eq!(plan_repairs(&s), Ok(want));
     }
 
     #[test]

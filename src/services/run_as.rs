@@ -41,6 +41,9 @@ use std::os::raw::{c_char, c_int};
 use crate::sys::jit_call;
 use crate::ExecutorAddr;
 
+/// How a call into JIT'd code crashed (with crash recovery on).
+pub use crate::sys::jit_call::JitCrash;
+
 /// Why a JIT'd function was not run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunAsError {
@@ -53,6 +56,39 @@ pub enum RunAsError {
     /// More arguments than a C `int` can count.
     #[error("too many arguments: {0}")]
     TooManyArguments(usize),
+    /// The function crashed or threw, and crash recovery
+    /// ([`enable_crash_recovery`]) ended the call.
+    #[error(transparent)]
+    Crashed(#[from] jit_call::JitCrash),
+}
+
+/// Turns on crash recovery for the process (opt-in; off by default): a
+/// synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or an
+/// uncaught C++ exception in JIT'd code run through this module (or the
+/// ELF platform's calls into JIT'd code) ends only that call, with
+/// [`RunAsError::Crashed`] naming the signal and addresses or the
+/// exception's type, and the process goes on. Faults anywhere else
+/// (orc-rt's own code, threads JIT'd code started) are handled as before.
+///
+/// The JIT'd program's state stays as the crash left it: memory it
+/// corrupted stays corrupted, and a lock it held (inside `malloc`, say)
+/// stays held, so later calls may deadlock. The frames of the crashed call
+/// are abandoned, not unwound: no destructor of theirs runs.
+///
+/// With recovery on, SIGINT to the process interrupts the calls into
+/// JIT'd code that are running ([`JitCrash::Interrupted`]); with none
+/// running it does what it did before (by default, ends the process).
+pub fn enable_crash_recovery() -> std::io::Result<()> {
+    jit_call::enable_recovery()
+}
+
+/// Sets a time limit on each call into JIT'd code (`None`: none, the
+/// default): a call still running when it passes is interrupted like a
+/// crash ([`JitCrash::Interrupted`]). Takes effect with
+/// [`enable_crash_recovery`]. An interrupt that lands while JIT'd code
+/// holds a lock (inside `malloc`, say) leaves it held.
+pub fn set_call_time_limit(limit: Option<std::time::Duration>) {
+    crate::sys::crash::set_call_timeout(limit)
 }
 
 crate::module_error!(RunAsError, RunAs);
@@ -91,9 +127,9 @@ pub unsafe fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, R
     argv.push(std::ptr::null_mut());
     // SAFETY: the caller vouches for `main` (this function's contract);
     // argv holds argc live C strings and a NULL.
-    let r = unsafe { jit_call::call_main(f, argc, argv.as_mut_ptr()) };
+    let r = unsafe { jit_call::call_main_checked(f, argc, argv.as_mut_ptr()) };
     drop(cstrs);
-    Ok(i64::from(r))
+    Ok(i64::from(r?))
 }
 
 /// Calls `void fn(void)` at `f`; returns 0.
@@ -106,7 +142,7 @@ pub unsafe fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, R
 pub unsafe fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: the caller vouches for `f` (this function's contract).
-    unsafe { jit_call::call_void(f) };
+    unsafe { jit_call::call_void_checked(f) }?;
     Ok(0)
 }
 
@@ -120,5 +156,5 @@ pub unsafe fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
 pub unsafe fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: the caller vouches for `f` (this function's contract).
-    Ok(unsafe { jit_call::call_int(f, arg) })
+    Ok(unsafe { jit_call::call_int_checked(f, arg) }?)
 }

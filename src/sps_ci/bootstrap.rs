@@ -172,6 +172,12 @@ impl BootstrapServices {
         for (name, addr) in sps_ci::elfnix_platform::symbols() {
             crate::services::dylib::register_builtin_symbol(name, addr);
         }
+        // Every frame registration in the process goes through the gap
+        // repair, whoever asks: LLVM's own ORC runtime calls
+        // `__register_frame` itself.
+        for (name, addr) in sps_ci::eh_frame::process_overrides() {
+            crate::services::dylib::override_process_symbol(name, addr);
+        }
         BootstrapServices {
             dylib: Arc::new(DylibManager::new()),
             memory: Arc::new(SimpleNativeMemoryMap::new()),
@@ -311,6 +317,7 @@ pub fn add_bootstrap_services_for(
     profile: BootstrapProfile,
 ) -> Result<Vec<BootstrapSymbol>> {
     let s = BootstrapServices::create();
+    s.dylib.serve_host_symbols_of(session);
     session.add_service(s.dylib.clone())?;
     session.add_service(s.memory.clone())?;
     let mut symbols = s.symbols();

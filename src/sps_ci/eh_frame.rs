@@ -35,11 +35,13 @@
 //! assert!(e.to_string().ends_with("not registered"), "{e}");
 //! ```
 
-use crate::services::eh_frame;
+use std::os::raw::c_void;
+
+use crate::services::eh_frame::{self, EhFrameError};
 use crate::sps::{to_sps_result, SpsResult};
 use crate::wrapper_function::handler::SpsResponder;
 use crate::wrapper_function::sync_abi::sync_wrapper;
-use crate::ExecutorAddrRange;
+use crate::{ExecutorAddr, ExecutorAddrRange};
 
 /// Bootstrap symbol of [`register_eh_frame_alloc_action`].
 pub const REGISTER_NAME: &str = "llvm_orc_registerEHFrameAllocAction";
@@ -69,4 +71,73 @@ sync_wrapper! {
 sync_wrapper! {
     /// Entry point of [`deregister`].
     pub fn deregister_eh_frame_alloc_action = deregister;
+}
+
+/// Process symbol of [`register_frame`]: libgcc's name, which JIT'd code
+/// (LLVM's own ORC runtime among it) calls to register a section.
+pub const REGISTER_FRAME_NAME: &str = "__register_frame";
+/// Process symbol of [`deregister_frame`].
+pub const DEREGISTER_FRAME_NAME: &str = "__deregister_frame";
+
+fn log_error(args: std::fmt::Arguments<'_>) {
+    crate::log::emit(
+        crate::log::Level::Error,
+        crate::log::Category::Platform,
+        args,
+    )
+}
+
+/// Runs `f`, logging its error; a panic does not reach JIT'd code.
+fn report(what: &str, begin: *const c_void, f: impl FnOnce() -> Result<(), EhFrameError>) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    match r {
+        Ok(Ok(())) => {}
+        // A section both the controller's allocation action and JIT'd code
+        // register (or both deregister) counts once, as it should.
+        Ok(Err(EhFrameError::AlreadyRegistered(_) | EhFrameError::NotRegistered(_))) => {}
+        Ok(Err(e)) => log_error(format_args!("{what}({begin:p}): {e}")),
+        Err(_) => log_error(format_args!("{what}({begin:p}): panicked")),
+    }
+}
+
+/// What JIT'd code gets for `__register_frame(begin)`: the section that
+/// starts at `begin` is found ([`eh_frame::section_at`]), repaired and
+/// registered like the allocation action's. Errors are logged: the
+/// function returns nothing, and a section refused here would have crashed
+/// libgcc.
+///
+/// # Safety
+///
+/// `begin` starts an `.eh_frame` section of loaded code that stays mapped
+/// until [`deregister_frame`] (libgcc's own contract, which JIT'd callers
+/// keep; a start that is not readable or not a section is refused).
+pub unsafe extern "C" fn register_frame(begin: *const c_void) {
+    report(REGISTER_FRAME_NAME, begin, || {
+        // SAFETY: the caller's promise.
+        unsafe { eh_frame::register_at(begin as u64) }
+    })
+}
+
+/// What JIT'd code gets for `__deregister_frame(begin)`. A section that was
+/// not registered is ignored (libgcc would abort the process).
+///
+/// # Safety
+///
+/// No frame of the section's code is being unwound or will be.
+pub unsafe extern "C" fn deregister_frame(begin: *const c_void) {
+    report(DEREGISTER_FRAME_NAME, begin, || {
+        // SAFETY: the caller's promise.
+        unsafe { eh_frame::deregister_at(begin as u64) }
+    })
+}
+
+/// The process symbols that take the place of libgcc's in lookups made
+/// through a process handle ([`crate::services::dylib::override_process_symbol`]).
+pub fn process_overrides() -> [(&'static str, ExecutorAddr); 2] {
+    type FrameFn = unsafe extern "C" fn(*const c_void);
+    let a = |f: FrameFn| ExecutorAddr::from_fn_ptr(f as *const ());
+    [
+        (REGISTER_FRAME_NAME, a(register_frame)),
+        (DEREGISTER_FRAME_NAME, a(deregister_frame)),
+    ]
 }

@@ -54,7 +54,7 @@ pub fn main((main, args): (ExecutorAddr, Vec<Vec<u8>>), r: SpsResponder<i64>) {
     // SAFETY: the controller asked to run JIT'd code at this address with
     // this signature; LLVM's design trusts it to run code in the executor,
     // and the wire bindings make that promise for it.
-    r.respond_or_fail(unsafe { run_as::run_as_main(main, &args) })
+    r.respond_or_fail(reported(unsafe { run_as::run_as_main(main, &args) }))
 }
 
 /// `int32 (SPSExecutorAddr fn)`: runs `int fn(void)`.
@@ -62,7 +62,7 @@ pub fn void_function((f,): (ExecutorAddr,), r: SpsResponder<i32>) {
     // SAFETY: the controller asked to run JIT'd code at this address with
     // this signature; LLVM's design trusts it to run code in the executor,
     // and the wire bindings make that promise for it.
-    r.respond_or_fail(unsafe { run_as::run_as_void_function(f) })
+    r.respond_or_fail(reported(unsafe { run_as::run_as_void_function(f) }))
 }
 
 /// `int32 (SPSExecutorAddr fn, int32 arg)`: runs `int fn(int)`.
@@ -70,7 +70,20 @@ pub fn int_function((f, arg): (ExecutorAddr, i32), r: SpsResponder<i32>) {
     // SAFETY: the controller asked to run JIT'd code at this address with
     // this signature; LLVM's design trusts it to run code in the executor,
     // and the wire bindings make that promise for it.
-    r.respond_or_fail(unsafe { run_as::run_as_int_function(f, arg) })
+    r.respond_or_fail(reported(unsafe { run_as::run_as_int_function(f, arg) }))
+}
+
+/// Passes `r` on; a crash is also reported to the Session's error
+/// reporter, since LLVM 22's controller shows a failed call of these
+/// wrappers only as a result it cannot decode.
+fn reported<T>(r: Result<T, run_as::RunAsError>) -> Result<T, run_as::RunAsError> {
+    if let Err(e @ run_as::RunAsError::Crashed(_)) = &r {
+        match crate::session::Session::current() {
+            Some(s) => s.report_error(e.clone().into()),
+            None => crate::error::report_unowned(e.clone().into()),
+        }
+    }
+    r
 }
 
 sync_wrapper! {

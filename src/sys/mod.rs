@@ -25,6 +25,7 @@
 //! ```
 
 pub mod clock;
+pub mod crash;
 pub mod dl;
 pub mod exit;
 pub(crate) mod fork;

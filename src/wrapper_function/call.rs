@@ -86,6 +86,8 @@ impl IncomingCall {
     /// closures that reply at once complete before this returns; native
     /// functions and closures may reply later, from any thread.
     pub fn run(self, session: Handle, args: WrapperFunctionBuffer, responder: Responder) {
+        // Host functions that JIT'd code calls find their Session.
+        let _current = super::current::enter_call(session);
         match self {
             IncomingCall::Sync(f) => {
                 let Some(bytes) = args.as_slice() else {

@@ -23,6 +23,7 @@
 
 mod buffer;
 mod call;
+pub(crate) mod current;
 pub mod handler;
 pub mod native;
 pub mod sync_abi;

@@ -67,10 +67,50 @@ pub type SyncWrapperFunction = unsafe extern "C" fn(
 /// a valid, caller-owned `CWrapperFunctionBuffer` (arbitrary JIT'd code: the
 /// caller vouches for the address).
 pub unsafe fn call_sync(f: SyncWrapperFunction, args: &[u8]) -> WrapperFunctionBuffer {
+    if crate::sys::crash::enabled() {
+        // SAFETY: as below, through the trampoline.
+        return unsafe { call_sync_recovering(f, args) };
+    }
     // SAFETY: caller promise on `f`; args stays alive for the call.
     let raw = unsafe { f(args.as_ptr() as *const c_char, args.len()) };
     // SAFETY: the ABI hands the caller ownership of a malloc-backed buffer.
     unsafe { WrapperFunctionBuffer::from_raw(raw) }
+}
+
+/// [`call_sync`] with crash recovery on: through the trampoline, so that a
+/// crash in the (JIT'd) function ends only this call, with an out-of-band
+/// error naming it (also reported to the Session whose call this is).
+///
+/// # Safety
+/// As for [`call_sync`].
+unsafe fn call_sync_recovering(f: SyncWrapperFunction, args: &[u8]) -> WrapperFunctionBuffer {
+    use crate::sys::jit_call;
+    // SAFETY: caller promise on `f`; args stays alive for the call.
+    let r = unsafe {
+        jit_call::call_sync_wrapper(f as usize, args.as_ptr() as *const c_char, args.len())
+    };
+    match r {
+        // SAFETY: the two words are the function's CWrapperFunctionBuffer
+        // (its Data union, then Size), returned in rax:rdx; the ABI hands
+        // the caller ownership of it.
+        Ok([data, size]) => unsafe {
+            WrapperFunctionBuffer::from_raw(super::orc_rt_WrapperFunctionBuffer {
+                Data: super::buffer::orc_rt_WrapperFunctionBufferDataUnion {
+                    ValuePtr: data as *mut c_char,
+                },
+                Size: size,
+            })
+        },
+        Err(e) => {
+            let e = crate::Error::msg(e.to_string());
+            let msg = e.to_string();
+            match super::current::current_call() {
+                Some(h) => super::native::report_to_session(h, e),
+                None => crate::error::report_unowned(e),
+            }
+            WrapperFunctionBuffer::out_of_band_error(&msg)
+        }
+    }
 }
 
 /// Borrows the argument bytes of a synchronous-ABI call.

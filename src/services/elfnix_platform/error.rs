@@ -129,6 +129,9 @@ pub enum PlatformError {
     /// Registering an EH frame failed.
     #[error(transparent)]
     EhFrame(#[from] crate::services::eh_frame::EhFrameError),
+    /// JIT'd code crashed, and crash recovery ended its call.
+    #[error(transparent)]
+    Crashed(#[from] crate::sys::jit_call::JitCrash),
 }
 
 crate::module_error!(PlatformError, Platform);

@@ -481,8 +481,9 @@ impl ElfNixPlatform {
                 for f in read_pointers("initializer", range)? {
                     // SAFETY: the controller registered this range as an
                     // initialiser array of JIT'd code (the protocol's trust
-                    // model); each entry is a `void(void)` function.
-                    unsafe { jit_call::call_void(f as usize) };
+                    // model); each entry is a `void(void)` function. A
+                    // crash (with crash recovery on) fails the call.
+                    unsafe { jit_call::call_void_checked(f as usize) }?;
                 }
             }
         }

@@ -139,6 +139,12 @@ impl ElfNixPlatform {
         f: impl FnOnce(&Arc<Self>) + Send + 'static,
     ) -> Result<(), PlatformError> {
         let me = self.clone();
-        self.program_thread.post(Box::new(move || f(&me)))
+        // The job runs for the caller's controller call: host functions
+        // find that call's Session there too.
+        let call = crate::wrapper_function::current::current_call();
+        self.program_thread.post(Box::new(move || {
+            let _call = call.map(crate::wrapper_function::current::enter_call);
+            f(&me)
+        }))
     }
 }
