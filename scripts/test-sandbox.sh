@@ -40,6 +40,13 @@ cargo build --bin orc-rt-executor
 ours="$target_dir/debug/orc-rt-executor"
 rt="$(clang-22 -print-resource-dir)/lib/linux/liborc_rt-x86_64.a"
 home="${HOME:-/root}"
+# In the minimal root, $home does not exist (ENOENT), unless the executor
+# itself lives below it: the root then holds the directories leading to
+# the executor, empty, and Landlock refuses them (EACCES).
+case "$(readlink -f "$ours" 2>/dev/null || echo "$ours")/" in
+  "$(readlink -f "$home" 2>/dev/null || echo "$home")"/*) home_refused=EACCES ;;
+  *) home_refused=ENOENT ;;
+esac
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 
 work="$(mktemp -d /tmp/orc-rt-sandbox.XXXXXX)"
@@ -234,11 +241,11 @@ probe read-no-sandbox "" \
   -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt"
 # The default root (untrusted's minimal root): outside paths do not exist.
 probe read-untrusted "$u" \
-  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open $work/outside.txt: ENOENT" \
+  "open /etc/passwd: ENOENT" "open $home: $home_refused" "open $work/outside.txt: ENOENT" \
   "open /dev/urandom: OK" \
   -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt" /dev/urandom
 probe read-untrusted-flag "--sandbox=$u" \
-  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open /dev/urandom: OK" \
+  "open /etc/passwd: ENOENT" "open $home: $home_refused" "open /dev/urandom: OK" \
   -- read_files.o -args r /etc/passwd "$home" /dev/urandom
 probe read-untrusted-ro "$u,ro=$work/ro" \
   "open $work/ro/readable.txt: OK" "open $work/ro: OK" "open $work/outside.txt: ENOENT" \
@@ -299,7 +306,7 @@ probe ptrace-untrusted "$u" "ptrace attach parent: EPERM" -- ptrace.o
 # minimal-root: outside paths do not exist at all (their metadata is out of
 # reach too); what a program needs is there.
 probe read-minimal-root "$u,minimal-root,ro=$work/ro" \
-  "open /etc/passwd: ENOENT" "open $home: ENOENT" "open $work/outside.txt: ENOENT" \
+  "open /etc/passwd: ENOENT" "open $home: $home_refused" "open $work/outside.txt: ENOENT" \
   "open /dev/urandom: OK" "open $work/ro/readable.txt: OK" \
   -- read_files.o -args r /etc/passwd "$home" "$work/outside.txt" /dev/urandom "$work/ro/readable.txt"
 probe exec-minimal-root-fork-exec "$u,minimal-root,fork,exec,ro=/usr/bin" \
