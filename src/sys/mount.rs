@@ -76,12 +76,9 @@ pub fn private_tmpfs(path: &Path, size: u64) -> io::Result<()> {
     .map(drop)
 }
 
-/// A detached copy of the mount tree at `path` (`open_tree` with
-/// `OPEN_TREE_CLONE | AT_RECURSIVE`), with `nosuid` (and `nodev` unless
-/// `devices`, and read-only if `read_only`) set on it; following a final
-/// symlink.
-pub fn clone_tree(path: &Path, read_only: bool, devices: bool) -> io::Result<OwnedFd> {
-    let c = cpath(path)?;
+/// A detached, recursive copy of the mount tree at `c` (`open_tree` with
+/// `OPEN_TREE_CLONE | AT_RECURSIVE`), following a final symlink.
+fn open_tree_clone(c: &std::ffi::CStr) -> io::Result<OwnedFd> {
     // SAFETY: c is a valid string; open_tree returns a new descriptor.
     let tree = check(unsafe {
         libc::syscall(
@@ -92,7 +89,38 @@ pub fn clone_tree(path: &Path, read_only: bool, devices: bool) -> io::Result<Own
         )
     })?;
     // SAFETY: open_tree succeeded: the descriptor is ours.
-    let tree = unsafe { OwnedFd::from_raw_fd(tree as RawFd) };
+    Ok(unsafe { OwnedFd::from_raw_fd(tree as RawFd) })
+}
+
+/// Applies `attr` to the detached tree `tree` (`mount_setattr`), to its
+/// whole subtree if `recursive`.
+fn set_attr(tree: &OwnedFd, attr: &MountAttr, recursive: bool) -> io::Result<()> {
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: an empty path with AT_EMPTY_PATH names the tree descriptor;
+    // attr is a valid mount_attr of the size passed.
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            flags,
+            attr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })?;
+    Ok(())
+}
+
+/// A detached copy of the mount tree at `path` (`open_tree` with
+/// `OPEN_TREE_CLONE | AT_RECURSIVE`), with `nosuid` (and `nodev` unless
+/// `devices`, and read-only if `read_only`) set on it; following a final
+/// symlink.
+pub fn clone_tree(path: &Path, read_only: bool, devices: bool) -> io::Result<OwnedFd> {
+    let c = cpath(path)?;
+    let tree = open_tree_clone(&c)?;
     let mut set = MOUNT_ATTR_NOSUID;
     if !devices {
         set |= MOUNT_ATTR_NODEV;
@@ -106,24 +134,15 @@ pub fn clone_tree(path: &Path, read_only: bool, devices: bool) -> io::Result<Own
         propagation: 0,
         userns_fd: 0,
     };
-    // SAFETY: as in remount.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            (libc::AT_EMPTY_PATH | libc::AT_RECURSIVE) as libc::c_uint,
-            &attr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    })?;
+    set_attr(&tree, &attr, true)?;
     Ok(tree)
 }
 
 /// Mounts the detached tree `tree` on `target`.
 pub fn attach(tree: &OwnedFd, target: &Path) -> io::Result<()> {
     let c = cpath(target)?;
-    // SAFETY: as in remount.
+    // SAFETY: an empty source path with MOVE_MOUNT_F_EMPTY_PATH names the
+    // tree descriptor; c is a valid string.
     check(unsafe {
         libc::syscall(
             libc::SYS_move_mount,
@@ -181,17 +200,7 @@ pub struct Remount {
 /// asks) on the clone, and mounts it over `path`.
 pub fn remount(path: &Path, how: Remount) -> io::Result<()> {
     let c = cpath(path)?;
-    // SAFETY: c is a valid string; open_tree returns a new descriptor.
-    let tree = check(unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_RECURSIVE as libc::c_uint,
-        )
-    })?;
-    // SAFETY: open_tree succeeded: the descriptor is ours.
-    let tree = unsafe { OwnedFd::from_raw_fd(tree as RawFd) };
+    let tree = open_tree_clone(&c)?;
     let mut attr = MountAttr {
         attr_set: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
         attr_clr: 0,
@@ -205,31 +214,8 @@ pub fn remount(path: &Path, how: Remount) -> io::Result<()> {
         attr.attr_set |= MOUNT_ATTR_IDMAP;
         attr.userns_fd = fd as u64;
     }
-    // SAFETY: an empty path with AT_EMPTY_PATH names the tree descriptor;
-    // attr is a valid mount_attr of the size passed.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH as libc::c_uint,
-            &attr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    })?;
-    // SAFETY: empty source path with F_EMPTY_PATH names the tree; c is a
-    // valid string.
-    check(unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH,
-        )
-    })?;
-    Ok(())
+    set_attr(&tree, &attr, false)?;
+    attach(&tree, path)
 }
 
 /// A user namespace whose uid and gid maps are `inside outside 1` each
