@@ -61,13 +61,13 @@ fn perf_functions_resolve_and_write_a_jitdump() {
         code_load_records: vec![CodeLoadRecord {
             prefix: RecordPrefix {
                 id: 0,
-                total_size: 56 + 5 + 6,
+                total_size: 56 + 5 + RET42.len() as u32,
             },
             pid: 0,
             tid: 0,
             vma: code_addr,
             code_addr,
-            code_size: 6,
+            code_size: RET42.len() as u64,
             code_index: 1,
             name: b"ret42".to_vec(),
         }],
@@ -116,7 +116,13 @@ fn perf_functions_resolve_and_write_a_jitdump() {
     assert_eq!(u32_at(&b, 0), 0x4a69_5444, "magic JiTD");
     assert_eq!(u32_at(&b, 4), 1);
     assert_eq!(u32_at(&b, 8), 40);
-    assert_eq!(u32_at(&b, 12), 62, "EM_X86_64");
+    // e_machine of the running executable: EM_X86_64 or EM_AARCH64.
+    let em = if cfg!(target_arch = "aarch64") {
+        183
+    } else {
+        62
+    };
+    assert_eq!(u32_at(&b, 12), em, "e_machine");
     assert_eq!(u32_at(&b, 20), std::process::id());
     // Debug info record.
     let mut o = 40;
@@ -130,10 +136,10 @@ fn perf_functions_resolve_and_write_a_jitdump() {
     assert_eq!(u32_at(&b, o), 0);
     assert_eq!(u32_at(&b, o + 16), std::process::id());
     assert_eq!(u64_at(&b, o + 24), code_addr);
-    assert_eq!(u64_at(&b, o + 40), 6);
+    assert_eq!(u64_at(&b, o + 40), RET42.len() as u64);
     assert_eq!(&b[o + 56..o + 62], b"ret42\0");
-    assert_eq!(&b[o + 62..o + 68], &RET42);
-    o += 68;
+    assert_eq!(&b[o + 62..o + 62 + RET42.len()], &RET42);
+    o += 62 + RET42.len();
     // Close record, and nothing else (the failed batch wrote nothing).
     assert_eq!(u32_at(&b, o), 3);
     assert_eq!(b.len(), o + 16);

@@ -106,12 +106,19 @@ impl Fake {
     }
 }
 
+/// The triple LLVM 22's own executor announces on this architecture.
+#[cfg(target_arch = "x86_64")]
+const REFERENCE_TRIPLE: &str = "x86_64-pc-linux-gnu";
+/// The triple LLVM 22's own executor announces on this architecture.
+#[cfg(target_arch = "aarch64")]
+const REFERENCE_TRIPLE: &str = "aarch64-unknown-linux-gnu";
+
 #[test]
 fn setup_announces_triple_page_size_and_symbols() {
     let mut f = Fake::start();
     let info = f.read_setup();
     assert_eq!(info.triple, PROCESS_TRIPLE);
-    assert_eq!(info.triple, "x86_64-pc-linux-gnu");
+    assert_eq!(info.triple, REFERENCE_TRIPLE);
     assert_eq!(info.page_size, 4096);
     assert!(info.bootstrap_map.is_empty());
     let names: Vec<&str> = info
@@ -136,13 +143,13 @@ fn setup_announces_triple_page_size_and_symbols() {
 
 #[test]
 fn setup_bytes_start_like_the_reference() {
-    // As the reference executor's Setup starts: triple (length 19), page
-    // size 4096, empty bootstrap map, then the symbol count.
+    // As the reference executor's Setup starts: triple, page size 4096,
+    // empty bootstrap map, then the symbol count.
     let mut f = Fake::start();
     let (_, _, _, payload) = f.read_frame().unwrap();
     let mut want = Vec::new();
-    want.extend_from_slice(&19u64.to_le_bytes());
-    want.extend_from_slice(b"x86_64-pc-linux-gnu");
+    want.extend_from_slice(&(REFERENCE_TRIPLE.len() as u64).to_le_bytes());
+    want.extend_from_slice(REFERENCE_TRIPLE.as_bytes());
     want.extend_from_slice(&4096u64.to_le_bytes());
     want.extend_from_slice(&0u64.to_le_bytes());
     want.extend_from_slice(&4u64.to_le_bytes());

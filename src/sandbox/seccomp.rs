@@ -575,6 +575,9 @@ mod tests {
 
     #[test]
     fn the_deny_list_refuses_and_the_rest_works() {
+        if !probe::test_needs(probe::seccomp_available(), "seccomp filters") {
+            return;
+        }
         let parent = std::process::id() as libc::pid_t;
         let policy = syscalls_policy();
         probe::in_child(|| {
@@ -665,6 +668,9 @@ mod tests {
 
     #[test]
     fn exec_and_fork_can_be_allowed() {
+        if !probe::test_needs(probe::seccomp_available(), "seccomp filters") {
+            return;
+        }
         let policy = SandboxPolicy {
             allow_exec: true,
             allow_fork: true,
@@ -695,6 +701,9 @@ mod tests {
 
     #[test]
     fn exec_and_fork_alone_are_refused_without_the_deny_list() {
+        if !probe::test_needs(probe::seccomp_available(), "seccomp filters") {
+            return;
+        }
         let policy = SandboxPolicy::none();
         assert!(!policy.syscalls && !policy.allow_exec && !policy.allow_fork);
         probe::in_child(|| {

@@ -188,6 +188,23 @@ pub(crate) fn raw_syscall0(nr: libc::c_long) -> io::Error {
     }
 }
 
+/// Whether this process can install seccomp filters: the kernel answers
+/// `seccomp(SECCOMP_GET_ACTION_AVAIL)` for `SECCOMP_RET_ERRNO`. qemu-user
+/// does not implement `seccomp(2)` (ENOSYS), so emulated runs say no.
+pub(crate) fn seccomp_available() -> bool {
+    let action: u32 = libc::SECCOMP_RET_ERRNO;
+    // SAFETY: the kernel reads one u32 that lives across the call.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_GET_ACTION_AVAIL,
+            0,
+            &action as *const u32,
+        )
+    };
+    r == 0
+}
+
 /// For the sandbox's tests: whether the machine gives what a test needs.
 /// Where it does not, the test fails, because the test command runs as
 /// root on a kernel with Landlock; `ORC_RT_ALLOW_SANDBOX_SKIPS=1` turns

@@ -170,7 +170,18 @@ pub fn assert_no_wx(start: u64, end: u64) {
     }
 }
 
-/// x86-64: `mov eax, 42; ret`.
+/// `int f(void) { return 42; }`; x86-64: `mov eax, 42; ret`.
+#[cfg(target_arch = "x86_64")]
 pub const RET42: [u8; 6] = [0xb8, 0x2a, 0x00, 0x00, 0x00, 0xc3];
-/// x86-64: `lea eax, [rdi + 1]; ret` (int f(int x) { return x + 1; }).
+/// `int f(int x) { return x + 1; }`; x86-64: `lea eax, [rdi + 1]; ret`.
+#[cfg(target_arch = "x86_64")]
 pub const INC: [u8; 4] = [0x8d, 0x47, 0x01, 0xc3];
+
+/// `int f(void) { return 42; }`; AArch64: `mov w0, #42; ret` (the words
+/// 0x52800540, 0xd65f03c0, little-endian).
+#[cfg(target_arch = "aarch64")]
+pub const RET42: [u8; 8] = [0x40, 0x05, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6];
+/// `int f(int x) { return x + 1; }`; AArch64: `add w0, w0, #1; ret`
+/// (0x11000400, 0xd65f03c0).
+#[cfg(target_arch = "aarch64")]
+pub const INC: [u8; 8] = [0x00, 0x04, 0x00, 0x11, 0xc0, 0x03, 0x5f, 0xd6];
