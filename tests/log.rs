@@ -3,10 +3,11 @@
 //! (stderr, `orc-rt: <level>: <message>`, threshold from `ORC_RT_LOG` and
 //! `ORC_RT_TRACE`), checked in a child process that has no logger.
 
+mod common;
+
 use std::io::Read;
 use std::os::fd::IntoRawFd;
 use std::os::unix::net::UnixStream;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -193,7 +194,7 @@ fn default_sink_child() {
 
 /// Runs `default_sink_child` with `env` and returns its stderr.
 fn child_stderr(env: &[(&str, &str)]) -> String {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    let mut cmd = common::self_command();
     cmd.args([
         "--exact",
         "default_sink_child",

@@ -6,7 +6,8 @@
 //! `QUIET_PANICS_CHILD=1`) whose stderr the parent reads: the test harness
 //! would otherwise capture the hook's output itself.
 
-use std::process::Command;
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use orc_rt::controller_access::InProcessController;
@@ -52,7 +53,7 @@ fn child() {
 /// Runs [`child`] in a fresh process; `ORC_RT_PRINT_CAUGHT_PANICS` set to
 /// `print`, or removed. Returns (stdout, stderr) of a successful run.
 fn run_child(print: Option<&str>) -> (String, String) {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    let mut cmd = common::self_command();
     cmd.args([
         "--exact",
         "caught_panics_are_errors_and_are_not_printed",

@@ -15,9 +15,10 @@
 //! current size when the read starts). The child reports what it measured;
 //! this process checks the bounds.
 
+mod common;
+
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::process::Command;
 
 use orc_rt::simple_remote_epc::frame::{
     read_frame_buffer, FrameError, FrameHeader, Opcode, DIRECT_PAYLOAD_MAX, MAX_PAYLOAD_SIZE,
@@ -142,8 +143,7 @@ fn run_child(name: &str) {
 /// Runs case `name` in a child; returns its (address space, resident)
 /// growth in bytes.
 fn measure(name: &str) -> (u64, u64) {
-    let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe)
+    let out = common::self_command()
         .args([TEST_NAME, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, name)
         .output()

@@ -13,6 +13,59 @@ use orc_rt::wrapper_function::{
 };
 use orc_rt::{ExecutorAddr, WrapperFunctionBuffer};
 
+/// A command that runs this test binary again, for tests that need a fresh
+/// process. Under an emulator (`cargo test --target` with a runner such as
+/// qemu-user) the binary cannot exec itself, as the kernel does not know
+/// the emulator: `ORC_RT_TEST_RUNNER`, the runner's command line split at
+/// spaces (scripts/test-cross.sh sets it), then goes in front.
+pub fn self_command() -> std::process::Command {
+    let exe = std::env::current_exe().expect("current_exe");
+    let runner = std::env::var("ORC_RT_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(first) => {
+            let mut cmd = std::process::Command::new(first);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => std::process::Command::new(exe),
+    }
+}
+
+/// Whether `process_vm_writev` works on this process. Without it (qemu-user
+/// does not emulate it) orc-rt's checked writes fall back to a plain copy,
+/// so a write to a bad address crashes instead of failing.
+pub fn process_vm_writev_works() -> bool {
+    let src = [1u8];
+    let mut dst = [0u8];
+    let local = libc::iovec {
+        iov_base: src.as_ptr() as *mut libc::c_void,
+        iov_len: 1,
+    };
+    let remote = libc::iovec {
+        iov_base: dst.as_mut_ptr().cast(),
+        iov_len: 1,
+    };
+    // SAFETY: both iovecs describe live one-byte buffers of this process.
+    let n = unsafe { libc::process_vm_writev(libc::getpid(), &local, 1, &remote, 1, 0) };
+    n == 1 && dst[0] == 1
+}
+
+/// Whether a test can run its part that needs `what`: true if `available`;
+/// otherwise a failure, or with `ORC_RT_ALLOW_SANDBOX_SKIPS=1` a printed
+/// "SKIP: needs ..." line and false (the crate's `sys::probe::test_needs`
+/// for the integration tests).
+pub fn test_needs(available: bool, what: &str) -> bool {
+    if available {
+        return true;
+    }
+    if std::env::var_os("ORC_RT_ALLOW_SANDBOX_SKIPS").is_some_and(|v| v == "1") {
+        eprintln!("SKIP: needs {what} (ORC_RT_ALLOW_SANDBOX_SKIPS=1)");
+        return false;
+    }
+    panic!("this test needs {what}; set ORC_RT_ALLOW_SANDBOX_SKIPS=1 to skip it");
+}
+
 /// Calls a sync-ABI entry point with raw argument bytes.
 pub fn call_raw(f: SyncWrapperFunction, args: &[u8]) -> WrapperFunctionBuffer {
     // SAFETY: f is one of the crate's entry points.
