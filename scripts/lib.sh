@@ -31,6 +31,30 @@
 #                               (liborc_rt-x86_64.a) for clang-22, or nothing
 #                               if it is not installed.
 #
+# Case filters
+#   orc_rt_want NAME [FILTER...]
+#                               true when no FILTER is given or one of them
+#                               is a substring of NAME (a suite's arguments
+#                               select its cases).
+#
+# TCP (listen= executors)
+#   orc_rt_free_port            prints a free TCP port of 127.0.0.1.
+#   orc_rt_wait_listening PORT  waits up to 10 s until a socket listens on
+#                               127.0.0.1:PORT (or 0.0.0.0:PORT), without
+#                               connecting: an executor accepts only one
+#                               connection. Returns 1 if none did.
+#   orc_rt_tcp_run PREFIX OBJ EXECUTOR [ARGS...]
+#                               starts `EXECUTOR ARGS... listen=127.0.0.1:P`
+#                               and runs `llvm-jitlink-22
+#                               -oop-executor-connect=` on OBJ, bounded to
+#                               10 s (LLVM 22.1.8's controller may hang
+#                               after a TCP session); gives the executor 5 s
+#                               to exit, then stops it. Writes PREFIX.out
+#                               and PREFIX.err (the executor's, so the JIT'd
+#                               program's), PREFIX.jl.out, PREFIX.jl.err,
+#                               PREFIX.jlrc (llvm-jitlink's status) and
+#                               PREFIX.status (the executor's).
+#
 # Results
 #   pass NAME [NOTE]            prints "PASS: NAME (NOTE)" and counts it.
 #   fail NAME [NOTE]            prints "FAIL: NAME (NOTE)", counts it and
@@ -107,6 +131,51 @@ orc_rt_compiler_rt() {
   local rt
   rt=$(clang-22 -print-resource-dir 2>/dev/null)/lib/linux/liborc_rt-x86_64.a
   if [ -f "$rt" ]; then echo "$rt"; fi
+}
+
+orc_rt_want() {
+  local name=$1 f
+  shift
+  [ $# -eq 0 ] && return 0
+  for f in "$@"; do
+    case "$name" in *"$f"*) return 0 ;; esac
+  done
+  return 1
+}
+
+orc_rt_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+orc_rt_wait_listening() {
+  local hex i
+  hex=$(printf '%04X' "$1")
+  for i in $(seq 200); do
+    grep -Eq "^ *[0-9]+: (0100007F|00000000):$hex 00000000:0000 0A" /proc/net/tcp 2>/dev/null &&
+      return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+orc_rt_tcp_run() {
+  local prefix=$1 obj=$2 port pid waited=0 rc=0
+  shift 2
+  port=$(orc_rt_free_port)
+  "$@" listen=127.0.0.1:"$port" >"$prefix.out" 2>"$prefix.err" </dev/null &
+  pid=$!
+  orc_rt_wait_listening "$port" || echo "executor did not listen on $port" >>"$prefix.err"
+  timeout 10 llvm-jitlink-22 -oop-executor-connect=127.0.0.1:"$port" "$obj" \
+    >"$prefix.jl.out" 2>"$prefix.jl.err" </dev/null || rc=$?
+  echo "$rc" >"$prefix.jlrc"
+  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 50 ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
+  kill "$pid" 2>/dev/null || true
+  rc=0
+  wait "$pid" || rc=$?
+  echo "$rc" >"$prefix.status"
 }
 
 ORC_RT_PASSED=0

@@ -31,14 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-want() {
-  [ ${#FILTERS[@]} -eq 0 ] && return 0
-  local f
-  for f in "${FILTERS[@]}"; do
-    case "$1" in *"$f"*) return 0 ;; esac
-  done
-  return 1
-}
+# want NAME: no case filter was given, or one is a substring of NAME.
+want() { orc_rt_want "$1" ${FILTERS[@]+"${FILTERS[@]}"}; }
 
 # Replaces executor names and run-dependent numbers so stderr can be compared.
 normalize() {
@@ -265,45 +259,12 @@ if want large-object; then
 fi
 
 # --------------------------------------------------------------------- TCP
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Waits until something listens on 127.0.0.1:<port> (without connecting:
-# the executor accepts exactly one connection).
-wait_listening() {
-  local hex i
-  hex=$(printf '%04X' "$1")
-  for i in $(seq 100); do
-    # The reference binds 0.0.0.0 whatever host it is given; we bind the host.
-    grep -Eq "^ *[0-9]+: (0100007F|00000000):$hex 00000000:0000 0A" /proc/net/tcp 2>/dev/null &&
-      return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# tcp_one <tag> <executor>: executor listen=, llvm-jitlink connects. The
-# 22.1.8 controller hangs after the run (docs/protocol.md, section 8), so it is bounded by
-# timeout; the program's output is the executor's stdout. Records the
-# executor's output and exit status.
+# tcp_one <tag> <executor>: executor listen=, llvm-jitlink connects;
+# records the executor's output and exit status (the program's).
 tcp_one() {
-  local tag=$1 exe=$2 port pid waited=0
-  port=$(free_port)
-  "$exe" listen=127.0.0.1:"$port" >"$W/$tag.out" 2>"$W/$tag.err" </dev/null &
-  pid=$!
-  wait_listening "$port" || echo "executor did not listen on $port" >>"$W/$tag.err"
-  timeout 10 llvm-jitlink-22 -oop-executor-connect=127.0.0.1:"$port" hello.o \
-    >"$W/$tag.jl.out" 2>"$W/$tag.jl.err" </dev/null
-  echo $? >"$W/$tag.jlrc"
-  while kill -0 "$pid" 2>/dev/null && [ $waited -lt 50 ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  kill -0 "$pid" 2>/dev/null && kill "$pid"
-  wait "$pid"
-  echo $? >"$W/$tag.rc"
-  echo "-" >"$W/$tag.time"
+  orc_rt_tcp_run "$W/$1" hello.o "$2"
+  cp "$W/$1.status" "$W/$1.rc"
+  echo "-" >"$W/$1.time"
 }
 
 if want tcp; then

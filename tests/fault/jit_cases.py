@@ -31,6 +31,9 @@ SLEEP_MS = 1500
 KILL_AFTER = 0.3
 JITLINK = "llvm-jitlink-22"
 CLANG = "clang-22"
+# Extra compiler flags, e.g. "--target=aarch64-linux-gnu" when the executor
+# under test runs under qemu (scripts/test-cross.sh).
+CFLAGS = os.environ.get("ORC_RT_FAULT_CFLAGS", "").split()
 
 PROG = r"""
 #include <stdio.h>
@@ -67,7 +70,7 @@ def build_prog(workdir, marker):
     with open(src, "w") as f:
         f.write(PROG % {"sec": SLEEP_MS // 1000, "nsec": (SLEEP_MS % 1000) * 1000000,
                         "marker": marker})
-    subprocess.run([CLANG, "-c", "-O1", "-o", obj, src], check=True)
+    subprocess.run([CLANG] + CFLAGS + ["-c", "-O1", "-o", obj, src], check=True)
     return obj
 
 
