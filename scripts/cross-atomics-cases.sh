@@ -19,7 +19,9 @@
 # helpers), built with aarch64-linux-gnu-gcc -O2 -c. Each program prints one
 # line and exits 42 when every check held. Cases:
 #   objects: the default builds call helpers, the -mno build calls none;
-#   ours runs every build with the expected output and exit code 42;
+#   ours runs every build with the expected output and exit code 42, and
+#   the clang default build once more on a CPU without LSE (QEMU_CPU=
+#   cortex-a53: an LSE instruction would be illegal there);
 #   the reference runs the -mno-outline-atomics build the same way, and
 #   fails the default builds with "Symbols not found: [ ... __aarch64_...".
 # Prints PASS/FAIL (SKIP for the GCC cases without aarch64-linux-gnu-gcc)
@@ -116,6 +118,9 @@ expect_missing() {
 if compile clang-default clang-22 "$SRC/atomics.c" --target=aarch64-linux-gnu; then
   check_calls clang-default '^__aarch64_(cas(1|2|4|8|16)|(swp|ldadd|ldclr|ldeor|ldset)(1|2|4|8))_(relax|acq|rel|acq_rel)$'
   expect_ok ours "$OURS" clang-default "$CLANG_OUT"
+  # An ARMv8.0 CPU, where an LSE instruction is illegal: the helpers must
+  # have chosen their exclusive loops (qemu-user reads QEMU_CPU).
+  QEMU_CPU=cortex-a53 expect_ok ours-armv8.0 "$OURS" clang-default "$CLANG_OUT"
   expect_missing reference "$REF" clang-default
 fi
 if compile clang-no-outline clang-22 "$SRC/atomics.c" --target=aarch64-linux-gnu -mno-outline-atomics; then

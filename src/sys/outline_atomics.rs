@@ -361,7 +361,8 @@ fn detect_lse() {
 }
 
 /// Whether the helpers use the LSE instructions now.
-pub(crate) fn uses_lse() -> bool {
+#[cfg(test)]
+fn uses_lse() -> bool {
     // SAFETY: as in `set_lse`.
     unsafe { &LSE }.load(Ordering::Relaxed) != 0
 }
