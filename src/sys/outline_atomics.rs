@@ -338,7 +338,7 @@ extern "C" {
 }
 
 /// Whether this CPU has the LSE atomic instructions (`HWCAP_ATOMICS`).
-pub(crate) fn cpu_has_lse() -> bool {
+fn cpu_has_lse() -> bool {
     // SAFETY: getauxval reads the auxiliary vector the kernel gave the
     // process; it has no preconditions.
     let hwcap = unsafe { libc::getauxval(libc::AT_HWCAP) };
@@ -419,7 +419,7 @@ mod tests {
         fn check_rest(&self, size: usize, what: &str) {
             let outside = self.0[..AT].iter().chain(&self.0[AT + size..]);
             assert!(
-                outside.into_iter().all(|&b| b == FILL),
+                outside.copied().all(|b| b == FILL),
                 "{what}: wrote outside the value"
             );
         }
@@ -602,7 +602,7 @@ mod tests {
     fn every_helper_orders_as_its_name_says() {
         const RET: u32 = 0xd65f_03c0;
         const DMB_ISH: u32 = 0xd503_3bbf;
-        let bit = |insn: u32, n: u32| insn >> n & 1 == 1;
+        let bit = |insn: u32, n: u32| (insn >> n) & 1 == 1;
         for (name, addr) in symbols() {
             let (_, _, order) = parse(name);
             let acq = matches!(order, "acq" | "acq_rel" | "sync");
@@ -631,7 +631,7 @@ mod tests {
                 } else if insn & 0x3f00_0000 == 0x0800_0000 {
                     let (o2, l, o1, o0) =
                         (bit(insn, 23), bit(insn, 22), bit(insn, 21), bit(insn, 15));
-                    if o2 && o1 || !o2 && o1 && !bit(insn, 31) {
+                    if o1 && (o2 || !bit(insn, 31)) {
                         // CAS / CASP: L acquires, o0 releases.
                         assert_eq!((l, o0), (acq, rel), "{name}: {insn:#x}");
                         lse += 1;
@@ -662,10 +662,10 @@ mod tests {
         let _flag = FlagGuard::take();
         let find = |want: &str| symbols().find(|(n, _)| *n == want).unwrap().1.value() as usize;
         // SAFETY: the helpers have these signatures (module docs).
-        let (add4, cas8): (Op, Cas) = unsafe {
+        let (add4, cas8) = unsafe {
             (
-                std::mem::transmute(find("__aarch64_ldadd4_acq_rel")),
-                std::mem::transmute(find("__aarch64_cas8_acq")),
+                std::mem::transmute::<usize, Op>(find("__aarch64_ldadd4_acq_rel")),
+                std::mem::transmute::<usize, Cas>(find("__aarch64_cas8_acq")),
             )
         };
         const THREADS: usize = 4;
