@@ -35,7 +35,8 @@
 //! orders the access as an acquire, `_rel` as a release, `_acq_rel` as
 //! both; `_sync` is `_acq_rel` followed by a full barrier (`dmb ish`) on
 //! the load/store-exclusive path (the LSE instructions with both orderings
-//! are already sequentially consistent with each other).
+//! are already sequentially consistent with each other). That is at least
+//! what libgcc gives each `_sync` helper (its `swp` ones only acquire).
 //!
 //! # Two implementations, chosen once
 //!
