@@ -109,13 +109,21 @@ unit_tests() {
   }
   run_tests "$@" -- --show-output >"$log" 2>&1
   rc=$?
-  # A test that failed is run once more, alone, and reported as FLAKY if it
-  # passes then (a forked child of a threaded test has hung once under
-  # qemu-user): the line stays in the output, the step passes.
-  local failed_names
+  # A test that failed is run again, alone, up to twice, and reported as
+  # FLAKY if it passes then: under qemu-user, tests/fork.rs's child (forked
+  # from a process with threads) hangs now and then, about one run in ten
+  # on a loaded machine, never natively. The line stays in the output.
+  local failed_names try ok=0
   mapfile -t failed_names < <(sed -n 's/^test \(.*\) \.\.\. FAILED$/\1/p' "$log" | sort -u)
-  if [ "$rc" -ne 0 ] && [ ${#failed_names[@]} -gt 0 ] && [ ${#failed_names[@]} -le 3 ] &&
-     run_tests "$@" -- --exact "${failed_names[@]}" >"$log.retry" 2>&1; then
+  if [ "$rc" -ne 0 ] && [ ${#failed_names[@]} -gt 0 ] && [ ${#failed_names[@]} -le 3 ]; then
+    for try in 1 2; do
+      if run_tests "$@" -- --exact "${failed_names[@]}" >"$log.retry" 2>&1; then
+        ok=1
+        break
+      fi
+    done
+  fi
+  if [ $ok = 1 ]; then
     echo "FLAKY: ${failed_names[*]}: failed under qemu, passed when run again"
     grep -A6 '^---- .* stdout ----$' "$log" | grep -v '^ *[0-9]*: \|^ *at ' | head -20
     sed -i 's/^\(test .* \.\.\. \)FAILED$/\1flaky/' "$log"

@@ -68,7 +68,7 @@ fn initialize(f: &Fixture, req: &FinalizeRequest) -> Result<ExecutorAddr, String
 fn code_runs_and_memory_is_never_writable_and_executable() {
     let f = fixture();
     let base = reserve(&f, 2 * PAGE).0;
-    assert_eq!(perms_at(base).as_deref(), Some("rw-p"));
+    assert_perms(base, "rw-p");
     let req = FinalizeRequest {
         segments: vec![
             seg(rx(), base, PAGE, &RET42),
@@ -78,8 +78,8 @@ fn code_runs_and_memory_is_never_writable_and_executable() {
     };
     let key = initialize(&f, &req).unwrap();
     assert_eq!(key.0, base);
-    assert_eq!(perms_at(base).as_deref(), Some("r-xp"));
-    assert_eq!(perms_at(base + PAGE).as_deref(), Some("rw-p"));
+    assert_perms(base, "r-xp");
+    assert_perms(base + PAGE, "rw-p");
     assert_no_wx(base, base + 2 * PAGE);
     // Zero fill after the content.
     // SAFETY: the data page is mapped read+write.
@@ -179,7 +179,7 @@ fn failing_finalize_rolls_back() {
         &(f.instance, vec![ExecutorAddr(base)]),
     );
     assert!(r.unwrap_err().contains("does not correspond"));
-    assert_eq!(perms_at(base).as_deref(), Some("rw-p"));
+    assert_perms(base, "rw-p");
 
     // An out-of-band error from an action is a failure too.
     let req = FinalizeRequest {

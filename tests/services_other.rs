@@ -434,7 +434,7 @@ fn shared_memory_mapper_round_trip() {
         name.starts_with(&format!("/jitlink_{}_", std::process::id())),
         "{name}"
     );
-    assert_eq!(perms_at(base.0).as_deref(), Some("---s"));
+    assert_perms(base.0, "---s");
 
     // Play the controller: open the object by name and write code into it.
     let cname = std::ffi::CString::new(name.clone()).unwrap();
@@ -482,8 +482,8 @@ fn shared_memory_mapper_round_trip() {
     let r: SpsExpected<ExecutorAddr> = call(shared_memory::initialize_wrapper, &(inst, base, &req));
     let key = r.0.unwrap();
     assert_eq!(key, base);
-    assert_eq!(perms_at(base.0).as_deref(), Some("r-xs"));
-    assert_eq!(perms_at(base.0 + 4096).as_deref(), Some("rw-s"));
+    assert_perms(base.0, "r-xs");
+    assert_perms(base.0 + 4096, "rw-s");
     assert_no_wx(base.0, base.0 + 8192);
     let v: i32 = call(run_as::run_as_int_function_wrapper, &(base, 0i32));
     assert_eq!(v, 42);
