@@ -284,6 +284,7 @@ jl() {
 echo "== JIT'd programs under qemu, both executors ($(elapsed))"
 ok=1
 compile hello.o "$SRC/hello.c" || ok=0
+compile hello-g.o "$SRC/hello.c" -g || ok=0
 compile args.o "$SRC/args.c" || ok=0
 compile exit_code.o "$SRC/exit_code.c" || ok=0
 compile stdio.o "$SRC/stdio.c" || ok=0
@@ -327,6 +328,24 @@ jl cxx-runtime-features -orc-runtime="$RT" cxx_runtime.o
 jl cxx-thread-local -orc-runtime="$RT" thread_local.o
 jl atexit-orc-runtime -orc-runtime="$RT" atexit.o
 jl lazy-orc-runtime -lazy -orc-runtime="$RT" hello.o
+jl debugger-support --debugger-support hello-g.o
+
+# --perf-support: LLVM 22's executor lacks the perf registration functions
+# and refuses; ours runs the program and writes a jitdump (into $W).
+if want perf-support; then
+  JITDUMPDIR=$W run_one ours "$W/ours.sh" 60 "" -- --perf-support hello.o
+  run_one ref "$W/ref.sh" 60 "" -- --perf-support hello.o
+  ref_why=$(grep -o 'Symbols not found: \[ [a-zA-Z_]*' "$W/ref.err" | head -1)
+  if [ "$(cat "$W/ours.rc")" = 42 ] && grep -qxF "hello, world" "$W/ours.out" &&
+     ls "$W"/.debug/jit/*/jit-*.dump >/dev/null 2>&1; then
+    pass perf-support "exit 42 and a jitdump; reference: $(result ref), $ref_why"
+    row perf-support "$(result ref) (${ref_why:-?})" "$(result ours), jitdump" "ours better"
+  else
+    fail perf-support "$(result ours), expected 42, 'hello, world' and a jitdump"
+    row perf-support "$(result ref)" "$(result ours)" "NO"
+    sed 's/^/  ! /' "$W/ours.err" | head -5
+  fi
+fi
 
 # The memory managers.
 for m in generic simple-remote shared; do
@@ -500,6 +519,7 @@ fi
 run_cases() {
   local prefix=$1 script=$2 log=$W/$1.log rc=0 line verdict name note ref
   local line_re='^(PASS|FAIL|SKIP): (.*)$' ref_re='reference: ([^,;]*)'
+  local exe_re='^(ours|ours-[^ ]*|reference) (runs|refuses) (.*)$'
   shift 2
   if [ ! -f "$ROOT/scripts/$script" ]; then
     skip "$prefix" "scripts/$script is not in this tree"
@@ -519,6 +539,17 @@ run_cases() {
       note=${note%)}
       name=${name%% (*}
     fi
+    # The atomics script reports each executor on its own line ("ours
+    # runs B", "reference refuses B"): kept for one row per build B.
+    if [[ $name =~ $exe_re ]]; then
+      EXE_ROWS+=("$prefix: ${BASH_REMATCH[3]}"$'\t'"${BASH_REMATCH[1]}"$'\t'"${BASH_REMATCH[2]}"$'\t'"$verdict")
+      case $verdict in
+        PASS) pass "$prefix: $name" "$note" ;;
+        FAIL) fail "$prefix: $name" "$note" ;;
+        SKIP) skip "$prefix: $name" "$note" ;;
+      esac
+      continue
+    fi
     name="$prefix: $name"
     ref="-"
     [[ $note =~ $ref_re ]] && ref=${BASH_REMATCH[1]:0:50}
@@ -533,6 +564,25 @@ run_cases() {
       SKIP) skip "$name" "$note"; row "$name" "$ref" "skipped" "SKIP: ${note:0:60}" ;;
     esac
   done <"$log"
+  # One row per build: what the reference did, what ours did ("FAIL" when
+  # that executor did not behave as the script expects).
+  local b r o eb who what v
+  if [ ${#EXE_ROWS[@]} -gt 0 ]; then
+    while IFS= read -r b; do
+      r="-" o=""
+      while IFS=$'\t' read -r eb who what v; do
+        [ "$eb" = "$b" ] || continue
+        [ "$v" = FAIL ] && what+=" (FAIL)"
+        if [ "$who" = reference ]; then r=$what; else o+="${o:+; }$who: $what"; fi
+      done < <(printf '%s\n' "${EXE_ROWS[@]}")
+      case "$r|$o" in
+        *FAIL*) row "$b" "$r" "$o" "NO" ;;
+        refuses*"|"*runs*) row "$b" "$r" "$o" "ours better" ;;
+        *) row "$b" "$r" "$o" "yes" ;;
+      esac
+    done < <(printf '%s\n' "${EXE_ROWS[@]}" | cut -f1 | sort -u)
+  fi
+  EXE_ROWS=()
   if [ $((ORC_RT_PASSED + ORC_RT_FAILED + ORC_RT_SKIPPED)) -eq "$before" ] ||
      { [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$log"; }; then
     fail "$prefix" "scripts/$script exited $rc"
@@ -540,6 +590,7 @@ run_cases() {
   fi
   [ "$rc" -eq 0 ] || tail -30 "$log"
 }
+EXE_ROWS=()
 OUR_ARCHIVE=$(cross_qemu "$OURS_EXE" --platform-archive 2>/dev/null) || OUR_ARCHIVE=""
 if [ ! -f "$ROOT/scripts/cross-platform-cases.sh" ] || { [ -n "$OUR_ARCHIVE" ] && [ -f "$OUR_ARCHIVE" ]; }; then
   run_cases platform cross-platform-cases.sh "$W/ours.sh" "$OUR_ARCHIVE"
