@@ -52,7 +52,8 @@ Usage:
 
 Options (orc-rt's own; the forms above are the reference's, unchanged):
   --help                 print this text and exit
-  --version              print the version and exit
+  --version              print the version and the target it runs JIT'd
+                         code for, and exit
   --platform-archive     print the absolute path of orc-rt's ELF platform
                          runtime archive for this executor, to pass as
                          llvm-jitlink's -orc-runtime= or clang-repl's
@@ -131,7 +132,11 @@ fn take_options(argv0: &str, args: &mut Vec<String>) -> Options {
             print!("{}", help(argv0));
             exit(0);
         } else if a == "--version" {
-            println!("orc-rt-executor {}", env!("CARGO_PKG_VERSION"));
+            println!(
+                "orc-rt-executor {}\ntarget: {}",
+                env!("CARGO_PKG_VERSION"),
+                orc_rt::simple_remote_epc::PROCESS_TRIPLE
+            );
             exit(0);
         } else if a == "--platform-archive" {
             match orc_rt::services::elfnix_platform::archive_path() {

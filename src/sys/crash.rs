@@ -43,9 +43,9 @@ pub const SIGNALS: [c_int; 5] = [
 #[derive(Debug, Default)]
 pub struct RecoveryPoint {
     /// The trampoline's stack pointer after its prologue.
-    pub rsp: u64,
+    pub sp: u64,
     /// Its frame pointer.
-    pub rbp: u64,
+    pub fp: u64,
     /// Its landing pad.
     pub landing: u64,
     /// The signal, or 0 for an exception.
@@ -238,8 +238,7 @@ extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) 
     // active trampoline frame, which outlives the handler.
     unsafe {
         let uc = &mut *(ctx as *mut libc::ucontext_t);
-        let gregs = &mut uc.uc_mcontext.gregs;
-        let pc = gregs[libc::REG_RIP as usize] as u64;
+        let pc = context_pc(uc);
         let own =
             (OWN_START.load(Ordering::Relaxed)..OWN_END.load(Ordering::Relaxed)).contains(&pc);
         let point = current();
@@ -248,13 +247,45 @@ extern "C" fn handler(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) 
             p.signo = sig;
             p.addr = (*info).si_addr() as u64;
             p.pc = pc;
-            gregs[libc::REG_RSP as usize] = p.rsp as i64;
-            gregs[libc::REG_RBP as usize] = p.rbp as i64;
-            gregs[libc::REG_RIP as usize] = p.landing as i64;
+            resume_at_landing(uc, p);
             return;
         }
         chain(sig, info, ctx);
     }
+}
+
+/// The interrupted instruction's address in a signal context.
+#[cfg(target_arch = "x86_64")]
+fn context_pc(uc: &libc::ucontext_t) -> u64 {
+    uc.uc_mcontext.gregs[libc::REG_RIP as usize] as u64
+}
+
+/// The interrupted instruction's address in a signal context.
+#[cfg(target_arch = "aarch64")]
+fn context_pc(uc: &libc::ucontext_t) -> u64 {
+    uc.uc_mcontext.pc
+}
+
+/// Makes the signal context resume at `p`'s landing pad, with the
+/// trampoline's stack and frame pointers (the landing pad restores every
+/// other callee-saved register from that frame).
+#[cfg(target_arch = "x86_64")]
+fn resume_at_landing(uc: &mut libc::ucontext_t, p: &RecoveryPoint) {
+    let gregs = &mut uc.uc_mcontext.gregs;
+    gregs[libc::REG_RSP as usize] = p.sp as i64;
+    gregs[libc::REG_RBP as usize] = p.fp as i64;
+    gregs[libc::REG_RIP as usize] = p.landing as i64;
+}
+
+/// Makes the signal context resume at `p`'s landing pad, with the
+/// trampoline's stack and frame pointers (x29; the landing pad restores
+/// every other callee-saved register from that frame).
+#[cfg(target_arch = "aarch64")]
+fn resume_at_landing(uc: &mut libc::ucontext_t, p: &RecoveryPoint) {
+    let mc = &mut uc.uc_mcontext;
+    mc.sp = p.sp;
+    mc.regs[29] = p.fp;
+    mc.pc = p.landing;
 }
 
 /// Raised by the faulting instruction itself (not sent by `kill`).
@@ -515,8 +546,7 @@ extern "C" fn on_interrupt(_sig: c_int, _info: *mut libc::siginfo_t, ctx: *mut c
     // this thread's active recovery point.
     unsafe {
         let uc = &mut *(ctx as *mut libc::ucontext_t);
-        let gregs = &mut uc.uc_mcontext.gregs;
-        let pc = gregs[libc::REG_RIP as usize] as u64;
+        let pc = context_pc(uc);
         if is_own_code(pc) || in_loaded_code(pc) {
             return; // not in JIT'd code: retried later
         }
@@ -524,9 +554,7 @@ extern "C" fn on_interrupt(_sig: c_int, _info: *mut libc::siginfo_t, ctx: *mut c
         p.signo = why;
         p.addr = 0;
         p.pc = pc;
-        gregs[libc::REG_RSP as usize] = p.rsp as i64;
-        gregs[libc::REG_RBP as usize] = p.rbp as i64;
-        gregs[libc::REG_RIP as usize] = p.landing as i64;
+        resume_at_landing(uc, p);
     }
     // The call is over: nothing more to interrupt.
     s.deadline.store(0, Ordering::Release);

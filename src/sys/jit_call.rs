@@ -51,12 +51,18 @@ use super::crash::{self, RecoveryPoint};
 //
 // With crash recovery on (`super::crash`), `point` is the thread's
 // recovery point: the trampoline stores its stack pointer, frame pointer
-// and landing pad there, the fault handler resumes a crashed call at the
-// landing pad, and the personality catches an exception there instead of
-// terminating. The trampoline keeps every callee-saved register on its own
-// frame, so the landing pad restores them all. It returns what `f`
-// returned in rax:rdx (zeros after a crash, which the recovery point
-// records).
+// and landing pad there (offsets 0, 8 and 16), the fault handler resumes a
+// crashed call at the landing pad, and the personality catches an
+// exception there instead of terminating. The trampoline keeps every
+// callee-saved register on its own frame, so the landing pad restores them
+// all. It returns what `f` returned in its two integer result registers
+// (rax:rdx on x86-64, x0:x1 on AArch64; zeros after a crash, which the
+// recovery point records).
+//
+// Both versions describe their frame in DWARF call-frame information, so
+// that the unwinder can find the personality and, at the landing pad,
+// restore the frame pointer the body addresses the frame through.
+#[cfg(target_arch = "x86_64")]
 std::arch::global_asm!(
     ".pushsection .text.orc_rt_jit_trampoline,\"ax\",@progbits",
     ".p2align 4",
@@ -109,7 +115,93 @@ std::arch::global_asm!(
     ".cfi_endproc",
     ".size orc_rt_jit_trampoline, .-orc_rt_jit_trampoline",
     ".popsection",
-    ".pushsection .data.rel.ro.orc_rt_jit_personality,\"aw\",@progbits",
+);
+
+// AAPCS64: x19-x28, x29 (frame pointer), x30 (link register) and the low
+// halves of v8-v15 (d8-d15) are callee-saved. The frame is 160 bytes:
+// x29/x30 at [sp], x19-x28 at [sp + 16 .. 96), d8-d15 at [sp + 96 .. 160);
+// x29 points at its base, so the CFA is x29 + 160 throughout the body.
+#[cfg(target_arch = "aarch64")]
+std::arch::global_asm!(
+    ".pushsection .text.orc_rt_jit_trampoline,\"ax\",@progbits",
+    ".p2align 4",
+    ".type orc_rt_jit_trampoline,%function",
+    "orc_rt_jit_trampoline:",
+    ".cfi_startproc",
+    ".cfi_personality 0x9b, orc_rt_jit_personality_ref",
+    "stp x29, x30, [sp, #-160]!",
+    ".cfi_def_cfa_offset 160",
+    ".cfi_offset x29, -160",
+    ".cfi_offset x30, -152",
+    "mov x29, sp",
+    ".cfi_def_cfa x29, 160",
+    "stp x19, x20, [sp, #16]",
+    ".cfi_offset x19, -144",
+    ".cfi_offset x20, -136",
+    "stp x21, x22, [sp, #32]",
+    ".cfi_offset x21, -128",
+    ".cfi_offset x22, -120",
+    "stp x23, x24, [sp, #48]",
+    ".cfi_offset x23, -112",
+    ".cfi_offset x24, -104",
+    "stp x25, x26, [sp, #64]",
+    ".cfi_offset x25, -96",
+    ".cfi_offset x26, -88",
+    "stp x27, x28, [sp, #80]",
+    ".cfi_offset x27, -80",
+    ".cfi_offset x28, -72",
+    "stp d8, d9, [sp, #96]",
+    ".cfi_offset d8, -64",
+    ".cfi_offset d9, -56",
+    "stp d10, d11, [sp, #112]",
+    ".cfi_offset d10, -48",
+    ".cfi_offset d11, -40",
+    "stp d12, d13, [sp, #128]",
+    ".cfi_offset d12, -32",
+    ".cfi_offset d13, -24",
+    "stp d14, d15, [sp, #144]",
+    ".cfi_offset d14, -16",
+    ".cfi_offset d15, -8",
+    "cbz x3, 2f",
+    "mov x9, sp",
+    "str x9, [x3]",
+    "str x29, [x3, #8]",
+    "adr x9, 3f",
+    "str x9, [x3, #16]",
+    "2:",
+    "mov x9, x0",
+    "mov x0, x1",
+    "mov x1, x2",
+    "blr x9",
+    "b 4f",
+    // The landing pad: sp and x29 are the trampoline's again.
+    "3:",
+    "mov x0, #0",
+    "mov x1, #0",
+    "4:",
+    "ldp d14, d15, [sp, #144]",
+    "ldp d12, d13, [sp, #128]",
+    "ldp d10, d11, [sp, #112]",
+    "ldp d8, d9, [sp, #96]",
+    "ldp x27, x28, [sp, #80]",
+    "ldp x25, x26, [sp, #64]",
+    "ldp x23, x24, [sp, #48]",
+    "ldp x21, x22, [sp, #32]",
+    "ldp x19, x20, [sp, #16]",
+    "ldp x29, x30, [sp], #160",
+    ".cfi_def_cfa sp, 0",
+    ".cfi_restore x29",
+    ".cfi_restore x30",
+    "ret",
+    ".cfi_endproc",
+    ".size orc_rt_jit_trampoline, .-orc_rt_jit_trampoline",
+    ".popsection",
+);
+
+// The personality's address, for the trampoline's `.cfi_personality`
+// (indirect, PC-relative: the linker needs no text relocation).
+std::arch::global_asm!(
+    ".pushsection .data.rel.ro.orc_rt_jit_personality,\"aw\",%progbits",
     ".p2align 3",
     "orc_rt_jit_personality_ref:",
     ".quad {personality}",
@@ -117,8 +209,8 @@ std::arch::global_asm!(
     personality = sym personality,
 );
 
-/// What the trampoline returns: `f`'s rax and rdx (a result of up to two
-/// integer words).
+/// What the trampoline returns: `f`'s two integer result registers (a
+/// result of up to two words: rax:rdx on x86-64, x0:x1 on AArch64).
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct TrampolineResult {
@@ -140,7 +232,8 @@ const UA_HANDLER_FRAME: c_int = 4;
 const URC_HANDLER_FOUND: c_int = 6;
 const URC_INSTALL_CONTEXT: c_int = 7;
 const URC_CONTINUE_UNWIND: c_int = 8;
-/// `sizeof(struct _Unwind_Exception)` on x86-64 (16-byte aligned).
+/// `sizeof(struct _Unwind_Exception)` on x86-64 and AArch64 (four words,
+/// 16-byte aligned).
 const UNWIND_EXCEPTION_SIZE: usize = 32;
 /// `GNUCC++\0`: libstdc++'s exception class.
 const GNU_CXX_CLASS: u64 = 0x474e_5543_432b_2b00;
@@ -498,6 +591,7 @@ pub unsafe fn call_sync_wrapper(
     data: *const c_char,
     size: usize,
 ) -> Result<[usize; 2], JitCrash> {
-    // SAFETY: caller promise; the 16-byte result comes back in rax:rdx.
+    // SAFETY: caller promise; the 16-byte result comes back in the two
+    // result registers (rax:rdx, x0:x1).
     unsafe { enter_wide(addr, data as usize, size) }.map(|r| [r.value, r.high])
 }

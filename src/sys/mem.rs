@@ -232,9 +232,13 @@ pub unsafe fn write(addr: u64, data: &[u8]) -> io::Result<()> {
         unsafe { std::ptr::copy(data.as_ptr(), addr as *mut u8, data.len()) }
     });
     match fast {
-        Some(()) => Ok(()),
-        None => copy_checked(data.as_ptr() as *mut u8, addr, data.len(), true),
+        Some(()) => {}
+        None => copy_checked(data.as_ptr() as *mut u8, addr, data.len(), true)?,
     }
+    // The bytes may be code (written into a W+X mapping, or patched in
+    // place): make them visible to instruction fetch.
+    super::mmap::invalidate_instruction_cache(addr, data.len() as u64);
+    Ok(())
 }
 
 /// Reads `len` bytes at `addr` into a new vector. The vector grows chunk by

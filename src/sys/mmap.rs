@@ -397,15 +397,104 @@ pub unsafe fn copy_and_zero_fill(addr: u64, content: &[u8], fill: usize) {
 }
 
 /// Makes freshly written code in `[addr, addr + len)` visible to
-/// instruction fetch.
+/// instruction fetch. Every path that writes code (a segment's
+/// initialization, a shared-memory finalization, a write from the wire)
+/// calls this one function after the write, so one place holds the
+/// architecture's rule:
 ///
-/// x86-64 keeps instruction and data caches coherent, and `mprotect` is a
-/// serializing system call, so nothing is needed there. Other
-/// architectures are not supported by this crate yet.
+/// - x86-64 keeps instruction and data caches coherent, and `mprotect` (or
+///   any later system call or branch) is serializing enough: nothing to do.
+/// - AArch64 does not: the data cache is cleaned to the point of
+///   unification line by line (`dc cvau`, unless `CTR_EL0.IDC` says it need
+///   not), the instruction cache is invalidated line by line (`ic ivau`,
+///   unless `CTR_EL0.DIC` says it need not), with the barriers between, as
+///   the architecture prescribes for self-modifying code. Line sizes come
+///   from `CTR_EL0`, readable at EL0 on Linux. The range must be mapped
+///   and readable (it was just written or protected).
+///
+/// Emulators such as qemu-user notice modified code without this, so
+/// tests record the calls ([`recorded_invalidation`], test builds only)
+/// instead of relying on a stale instruction cache to fail.
 pub fn invalidate_instruction_cache(addr: u64, len: u64) {
-    let _ = (addr, len);
-    #[cfg(not(target_arch = "x86_64"))]
-    compile_error!("orc-rt: instruction-cache invalidation is only implemented for x86-64");
+    if len == 0 {
+        return;
+    }
+    #[cfg(test)]
+    invalidations::record(addr, len);
+    // x86-64: coherent caches, nothing to do.
+    #[cfg(target_arch = "x86_64")]
+    let _ = addr;
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: cache maintenance by virtual address on a range the caller
+    // just wrote or protected (mapped, readable); no memory changes.
+    unsafe {
+        aarch64_sync_caches(addr, addr.saturating_add(len))
+    };
+}
+
+/// AArch64's cache maintenance for code written in `[start, end)`.
+///
+/// # Safety
+/// The range is mapped and readable.
+#[cfg(target_arch = "aarch64")]
+unsafe fn aarch64_sync_caches(start: u64, end: u64) {
+    use std::arch::asm;
+    let ctr: u64;
+    // SAFETY: CTR_EL0 is readable at EL0 (Linux sets SCTLR_EL1.UCT or
+    // emulates the read).
+    unsafe { asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack, preserves_flags)) };
+    const IDC: u64 = 1 << 28;
+    const DIC: u64 = 1 << 29;
+    let dline = 4u64 << ((ctr >> 16) & 0xf);
+    let iline = 4u64 << (ctr & 0xf);
+    // The first address of each `line`-byte cache line of the range.
+    let lines = |line: u64| (start & !(line - 1)..end).step_by(line as usize);
+    // SAFETY: `dc cvau` / `ic ivau` on addresses of the caller's mapped,
+    // readable range (each line start is inside a page the range covers);
+    // barriers have no operands.
+    unsafe {
+        if ctr & IDC == 0 {
+            for a in lines(dline) {
+                asm!("dc cvau, {}", in(reg) a, options(nostack, preserves_flags));
+            }
+        }
+        asm!("dsb ish", options(nostack, preserves_flags));
+        if ctr & DIC == 0 {
+            for a in lines(iline) {
+                asm!("ic ivau, {}", in(reg) a, options(nostack, preserves_flags));
+            }
+            asm!("dsb ish", options(nostack, preserves_flags));
+        }
+        asm!("isb", options(nostack, preserves_flags));
+    }
+}
+
+/// Test builds record every range [`invalidate_instruction_cache`] was
+/// called for, so that tests can check each code-writing path calls it.
+#[cfg(test)]
+mod invalidations {
+    use std::sync::Mutex;
+
+    static RANGES: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+    pub(super) fn record(addr: u64, len: u64) {
+        crate::sync::lock(&RANGES).push((addr, addr.saturating_add(len)));
+    }
+
+    /// Whether one recorded call covered all of `[addr, addr + len)`.
+    pub fn covered(addr: u64, len: u64) -> bool {
+        let end = addr.saturating_add(len);
+        crate::sync::lock(&RANGES)
+            .iter()
+            .any(|&(s, e)| s <= addr && end <= e)
+    }
+}
+
+/// Whether [`invalidate_instruction_cache`] was called for a range covering
+/// `[addr, addr + len)` since the process started (test builds only).
+#[cfg(test)]
+pub fn recorded_invalidation(addr: u64, len: u64) -> bool {
+    invalidations::covered(addr, len)
 }
 
 /// Maps the first `len` bytes of file `fd` private, read + execute (the

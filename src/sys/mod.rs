@@ -24,6 +24,12 @@
 //! unsafe { mmap::unmap(base, page) }.unwrap();
 //! ```
 
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+compile_error!("orc-rt supports Linux on x86-64 and AArch64");
+
 pub mod clock;
 pub mod crash;
 pub mod dl;

@@ -202,3 +202,82 @@ pub(crate) fn final_prot(rag: RemoteAllocGroup, addr: u64) -> Result<Prot, Memor
         exec: rag.exec(),
     })
 }
+
+/// Every code-writing path calls [`crate::sys::mmap::invalidate_instruction_cache`]
+/// for the code it wrote (an emulator would not notice if one did not, so
+/// the calls are recorded and checked here).
+#[cfg(test)]
+mod instruction_cache_tests {
+    use super::{page_size, SharedMemoryMapper, SimpleNativeMemoryMap};
+    use crate::sps::orc_types::{
+        FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest, SharedMemoryFinalizeRequest,
+        SharedMemorySegFinalizeRequest,
+    };
+    use crate::sys::mmap::recorded_invalidation;
+    use crate::ExecutorAddr;
+
+    fn rx() -> RemoteAllocGroup {
+        RemoteAllocGroup::new(true, false, true, false)
+    }
+
+    #[test]
+    fn initialize_invalidates_each_code_segment() {
+        let page = page_size();
+        let memory = SimpleNativeMemoryMap::new();
+        let base = memory.reserve(2 * page).unwrap();
+        let req = FinalizeRequest {
+            segments: vec![
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, true, false, false),
+                    addr: base,
+                    size: 16,
+                    content: vec![1; 16],
+                },
+                SegFinalizeRequest {
+                    rag: rx(),
+                    addr: ExecutorAddr(base.0 + page),
+                    size: 32,
+                    content: vec![0xd5; 32],
+                },
+            ],
+            actions: vec![],
+        };
+        assert!(!recorded_invalidation(base.0 + page, 32));
+        // SAFETY: no actions run.
+        unsafe { memory.initialize(req) }.unwrap();
+        assert!(recorded_invalidation(base.0 + page, 32));
+        memory.release(&[base]).unwrap();
+    }
+
+    #[test]
+    fn shared_memory_finalize_invalidates_each_code_segment() {
+        let page = page_size();
+        let mapper = SharedMemoryMapper::new();
+        // The controller writes the code through its own mapping of the
+        // shared memory; the executor only finalizes it.
+        let (base, _name) = mapper.reserve(page).unwrap();
+        let req = SharedMemoryFinalizeRequest {
+            segments: vec![SharedMemorySegFinalizeRequest {
+                rag: rx(),
+                addr: base,
+                size: page,
+            }],
+            actions: vec![],
+        };
+        // SAFETY: no actions run.
+        unsafe { mapper.initialize(base, req) }.unwrap();
+        assert!(recorded_invalidation(base.0, page));
+        mapper.release(&[base]).unwrap();
+    }
+
+    #[test]
+    fn writes_from_the_wire_invalidate_what_they_wrote() {
+        let mut buf = vec![0u8; 48];
+        let addr = buf.as_mut_ptr() as u64 + 8;
+        assert!(!recorded_invalidation(addr, 24));
+        // SAFETY: inside our own live vector.
+        unsafe { crate::sys::mem::write(addr, &[7; 24]) }.unwrap();
+        assert!(recorded_invalidation(addr, 24));
+        assert_eq!(buf[8..32], [7; 24]);
+    }
+}
