@@ -27,7 +27,8 @@ ___orc_rt_elfnix_tlsdesc_resolver:
         .cfi_def_cfa x29, 16
         /* x1-x18 and NZCV (160 bytes) below q0-q31 (512 bytes). */
         sub     sp, sp, #672
-        SPILL   str, x, 8, 0, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18
+        SPILL   str, x, 8, 0, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16, \
+                17,18
         mrs     x1, nzcv
         str     x1, [sp, #144]
         SPILL   str, q, 16, 160, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15, \
@@ -43,7 +44,8 @@ ___orc_rt_elfnix_tlsdesc_resolver:
                 16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
         ldr     x1, [sp, #144]
         msr     nzcv, x1
-        SPILL   ldr, x, 8, 0, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18
+        SPILL   ldr, x, 8, 0, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16, \
+                17,18
         mov     sp, x29
         .cfi_def_cfa sp, 16
         ldp     x29, x30, [sp], #16
