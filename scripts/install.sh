@@ -5,7 +5,8 @@
 #   PREFIX/lib/liborc_rt.so.X.Y.Z   (+ liborc_rt.so.X and liborc_rt.so symlinks)
 #   PREFIX/lib/liborc_rt.a
 #   PREFIX/bin/orc-rt-executor      (the executor, a drop-in for llvm-jitlink-executor)
-#   PREFIX/lib/orc-rt/liborc_rt_elfnix-x86_64.a   (the ELF platform archive, for
+#   PREFIX/lib/orc-rt/liborc_rt_elfnix-<arch>.a   (the ELF platform archive for the
+#                                    target built, x86_64 or aarch64, for
 #                                    -orc-runtime=; `orc-rt-executor --platform-archive`
 #                                    prints its path)
 #   PREFIX/include/orc-rt.h
@@ -95,7 +96,8 @@ minor="${version#*.}"; minor="${minor%%.*}"
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
   "$dest/bin" "$dest/lib/orc-rt" "$dest/share/orc-rt"
 install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
-install -m 0644 "$archive" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
+# Its name says the target's architecture (liborc_rt_elfnix-<arch>.a).
+install -m 0644 "$archive" "$dest/lib/orc-rt/$(basename "$archive")"
 so="$dest/lib/liborc_rt.so.$version"
 install -m 0755 "$out/liborc_rt.so" "$so"
 ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"
