@@ -42,6 +42,11 @@
 #                  (__orc_rt_sysv_reenter), calls across the objects
 #   lazy-args      -lazy with x0-x7, d0-d7, stack arguments, an indirect
 #                  (x8) result, a struct of doubles and a variadic call
+#   eh-cross       C++ exceptions thrown and caught across two objects
+#                  (EH frames registered by the platform)
+#   ctor-prio-one  constructor priorities, destructors and atexit in C
+#   exit-deep      exit() called deep in JIT'd code: handlers run, status
+#   dlopen-jd      dlopen/dlsym/dlclose of a JITDylib through the platform
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -54,7 +59,8 @@ ARCHIVE=$2
 shift 2
 FILTERS=("$@")
 SRC=$ORC_RT_ROOT/tests/platform
-CASES=(hello tls-threads tls-regs tls-cxx cxx-atexit lazy lazy-args)
+CASES=(hello tls-threads tls-regs tls-cxx cxx-atexit lazy lazy-args eh-cross
+       ctor-prio-one exit-deep dlopen-jd)
 
 # want <case>: no filters, or one of them is a substring of the name.
 want() {
@@ -153,7 +159,13 @@ case_() {
     qemu-aarch64 -L "$cross_sysroot" "$dir/native")
   jit "$dir" ours "$WRAPPER" "$ARCHIVE" "${extra[@]}" "${objs[@]}"
   jit "$dir" ref "$W/reference.sh" "$cross_orcrt" "${extra[@]}" "${objs[@]}"
-  local why ref
+  report "$name" "$dir"
+}
+
+# report <name> <dir>: PASS if ours ran like native, with how the
+# reference did; FAIL with the difference otherwise.
+report() {
+  local name=$1 dir=$2 why ref
   why=$(same "$dir" ours)
   ref=$(same "$dir" ref)
   ref=${ref:+differs ($ref)}
@@ -173,6 +185,36 @@ case_ tls-cxx clang++-22 "$PIC" -lpthread tls_cxx.cpp
 case_ cxx-atexit clang++-22 "$PIC" "" cxx_atexit.cpp
 case_ lazy clang-22 "$PIC" "" lazy.c lazy_b.c -- LAZY
 case_ lazy-args clang-22 "-fPIC -O2" "" lazy_args.c lazy_args_b.c -- LAZY
+case_ eh-cross clang++-22 "$PIC" "" eh_cross_a.cpp eh_cross_b.cpp
+case_ ctor-prio-one clang-22 "$PIC -fregister-global-dtors-with-atexit" "" ctor_prio_one.c
+case_ exit-deep clang-22 "$PIC -fregister-global-dtors-with-atexit" "" exit_deep.c
+
+# dlopen of a JITDylib: dl_main.o in the main JITDylib, dl_lib.o in one
+# named like the library dl_main opens; dlopen & co. are aliased to the
+# platform's JIT'd versions (as in scripts/test-platform.sh). Natively
+# dl_lib is a shared library found through LD_LIBRARY_PATH.
+if want dlopen-jd; then
+  dir=$W/dlopen-jd
+  mkdir -p "$dir"
+  dtors=-fregister-global-dtors-with-atexit
+  if clang-22 --target=aarch64-linux-gnu -c -fPIC "$SRC/dl_main.c" -o "$dir/dl_main.o" 2>>"$dir/cc.err" &&
+     clang-22 --target=aarch64-linux-gnu -c -fPIC $dtors "$SRC/dl_lib.c" -o "$dir/dl_lib.o" 2>>"$dir/cc.err" &&
+     aarch64-linux-gnu-gcc "$dir/dl_main.o" -o "$dir/native" -ldl 2>>"$dir/cc.err" &&
+     aarch64-linux-gnu-gcc -shared "$dir/dl_lib.o" -o "$dir/libplatformdl.so" 2>>"$dir/cc.err"; then
+    (cd "$dir" && capture "$dir/native.out" "$dir/native.rc" \
+      env LD_LIBRARY_PATH="$dir" qemu-aarch64 -L "$cross_sysroot" "$dir/native")
+    dl_args=(-alias Platform:dlopen=__orc_rt_jit_dlopen
+             -alias Platform:dlsym=__orc_rt_jit_dlsym
+             -alias Platform:dlclose=__orc_rt_jit_dlclose
+             -alias Platform:dlerror=__orc_rt_jit_dlerror
+             "$dir/dl_main.o" -jd libplatformdl.so "$dir/dl_lib.o")
+    jit "$dir" ours "$WRAPPER" "$ARCHIVE" "${dl_args[@]}"
+    jit "$dir" ref "$W/reference.sh" "$cross_orcrt" "${dl_args[@]}"
+    report dlopen-jd "$dir"
+  else
+    fail dlopen-jd "does not build: $(head -c 300 "$dir/cc.err")"
+  fi
+fi
 
 orc_rt_summary cross-platform-cases
 exit $?
