@@ -129,7 +129,14 @@ pub unsafe fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, R
     // argv holds argc live C strings and a NULL.
     let r = unsafe { jit_call::call_main_checked(f, argc, argv.as_mut_ptr()) };
     drop(cstrs);
-    Ok(i64::from(r?))
+    let status = r?;
+    // What main printed is written before its status goes back: a
+    // controller that exits on the status (llvm-jitlink does, without
+    // waiting for the executor) leaves no output behind in stdio buffers
+    // of a process still shutting down. Not after a crash: a stdio lock
+    // may still be held.
+    crate::sys::io::flush_c_stdio();
+    Ok(i64::from(status))
 }
 
 /// Calls `void fn(void)` at `f`; returns 0.

@@ -172,6 +172,12 @@ impl BootstrapServices {
         for (name, addr) in sps_ci::elfnix_platform::symbols() {
             crate::services::dylib::register_builtin_symbol(name, addr);
         }
+        // JIT'd AArch64 code calls these for its atomics; only the static
+        // libgcc.a and compiler-rt have them, never a shared library.
+        #[cfg(target_arch = "aarch64")]
+        for (name, addr) in crate::sys::outline_atomics::symbols() {
+            crate::services::dylib::register_builtin_symbol(name, addr);
+        }
         // Every frame registration in the process goes through the gap
         // repair, whoever asks: LLVM's own ORC runtime calls
         // `__register_frame` itself.
@@ -332,4 +338,33 @@ pub fn add_bootstrap_services_for(
     // still mapped for the deinitialisers it runs.
     session.add_service(ElfNixPlatform::new(session))?;
     Ok(symbols)
+}
+
+#[cfg(all(test, target_arch = "aarch64"))]
+mod tests {
+    use super::*;
+    use crate::sps::orc_types::RemoteSymbolLookupSetElement;
+
+    /// JIT'd code finds the outline-atomics helpers among the process's
+    /// symbols once the bootstrap services exist.
+    #[test]
+    fn process_lookups_find_the_outline_atomics() {
+        let s = BootstrapServices::create();
+        let process = s.dylib.open(b"", 0).unwrap();
+        let helpers: Vec<_> = crate::sys::outline_atomics::symbols().collect();
+        let lookups: Vec<_> = helpers
+            .iter()
+            .map(|(name, _)| RemoteSymbolLookupSetElement {
+                name: name.to_string(),
+                required: true,
+            })
+            .collect();
+        let found = crate::services::dylib::resolve(process, &lookups).unwrap();
+        for ((name, addr), def) in helpers.iter().zip(found) {
+            assert_eq!(def.map(|d| d.addr), Some(*addr), "{name}");
+        }
+        assert!(helpers
+            .iter()
+            .any(|(n, _)| *n == "__aarch64_ldadd4_acq_rel"));
+    }
 }

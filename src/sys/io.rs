@@ -106,3 +106,12 @@ pub fn is_socket(fd: BorrowedFd<'_>) -> bool {
     let rc = unsafe { libc::fstat(fd.as_raw_fd(), &mut st) };
     rc == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFSOCK
 }
+
+/// Flushes every C stdio output stream of the process (`fflush(NULL)`), as
+/// `exit` would: the buffered output of JIT'd code that writes through the
+/// process's C library.
+pub fn flush_c_stdio() {
+    // SAFETY: fflush(NULL) has no preconditions; it takes each stream's
+    // lock as it flushes.
+    unsafe { libc::fflush(std::ptr::null_mut()) };
+}

@@ -1,9 +1,10 @@
 //! Operating-system code (POSIX/Linux): memory mapping, shared memory, the
 //! dynamic loader, checked memory copies, the unwinder's frame registry,
 //! resource limits, the process itself (threads, descriptors, identity,
-//! namespaces), Landlock's version query, fork detection, and the
-//! descriptor I/O of the transport (pipes, `poll`, non-blocking reads,
-//! socket writes).
+//! namespaces), Landlock's version query, fork detection, the descriptor
+//! I/O of the transport (pipes, `poll`, non-blocking reads, socket
+//! writes), and on AArch64 the outline-atomics helpers that JIT'd
+//! code built by Clang or GCC calls.
 //!
 //! Everything here is a thin, documented wrapper over one system facility;
 //! the services above it hold the logic. Errors are `std::io::Error`s,
@@ -41,6 +42,8 @@ pub mod landlock;
 pub mod mem;
 pub mod mmap;
 pub mod mount;
+#[cfg(target_arch = "aarch64")]
+pub(crate) mod outline_atomics;
 pub mod pipe;
 pub mod poll;
 #[cfg(test)]
