@@ -47,6 +47,10 @@
 #   ctor-prio-one  constructor priorities, destructors and atexit in C
 #   exit-deep      exit() called deep in JIT'd code: handlers run, status
 #   dlopen-jd      dlopen/dlsym/dlclose of a JITDylib through the platform
+#   archive-symbols        the archive defines the AArch64 entry points and
+#                          none of the controller's own names
+#   archive-other-executor the archive with LLVM's arm64 executor fails
+#                          cleanly with "Symbols not found"
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -60,7 +64,7 @@ shift 2
 FILTERS=("$@")
 SRC=$ORC_RT_ROOT/tests/platform
 CASES=(hello tls-threads tls-regs tls-cxx cxx-atexit lazy lazy-args eh-cross
-       ctor-prio-one exit-deep dlopen-jd)
+       ctor-prio-one exit-deep dlopen-jd archive-symbols archive-other-executor)
 
 # want <case>: no filters, or one of them is a substring of the name.
 want() {
@@ -213,6 +217,49 @@ if want dlopen-jd; then
     report dlopen-jd "$dir"
   else
     fail dlopen-jd "does not build: $(head -c 300 "$dir/cc.err")"
+  fi
+fi
+
+# The archive's symbols: the AArch64 entry points are there, and none of
+# the names the controller defines itself (its aliases' sources,
+# __dso_handle) is, or it would clash with them.
+if want archive-symbols; then
+  defined=$(aarch64-linux-gnu-nm --defined-only "$ARCHIVE" 2>&1 | awk 'NF == 3 {print $3}')
+  missing=() clash=()
+  for n in ___orc_rt_elfnix_tlsdesc_resolver __orc_rt_sysv_reenter __orc_rt_resolve_tag \
+           __orc_rt_elfnix_platform_bootstrap __orc_rt_elfnix_push_initializers_tag \
+           __orc_rt_elfnix_symbol_lookup_tag __orc_rt_elfnix_cxa_atexit; do
+    grep -qx -- "$n" <<<"$defined" || missing+=("$n")
+  done
+  for n in atexit __cxa_atexit __dso_handle __orc_rt_reenter __orc_rt_run_program \
+           __orc_rt_jit_dlopen __orc_rt_log_error __orc_rt_jit_dispatch; do
+    grep -qx -- "$n" <<<"$defined" && clash+=("$n")
+  done
+  if [ ${#missing[@]} -gt 0 ] || [ ${#clash[@]} -gt 0 ]; then
+    fail archive-symbols "missing: ${missing[*]:-none}; defined but the controller's: ${clash[*]:-none}"
+  else
+    pass archive-symbols "$(wc -l <<<"$defined") symbols defined"
+  fi
+fi
+
+# The archive with LLVM's arm64 executor: its stubs call __orc_rt_rs_*
+# functions that only orc-rt's executor has, so the link must fail
+# cleanly ("Symbols not found"), never run half a runtime or crash.
+if want archive-other-executor; then
+  dir=$W/archive-other-executor
+  mkdir -p "$dir"
+  if clang-22 --target=aarch64-linux-gnu -c -fPIC "$SRC/hello_exit.c" -o "$dir/hello.o" 2>"$dir/cc.err"; then
+    jit "$dir" other "$W/reference.sh" "$ARCHIVE" "$dir/hello.o"
+    rc=$(cat "$dir/other.rc")
+    if [ "$rc" -ne 0 ] && [ "$rc" -lt 124 ] && grep -q "Symbols not found" "$dir/other.out.err" &&
+       ! grep -qi "core dumped\|stack dump\|segmentation\|abort" "$dir/other.out.err"; then
+      pass archive-other-executor "exit $rc, $(grep -m1 -o 'Symbols not found.\{0,50\}' "$dir/other.out.err")"
+    else
+      fail archive-other-executor "exit $rc; expected a clean failure with 'Symbols not found'"
+      sed 's/^/  ! /' "$dir/other.out.err" | head -10
+    fi
+  else
+    fail archive-other-executor "hello_exit.c does not compile: $(head -c 300 "$dir/cc.err")"
   fi
 fi
 
