@@ -47,6 +47,7 @@
 #   ctor-prio-one  constructor priorities, destructors and atexit in C
 #   exit-deep      exit() called deep in JIT'd code: handlers run, status
 #   dlopen-jd      dlopen/dlsym/dlclose of a JITDylib through the platform
+#   clang-repl     a clang-repl-22 session for aarch64 (repl-50.txt)
 #   archive-symbols        the archive defines the AArch64 entry points and
 #                          none of the controller's own names
 #   archive-other-executor the archive with LLVM's arm64 executor fails
@@ -64,7 +65,8 @@ shift 2
 FILTERS=("$@")
 SRC=$ORC_RT_ROOT/tests/platform
 CASES=(hello tls-threads tls-regs tls-cxx cxx-atexit lazy lazy-args eh-cross
-       ctor-prio-one exit-deep dlopen-jd archive-symbols archive-other-executor)
+       ctor-prio-one exit-deep dlopen-jd clang-repl archive-symbols
+       archive-other-executor)
 
 # want <case>: no filters, or one of them is a substring of the name.
 want() {
@@ -99,11 +101,13 @@ TIMEOUT=180 # qemu runs the whole llvm-jitlink session slowly
 # capture <out> <rc> <command...>: runs the command with stdout read
 # through a pipe, so the capture ends only when every writer has closed
 # it (the executor may flush the program's stdio after llvm-jitlink has
-# exited); stderr goes to <out>.err.
+# exited); stderr goes to <out>.err, stdin comes from $CAPTURE_IN (default
+# /dev/null).
 capture() {
   local out=$1 rc=$2
   shift 2
-  ( (timeout "$TIMEOUT" "$@" </dev/null 2>"$out.err"; echo $? >"$rc") | cat >"$out" )
+  ( (timeout "$TIMEOUT" "$@" <"${CAPTURE_IN:-/dev/null}" 2>"$out.err"
+     echo $? >"$rc") | cat >"$out" )
 }
 
 # jit <dir> <tag> <executor-wrapper> <runtime> <llvm-jitlink args...>
@@ -218,6 +222,30 @@ if want dlopen-jd; then
   else
     fail dlopen-jd "does not build: $(head -c 300 "$dir/cc.err")"
   fi
+fi
+
+# clang-repl for aarch64: the 50 statements of tests/platform/repl-50.txt
+# (constructors and destructors, thread_local, EH, std:: containers) must
+# print repl-50.expected, as on x86-64 (there is no native run of a REPL;
+# blank prompt lines are dropped).
+repl_session() { # repl_session <dir> <ours|ref> <executor-wrapper> <runtime>
+  local dir=$1 who=$2
+  CAPTURE_IN=$SRC/repl-50.txt capture "$dir/$who.raw" "$dir/$who.rc" \
+    clang-repl-22 --oop-executor="$3" --orc-runtime="$4" -Xcc=--target=aarch64-linux-gnu
+  mv "$dir/$who.raw.err" "$dir/$who.out.err"
+  grep -v '^$' "$dir/$who.raw" >"$dir/$who.out"
+}
+if ! want clang-repl; then
+  :
+elif command -v clang-repl-22 >/dev/null 2>&1; then
+  mkdir -p "$W/clang-repl"
+  cp "$SRC/repl-50.expected" "$W/clang-repl/native.out"
+  echo 0 >"$W/clang-repl/native.rc"
+  repl_session "$W/clang-repl" ours "$WRAPPER" "$ARCHIVE"
+  repl_session "$W/clang-repl" ref "$W/reference.sh" "$cross_orcrt"
+  report clang-repl "$W/clang-repl"
+else
+  skip clang-repl "clang-repl-22 not installed"
 fi
 
 # The archive's symbols: the AArch64 entry points are there, and none of
