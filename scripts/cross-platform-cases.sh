@@ -83,7 +83,8 @@ skip_all() {
   exit $?
 }
 
-for t in llvm-jitlink-22 clang-22 clang++-22 aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ qemu-aarch64; do
+for t in llvm-jitlink-22 clang-22 clang++-22 aarch64-linux-gnu-gcc aarch64-linux-gnu-g++ \
+         aarch64-linux-gnu-nm qemu-aarch64; do
   command -v "$t" >/dev/null || skip_all "$t not found"
 done
 . "$ORC_RT_ROOT/scripts/cross-lib.sh"
