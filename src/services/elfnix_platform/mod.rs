@@ -38,7 +38,7 @@
 //! | entry point | x86-64 | AArch64 |
 //! |---|---|---|
 //! | thread-locals ([`tls`]) | `___orc_rt_elfnix_tls_get_addr`, for `__tls_get_addr` calls (`elfnix_tls.x86-64.S`) | `___orc_rt_elfnix_tlsdesc_resolver`, the TLS descriptor resolver (`elfnix_tls.aarch64.S`) |
-//! | lazy re-entry (`-lazy`, `__orc_rt_reenter`) | `__orc_rt_sysv_reenter` entered by a 5-byte call; saves every GPR and the FXSAVE state (`elfnix_reenter.x86-64.S`) | `__orc_rt_sysv_reenter` entered from JITLink's `stp x29, x30` / `bl` trampoline; saves the AAPCS64 argument registers `x0`-`x8` and `q0`-`q7`, pops the trampoline's pair and branches through `x16` (`elfnix_reenter.aarch64.S`) |
+//! | lazy re-entry (`-lazy`, `__orc_rt_reenter`) | `__orc_rt_sysv_reenter` entered by a 5-byte call; saves every GPR and the FXSAVE state (`elfnix_reenter.x86-64.S`) | `__orc_rt_sysv_reenter` entered from JITLink's `stp x29, x30` / `bl` trampoline; saves the AAPCS64 argument registers (`x0`-`x8`, `q0`-`q7`) and the other temporaries a caller may use (`x9`-`x15`, `x18`), pops the trampoline's pair and branches through `x16` (`elfnix_reenter.aarch64.S`) |
 //!
 //! Both pass the same arguments to the same Rust functions, so everything
 //! else here is shared. On AArch64 the platform is tested under qemu
