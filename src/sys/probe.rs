@@ -177,7 +177,8 @@ pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
 }
 
 /// System call `nr` with no arguments; returns the error it failed with,
-/// or error 0 if it succeeded.
+/// or error 0 if it succeeded. (For x86-64's x32 numbering.)
+#[cfg(target_arch = "x86_64")]
 pub(crate) fn raw_syscall0(nr: libc::c_long) -> io::Error {
     // SAFETY: the callers pass calls without arguments (getpid's numbers).
     let r = unsafe { libc::syscall(nr) };
