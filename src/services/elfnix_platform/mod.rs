@@ -493,6 +493,8 @@ impl ElfNixPlatform {
         loop {
             // Initialisers may dlopen or register more: take one range at a time.
             let Some(next) = lock(&self.state).next_inits(header)? else {
+                // A REPL statement's output is written when it has run.
+                jit_call::flush_after_jit_code();
                 return Ok(());
             };
             for range in next {
