@@ -5,7 +5,8 @@
 #   PREFIX/lib/liborc_rt.so.X.Y.Z   (+ liborc_rt.so.X and liborc_rt.so symlinks)
 #   PREFIX/lib/liborc_rt.a
 #   PREFIX/bin/orc-rt-executor      (the executor, a drop-in for llvm-jitlink-executor)
-#   PREFIX/lib/orc-rt/liborc_rt_elfnix-x86_64.a   (the ELF platform archive, for
+#   PREFIX/lib/orc-rt/liborc_rt_elfnix-<arch>.a   (the ELF platform archive for the
+#                                    target built, x86_64 or aarch64, for
 #                                    -orc-runtime=; `orc-rt-executor --platform-archive`
 #                                    prints its path)
 #   PREFIX/include/orc-rt.h
@@ -36,7 +37,15 @@
 #   SKIP_BUILD=1           install what is already built, do not run cargo
 #   DESTDIR=/staging       prepend to every installed path (packaging); the
 #                          .pc file still names PREFIX
-#   CARGO_TARGET_DIR       honoured as by cargo (default: target)
+#   CARGO_TARGET_DIR       honoured as by cargo (default: target; for a
+#                          cross build: target/cross)
+#   TARGET=aarch64-unknown-linux-gnu
+#                          cross-build for an AArch64 Linux board (toolchain
+#                          and qemu set up by scripts/cross-deps.sh, run
+#                          first); STRIP and OBJCOPY default to the
+#                          aarch64-linux-gnu- binutils. Copy PREFIX to the
+#                          board; keep lib/orc-rt/liborc_rt_elfnix-aarch64.a
+#                          on the host too (the controller links it).
 set -euo pipefail
 
 if [ $# -ne 1 ] || [ -z "$1" ]; then
@@ -50,6 +59,20 @@ case "$prefix" in
   *) prefix="$(pwd)/$prefix" ;;
 esac
 profile="${PROFILE:-release}"
+cross_target_triple="${TARGET:-}"
+run_target=()  # runs a built program (under qemu for a cross build)
+case "$cross_target_triple" in
+  "") ;;
+  aarch64-unknown-linux-gnu)
+    # shellcheck source=cross-lib.sh
+    . "$repo/scripts/cross-lib.sh"
+    cross_env
+    run_target=(cross_qemu)
+    STRIP="${STRIP:-aarch64-linux-gnu-strip}"
+    OBJCOPY="${OBJCOPY:-aarch64-linux-gnu-objcopy}"
+    ;;
+  *) echo "install.sh: unsupported TARGET '$cross_target_triple' (aarch64-unknown-linux-gnu)" >&2; exit 2 ;;
+esac
 dest="${DESTDIR:-}${prefix}"
 debuginfo="${DEBUGINFO:-split}"
 strip_bin="${STRIP:-strip}"
@@ -71,18 +94,19 @@ case "$profile" in
   debug|dev) profile=debug; cargo_flags=() ;;
   *) echo "install.sh: unknown PROFILE '$profile' (release or debug)" >&2; exit 2 ;;
 esac
+[ -z "$cross_target_triple" ] || cargo_flags+=(--target "$cross_target_triple")
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
   echo "install.sh: cargo build --lib --bins ${cargo_flags[*]}"
   cargo build --lib --bins ${cargo_flags[@]+"${cargo_flags[@]}"}
 fi
 
 target_dir="${CARGO_TARGET_DIR:-$repo/target}"
-out="$target_dir/$profile"
+out="$target_dir/${cross_target_triple:+$cross_target_triple/}$profile"
 for f in liborc_rt.so liborc_rt.a orc-rt-executor; do
   [ -f "$out/$f" ] || { echo "install.sh: $out/$f not built" >&2; exit 1; }
 done
 # The platform archive stays in the build's OUT_DIR; the executor knows where.
-archive="$("$out/orc-rt-executor" --platform-archive)" ||
+archive="$(${run_target[@]+"${run_target[@]}"} "$out/orc-rt-executor" --platform-archive)" ||
   { echo "install.sh: orc-rt-executor --platform-archive found no archive" >&2; exit 1; }
 
 # Version from the [workspace.package] section of Cargo.toml.
@@ -95,7 +119,8 @@ minor="${version#*.}"; minor="${minor%%.*}"
 install -d "$dest/lib" "$dest/include" "$dest/lib/cmake/OrcRT" "$dest/lib/pkgconfig" \
   "$dest/bin" "$dest/lib/orc-rt" "$dest/share/orc-rt"
 install -m 0755 "$out/orc-rt-executor" "$dest/bin/orc-rt-executor"
-install -m 0644 "$archive" "$dest/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
+# Its name says the target's architecture (liborc_rt_elfnix-<arch>.a).
+install -m 0644 "$archive" "$dest/lib/orc-rt/$(basename "$archive")"
 so="$dest/lib/liborc_rt.so.$version"
 install -m 0755 "$out/liborc_rt.so" "$so"
 ln -sfn "liborc_rt.so.$version" "$dest/lib/liborc_rt.so.$major"

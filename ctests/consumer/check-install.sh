@@ -63,9 +63,13 @@ grep -q "^prefix=$prefix\$" "$prefix/lib/pkgconfig/orc-rt.pc" ||
   fail "orc-rt.pc does not name the prefix $prefix"
 # The executor finds its platform archive in the installed tree.
 [ -x "$prefix/bin/orc-rt-executor" ] || fail "missing $prefix/bin/orc-rt-executor"
+# The archive is named for the executor's target (its --version says it).
+arch=$("$prefix/bin/orc-rt-executor" --version | sed -n 's/^target: \([^-]*\)-.*/\1/p')
+[ -n "$arch" ] || fail "orc-rt-executor --version names no target"
+archive_name="liborc_rt_elfnix-$arch.a"
 [ "$("$prefix/bin/orc-rt-executor" --platform-archive)" = \
-  "$(cd "$prefix/lib/orc-rt" && pwd -P)/liborc_rt_elfnix-x86_64.a" ] ||
-  fail "orc-rt-executor --platform-archive does not name $prefix/lib/orc-rt/liborc_rt_elfnix-x86_64.a"
+  "$(cd "$prefix/lib/orc-rt" && pwd -P)/$archive_name" ] ||
+  fail "orc-rt-executor --platform-archive does not name $prefix/lib/orc-rt/$archive_name"
 say "layout OK (orc-rt $version)"
 
 # 1b. Stripped libraries, split debug info.

@@ -135,7 +135,7 @@ pub unsafe fn run_as_main(main: ExecutorAddr, args: &[Vec<u8>]) -> Result<i64, R
     // waiting for the executor) leaves no output behind in stdio buffers
     // of a process still shutting down. Not after a crash: a stdio lock
     // may still be held.
-    crate::sys::io::flush_c_stdio();
+    jit_call::flush_after_jit_code();
     Ok(i64::from(status))
 }
 
@@ -150,6 +150,7 @@ pub unsafe fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: the caller vouches for `f` (this function's contract).
     unsafe { jit_call::call_void_checked(f) }?;
+    jit_call::flush_after_jit_code();
     Ok(0)
 }
 
@@ -163,5 +164,7 @@ pub unsafe fn run_as_void_function(f: ExecutorAddr) -> Result<i32, RunAsError> {
 pub unsafe fn run_as_int_function(f: ExecutorAddr, arg: i32) -> Result<i32, RunAsError> {
     let f = non_null(f)?;
     // SAFETY: the caller vouches for `f` (this function's contract).
-    Ok(unsafe { jit_call::call_int_checked(f, arg) }?)
+    let r = unsafe { jit_call::call_int_checked(f, arg) }?;
+    jit_call::flush_after_jit_code();
+    Ok(r)
 }

@@ -1,6 +1,7 @@
 //! Entry points of the ELF platform runtime ([`crate::services::elfnix_platform`]).
 //!
-//! orc-rt's platform archive (`liborc_rt_elfnix-x86_64.a`, built from
+//! orc-rt's platform archive (`liborc_rt_elfnix-x86_64.a` or
+//! `liborc_rt_elfnix-aarch64.a`, built from
 //! `src/services/elfnix_platform/archive/`) defines every name LLVM 22's
 //! `ELFNixPlatform` looks up; each of its stubs forwards to one function
 //! here, named `__orc_rt_rs_elfnix_*`. The controller resolves those names
@@ -384,9 +385,11 @@ pub extern "C" fn log_error_to_stderr(msg: *const c_char) {
     guard((), || log_error(&c_str_arg(msg).unwrap_or_default()))
 }
 
-/// The body of `___orc_rt_elfnix_tls_get_addr`: `desc` points at the
-/// 16-byte `{key, address in the TLS image}` descriptor JITLink built.
-/// Returns the calling thread's address of the variable, or NULL (logged).
+/// The body of `___orc_rt_elfnix_tls_get_addr` (x86-64) and of
+/// `___orc_rt_elfnix_tlsdesc_resolver` (AArch64, which subtracts the thread
+/// pointer from the result): `desc` points at the 16-byte
+/// `{key, address in the TLS image}` entry JITLink built. Returns the
+/// calling thread's address of the variable, or NULL (logged).
 ///
 /// # Safety
 /// `desc` points at such a descriptor.
@@ -411,7 +414,9 @@ pub unsafe extern "C" fn tls_get_addr_impl(desc: *const u64) -> *mut c_void {
 
 /// The body of `__orc_rt_sysv_reenter`: the implementation address of the
 /// lazy call-through stub at `stub`, from the controller (through the tag
-/// `__orc_rt_resolve_tag`). There is no way to report failure to the
+/// `__orc_rt_resolve_tag`). The archive's stub finds `stub` from its return
+/// address: minus the 5-byte call on x86-64, minus the two-instruction
+/// re-entry trampoline (8 bytes) on AArch64. There is no way to report failure to the
 /// stub's caller, so failure prints the reason and aborts, as LLVM's
 /// runtime does.
 pub extern "C" fn resolve(stub: *const c_void, tag: *const c_void) -> *mut c_void {

@@ -142,7 +142,7 @@ fn install(sig: c_int, h: Handler) -> io::Result<()> {
 
 /// The executable segment that contains `addr` (its object's PT_LOAD
 /// with PF_X).
-fn segment_of(addr: usize) -> Option<(u64, u64)> {
+pub(super) fn segment_of(addr: usize) -> Option<(u64, u64)> {
     struct Search {
         addr: u64,
         found: Option<(u64, u64)>,

@@ -66,6 +66,8 @@ use super::crash::{self, RecoveryPoint};
 std::arch::global_asm!(
     ".pushsection .text.orc_rt_jit_trampoline,\"ax\",@progbits",
     ".p2align 4",
+    ".globl orc_rt_jit_trampoline",
+    ".hidden orc_rt_jit_trampoline",
     ".type orc_rt_jit_trampoline,@function",
     "orc_rt_jit_trampoline:",
     ".cfi_startproc",
@@ -125,6 +127,8 @@ std::arch::global_asm!(
 std::arch::global_asm!(
     ".pushsection .text.orc_rt_jit_trampoline,\"ax\",@progbits",
     ".p2align 4",
+    ".globl orc_rt_jit_trampoline",
+    ".hidden orc_rt_jit_trampoline",
     ".type orc_rt_jit_trampoline,%function",
     "orc_rt_jit_trampoline:",
     ".cfi_startproc",
@@ -578,6 +582,25 @@ pub unsafe fn call_with_ptr(addr: usize, arg: usize) {
     report_crash(unsafe { enter(addr, arg, 0) });
 }
 
+/// Whether `f` lies outside orc-rt's own executable segment: JIT'd code
+/// (or another library's), as opposed to one of orc-rt's wrapper
+/// functions.
+fn is_foreign_code(f: usize) -> bool {
+    static OWN: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+    let &(start, end) = OWN.get_or_init(|| {
+        crash::segment_of(orc_rt_jit_trampoline as *const () as usize).unwrap_or((0, 0))
+    });
+    !(start..end).contains(&(f as u64))
+}
+
+/// Flushes C stdio after JIT'd code the controller ran has returned (see
+/// [`super::io::flush_c_stdio`]): a controller may exit as soon as it has
+/// the answer, without waiting for this process, and what the code
+/// printed must not wait in a buffer for this process's own exit.
+pub fn flush_after_jit_code() {
+    super::io::flush_c_stdio();
+}
+
 /// Calls a synchronous-ABI wrapper function
 /// (`CWrapperFunctionBuffer f(const char *, size_t)`) at `addr` through
 /// the trampoline, so that with crash recovery on a crash ends only the
@@ -593,5 +616,11 @@ pub unsafe fn call_sync_wrapper(
 ) -> Result<[usize; 2], JitCrash> {
     // SAFETY: caller promise; the 16-byte result comes back in the two
     // result registers (rax:rdx, x0:x1).
-    unsafe { enter_wide(addr, data as usize, size) }.map(|r| [r.value, r.high])
+    let r = unsafe { enter_wide(addr, data as usize, size) }.map(|r| [r.value, r.high])?;
+    // A JIT'd wrapper (an ORC runtime's dlopen or dlupdate, which run a
+    // REPL statement's initializers) has run code; orc-rt's own have not.
+    if is_foreign_code(addr) {
+        flush_after_jit_code();
+    }
+    Ok(r)
 }

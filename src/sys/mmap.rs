@@ -413,7 +413,7 @@ pub unsafe fn copy_and_zero_fill(addr: u64, content: &[u8], fill: usize) {
 ///   and readable (it was just written or protected).
 ///
 /// Emulators such as qemu-user notice modified code without this, so
-/// tests record the calls ([`recorded_invalidation`], test builds only)
+/// tests record the calls (`recorded_invalidation`, test builds only)
 /// instead of relying on a stale instruction cache to fail.
 pub fn invalidate_instruction_cache(addr: u64, len: u64) {
     if len == 0 {

@@ -3,8 +3,11 @@
 
 use std::path::PathBuf;
 
-/// File name of the platform archive.
-pub const ARCHIVE_NAME: &str = "liborc_rt_elfnix-x86_64.a";
+/// File name of the platform archive for the target this crate is built
+/// for: `liborc_rt_elfnix-x86_64.a` or `liborc_rt_elfnix-aarch64.a`
+/// (`liborc_rt_elfnix-<arch>.a`, named by the build script; other
+/// architectures have no archive, so [`archive_path`] finds none).
+pub const ARCHIVE_NAME: &str = env!("ORC_RT_PLATFORM_ARCHIVE_NAME");
 
 /// The absolute path of the platform archive that matches this build, if
 /// it can be found: installed as `<prefix>/lib/orc-rt/<name>` beside

@@ -28,8 +28,26 @@
 //! Calls back to the controller go through the Session with the tags the
 //! archive defines. JIT'd code runs with no lock held.
 //!
+//! **Architectures.** The archive is built for the target's architecture,
+//! as `liborc_rt_elfnix-x86_64.a` or `liborc_rt_elfnix-aarch64.a`
+//! ([`ARCHIVE_NAME`]); other targets have none. Its C stubs
+//! (`archive/elfnix_stubs.c`, which also define every tag) are the same on
+//! both. Two entry points follow the architecture's conventions, in
+//! assembly, one file each per architecture:
+//!
+//! | entry point | x86-64 | AArch64 |
+//! |---|---|---|
+//! | thread-locals ([`tls`]) | `___orc_rt_elfnix_tls_get_addr`, for `__tls_get_addr` calls (`elfnix_tls.x86-64.S`) | `___orc_rt_elfnix_tlsdesc_resolver`, the TLS descriptor resolver (`elfnix_tls.aarch64.S`) |
+//! | lazy re-entry (`-lazy`, `__orc_rt_reenter`) | `__orc_rt_sysv_reenter` entered by a 5-byte call; saves every GPR and the FXSAVE state (`elfnix_reenter.x86-64.S`) | `__orc_rt_sysv_reenter` entered from JITLink's `stp x29, x30` / `bl` trampoline; saves the AAPCS64 argument registers (`x0`-`x8`, `q0`-`q7`) and the other temporaries a caller may use (`x9`-`x15`, `x18`), pops the trampoline's pair and branches through `x16` (`elfnix_reenter.aarch64.S`) |
+//!
+//! Both pass the same arguments to the same Rust functions, so everything
+//! else here is shared. On AArch64 the platform is tested under qemu
+//! (`scripts/cross-platform-cases.sh`): thread-locals from several
+//! threads, argument registers live across descriptor calls and lazy
+//! calls, C++ static and thread-local objects, `atexit`.
+//!
 //! One platform per process can be bootstrapped at a time: JIT'd code's
-//! `atexit` or `__tls_get_addr` carries no Session, exactly as a process
+//! `atexit` or thread-local lookup carries no Session, exactly as a process
 //! has one loader.
 
 mod archive;
@@ -475,6 +493,8 @@ impl ElfNixPlatform {
         loop {
             // Initialisers may dlopen or register more: take one range at a time.
             let Some(next) = lock(&self.state).next_inits(header)? else {
+                // A REPL statement's output is written when it has run.
+                jit_call::flush_after_jit_code();
                 return Ok(());
             };
             for range in next {

@@ -1,10 +1,24 @@
 //! Thread-local storage for JIT'd ELF code (general-dynamic model).
 //!
-//! JITLink rewrites each `__tls_get_addr` call of a JIT'd object into a call
-//! of the archive's `___orc_rt_elfnix_tls_get_addr` stub, with `%rdi`
-//! pointing at a 16-byte descriptor `{key, address in the TLS image}`. The
-//! stub ends up in [`get_addr`], which returns the variable's address for
-//! the calling thread.
+//! Both architectures reach [`get_addr`] with the address of a 16-byte
+//! entry `{key, address in the TLS image}` that JITLink built:
+//!
+//! * **x86-64.** The controller renames each `__tls_get_addr` call of a
+//!   JIT'd object to the archive's `___orc_rt_elfnix_tls_get_addr` stub,
+//!   with `%rdi` pointing at the entry. The stub returns the variable's
+//!   address for the calling thread.
+//! * **AArch64.** Thread-locals go through TLS descriptors: JIT'd code
+//!   loads a descriptor's resolver and calls it with `x0` pointing at the
+//!   descriptor, then adds the result to `TPIDR_EL0`. JITLink makes each
+//!   descriptor `{resolver, address of the entry}` and the controller
+//!   renames the resolver `__tlsdesc_resolver` to the archive's
+//!   `___orc_rt_elfnix_tlsdesc_resolver`. That stub hands the entry to the
+//!   same lookup and returns the address minus the thread pointer. Code
+//!   that calls a resolver counts on every register but `x0` surviving, so
+//!   the stub saves `x1`-`x18`, all of `q0`-`q31` and the flags around the
+//!   lookup. SVE state beyond the 128-bit `q` registers is not saved: code
+//!   compiled for SVE that keeps `z`/`p` registers live across a
+//!   thread-local access is not supported.
 //!
 //! Per-thread data is keyed by the registered TLS *image* (a graph's
 //! `.tdata` ∪ `.tbss` range) that contains the descriptor's address, never

@@ -7,6 +7,10 @@
  * executor defines those, so with another executor the link fails with
  * "Symbols not found" instead of running half a runtime.
  *
+ * This file is the same for every architecture; the thread-local entry
+ * point and the lazy re-entry stub are assembly, one file per architecture
+ * (elfnix_tls.<arch>.S, elfnix_reenter.<arch>.S).
+ *
  * Rules (see src/services/elfnix_platform/mod.rs and the README):
  *  - never define the names the controller aliases (atexit, __cxa_atexit,
  *    __orc_rt_run_program, __orc_rt_jit_dl*, __orc_rt_log_error,
@@ -17,7 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* LLVM's CWrapperFunctionResult: returned in %rax:%rdx. */
+/* LLVM's CWrapperFunctionResult: 16 bytes, returned in two registers
+ * (%rax:%rdx on x86-64, x0:x1 on AArch64). */
 typedef struct {
   union {
     char *ValuePtr;
@@ -33,6 +38,8 @@ extern char __dso_handle;
  * addresses. */
 char __orc_rt_elfnix_push_initializers_tag = 0;
 char __orc_rt_elfnix_symbol_lookup_tag = 0;
+/* The lazy re-entry stub's (elfnix_reenter.<arch>.S). */
+char __orc_rt_resolve_tag = 0;
 
 orc_rt_elfnix_WrapperResult
 __orc_rt_rs_elfnix_platform_bootstrap(const char *, size_t, const void *,

@@ -1,8 +1,9 @@
-/* ___orc_rt_elfnix_tls_get_addr: JITLink renames each __tls_get_addr call
- * of a JIT'd object to this. %rdi points at the {key, address-in-image}
- * descriptor; the variable's address for this thread is returned in %rax.
- * Every other caller-saved register (general purpose and SSE) is preserved,
- * and the stack is 16-byte aligned at the inner call, whatever it was. */
+/* ___orc_rt_elfnix_tls_get_addr (x86-64): JITLink renames each
+ * __tls_get_addr call of a JIT'd object to this. %rdi points at the
+ * {key, address-in-image} descriptor; the variable's address for this
+ * thread is returned in %rax. Every other caller-saved register (general
+ * purpose and SSE) is preserved, and the stack is 16-byte aligned at the
+ * inner call, whatever it was. */
         .text
         .globl  ___orc_rt_elfnix_tls_get_addr
         .type   ___orc_rt_elfnix_tls_get_addr,@function

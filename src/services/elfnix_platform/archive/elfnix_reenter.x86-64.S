@@ -1,15 +1,11 @@
-/* __orc_rt_sysv_reenter: target of the controller's __orc_rt_reenter alias,
- * entered by a call from a lazy call-through stub (-lazy). The stub's
- * address is the return address minus the 5-byte call. The controller is
- * asked (through __orc_rt_resolve_tag) for the implementation, which
- * replaces the return address; then every register the stub's caller may
- * have live is restored and the "return" enters the implementation with
- * the original arguments. */
-        .data
-        .globl  __orc_rt_resolve_tag
-__orc_rt_resolve_tag:
-        .byte   0
-
+/* __orc_rt_sysv_reenter, x86-64: target of the controller's
+ * __orc_rt_reenter alias, entered by a call from a lazy call-through stub
+ * (-lazy). The stub's address is the return address minus the 5-byte
+ * call. The controller is asked (through __orc_rt_resolve_tag, defined in
+ * elfnix_stubs.c) for the implementation, which replaces the return
+ * address; then every register the stub's caller may have live is
+ * restored and the "return" enters the implementation with the original
+ * arguments. */
         .text
         .globl  __orc_rt_sysv_reenter
         .type   __orc_rt_sysv_reenter,@function
@@ -40,7 +36,7 @@ __orc_rt_sysv_reenter:
         fxsave64 (%rsp)
         movq    8(%rbp), %rdi
         subq    $5, %rdi
-        leaq    __orc_rt_resolve_tag(%rip), %rsi
+        movq    __orc_rt_resolve_tag@GOTPCREL(%rip), %rsi
         call    __orc_rt_rs_resolve@PLT
         movq    %rax, 8(%rbp)
         fxrstor64 (%rsp)
