@@ -113,7 +113,7 @@ unit_tests() {
   # FLAKY if it passes then: under qemu-user, tests/fork.rs's child (forked
   # from a process with threads) hangs now and then, about one run in ten
   # on a loaded machine, never natively. The line stays in the output.
-  local failed_names try ok=0
+  local failed_names try ok=0 flaky=""
   mapfile -t failed_names < <(sed -n 's/^test \(.*\) \.\.\. FAILED$/\1/p' "$log" | sort -u)
   if [ "$rc" -ne 0 ] && [ ${#failed_names[@]} -gt 0 ] && [ ${#failed_names[@]} -le 3 ]; then
     for try in 1 2; do
@@ -124,6 +124,7 @@ unit_tests() {
     done
   fi
   if [ $ok = 1 ]; then
+    flaky="; FLAKY: ${failed_names[*]}"
     echo "FLAKY: ${failed_names[*]}: failed under qemu, passed when run again"
     grep -A6 '^---- .* stdout ----$' "$log" | grep -v '^ *[0-9]*: \|^ *at ' | head -20
     sed -i 's/^\(test .* \.\.\. \)FAILED$/\1flaky/' "$log"
@@ -145,8 +146,8 @@ unit_tests() {
   echo "   $label: $passed passed (of which $nskip skipped themselves), $failed failed, $ignored ignored"
   cat "$W/unit-$label.skips"
   if [ "$rc" -eq 0 ] && [ "$passed" -gt 0 ]; then
-    pass "unit-$label" "$((passed - nskip)) ran, $nskip skipped, $ignored ignored"
-    row "unit-$label" "-" "$((passed - nskip)) ran, $nskip skipped, $ignored ignored" "n/a"
+    pass "unit-$label" "$((passed - nskip)) ran, $nskip skipped, $ignored ignored$flaky"
+    row "unit-$label" "-" "$((passed - nskip)) ran, $nskip skipped, $ignored ignored" "n/a$flaky"
   else
     grep -E '^test .* FAILED$|^failures:|panicked|^error' "$log" | head -40
     [ "$passed" -gt 0 ] || tail -30 "$log"
@@ -207,9 +208,10 @@ run_one() {
   ) 3>&1 | timeout $((to + 30)) cat >"$W/$tag.out"
 }
 
-# result TAG: "exit N" (plus the first stdout line, shortened).
+# result TAG: "exit N" (llvm-jitlink's status: main's return value, or 1
+# when the link or the session failed), or "timeout".
 result() {
-  local rc line
+  local rc
   rc=$(cat "$W/$1.rc" 2>/dev/null || echo '?')
   case "$rc" in
     124) echo "timeout" ;;
@@ -252,9 +254,10 @@ compare() {
 # jl NAME [-s ULIMIT_S] [-e EXPECT-LINE] [-o] LLVM-JITLINK-ARGS...: one
 # program, both executors; with -o ours must die by SIGSEGV (a stack
 # overflow kills the executor as it kills a native program, never with
-# Rust's "overflowed its stack" abort). The reference is retried twice before a difference counts
-# (LLVM 22's executor has known races, e.g. thread exit against code
-# release under the ORC runtime), and the retry is reported.
+# Rust's "overflowed its stack" abort). The reference is retried twice
+# before a difference counts (LLVM 22's executor has known races, e.g.
+# thread exit against code release under the ORC runtime), and each retry
+# is reported.
 jl() {
   local name=$1 stack="" expect="" try ours=$W/ours.sh
   shift
