@@ -4,12 +4,11 @@
 //! memory-access wrappers dereference raw addresses). We copy with
 //! `process_vm_readv`/`process_vm_writev` on our own pid instead, so an
 //! unmapped or protected address gives `EFAULT` rather than a crash. Where
-//! those calls are unavailable (`ENOSYS`, or `EPERM` under a restrictive
-//! seccomp policy) we fall back to plain copies, which is exactly what the
-//! reference executor does: the controller is trusted with this process's
-//! memory by design. Reads never take that path: without
-//! `process_vm_readv` they go through a pipe, which the kernel checks the
-//! same way, so reading is safe, and only writing is an `unsafe fn`.
+//! those calls are unavailable (`ENOSYS`, as under qemu-user, or `EPERM`
+//! under a restrictive seccomp policy) the bytes go through a pipe instead:
+//! `write(2)` from the source and `read(2)` into the destination, which
+//! the kernel checks the same way, so a bad address is still an error.
+//! Writing stays an `unsafe fn`: a writable address may hold Rust objects.
 //!
 //! ```
 //! use orc_rt::sys::{mem, mmap};
@@ -143,63 +142,72 @@ fn copy_checked(local: *mut u8, remote: u64, len: usize, write: bool) -> io::Res
     if remote == 0 {
         return Err(fault(remote));
     }
-    if !write {
-        return pipe_read(local, remote, len);
+    if write {
+        pipe_copy(local, remote as *mut u8, len, remote)
+    } else {
+        pipe_copy(remote as *const u8, local, len, remote)
     }
-    // SAFETY: fallback without kernel checks, for writes only, which are
-    // `unsafe fn`s: their callers vouch for the address (module docs).
-    unsafe { std::ptr::copy(local as *const u8, remote as *mut u8, len) };
-    Ok(())
 }
 
 /// Bytes moved through the pipe at a time: a pipe holds at least one page,
 /// so a write of this size never blocks on an empty pipe.
 const PIPE_CHUNK: usize = 4096;
 
-/// Reads `len` bytes at `remote` into `local` through a pipe: `write(2)`
-/// from `remote` fails with `EFAULT` where the memory is not readable, so
-/// a bad address is an error, as with `process_vm_readv`.
-fn pipe_read(local: *mut u8, remote: u64, len: usize) -> io::Result<()> {
+/// Copies `len` bytes from `src` to `dst` through a pipe: `write(2)` from
+/// `src` fails with `EFAULT` where that memory is not readable, `read(2)`
+/// into `dst` where it is not writable, so a bad address is an error, as
+/// with `process_vm_readv`/`process_vm_writev`. `remote` is the address of
+/// the side that may be bad, for the error. The destination may hold the
+/// bytes before a fault (a copy that fails is partial, as theirs are).
+fn pipe_copy(src: *const u8, dst: *mut u8, len: usize, remote: u64) -> io::Result<()> {
     let (rd, wr) = super::pipe::pipe_cloexec()?;
+    // A failed call, with EINTR retried (`None`) and EFAULT named.
+    let failed = |at: usize| {
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => None,
+            Some(libc::EFAULT) => Some(fault(remote + at as u64)),
+            _ => Some(e),
+        }
+    };
     let mut done = 0usize;
     while done < len {
         let n = (len - done).min(PIPE_CHUNK);
-        let from = remote + done as u64;
-        // SAFETY: the kernel reads `from..from + n` on our behalf and
-        // checks it (EFAULT); `wr` is our pipe's open write end.
-        let w = unsafe { libc::write(wr.as_raw_fd(), from as *const libc::c_void, n) };
-        if w < 0 {
-            let e = io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
+        // SAFETY: the kernel reads `src + done .. + n` on our behalf and
+        // checks it (EFAULT); `wr` is our pipe's open write end. The
+        // pointer is only passed to the kernel (done < len).
+        let w = unsafe {
+            libc::write(
+                wr.as_raw_fd(),
+                src.wrapping_add(done) as *const libc::c_void,
+                n,
+            )
+        };
+        if w <= 0 {
+            match (w, failed(done)) {
+                (0, _) => return Err(fault(remote + done as u64)),
+                (_, Some(e)) => return Err(e),
+                (_, None) => continue,
             }
-            return Err(if e.raw_os_error() == Some(libc::EFAULT) {
-                fault(from)
-            } else {
-                e
-            });
         }
         let w = w as usize;
-        if w == 0 {
-            return Err(fault(from));
-        }
         let mut got = 0usize;
         while got < w {
-            // SAFETY: `local + done + got .. + w - got` lies inside the
-            // caller's buffer of `len` bytes (done + w <= len).
+            // SAFETY: the kernel writes `dst + done + got .. + w - got` on
+            // our behalf and checks it (EFAULT); done + w <= len.
             let r = unsafe {
                 libc::read(
                     rd.as_raw_fd(),
-                    local.add(done + got) as *mut libc::c_void,
+                    dst.wrapping_add(done + got) as *mut libc::c_void,
                     w - got,
                 )
             };
-            if r < 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
-                    continue;
+            if r <= 0 {
+                match (r, failed(done + got)) {
+                    (0, _) => return Err(fault(remote + (done + got) as u64)),
+                    (_, Some(e)) => return Err(e),
+                    (_, None) => continue,
                 }
-                return Err(e);
             }
             got += r as usize;
         }
@@ -219,8 +227,8 @@ pub fn read(addr: u64, buf: &mut [u8]) -> io::Result<()> {
 ///
 /// # Safety
 ///
-/// This can write any memory of the process, Rust objects included, and
-/// where the checked copy is unavailable an unmapped address crashes. The
+/// This can write any memory of the process, Rust objects included (an
+/// unmapped or read-only address is an error, never a crash). The
 /// caller promises that `addr..addr + data.len()` is memory that nothing
 /// else relies on. The wire bindings make this promise for the controller,
 /// which LLVM's design trusts with the executor's memory.
@@ -330,19 +338,16 @@ mod tests {
         assert_eq!(read_c_string(addr + 3).unwrap(), b"abc");
         assert!(read(0, &mut b).is_err());
         assert!(read_vec(16, u64::MAX / 2).is_err());
-        // Without process_vm_writev a write to a bad address is a plain
-        // copy and crashes (qemu-user does not emulate the call).
-        let mut one = [0u8];
-        let checked = vm_copy(one.as_mut_ptr(), addr, 1, true).is_ok();
-        if super::super::probe::test_needs(checked, "process_vm_writev") {
-            // SAFETY: address 8 is never mapped: the checked copy refuses it.
-            assert!(unsafe { write(8, b"x") }.is_err());
-        }
+        // SAFETY: address 8 is never mapped: the checked copy refuses it
+        // (with or without process_vm_writev).
+        assert!(unsafe { write(8, b"x") }.is_err());
         drop(v);
     }
 
     #[test]
     fn the_pipe_fallback_reads_and_refuses_bad_addresses() {
+        let pipe_read =
+            |local: *mut u8, remote: u64, len| pipe_copy(remote as *const u8, local, len, remote);
         let src: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
         let mut dst = vec![0u8; src.len()];
         pipe_read(dst.as_mut_ptr(), src.as_ptr() as u64, src.len()).unwrap();
@@ -364,6 +369,39 @@ mod tests {
         let mut two = vec![0u8; 2 * page as usize];
         let e = pipe_read(two.as_mut_ptr(), base, two.len()).unwrap_err();
         assert!(e.to_string().contains("not accessible"), "{e}");
+        // SAFETY: our own mapping, unused from here on.
+        unsafe { mmap::unmap(base, 2 * page) }.unwrap();
+    }
+
+    #[test]
+    fn the_pipe_fallback_writes_and_refuses_bad_addresses() {
+        let pipe_write = |remote: u64, data: &[u8]| {
+            pipe_copy(data.as_ptr(), remote as *mut u8, data.len(), remote)
+        };
+        let src: Vec<u8> = (0..10_000u32).map(|i| (i * 7) as u8).collect();
+        let mut dst = vec![0u8; src.len()];
+        pipe_write(dst.as_mut_ptr() as u64, &src).unwrap();
+        assert_eq!(dst, src);
+        let e = pipe_write(8, b"abcd").unwrap_err();
+        assert!(e.to_string().contains("0x8 is not accessible"), "{e}");
+        // Read-only and inaccessible pages are refused, not written.
+        use super::super::mmap;
+        let page = mmap::page_size();
+        let base = mmap::map_anonymous_rw(2 * page).unwrap();
+        let ro = mmap::Prot {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        // SAFETY: our own fresh mapping, nothing lives in it.
+        unsafe { mmap::protect(base + page, page, ro) }.unwrap();
+        let e = pipe_write(base + page, b"x").unwrap_err();
+        assert!(e.to_string().contains("not accessible"), "{e}");
+        let e = pipe_write(base + page - 2, b"xyzw").unwrap_err();
+        assert!(e.to_string().contains("not accessible"), "{e}");
+        let mut first = [0u8; 1];
+        read(base + page, &mut first).unwrap();
+        assert_eq!(first, [0]);
         // SAFETY: our own mapping, unused from here on.
         unsafe { mmap::unmap(base, 2 * page) }.unwrap();
     }

@@ -32,25 +32,6 @@ pub fn self_command() -> std::process::Command {
     }
 }
 
-/// Whether `process_vm_writev` works on this process. Without it (qemu-user
-/// does not emulate it) orc-rt's checked writes fall back to a plain copy,
-/// so a write to a bad address crashes instead of failing.
-pub fn process_vm_writev_works() -> bool {
-    let src = [1u8];
-    let mut dst = [0u8];
-    let local = libc::iovec {
-        iov_base: src.as_ptr() as *mut libc::c_void,
-        iov_len: 1,
-    };
-    let remote = libc::iovec {
-        iov_base: dst.as_mut_ptr().cast(),
-        iov_len: 1,
-    };
-    // SAFETY: both iovecs describe live one-byte buffers of this process.
-    let n = unsafe { libc::process_vm_writev(libc::getpid(), &local, 1, &remote, 1, 0) };
-    n == 1 && dst[0] == 1
-}
-
 /// Whether a test can run its part that needs `what`: true if `available`;
 /// otherwise a failure, or with `ORC_RT_ALLOW_SANDBOX_SKIPS=1` a printed
 /// "SKIP: needs ..." line and false (the crate's `sys::probe::test_needs`
