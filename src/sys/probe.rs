@@ -17,6 +17,9 @@ fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
     }
 }
 
+/// How long [`in_child`] waits for its child.
+const CHILD_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Runs `f` in a forked child and returns its verdict: `Err` with the
 /// child's message if `f` failed, panicked or the child died. The child
 /// leaves with `_exit`, so no test harness code runs in it afterwards.
@@ -49,8 +52,48 @@ pub(crate) fn in_child(f: impl FnOnce() -> Result<(), String>) -> Result<(), Str
         unsafe { libc::_exit(code) }
     }
     drop(w);
-    let mut msg = String::new();
-    let _ = io::Read::read_to_string(&mut std::fs::File::from(r), &mut msg);
+    // The child's message ends when it exits; one that hangs (a deadlock
+    // in an emulator's fork) is killed rather than hanging the test run.
+    let mut pfd = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(&r),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let deadline = std::time::Instant::now() + CHILD_TIME_LIMIT;
+    let mut msg = Vec::new();
+    let mut file = std::fs::File::from(r);
+    let mut hung = false;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        // SAFETY: one pollfd we own, for the duration of the call.
+        let n = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(60_000) as libc::c_int) };
+        if n == 0 && left.is_zero() {
+            hung = true;
+            break;
+        }
+        if n <= 0 {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        match io::Read::read(&mut file, &mut buf) {
+            Ok(0) => break,
+            Ok(k) => msg.extend_from_slice(&buf[..k]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if hung {
+        // SAFETY: signals and reaps our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
+        return Err(format!(
+            "the child did not finish within {} s (killed)",
+            CHILD_TIME_LIMIT.as_secs()
+        ));
+    }
+    let msg = String::from_utf8_lossy(&msg).into_owned();
     let mut status = 0;
     // SAFETY: waits for our own child and writes its status into `status`.
     if unsafe { libc::waitpid(pid, &mut status, 0) } != pid {
@@ -204,6 +247,14 @@ pub(crate) fn seccomp_available() -> bool {
         )
     };
     r == 0
+}
+
+/// Whether the tests run under an emulator (qemu-user): the cross-test
+/// step runs them with `ORC_RT_TEST_RUNNER` naming it. qemu-user keeps
+/// descriptors of its own in the process, so closing every inherited
+/// descriptor breaks the emulator itself.
+pub(crate) fn under_emulator() -> bool {
+    std::env::var("ORC_RT_TEST_RUNNER").is_ok_and(|r| r.contains("qemu"))
 }
 
 /// For the sandbox's tests: whether the machine gives what a test needs.
