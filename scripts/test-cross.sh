@@ -11,8 +11,8 @@
 #               --tests under qemu: the unit tests and those of tests/
 #               (ORC_RT_TEST_RUNNER lets a test re-run its own binary under
 #               qemu), with ORC_RT_ALLOW_SANDBOX_SKIPS=1: a test that needs
-#               what qemu-user does not emulate (seccomp, Landlock,
-#               process_vm_writev) reports itself as skipped; every such
+#               what qemu-user does not emulate (seccomp, Landlock, an
+#               exact /proc/self/maps) reports itself as skipped; every such
 #               skip and every #[ignore]d test is listed with its reason
 #   4. interop  programs cross-compiled with clang-22 --target=aarch64-linux-gnu,
 #               run by llvm-jitlink-22 with BOTH executors under qemu (ours,
@@ -25,11 +25,16 @@
 #   6. cases    scripts/cross-platform-cases.sh (our AArch64 platform
 #               archive as -orc-runtime) and scripts/cross-atomics-cases.sh
 #               (outline atomics), when the tree has them
+#   7. sandbox  --sandbox=untrusted under qemu refuses to run JIT'd code
+#               (qemu emulates neither seccomp nor Landlock): fails closed
+#   8. install  TARGET=aarch64-unknown-linux-gnu scripts/install.sh into a
+#               scratch prefix; the installed executor and platform archive
+#               run hello
 #
 # Ends with a table, one line per case: reference result, ours, match; then
 # "N passed, M failed[, K skipped]". Exits 1 on a failure.
 #
-# Usage: scripts/test-cross.sh [case-name-substring...]   (filters step 4-6)
+# Usage: scripts/test-cross.sh [case-name-substring...]   (filters steps 4-8)
 # Env:   ORC_RT_CROSS_EXECUTOR  an AArch64 executor to test instead of
 #                               building this tree (steps 2-3 are skipped)
 #        CROSS_KEEP=1           keep the scratch directory
@@ -102,10 +107,12 @@ unit_tests() {
   local label=$1 log=$W/unit-$1.log rc
   shift
   echo "== cargo test --target $cross_target $* ($(elapsed))"
+  # Bounded: a test that hangs under the emulator fails the step instead
+  # of stalling CI.
   run_tests() {
     (cd "$ROOT" && ORC_RT_ALLOW_SANDBOX_SKIPS=1 \
       ORC_RT_TEST_RUNNER=$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER \
-      cargo test --target "$cross_target" --no-fail-fast "$@")
+      timeout -k 10 1200 cargo test --target "$cross_target" --no-fail-fast "$@")
   }
   run_tests "$@" -- --show-output >"$log" 2>&1
   rc=$?
@@ -602,6 +609,54 @@ elif want platform; then
   row platform "-" "no archive" "NO"
 fi
 run_cases atomics cross-atomics-cases.sh "$W/ours.sh" "$W/ref.sh"
+
+# ---------------------------------------------------------------- sandbox
+# qemu-user emulates neither seccomp nor Landlock and runs a thread of its
+# own: the sandbox must refuse to run JIT'd code rather than claim layers
+# it cannot apply (the reference has no sandbox).
+if want sandbox-fails-closed; then
+  cat >"$W/sbx.sh" <<SBX
+#!/bin/sh
+exec qemu-aarch64 -L "$cross_sysroot" "$OURS_EXE" --sandbox=untrusted "\$@"
+SBX
+  chmod +x "$W/sbx.sh"
+  rc=0
+  timeout 60 llvm-jitlink-22 -oop-executor="$W/sbx.sh" "$W/hello.o" >"$W/sbx.out" 2>"$W/sbx.err" </dev/null || rc=$?
+  if [ "$rc" != 0 ] && [ ! -s "$W/sbx.out" ] && grep -q 'sandbox: ' "$W/sbx.err"; then
+    pass sandbox-fails-closed "exit $rc, main never ran: $(grep -o 'sandbox: .*' "$W/sbx.err" | head -1 | cut -c1-80)"
+    row sandbox-fails-closed "n/a (no sandbox)" "refuses (exit $rc)" "ours only"
+  else
+    fail sandbox-fails-closed "exit $rc; stdout: $(head -c 200 "$W/sbx.out")"
+    row sandbox-fails-closed "n/a (no sandbox)" "exit $rc" "NO"
+  fi
+fi
+
+# ---------------------------------------------------------------- install
+# TARGET=aarch64-unknown-linux-gnu scripts/install.sh: the prefix a user
+# copies to the board; its executor and archive run hello with -orc-runtime.
+if [ -z "${ORC_RT_CROSS_EXECUTOR:-}" ] && want cross-install; then
+  if ORC_RT_SKIP_DEPS=1 TARGET=$cross_target PROFILE=debug DEBUGINFO=strip \
+       "$ROOT/scripts/install.sh" "$W/prefix" >"$W/install.log" 2>&1; then
+    cross_wrapper "$W/installed.sh" "$W/prefix/bin/orc-rt-executor"
+    rc=0
+    timeout 60 llvm-jitlink-22 -oop-executor="$W/installed.sh" \
+      -orc-runtime="$W/prefix/lib/orc-rt/liborc_rt_elfnix-aarch64.a" "$W/hello.o" \
+      >"$W/inst.out" 2>"$W/inst.err" </dev/null || rc=$?
+    if [ "$rc" = 42 ] && grep -q "hello, world" "$W/inst.out" &&
+       file -L "$W/prefix/lib/liborc_rt.so" | grep -q 'ARM aarch64'; then
+      pass cross-install "installed executor + liborc_rt_elfnix-aarch64.a: exit $rc"
+      row cross-install "-" "exit $rc" "n/a"
+    else
+      fail cross-install "exit $rc"
+      sed 's/^/  ! /' "$W/inst.err" | head -10
+      row cross-install "-" "exit $rc" "NO"
+    fi
+  else
+    fail cross-install "install.sh failed"
+    tail -20 "$W/install.log"
+    row cross-install "-" "install.sh failed" "NO"
+  fi
+fi
 
 # ------------------------------------------------------------------ table
 echo
