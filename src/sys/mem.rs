@@ -405,4 +405,15 @@ mod tests {
         // SAFETY: our own mapping, unused from here on.
         unsafe { mmap::unmap(base, 2 * page) }.unwrap();
     }
+
+    #[test]
+    fn writes_from_the_wire_invalidate_what_they_wrote() {
+        let mut buf = vec![0u8; 48];
+        let addr = buf.as_mut_ptr() as u64 + 8;
+        assert!(!super::super::mmap::recorded_invalidation(addr, 24));
+        // SAFETY: inside our own live vector.
+        unsafe { write(addr, &[7; 24]) }.unwrap();
+        assert!(super::super::mmap::recorded_invalidation(addr, 24));
+        assert_eq!(buf[8..32], [7; 24]);
+    }
 }

@@ -315,3 +315,39 @@ impl Drop for SharedMemoryMapper {
         }
     }
 }
+
+/// Finalization calls [`mmap::invalidate_instruction_cache`] for each code
+/// segment (recorded in test builds and checked).
+#[cfg(test)]
+mod instruction_cache_tests {
+    use super::SharedMemoryMapper;
+    use crate::sps::orc_types::{
+        RemoteAllocGroup, SharedMemoryFinalizeRequest, SharedMemorySegFinalizeRequest,
+    };
+    use crate::sys::mmap::{page_size, recorded_invalidation};
+
+    fn rx() -> RemoteAllocGroup {
+        RemoteAllocGroup::new(true, false, true, false)
+    }
+
+    #[test]
+    fn shared_memory_finalize_invalidates_each_code_segment() {
+        let page = page_size();
+        let mapper = SharedMemoryMapper::new();
+        // The controller writes the code through its own mapping of the
+        // shared memory; the executor only finalizes it.
+        let (base, _name) = mapper.reserve(page).unwrap();
+        let req = SharedMemoryFinalizeRequest {
+            segments: vec![SharedMemorySegFinalizeRequest {
+                rag: rx(),
+                addr: base,
+                size: page,
+            }],
+            actions: vec![],
+        };
+        // SAFETY: no actions run.
+        unsafe { mapper.initialize(base, req) }.unwrap();
+        assert!(recorded_invalidation(base.0, page));
+        mapper.release(&[base]).unwrap();
+    }
+}

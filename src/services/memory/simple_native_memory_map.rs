@@ -733,3 +733,47 @@ impl Drop for SimpleNativeMemoryMap {
         }
     }
 }
+
+/// Initialization calls [`mmap::invalidate_instruction_cache`] for the code
+/// it wrote (an emulator would not notice if it did not, so the calls are
+/// recorded and checked).
+#[cfg(test)]
+mod instruction_cache_tests {
+    use super::SimpleNativeMemoryMap;
+    use crate::sps::orc_types::{FinalizeRequest, RemoteAllocGroup, SegFinalizeRequest};
+    use crate::sys::mmap::{page_size, recorded_invalidation};
+    use crate::ExecutorAddr;
+
+    fn rx() -> RemoteAllocGroup {
+        RemoteAllocGroup::new(true, false, true, false)
+    }
+
+    #[test]
+    fn initialize_invalidates_each_code_segment() {
+        let page = page_size();
+        let memory = SimpleNativeMemoryMap::new();
+        let base = memory.reserve(2 * page).unwrap();
+        let req = FinalizeRequest {
+            segments: vec![
+                SegFinalizeRequest {
+                    rag: RemoteAllocGroup::new(true, true, false, false),
+                    addr: base,
+                    size: 16,
+                    content: vec![1; 16],
+                },
+                SegFinalizeRequest {
+                    rag: rx(),
+                    addr: ExecutorAddr(base.0 + page),
+                    size: 32,
+                    content: vec![0xd5; 32],
+                },
+            ],
+            actions: vec![],
+        };
+        assert!(!recorded_invalidation(base.0 + page, 32));
+        // SAFETY: no actions run.
+        unsafe { memory.initialize(req) }.unwrap();
+        assert!(recorded_invalidation(base.0 + page, 32));
+        memory.release(&[base]).unwrap();
+    }
+}
