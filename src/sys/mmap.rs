@@ -50,6 +50,19 @@ use crate::sync::{read as read_lock, write as write_lock};
 /// unmap of its range.
 static WRITABLE: RwLock<BTreeMap<u64, u64>> = RwLock::new(BTreeMap::new());
 
+/// The ranges this module last set read-only (neither writable nor
+/// executable), kept like [`WRITABLE`] and under its lock's order (taken
+/// after it): [`patch`] knows their protection without asking
+/// `/proc/self/maps`, which emulators such as qemu-user report merged.
+static READ_ONLY: RwLock<BTreeMap<u64, u64>> = RwLock::new(BTreeMap::new());
+
+/// Whether `[start, end)` lies inside one range of `set`.
+fn covers(set: &BTreeMap<u64, u64>, start: u64, end: u64) -> bool {
+    set.range(..=start)
+        .next_back()
+        .is_some_and(|(_, &e)| e >= end)
+}
+
 /// Removes `[start, end)` from the set, splitting ranges that straddle it.
 fn unmark(set: &mut BTreeMap<u64, u64>, start: u64, end: u64) {
     let overlapping: Vec<(u64, u64)> = set
@@ -92,8 +105,7 @@ fn mark(set: &mut BTreeMap<u64, u64>, mut start: u64, mut end: u64) {
 pub fn with_writable<R>(addr: u64, len: u64, f: impl FnOnce() -> R) -> Option<R> {
     let end = addr.checked_add(len)?;
     let set = read_lock(&WRITABLE);
-    let (_, &e) = set.range(..=addr).next_back()?;
-    (e >= end).then(f)
+    covers(&set, addr, end).then(f)
 }
 
 /// Memory protection of a mapped range.
@@ -344,9 +356,11 @@ pub unsafe fn protect(addr: u64, len: u64, prot: Prot) -> io::Result<()> {
         .checked_add(len as u64)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range wraps"))?;
     let mut set = write_lock(&WRITABLE);
+    let mut read_only = write_lock(&READ_ONLY);
     // Not writable while the protection changes (mprotect may fail half
     // way); writable again only once it is.
     unmark(&mut set, addr, end);
+    unmark(&mut read_only, addr, end);
     // SAFETY: caller promise: the range is JIT memory owned by the caller.
     let r = unsafe { libc::mprotect(addr as *mut libc::c_void, len, prot.to_native()) };
     if r != 0 {
@@ -354,6 +368,8 @@ pub unsafe fn protect(addr: u64, len: u64, prot: Prot) -> io::Result<()> {
     }
     if prot.read && prot.write {
         mark(&mut set, addr, end);
+    } else if prot.read && !prot.exec {
+        mark(&mut read_only, addr, end);
     }
     Ok(())
 }
@@ -371,6 +387,7 @@ pub unsafe fn unmap(addr: u64, len: u64) -> io::Result<()> {
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "range wraps"))?;
     let mut set = write_lock(&WRITABLE);
     unmark(&mut set, addr, end);
+    unmark(&mut write_lock(&READ_ONLY), addr, end);
     // SAFETY: caller promise.
     let r = unsafe { libc::munmap(addr as *mut libc::c_void, len) };
     if r != 0 {
@@ -520,11 +537,21 @@ pub fn map_file_read_exec(fd: libc::c_int, len: u64) -> io::Result<u64> {
     Ok(p as u64)
 }
 
-/// The protection of the mapping that holds all of `[addr, addr + len)`,
-/// from `/proc/self/maps` (`None` if no single mapping holds it).
+/// The protection of the mapping that holds all of `[addr, addr + len)`:
+/// from this module's records where it set that protection itself (a
+/// writable or read-only range), else from `/proc/self/maps` (`None` if no
+/// single mapping holds it).
 fn protection_of(addr: u64, len: u64) -> Option<(bool, bool, bool)> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     let end = addr.checked_add(len)?;
+    let page = page_size();
+    let (first, last) = (addr & !(page - 1), end.checked_add(page - 1)? & !(page - 1));
+    if covers(&read_lock(&WRITABLE), first, last) {
+        return Some((true, true, false));
+    }
+    if covers(&read_lock(&READ_ONLY), first, last) {
+        return Some((true, false, false));
+    }
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     maps.lines().find_map(|l| {
         let mut f = l.split_whitespace();
         let (lo, hi) = f.next()?.split_once('-')?;
@@ -602,7 +629,16 @@ mod writable_tests {
     #[test]
     fn the_writable_set_follows_mappings_and_protections() {
         let page = page_size();
-        let base = map_anonymous_rw(4 * page).unwrap();
+        // A fifth page, made inaccessible, ends the writable range for sure
+        // (another test's mapping could otherwise follow and merge).
+        let base = map_anonymous_rw(5 * page).unwrap();
+        let none = Prot {
+            read: false,
+            write: false,
+            exec: false,
+        };
+        // SAFETY: our own fresh mapping, holding no Rust objects.
+        unsafe { protect(base + 4 * page, page, none).unwrap() };
         assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
         assert_eq!(with_writable(base + 4 * page - 1, 2, || 1), None);
         let ro = Prot {
@@ -619,9 +655,53 @@ mod writable_tests {
         unsafe { protect(base + page, page, read_write()).unwrap() };
         assert_eq!(with_writable(base, 4 * page, || 1), Some(1));
         // SAFETY: as above; nothing uses the mapping afterwards.
-        unsafe { unmap(base, 4 * page).unwrap() };
+        unsafe { unmap(base, 5 * page).unwrap() };
         assert_eq!(with_writable(base, 1, || 1), None);
         assert_eq!(with_writable(u64::MAX, 2, || 1), None);
+    }
+
+    #[test]
+    fn read_only_ranges_are_known_and_patched_without_the_maps_file() {
+        let page = page_size();
+        let base = map_anonymous_rw(3 * page).unwrap();
+        let ro = Prot {
+            read: true,
+            write: false,
+            exec: false,
+        };
+        let rx = Prot {
+            read: true,
+            write: false,
+            exec: true,
+        };
+        // SAFETY: our own fresh mapping, nothing lives in it.
+        unsafe {
+            protect(base + page, page, ro).unwrap();
+            protect(base + 2 * page, page, rx).unwrap();
+        }
+        assert!(covers(&read_lock(&READ_ONLY), base + page, base + 2 * page));
+        assert_eq!(
+            protection_of(base + page + 8, 4),
+            Some((true, false, false))
+        );
+        assert_eq!(protection_of(base, 4), Some((true, true, false)));
+        // SAFETY: read-only JIT memory of ours; executable memory is refused.
+        unsafe {
+            patch(base + page + 8, b"eh!").unwrap();
+            assert!(patch(base + 2 * page, b"x").is_err());
+        }
+        let mut got = [0u8; 3];
+        super::super::mem::read(base + page + 8, &mut got).unwrap();
+        assert_eq!(&got, b"eh!");
+        // Still read-only afterwards; the records follow an unmap.
+        assert_eq!(protection_of(base + page, 1), Some((true, false, false)));
+        // SAFETY: our own mapping, unused from here on.
+        unsafe { unmap(base, 3 * page) }.unwrap();
+        assert!(!covers(
+            &read_lock(&READ_ONLY),
+            base + page,
+            base + page + 1
+        ));
     }
 
     #[test]
